@@ -1,0 +1,160 @@
+//! Evidence transcripts: what a probe sent and received, kept so that every
+//! conclusion in the report can point at the bytes it came from.
+//!
+//! Captures are capped at [`MAX_CAPTURE`] bytes per direction and marked when
+//! cut. Secrets a probe had to send (an SNMP community) are overwritten with
+//! `*` in both directions before the record is stored, so they never reach any
+//! output; the record lists what was redacted.
+
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
+
+use time::OffsetDateTime;
+
+use crate::ports::Protocol;
+
+/// Largest capture kept per direction of one probe.
+pub const MAX_CAPTURE: usize = 4096;
+
+/// One probe's transcript.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Evidence {
+    /// Stable within one report: `ev-000001`, …
+    pub id: String,
+    pub host: IpAddr,
+    pub port: Option<u16>,
+    pub protocol: Option<Protocol>,
+    /// What kind of probe: `tcp-connect`, `snmp-get`, `udp-empty`, `icmp-echo`, `arp`.
+    pub probe: &'static str,
+    pub at: OffsetDateTime,
+    pub sent: Vec<u8>,
+    pub received: Vec<u8>,
+    /// True if either direction was cut at [`MAX_CAPTURE`].
+    pub truncated: bool,
+    /// Names of secrets overwritten in the captures.
+    pub redacted: Vec<&'static str>,
+    /// One line saying what happened, for a person reading the evidence.
+    pub note: String,
+}
+
+/// What a probe hands to the log.
+#[derive(Debug, Clone)]
+pub struct Transcript<'a> {
+    pub host: IpAddr,
+    pub port: Option<u16>,
+    pub protocol: Option<Protocol>,
+    pub probe: &'static str,
+    pub sent: &'a [u8],
+    pub received: &'a [u8],
+    /// (name, secret bytes) pairs to overwrite wherever they appear.
+    pub secrets: &'a [(&'static str, &'a [u8])],
+    pub note: String,
+}
+
+/// The scan's evidence, in the order it was recorded.
+#[derive(Debug, Default)]
+pub struct EvidenceLog {
+    next: AtomicU64,
+    records: Mutex<Vec<Evidence>>,
+}
+
+fn redact(bytes: &[u8], secret: &[u8]) -> (Vec<u8>, bool) {
+    let mut out = bytes.to_vec();
+    let mut hit = false;
+    if secret.is_empty() || secret.len() > out.len() {
+        return (out, false);
+    }
+    let mut i = 0;
+    while i + secret.len() <= out.len() {
+        if &out[i..i + secret.len()] == secret {
+            out[i..i + secret.len()].fill(b'*');
+            hit = true;
+            i += secret.len();
+        } else {
+            i += 1;
+        }
+    }
+    (out, hit)
+}
+
+fn capped(mut bytes: Vec<u8>) -> (Vec<u8>, bool) {
+    let cut = bytes.len() > MAX_CAPTURE;
+    bytes.truncate(MAX_CAPTURE);
+    (bytes, cut)
+}
+
+impl EvidenceLog {
+    /// Stores a transcript and returns its ID.
+    pub fn record(&self, t: Transcript<'_>) -> String {
+        let n = self.next.fetch_add(1, Ordering::Relaxed) + 1;
+        let id = format!("ev-{n:06}");
+        let (mut sent, mut received) = (t.sent.to_vec(), t.received.to_vec());
+        let mut redacted = Vec::new();
+        for (name, secret) in t.secrets {
+            let (s, hit_s) = redact(&sent, secret);
+            let (r, hit_r) = redact(&received, secret);
+            sent = s;
+            received = r;
+            if hit_s || hit_r {
+                redacted.push(*name);
+            }
+        }
+        let (sent, cut_s) = capped(sent);
+        let (received, cut_r) = capped(received);
+        let record = Evidence {
+            id: id.clone(),
+            host: t.host,
+            port: t.port,
+            protocol: t.protocol,
+            probe: t.probe,
+            at: OffsetDateTime::now_utc(),
+            sent,
+            received,
+            truncated: cut_s || cut_r,
+            redacted,
+            note: t.note,
+        };
+        if let Ok(mut records) = self.records.lock() {
+            records.push(record);
+        }
+        id
+    }
+
+    /// Takes every record so far, sorted by ID.
+    pub fn take_records(&self) -> Vec<Evidence> {
+        let mut v = match self.records.lock() {
+            Ok(mut records) => std::mem::take(&mut *records),
+            Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
+        };
+        v.sort_by(|a, b| a.id.cmp(&b.id));
+        v
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_reach_the_record_and_big_captures_are_cut() {
+        let log = EvidenceLog::default();
+        let big = vec![7u8; MAX_CAPTURE + 10];
+        let id = log.record(Transcript {
+            host: "198.18.0.1".parse().expect("addr"),
+            port: Some(161),
+            protocol: Some(Protocol::Udp),
+            probe: "snmp-get",
+            sent: b"..public..public",
+            received: &big,
+            secrets: &[("snmp-community", b"public")],
+            note: String::new(),
+        });
+        assert_eq!(id, "ev-000001");
+        let rec = log.take_records().remove(0);
+        assert_eq!(rec.sent, b"..******..******");
+        assert_eq!(rec.redacted, vec!["snmp-community"]);
+        assert_eq!(rec.received.len(), MAX_CAPTURE);
+        assert!(rec.truncated);
+    }
+}

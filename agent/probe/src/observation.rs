@@ -1,0 +1,191 @@
+//! What the probes saw: typed observations, judged by nothing.
+//!
+//! The probe crate reports every state it met (open, closed, filtered,
+//! unreachable, not scanned) and how each host was found; deciding what that
+//! means is the assess crate's job.
+
+use std::collections::BTreeSet;
+use std::net::IpAddr;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+
+use crate::evidence::Evidence;
+use crate::ports::Protocol;
+
+/// How a host was found to be up.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum DiscoveryMethod {
+    /// ICMP echo reply.
+    Icmp,
+    /// ARP reply on a directly connected segment.
+    Arp,
+    /// A TCP SYN-ACK or RST, from a TCP ping or the port scan.
+    Tcp,
+    /// A UDP reply or an ICMP port-unreachable from the host.
+    Udp,
+}
+
+impl DiscoveryMethod {
+    /// `icmp`, `arp`, `tcp` or `udp`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DiscoveryMethod::Icmp => "icmp",
+            DiscoveryMethod::Arp => "arp",
+            DiscoveryMethod::Tcp => "tcp",
+            DiscoveryMethod::Udp => "udp",
+        }
+    }
+}
+
+/// The state of one port.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum PortState {
+    /// TCP SYN-ACK, or a UDP reply.
+    Open,
+    /// TCP RST, or ICMP port unreachable for UDP.
+    Closed,
+    /// TCP: no answer after every attempt.
+    Filtered,
+    /// UDP: no answer after every attempt; a UDP service may be silent.
+    OpenFiltered,
+    /// A router said the host is unreachable.
+    Unreachable,
+}
+
+impl PortState {
+    /// `open`, `closed`, `filtered`, `open|filtered` or `unreachable`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PortState::Open => "open",
+            PortState::Closed => "closed",
+            PortState::Filtered => "filtered",
+            PortState::OpenFiltered => "open|filtered",
+            PortState::Unreachable => "unreachable",
+        }
+    }
+}
+
+/// One port's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortObservation {
+    pub port: u16,
+    pub protocol: Protocol,
+    pub state: PortState,
+    /// `syn-ack`, `reset`, `no-response`, `udp-response`, `port-unreachable`, `host-unreachable`.
+    pub reason: &'static str,
+    /// Attempts made (1 = answered the first time).
+    pub attempts: u32,
+    pub rtt: Option<Duration>,
+    /// The safety policy allows nothing but a connect on this port.
+    pub connect_only: bool,
+    pub evidence: Option<String>,
+}
+
+/// What SNMP said, when a GetRequest with the configured community was answered.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SnmpObservation {
+    /// `v1` or `v2c`: the version of the request that was answered.
+    pub version: &'static str,
+    /// The agent answered, so it accepts the community for reading (v1/v2c agents
+    /// do not answer requests with a community they reject).
+    pub community_accepted: bool,
+    /// The error-status name when the agent answered with an error.
+    pub error_status: Option<String>,
+    pub sys_descr: Option<String>,
+    pub sys_object_id: Option<String>,
+    pub sys_name: Option<String>,
+    pub sys_uptime_ticks: Option<u64>,
+    pub evidence: String,
+}
+
+/// How far the scan of a host got.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HostScanState {
+    /// Every planned probe was made.
+    Complete,
+    /// A router reported the host unreachable; the remaining ports were not probed.
+    Unreachable,
+    /// The host stopped answering mid-scan and was abandoned after backing off.
+    Abandoned,
+    /// The scan was interrupted before this host was finished.
+    Interrupted,
+    /// Only discovery ran for this address (a gated scan found it silent).
+    NotPortScanned,
+}
+
+impl HostScanState {
+    /// `complete`, `unreachable`, `abandoned`, `interrupted`, `not-port-scanned`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            HostScanState::Complete => "complete",
+            HostScanState::Unreachable => "unreachable",
+            HostScanState::Abandoned => "abandoned",
+            HostScanState::Interrupted => "interrupted",
+            HostScanState::NotPortScanned => "not-port-scanned",
+        }
+    }
+}
+
+/// Everything seen of one address.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostObservation {
+    pub address: IpAddr,
+    /// Target hostnames that resolved to this address.
+    pub hostnames: Vec<String>,
+    pub mac: Option<[u8; 6]>,
+    pub discovered_by: BTreeSet<DiscoveryMethod>,
+    pub rtt: Option<Duration>,
+    /// Every scanned port, in (protocol, port) order.
+    pub ports: Vec<PortObservation>,
+    pub snmp: Option<SnmpObservation>,
+    pub scan_state: HostScanState,
+    /// Things a person should know: back-offs, local errors.
+    pub notes: Vec<String>,
+    pub probes_sent: u64,
+}
+
+impl HostObservation {
+    /// True if anything at all answered from this address.
+    pub fn is_up(&self) -> bool {
+        !self.discovered_by.is_empty()
+    }
+}
+
+/// How the scan decided which addresses to port-scan.
+#[derive(Debug, Clone, PartialEq)]
+pub struct DiscoveryDecision {
+    /// `direct` (every address port-scanned) or `gated` (only hosts found up).
+    pub mode: &'static str,
+    pub reason: String,
+    /// Probes a direct scan would need, and the seconds that takes at the rate caps.
+    pub direct_probes: u64,
+    pub direct_seconds: f64,
+}
+
+/// The result of a scan.
+#[derive(Debug)]
+pub struct ScanOutcome {
+    pub started_at: OffsetDateTime,
+    pub finished_at: OffsetDateTime,
+    pub complete: bool,
+    pub addresses: u128,
+    /// Hosts found up, and addresses with something to say (notes), in address order.
+    pub hosts: Vec<HostObservation>,
+    pub evidence: Vec<Evidence>,
+    pub discovery: DiscoveryDecision,
+    pub warnings: Vec<String>,
+    pub probes_icmp: u64,
+    pub probes_arp: u64,
+    pub probes_tcp: u64,
+    pub probes_udp: u64,
+    /// Probes that the plan needed at the least (one per address and port, plus discovery).
+    pub probes_planned: u64,
+}
+
+impl ScanOutcome {
+    /// All probes sent.
+    pub fn probes_sent(&self) -> u64 {
+        self.probes_icmp + self.probes_arp + self.probes_tcp + self.probes_udp
+    }
+}

@@ -1,0 +1,234 @@
+//! Host discovery: ARP on connected segments and ICMP echo everywhere, then,
+//! for gated scans, a TCP ping on a few common ports for whatever stayed silent.
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::{IpAddr, Ipv4Addr};
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use super::{Ctx, Phase};
+use crate::governor::ProbeKind;
+use crate::net::arp::ArpDiscovery;
+use crate::net::icmp::Pinger;
+use crate::net::tcp::{self, TcpOutcome};
+use crate::observation::DiscoveryMethod;
+
+/// What discovery learnt about one address that answered.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Found {
+    pub methods: BTreeSet<DiscoveryMethod>,
+    pub mac: Option<[u8; 6]>,
+    pub rtt: Option<Duration>,
+}
+
+/// Discovery tasks alive at once (each waits on the governor, so this bounds memory,
+/// not speed).
+const TASKS: usize = 512;
+/// How long to keep listening for late ARP replies after the last request.
+const ARP_GRACE: Duration = Duration::from_millis(300);
+
+pub(super) async fn discover(ctx: &Arc<Ctx>, warnings: &mut Vec<String>) -> HashMap<IpAddr, Found> {
+    let scope = ctx.plan.guard.scope();
+    let has_v4 = scope.ranges().iter().any(|r| r.first().is_some_and(|a| a.is_ipv4()));
+    let has_v6 = scope.ranges().iter().any(|r| r.first().is_some_and(|a| a.is_ipv6()));
+
+    let mut unavailable = Vec::new();
+    let pinger = if ctx.plan.use_icmp {
+        let (p, problems) = Pinger::open();
+        let relevant = |s: &String| (s.starts_with("ICMPv4") && has_v4) || (s.starts_with("ICMPv6") && has_v6);
+        unavailable.extend(problems.into_iter().filter(relevant));
+        Some(p)
+    } else {
+        None
+    };
+    let arp = if ctx.plan.use_arp && has_v4 && scope.len() <= (1 << 20) {
+        let v4: Vec<Ipv4Addr> = scope
+            .addresses()
+            .filter_map(|a| match a {
+                IpAddr::V4(v) => Some(v),
+                IpAddr::V6(_) => None,
+            })
+            .collect();
+        let (arp, problems) = ArpDiscovery::open(&v4);
+        unavailable.extend(problems.into_iter().map(|p| format!("ARP on {p}")));
+        arp.map(Arc::new)
+    } else {
+        None
+    };
+    if !unavailable.is_empty() {
+        warnings.push(format!(
+            "raw-socket discovery is unavailable ({}); hosts are found by what works without \
+             privilege (TCP and UDP probes, unprivileged ICMP where the system allows it). \
+             Run as root or grant CAP_NET_RAW for ICMP and ARP discovery.",
+            unavailable.join("; ")
+        ));
+    }
+    let pinger = pinger.filter(|p| {
+        (has_v4 && p.available_for(IpAddr::from([0u8, 0, 0, 0])))
+            || (has_v6 && p.available_for(IpAddr::from([0u16; 8])))
+    });
+    if pinger.is_none() && arp.is_none() {
+        return HashMap::new();
+    }
+    let pinger = pinger.map(Arc::new);
+
+    ctx.progress.start_phase(Phase::Discovery, u64::try_from(scope.len()).unwrap_or(u64::MAX));
+    let slots = Arc::new(Semaphore::new(TASKS));
+    let mut set: JoinSet<Option<(IpAddr, Found)>> = JoinSet::new();
+    let mut out = HashMap::new();
+    for addr in scope.addresses() {
+        let Ok(cleared) = ctx.plan.guard.clear(addr) else {
+            continue;
+        };
+        let permit = tokio::select! {
+            biased;
+            _ = ctx.cancel.cancelled() => break,
+            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+        };
+        while let Some(done) = set.try_join_next() {
+            if let Ok(Some((a, f))) = done {
+                out.insert(a, f);
+            }
+        }
+        let (ctx, pinger, arp) = (ctx.clone(), pinger.clone(), arp.clone());
+        set.spawn(async move {
+            let found = probe_address(&ctx, cleared, pinger.as_deref(), arp.as_deref()).await;
+            drop(permit);
+            ctx.progress.step();
+            ctx.sync_probe_count();
+            found.map(|f| (addr, f))
+        });
+    }
+    while let Some(done) = set.join_next().await {
+        if let Ok(Some((a, f))) = done {
+            out.insert(a, f);
+        }
+    }
+    if let Some(arp) = arp {
+        tokio::time::sleep(ARP_GRACE).await;
+        for addr in scope.addresses() {
+            let IpAddr::V4(v4) = addr else { continue };
+            if let Some(mac) = arp.reply_from(v4) {
+                let f = out.entry(addr).or_default();
+                f.methods.insert(DiscoveryMethod::Arp);
+                f.mac = Some(mac);
+            }
+        }
+        if let Ok(arp) = Arc::try_unwrap(arp) {
+            arp.close();
+        }
+    }
+    ctx.progress
+        .hosts_up
+        .fetch_add(out.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    out
+}
+
+/// ARP (where the address is on a connected segment) and ICMP echo, with retries.
+async fn probe_address(
+    ctx: &Ctx,
+    cleared: crate::scope::Cleared,
+    pinger: Option<&Pinger>,
+    arp: Option<&ArpDiscovery>,
+) -> Option<Found> {
+    let addr = cleared.addr();
+    let arp = arp.filter(|a| a.covers(addr));
+    let v4 = match addr {
+        IpAddr::V4(v) => Some(v),
+        IpAddr::V6(_) => None,
+    };
+    let arp_answered = || arp.zip(v4).is_some_and(|(a, v)| a.reply_from(v).is_some());
+    let mut found = Found::default();
+    for attempt in 0..=ctx.plan.retries {
+        if let Some(arp) = arp {
+            let adm = ctx.governor.admit(cleared, ProbeKind::Arp, &ctx.cancel).await?;
+            arp.request(&adm);
+        }
+        match pinger {
+            Some(p) if p.available_for(addr) => {
+                let adm = ctx.governor.admit(cleared, ProbeKind::Icmp, &ctx.cancel).await?;
+                let timeout = adm.timeout(attempt);
+                if let Some(rtt) = p.echo(&adm, attempt as u16, timeout).await {
+                    adm.observe_rtt(rtt);
+                    found.methods.insert(DiscoveryMethod::Icmp);
+                    found.rtt = Some(rtt);
+                    break;
+                }
+            }
+            _ => tokio::time::sleep(ARP_GRACE).await,
+        }
+        if arp_answered() {
+            break;
+        }
+    }
+    (!found.methods.is_empty()).then_some(found)
+}
+
+/// For a gated scan: TCP connects to the catalog's ping ports, for every address that
+/// stayed silent, until one answers.
+pub(super) async fn tcp_ping(ctx: &Arc<Ctx>, known: &HashMap<IpAddr, Found>) -> HashMap<IpAddr, Found> {
+    let scope = ctx.plan.guard.scope();
+    let silent = scope.len().saturating_sub(known.len() as u128);
+    ctx.progress.start_phase(Phase::TcpPing, u64::try_from(silent).unwrap_or(u64::MAX));
+    let slots = Arc::new(Semaphore::new(TASKS));
+    let mut set: JoinSet<Option<(IpAddr, Found)>> = JoinSet::new();
+    let mut out = HashMap::new();
+    for addr in scope.addresses().filter(|a| !known.contains_key(a)) {
+        let Ok(cleared) = ctx.plan.guard.clear(addr) else {
+            continue;
+        };
+        let permit = tokio::select! {
+            biased;
+            _ = ctx.cancel.cancelled() => break,
+            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+        };
+        while let Some(done) = set.try_join_next() {
+            if let Ok(Some((a, f))) = done {
+                out.insert(a, f);
+            }
+        }
+        let ctx = ctx.clone();
+        set.spawn(async move {
+            let mut found = None;
+            for &port in &ctx.catalog_ping_ports() {
+                let Some(adm) = ctx.governor.admit(cleared, ProbeKind::Tcp, &ctx.cancel).await else {
+                    break;
+                };
+                match tcp::connect(&adm, port, adm.timeout(0)).await {
+                    TcpOutcome::Open { rtt } | TcpOutcome::Closed { rtt } => {
+                        adm.observe_rtt(rtt);
+                        let mut f = Found::default();
+                        f.methods.insert(DiscoveryMethod::Tcp);
+                        f.rtt = Some(rtt);
+                        found = Some((addr, f));
+                        break;
+                    }
+                    TcpOutcome::Unreachable { .. } => break,
+                    TcpOutcome::NoAnswer | TcpOutcome::LocalError(_) => {}
+                }
+            }
+            drop(permit);
+            ctx.progress.step();
+            ctx.sync_probe_count();
+            found
+        });
+    }
+    while let Some(done) = set.join_next().await {
+        if let Ok(Some((a, f))) = done {
+            out.insert(a, f);
+        }
+    }
+    ctx.progress
+        .hosts_up
+        .fetch_add(out.len() as u64, std::sync::atomic::Ordering::Relaxed);
+    out
+}
+
+impl Ctx {
+    fn catalog_ping_ports(&self) -> Vec<u16> {
+        self.plan.catalog.tcp_ping.clone()
+    }
+}

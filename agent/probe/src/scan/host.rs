@@ -1,0 +1,426 @@
+//! The port scan of one host: TCP connects and UDP probes, with retries for
+//! silence, and a back-off for a host that stops answering mid-scan.
+//!
+//! Attempts are queued: first every port once, then the ports that stayed
+//! silent, each retry with a longer timeout. A host that answered freely and
+//! then falls silent for [`SILENCE_STREAK`] probes in a row is checked on a port
+//! that answered before; if that is silent too, kenshin halves its rate to the
+//! host, backs off for 2, 4 and 8 seconds, checking each time, and abandons the
+//! host if it never comes back. All of it is noted in the report.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::net::IpAddr;
+use std::time::Duration;
+
+use tokio::task::JoinSet;
+
+use super::{interrupted_or, Ctx, Found};
+use crate::evidence::Transcript;
+use crate::governor::ProbeKind;
+use crate::net::tcp::{self, TcpOutcome};
+use crate::net::udp::{self, UdpOutcome};
+use crate::observation::{
+    DiscoveryMethod, HostObservation, HostScanState, PortObservation, PortState,
+};
+use crate::ports::Protocol;
+use crate::scope::Cleared;
+use crate::snmp::{self, SnmpAttempt};
+
+/// Silent probes in a row, after a host has answered freely, that trigger a health check.
+const SILENCE_STREAK: u32 = 24;
+/// Answers a host must have given before its silence is read as "stopped answering".
+const CHATTY: u32 = 4;
+/// Pauses before each re-check of a host that stopped answering.
+const BACKOFFS: [Duration; 3] = [
+    Duration::from_secs(2),
+    Duration::from_secs(4),
+    Duration::from_secs(8),
+];
+/// Local errors (descriptors, ports) tolerated per probe before giving up on it.
+const LOCAL_RETRIES: u32 = 3;
+
+#[derive(Debug, Default)]
+struct Health {
+    answers: u32,
+    streak: u32,
+    threshold: u32,
+    reference: Option<u16>,
+}
+
+impl Health {
+    fn answered(&mut self, port: u16) {
+        self.answers += 1;
+        self.streak = 0;
+        self.reference = Some(port);
+    }
+
+    fn silent(&mut self) {
+        self.streak += 1;
+    }
+
+    fn suspicious(&self) -> bool {
+        self.answers >= CHATTY && self.streak >= self.threshold.max(SILENCE_STREAK)
+    }
+}
+
+struct HostRun<'a> {
+    ctx: &'a Ctx,
+    cleared: Cleared,
+    obs: HostObservation,
+    tcp: BTreeMap<u16, PortObservation>,
+    health: Health,
+}
+
+pub(super) fn from_discovery(ctx: &Ctx, addr: IpAddr, found: Found) -> HostObservation {
+    HostObservation {
+        address: addr,
+        hostnames: ctx.plan.hostnames.get(&addr).cloned().unwrap_or_default(),
+        mac: found.mac,
+        discovered_by: found.methods,
+        rtt: found.rtt,
+        ports: Vec::new(),
+        snmp: None,
+        scan_state: interrupted_or(ctx, HostScanState::NotPortScanned),
+        notes: Vec::new(),
+        probes_sent: ctx.governor.host(addr).sent(),
+    }
+}
+
+pub(super) async fn scan_host(ctx: &Ctx, cleared: Cleared, prior: Option<Found>) -> HostObservation {
+    let addr = cleared.addr();
+    let was_up = prior.is_some();
+    let mut run = HostRun {
+        ctx,
+        cleared,
+        obs: from_discovery(ctx, addr, prior.unwrap_or_default()),
+        tcp: BTreeMap::new(),
+        health: Health::default(),
+    };
+    run.obs.scan_state = HostScanState::Complete;
+    run.scan_tcp().await;
+    if run.obs.scan_state == HostScanState::Complete {
+        run.scan_udp().await;
+    }
+    let mut obs = run.finish();
+    obs.scan_state = interrupted_or(ctx, obs.scan_state);
+    if !was_up && obs.is_up() {
+        ctx.progress
+            .hosts_up
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    }
+    obs
+}
+
+impl HostRun<'_> {
+    fn finish(mut self) -> HostObservation {
+        let mut ports: Vec<PortObservation> = self.tcp.into_values().collect();
+        ports.append(&mut self.obs.ports);
+        ports.sort_by_key(|p| (p.protocol, p.port));
+        self.obs.ports = ports;
+        self.obs.probes_sent = self.ctx.governor.host(self.obs.address).sent();
+        self.obs
+    }
+
+    fn port_obs(&self, port: u16, protocol: Protocol, state: PortState, reason: &'static str) -> PortObservation {
+        PortObservation {
+            port,
+            protocol,
+            state,
+            reason,
+            attempts: 1,
+            rtt: None,
+            connect_only: self.ctx.plan.catalog.is_connect_only(protocol, port),
+            evidence: None,
+        }
+    }
+
+    async fn scan_tcp(&mut self) {
+        let ctx = self.ctx;
+        let mut queue: VecDeque<(u16, u32, u32)> =
+            ctx.plan.ports.tcp.iter().map(|&p| (p, 0, 0)).collect();
+        let mut set: JoinSet<(u16, u32, u32, TcpOutcome)> = JoinSet::new();
+        loop {
+            if ctx.cancel.is_cancelled() {
+                set.abort_all();
+                return;
+            }
+            while let Some(done) = set.try_join_next() {
+                if let Ok(r) = done {
+                    self.on_tcp(r, &mut queue);
+                }
+            }
+            if self.obs.scan_state != HostScanState::Complete {
+                set.abort_all();
+                return;
+            }
+            if self.health.suspicious() {
+                while let Some(done) = set.join_next().await {
+                    if let Ok(r) = done {
+                        self.on_tcp(r, &mut queue);
+                    }
+                }
+                if !self.health.suspicious() {
+                    continue;
+                }
+                if !self.recover().await {
+                    return;
+                }
+                continue;
+            }
+            if let Some((port, attempt, local)) = queue.pop_front() {
+                let Some(adm) = ctx.governor.admit(self.cleared, ProbeKind::Tcp, &ctx.cancel).await
+                else {
+                    continue; // cancelled: the loop top returns
+                };
+                set.spawn(async move {
+                    let outcome = tcp::connect(&adm, port, adm.timeout(attempt)).await;
+                    if let TcpOutcome::Open { rtt } | TcpOutcome::Closed { rtt } = outcome {
+                        adm.observe_rtt(rtt);
+                    }
+                    (port, attempt, local, outcome)
+                });
+            } else if let Some(done) = set.join_next().await {
+                if let Ok(r) = done {
+                    self.on_tcp(r, &mut queue);
+                }
+            } else {
+                return;
+            }
+        }
+    }
+
+    fn on_tcp(&mut self, (port, attempt, local, outcome): (u16, u32, u32, TcpOutcome), queue: &mut VecDeque<(u16, u32, u32)>) {
+        let ctx = self.ctx;
+        let attempts = attempt + 1;
+        match outcome {
+            TcpOutcome::Open { rtt } => {
+                self.health.answered(port);
+                self.obs.discovered_by.insert(DiscoveryMethod::Tcp);
+                self.obs.rtt.get_or_insert(rtt);
+                ctx.progress
+                    .open_ports
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                let evidence = ctx.evidence.record(Transcript {
+                    host: self.obs.address,
+                    port: Some(port),
+                    protocol: Some(Protocol::Tcp),
+                    probe: "tcp-connect",
+                    sent: &[],
+                    received: &[],
+                    secrets: &[],
+                    note: format!(
+                        "TCP handshake completed in {:.2} ms on attempt {attempts}; closed at once with RST, no payload sent",
+                        rtt.as_secs_f64() * 1000.0
+                    ),
+                });
+                let mut o = self.port_obs(port, Protocol::Tcp, PortState::Open, "syn-ack");
+                o.attempts = attempts;
+                o.rtt = Some(rtt);
+                o.evidence = Some(evidence);
+                self.tcp.insert(port, o);
+            }
+            TcpOutcome::Closed { rtt } => {
+                self.health.answered(port);
+                self.obs.discovered_by.insert(DiscoveryMethod::Tcp);
+                self.obs.rtt.get_or_insert(rtt);
+                let mut o = self.port_obs(port, Protocol::Tcp, PortState::Closed, "reset");
+                o.attempts = attempts;
+                o.rtt = Some(rtt);
+                self.tcp.insert(port, o);
+            }
+            TcpOutcome::NoAnswer => {
+                self.health.silent();
+                if attempt < ctx.plan.retries {
+                    queue.push_back((port, attempt + 1, local));
+                } else {
+                    let mut o = self.port_obs(port, Protocol::Tcp, PortState::Filtered, "no-response");
+                    o.attempts = attempts;
+                    self.tcp.insert(port, o);
+                }
+            }
+            TcpOutcome::Unreachable { .. } => {
+                if self.health.answers == 0 {
+                    // A router says the host is not there: the other ports would say the same.
+                    self.obs.scan_state = HostScanState::Unreachable;
+                    queue.clear();
+                } else {
+                    self.health.silent();
+                    let mut o = self.port_obs(port, Protocol::Tcp, PortState::Unreachable, "host-unreachable");
+                    o.attempts = attempts;
+                    self.tcp.insert(port, o);
+                }
+            }
+            TcpOutcome::LocalError(e) => {
+                if local < LOCAL_RETRIES {
+                    queue.push_back((port, attempt, local + 1));
+                } else {
+                    self.obs
+                        .notes
+                        .push(format!("tcp/{port} not scanned: local error: {e}"));
+                }
+            }
+        }
+    }
+
+    /// Checks a port that answered before; backs off while the host stays silent.
+    /// Returns false if the host was abandoned or the scan cancelled.
+    async fn recover(&mut self) -> bool {
+        let ctx = self.ctx;
+        let Some(reference) = self.health.reference else {
+            return true;
+        };
+        let sent = ctx.governor.host(self.obs.address).sent();
+        if self.check(reference).await {
+            // The silence was a filtered range, not a host in trouble: carry on, and
+            // demand a longer silence before checking again.
+            self.health.streak = 0;
+            self.health.threshold = self.health.threshold.max(SILENCE_STREAK) * 2;
+            return true;
+        }
+        ctx.governor.slow_host(self.obs.address);
+        let mut waited = Vec::new();
+        for pause in BACKOFFS {
+            waited.push(format!("{} s", pause.as_secs()));
+            tokio::select! {
+                _ = ctx.cancel.cancelled() => return false,
+                _ = tokio::time::sleep(pause) => {}
+            }
+            if self.check(reference).await {
+                self.obs.notes.push(format!(
+                    "stopped answering after {sent} probes (tcp/{reference} went silent); \
+                     rate halved and backed off {}; it answered again and the scan went on",
+                    waited.join(" + ")
+                ));
+                self.health.streak = 0;
+                return true;
+            }
+        }
+        self.obs.notes.push(format!(
+            "stopped answering after {sent} probes (tcp/{reference} went silent); rate halved and \
+             backed off {} without an answer; the remaining ports of this host were not scanned",
+            waited.join(" + ")
+        ));
+        self.obs.scan_state = HostScanState::Abandoned;
+        false
+    }
+
+    async fn check(&mut self, port: u16) -> bool {
+        let ctx = self.ctx;
+        let Some(adm) = ctx.governor.admit(self.cleared, ProbeKind::Tcp, &ctx.cancel).await else {
+            return false;
+        };
+        let answered = matches!(
+            tcp::connect(&adm, port, adm.timeout(2)).await,
+            TcpOutcome::Open { .. } | TcpOutcome::Closed { .. }
+        );
+        if answered {
+            self.health.answered(port);
+        }
+        answered
+    }
+
+    async fn scan_udp(&mut self) {
+        let ctx = self.ctx;
+        for &port in &ctx.plan.ports.udp {
+            let is_snmp = port == 161;
+            if is_snmp && ctx.plan.snmp_community.is_none() {
+                self.obs
+                    .notes
+                    .push("udp/161 not probed: the SNMP check is switched off".into());
+                continue;
+            }
+            let mut result = None;
+            for attempt in 0..=ctx.plan.retries {
+                let Some(adm) = ctx.governor.admit(self.cleared, ProbeKind::Udp, &ctx.cancel).await
+                else {
+                    return;
+                };
+                let timeout = adm.timeout(attempt);
+                let attempts = attempt + 1;
+                let outcome = match (is_snmp, &ctx.plan.snmp_community) {
+                    (true, Some(community)) => {
+                        match snmp::probe(&adm, port, community, attempt, timeout, &ctx.evidence).await {
+                            SnmpAttempt::Answered(snmp) => {
+                                let mut o = self.port_obs(port, Protocol::Udp, PortState::Open, "udp-response");
+                                o.attempts = attempts;
+                                o.evidence = Some(snmp.evidence.clone());
+                                self.obs.snmp = Some(*snmp);
+                                Some(o)
+                            }
+                            SnmpAttempt::Closed { .. } => {
+                                Some(self.port_obs(port, Protocol::Udp, PortState::Closed, "port-unreachable"))
+                            }
+                            SnmpAttempt::Unreachable => Some(self.port_obs(
+                                port,
+                                Protocol::Udp,
+                                PortState::Unreachable,
+                                "host-unreachable",
+                            )),
+                            SnmpAttempt::NoAnswer | SnmpAttempt::LocalError(_) => None,
+                        }
+                    }
+                    _ => self.empty_datagram(&adm, port, timeout, attempts).await,
+                };
+                if outcome.is_some() {
+                    result = outcome;
+                    break;
+                }
+            }
+            let o = result.unwrap_or_else(|| {
+                let mut o = self.port_obs(port, Protocol::Udp, PortState::OpenFiltered, "no-response");
+                o.attempts = ctx.plan.retries + 1;
+                o
+            });
+            if matches!(o.state, PortState::Open | PortState::Closed) {
+                self.obs.discovered_by.insert(DiscoveryMethod::Udp);
+            }
+            if o.state == PortState::Open {
+                ctx.progress
+                    .open_ports
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            }
+            self.obs.ports.push(o);
+        }
+    }
+
+    /// A zero-length datagram: well-formed, carries nothing, and tells open from
+    /// closed only when the service or the host's stack answers.
+    async fn empty_datagram(
+        &self,
+        adm: &crate::governor::Admission,
+        port: u16,
+        timeout: Duration,
+        attempts: u32,
+    ) -> Option<PortObservation> {
+        match udp::exchange(adm, port, &[], timeout, |_| true).await {
+            UdpOutcome::Reply { rtt, bytes } => {
+                adm.observe_rtt(rtt);
+                let evidence = self.ctx.evidence.record(Transcript {
+                    host: self.obs.address,
+                    port: Some(port),
+                    protocol: Some(Protocol::Udp),
+                    probe: "udp-empty",
+                    sent: &[],
+                    received: &bytes,
+                    secrets: &[],
+                    note: format!("empty datagram answered with {} bytes", bytes.len()),
+                });
+                let mut o = self.port_obs(port, Protocol::Udp, PortState::Open, "udp-response");
+                o.attempts = attempts;
+                o.rtt = Some(rtt);
+                o.evidence = Some(evidence);
+                Some(o)
+            }
+            UdpOutcome::Closed { .. } => {
+                Some(self.port_obs(port, Protocol::Udp, PortState::Closed, "port-unreachable"))
+            }
+            UdpOutcome::Unreachable { .. } => Some(self.port_obs(
+                port,
+                Protocol::Udp,
+                PortState::Unreachable,
+                "host-unreachable",
+            )),
+            UdpOutcome::NoAnswer | UdpOutcome::LocalError(_) => None,
+        }
+    }
+}

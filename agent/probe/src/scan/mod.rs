@@ -1,0 +1,395 @@
+//! The scan: discovery, the decision to gate on it or not, and port scanning.
+//!
+//! ```text
+//! scope ──▶ discovery (ARP + ICMP) ──▶ decide ──▶ TCP ping (gated only) ──▶ per-host port scan
+//! ```
+//!
+//! A host that drops ICMP and answers on one uncommon port must still be
+//! found. Discovery cannot promise that, so kenshin port-scans every address
+//! in scope ("direct") whenever that fits the time budget at the safety
+//! limits, and gates on discovery (ARP, ICMP, then a TCP ping on a few common
+//! ports) only when it does not. The report says which was done and why.
+
+mod discovery;
+mod host;
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use time::OffsetDateTime;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::evidence::EvidenceLog;
+use crate::governor::{Governor, SafetySettings};
+use crate::neighbors;
+use crate::observation::{DiscoveryDecision, HostObservation, HostScanState, ScanOutcome};
+use crate::ports::{PortCatalog, PortList};
+use crate::scope::ScopeGuard;
+
+pub use discovery::Found;
+
+/// Whether to port-scan every address or only those discovery found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DiscoveryMode {
+    /// Direct when a direct scan fits the time budget, gated otherwise.
+    Auto,
+    /// Port-scan only hosts that answered ARP, ICMP or a TCP ping.
+    Gate,
+    /// Port-scan every address in scope.
+    Direct,
+}
+
+/// Everything a scan needs to know before it starts.
+#[derive(Debug, Clone)]
+pub struct ScanPlan {
+    pub guard: ScopeGuard,
+    /// Target hostnames by the addresses they resolved to.
+    pub hostnames: HashMap<IpAddr, Vec<String>>,
+    pub ports: PortList,
+    pub catalog: Arc<PortCatalog>,
+    pub safety: SafetySettings,
+    /// Extra attempts for a probe that got no answer.
+    pub retries: u32,
+    pub discovery: DiscoveryMode,
+    /// Longest a direct scan may take before `Auto` gates on discovery.
+    pub time_budget: Duration,
+    /// Community for the SNMP read; `None` switches the SNMP probe off.
+    pub snmp_community: Option<String>,
+    pub use_icmp: bool,
+    pub use_arp: bool,
+    /// Hosts port-scanned at once.
+    pub host_parallelism: usize,
+}
+
+impl ScanPlan {
+    /// Hosts to scan at once so that the per-host cap does not starve the global rate.
+    pub fn default_parallelism(safety: &SafetySettings) -> usize {
+        let to_fill = safety.rate_pps.div_ceil(safety.host_rate_pps.max(1)) as usize;
+        (to_fill * 4).clamp(32, 1024)
+    }
+}
+
+/// What the scan is doing now.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Phase {
+    Starting = 0,
+    Discovery = 1,
+    TcpPing = 2,
+    PortScan = 3,
+    Finishing = 4,
+}
+
+impl Phase {
+    /// A short label for progress displays.
+    pub fn label(self) -> &'static str {
+        match self {
+            Phase::Starting => "starting",
+            Phase::Discovery => "discovery",
+            Phase::TcpPing => "tcp ping",
+            Phase::PortScan => "port scan",
+            Phase::Finishing => "finishing",
+        }
+    }
+}
+
+/// Live counters a front end may poll; the scan never prints.
+#[derive(Debug, Default)]
+pub struct Progress {
+    phase: AtomicU8,
+    done: AtomicU64,
+    total: AtomicU64,
+    hosts_up: AtomicU64,
+    open_ports: AtomicU64,
+    probes: AtomicU64,
+}
+
+impl Progress {
+    fn start_phase(&self, phase: Phase, total: u64) {
+        self.done.store(0, Ordering::Relaxed);
+        self.total.store(total, Ordering::Relaxed);
+        self.phase.store(phase as u8, Ordering::Relaxed);
+    }
+
+    fn step(&self) {
+        self.done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// The current phase.
+    pub fn phase(&self) -> Phase {
+        match self.phase.load(Ordering::Relaxed) {
+            1 => Phase::Discovery,
+            2 => Phase::TcpPing,
+            3 => Phase::PortScan,
+            4 => Phase::Finishing,
+            _ => Phase::Starting,
+        }
+    }
+
+    /// (addresses done, addresses in this phase).
+    pub fn position(&self) -> (u64, u64) {
+        (
+            self.done.load(Ordering::Relaxed),
+            self.total.load(Ordering::Relaxed),
+        )
+    }
+
+    /// Hosts found up so far.
+    pub fn hosts_up(&self) -> u64 {
+        self.hosts_up.load(Ordering::Relaxed)
+    }
+
+    /// Open ports found so far.
+    pub fn open_ports(&self) -> u64 {
+        self.open_ports.load(Ordering::Relaxed)
+    }
+
+    /// Probes sent so far.
+    pub fn probes(&self) -> u64 {
+        self.probes.load(Ordering::Relaxed)
+    }
+}
+
+/// State shared by every task of one scan.
+#[derive(Debug)]
+struct Ctx {
+    plan: ScanPlan,
+    governor: Governor,
+    evidence: EvidenceLog,
+    cancel: CancellationToken,
+    progress: Arc<Progress>,
+}
+
+impl Ctx {
+    fn sync_probe_count(&self) {
+        self.progress
+            .probes
+            .store(self.governor.counters().total(), Ordering::Relaxed);
+    }
+}
+
+/// Works out whether every address can be port-scanned within the time budget.
+pub fn decide(plan: &ScanPlan, addresses: u128) -> DiscoveryDecision {
+    let per_address = plan.ports.len() as u128 * u128::from(plan.retries + 1);
+    let direct_probes = u64::try_from(addresses.saturating_mul(per_address)).unwrap_or(u64::MAX);
+    let parallel = addresses.min(plan.host_parallelism as u128) as f64;
+    let rate = f64::from(plan.safety.rate_pps).min(f64::from(plan.safety.host_rate_pps) * parallel);
+    let direct_seconds = direct_probes as f64 / rate.max(1.0);
+    let budget = plan.time_budget.as_secs_f64();
+    let (mode, reason) = match plan.discovery {
+        DiscoveryMode::Direct => ("direct", "every address port-scanned, as requested".to_owned()),
+        DiscoveryMode::Gate => (
+            "gated",
+            "only hosts that answered ARP, ICMP or a TCP ping were port-scanned, as requested".to_owned(),
+        ),
+        DiscoveryMode::Auto if direct_seconds <= budget => (
+            "direct",
+            format!(
+                "scanning every address needs at most {direct_probes} probes, {direct_seconds:.0} s at the rate caps, \
+                 within the {budget:.0} s budget: hosts that ignore ICMP and ARP are still found"
+            ),
+        ),
+        DiscoveryMode::Auto => (
+            "gated",
+            format!(
+                "scanning every address would need {direct_probes} probes, {direct_seconds:.0} s at the rate caps, \
+                 over the {budget:.0} s budget: only hosts that answered ARP, ICMP or a TCP ping on \
+                 common ports were port-scanned"
+            ),
+        ),
+    };
+    DiscoveryDecision {
+        mode,
+        reason,
+        direct_probes,
+        direct_seconds,
+    }
+}
+
+/// Runs a scan to completion or until `cancel` fires; a cancelled scan returns what
+/// it had, marked incomplete.
+pub async fn run(plan: ScanPlan, cancel: CancellationToken, progress: Arc<Progress>) -> ScanOutcome {
+    let started_at = OffsetDateTime::now_utc();
+    let addresses = plan.guard.scope().len();
+    let decision = decide(&plan, addresses);
+    let ctx = Arc::new(Ctx {
+        governor: Governor::new(plan.safety),
+        plan,
+        evidence: EvidenceLog::default(),
+        cancel,
+        progress,
+    });
+    let mut warnings = Vec::new();
+
+    // 1. Discovery: ARP and ICMP over every address.
+    let mut found = discovery::discover(&ctx, &mut warnings).await;
+
+    // 2. Which addresses get a port scan.
+    let mut scan_list: Vec<IpAddr> = if decision.mode == "direct" {
+        // Hosts known to be up first, so the scan-wide RTT estimate is learnt early.
+        let mut all: Vec<IpAddr> = ctx.plan.guard.scope().addresses().collect();
+        all.sort_by_key(|a| (!found.contains_key(a), *a));
+        all
+    } else {
+        let pinged = discovery::tcp_ping(&ctx, &found).await;
+        for (addr, f) in pinged {
+            found.insert(addr, f);
+        }
+        let mut up: Vec<IpAddr> = found.keys().copied().collect();
+        up.sort();
+        up
+    };
+    scan_list.retain(|a| ctx.plan.guard.scope().contains(*a));
+
+    // 3. Port scan, a bounded number of hosts at a time.
+    ctx.progress
+        .start_phase(Phase::PortScan, scan_list.len() as u64);
+    let mut hosts = port_scan(&ctx, scan_list, &mut found).await;
+
+    // 4. Addresses found by discovery but never port-scanned (gated scan of a silent host,
+    //    or an interrupted scan) are still hosts.
+    ctx.progress.start_phase(Phase::Finishing, 0);
+    let scanned: BTreeSet<IpAddr> = hosts.iter().map(|h| h.address).collect();
+    for (addr, f) in found {
+        if !scanned.contains(&addr) {
+            hosts.push(host::from_discovery(&ctx, addr, f));
+        }
+    }
+    hosts.retain(HostObservation::is_up);
+    fill_macs(&mut hosts);
+    hosts.sort_by_key(|h| h.address);
+
+    let complete = !ctx.cancel.is_cancelled();
+    let finished_at = OffsetDateTime::now_utc();
+    let c = ctx.governor.counters();
+    ScanOutcome {
+        started_at,
+        finished_at,
+        complete,
+        addresses,
+        hosts,
+        discovery: decision.clone(),
+        warnings,
+        probes_icmp: c.icmp.load(Ordering::Relaxed),
+        probes_arp: c.arp.load(Ordering::Relaxed),
+        probes_tcp: c.tcp.load(Ordering::Relaxed),
+        probes_udp: c.udp.load(Ordering::Relaxed),
+        probes_planned: decision.direct_probes,
+        evidence: ctx.evidence.take_records(),
+    }
+}
+
+async fn port_scan(
+    ctx: &Arc<Ctx>,
+    scan_list: Vec<IpAddr>,
+    found: &mut HashMap<IpAddr, Found>,
+) -> Vec<HostObservation> {
+    let slots = Arc::new(Semaphore::new(ctx.plan.host_parallelism.max(1)));
+    let mut set = JoinSet::new();
+    let mut hosts = Vec::new();
+    for addr in scan_list {
+        let Ok(cleared) = ctx.plan.guard.clear(addr) else {
+            continue;
+        };
+        let permit = tokio::select! {
+            biased;
+            _ = ctx.cancel.cancelled() => break,
+            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+        };
+        // Reap finished hosts as we go so memory stays flat on large scopes.
+        while let Some(done) = set.try_join_next() {
+            if let Ok(h) = done {
+                hosts.push(h);
+            }
+        }
+        let prior = found.remove(&addr);
+        let ctx = ctx.clone();
+        set.spawn(async move {
+            let h = host::scan_host(&ctx, cleared, prior).await;
+            drop(permit);
+            ctx.progress.step();
+            ctx.sync_probe_count();
+            h
+        });
+    }
+    while let Some(done) = set.join_next().await {
+        if let Ok(h) = done {
+            hosts.push(h);
+        }
+    }
+    hosts
+}
+
+fn fill_macs(hosts: &mut [HostObservation]) {
+    if hosts.iter().all(|h| h.mac.is_some() || h.address.is_ipv6()) {
+        return;
+    }
+    let table = neighbors::read();
+    for h in hosts.iter_mut().filter(|h| h.mac.is_none()) {
+        if let IpAddr::V4(v4) = h.address {
+            h.mac = table.get(&v4).copied();
+        }
+    }
+}
+
+/// Marks a host observation as interrupted when the scan was cancelled mid-host.
+fn interrupted_or(ctx: &Ctx, state: HostScanState) -> HostScanState {
+    if ctx.cancel.is_cancelled() {
+        HostScanState::Interrupted
+    } else {
+        state
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scope::{AddrRange, Scope, DEFAULT_SCOPE_LIMIT};
+
+    fn plan(cidr_bits: u32, mode: DiscoveryMode) -> ScanPlan {
+        let r = AddrRange::cidr("198.18.0.0".parse().expect("addr"), cidr_bits);
+        let scope = Scope::new(vec![r], vec![], 1 << 24, true).expect("scope");
+        let catalog = Arc::new(PortCatalog::builtin().expect("catalog"));
+        let safety = SafetySettings::default();
+        ScanPlan {
+            guard: ScopeGuard::new(scope),
+            hostnames: HashMap::new(),
+            ports: catalog.default_ports(),
+            catalog,
+            safety,
+            retries: 1,
+            discovery: mode,
+            time_budget: Duration::from_secs(30 * 60),
+            snmp_community: Some("public".into()),
+            use_icmp: true,
+            use_arp: true,
+            host_parallelism: ScanPlan::default_parallelism(&safety),
+        }
+    }
+
+    #[test]
+    fn a_small_scope_is_scanned_directly_and_a_large_one_is_gated() {
+        let small = plan(24, DiscoveryMode::Auto);
+        let d = decide(&small, small.guard.scope().len());
+        assert_eq!(d.mode, "direct", "{}", d.reason);
+        let large = plan(16, DiscoveryMode::Auto);
+        let d = decide(&large, large.guard.scope().len());
+        assert_eq!(d.mode, "gated", "{}", d.reason);
+        assert!(d.reason.contains("budget"));
+        let forced = plan(16, DiscoveryMode::Direct);
+        assert_eq!(decide(&forced, forced.guard.scope().len()).mode, "direct");
+        let _ = DEFAULT_SCOPE_LIMIT;
+    }
+
+    #[test]
+    fn enough_hosts_run_at_once_to_fill_the_global_rate() {
+        let s = SafetySettings::default();
+        let n = ScanPlan::default_parallelism(&s);
+        assert!(n as u32 * s.host_rate_pps >= s.rate_pps);
+    }
+}

@@ -1,0 +1,20 @@
+//! kenshin-wire owns the byte codecs for every protocol kenshin speaks.
+//!
+//! Everything here is pure: no I/O, no async, no allocation beyond what a
+//! decoded value needs. Every decoder works over a [`Reader`], which checks
+//! every length against the bytes that are really there, so no input can make
+//! a decoder panic or read out of bounds. Wire codes that kenshin does not know
+//! are kept as values (open enums), never treated as errors, because a
+//! scanner that fails on an unknown code learns nothing from the device that
+//! sent it.
+//!
+//! Modules:
+//! - [`reader`]: the checked cursor every decoder uses, and [`DecodeError`].
+//! - [`ber`]: the subset of ASN.1 BER that SNMP needs.
+//! - [`snmp`]: SNMP v1/v2c GetRequest encoding and GetResponse decoding.
+
+pub mod ber;
+pub mod reader;
+pub mod snmp;
+
+pub use reader::{DecodeError, Reader};
