@@ -1,1 +1,51 @@
-fn main() {}
+//! The `kenshin` binary: command-line glue over the probe, assess and report crates.
+//!
+//! Exit codes (documented in README.md and `kenshin --help`):
+//! - 0: the scan completed and produced no findings;
+//! - 1: the scan completed and produced findings;
+//! - 2: usage error, bad input, or a runtime error (nothing was scanned, or the
+//!   report could not be written);
+//! - 130: interrupted (Ctrl-C or SIGTERM); a partial report marked
+//!   `"complete": false` was written.
+
+mod cli;
+mod progress;
+mod scan_cmd;
+mod text;
+
+use std::process::ExitCode;
+
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = cli::Cli::parse();
+    init_tracing(cli.verbose, cli.quiet);
+    let result = match cli.command {
+        cli::Command::Scan(args) => scan_cmd::run(args, cli.quiet),
+        cli::Command::Ports(args) => cli::print_ports(&args),
+    };
+    match result {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("kenshin: error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn init_tracing(verbose: u8, quiet: bool) {
+    let level = match (quiet, verbose) {
+        (true, _) => "error",
+        (false, 0) => "warn",
+        (false, 1) => "info",
+        (false, 2) => "debug",
+        (false, _) => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("KENSHIN_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -85,7 +85,13 @@ impl SafetySettings {
                 Ok(())
             }
         };
-        check("rate", self.rate_pps, 1, MAX_RATE_PPS, "1 to 100000 packets/s")?;
+        check(
+            "rate",
+            self.rate_pps,
+            1,
+            MAX_RATE_PPS,
+            "1 to 100000 packets/s",
+        )?;
         check(
             "host-rate",
             self.host_rate_pps,
@@ -330,14 +336,20 @@ mod tests {
             host_rate_pps: 40,
             ..SafetySettings::default()
         });
-        let target = guard().clear("198.18.0.7".parse().expect("addr")).expect("in scope");
+        let target = guard()
+            .clear("198.18.0.7".parse().expect("addr"))
+            .expect("in scope");
         let cancel = CancellationToken::new();
         let start = Instant::now();
         for _ in 0..41 {
             drop(gov.admit(target, ProbeKind::Tcp, &cancel).await);
         }
         // 41 probes at 40/s: the 41st goes no earlier than one second after the first.
-        assert!(start.elapsed() >= Duration::from_secs(1), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() >= Duration::from_secs(1),
+            "{:?}",
+            start.elapsed()
+        );
         assert_eq!(gov.counters().tcp.load(Ordering::Relaxed), 41);
     }
 
@@ -365,7 +377,11 @@ mod tests {
             t.await.expect("task");
         }
         // 200 probes at 100/s overall take at least 1.99 s, though each host alone could go faster.
-        assert!(start.elapsed() >= Duration::from_millis(1990), "{:?}", start.elapsed());
+        assert!(
+            start.elapsed() >= Duration::from_millis(1990),
+            "{:?}",
+            start.elapsed()
+        );
     }
 
     #[tokio::test(start_paused = true)]
@@ -374,7 +390,9 @@ mod tests {
             host_concurrency: 2,
             ..SafetySettings::default()
         });
-        let target = guard().clear("198.18.0.9".parse().expect("addr")).expect("in scope");
+        let target = guard()
+            .clear("198.18.0.9".parse().expect("addr"))
+            .expect("in scope");
         let cancel = CancellationToken::new();
         let a = gov.admit(target, ProbeKind::Tcp, &cancel).await;
         let b = gov.admit(target, ProbeKind::Tcp, &cancel).await;
@@ -384,7 +402,10 @@ mod tests {
             gov.admit(target, ProbeKind::Tcp, &cancel),
         )
         .await;
-        assert!(third.is_err(), "a third probe was admitted while two were in flight");
+        assert!(
+            third.is_err(),
+            "a third probe was admitted while two were in flight"
+        );
         drop(a);
         let third = tokio::time::timeout(
             Duration::from_secs(5),
@@ -400,7 +421,9 @@ mod tests {
             host_concurrency: 1,
             ..SafetySettings::default()
         });
-        let target = guard().clear("198.18.0.9".parse().expect("addr")).expect("in scope");
+        let target = guard()
+            .clear("198.18.0.9".parse().expect("addr"))
+            .expect("in scope");
         let cancel = CancellationToken::new();
         let _held = gov.admit(target, ProbeKind::Tcp, &cancel).await;
         cancel.cancel();

@@ -51,7 +51,8 @@ mod tests {
 
     #[test]
     fn only_complete_entries_are_kept() {
-        let text = "IP address       HW type     Flags       HW address            Mask     Device\n\
+        let text =
+            "IP address       HW type     Flags       HW address            Mask     Device\n\
                     198.18.1.10      0x1         0x2         02:00:c6:12:01:0a     *        lab0\n\
                     198.18.1.11      0x1         0x0         00:00:00:00:00:00     *        lab0\n\
                     junk\n";

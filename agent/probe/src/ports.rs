@@ -171,10 +171,17 @@ struct DiscoverySection {
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
+struct HintsSection {
+    precedence: Vec<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
 struct CatalogFile {
     version: String,
     safety: SafetySection,
     discovery: DiscoverySection,
+    hints: HintsSection,
     port: Vec<PortEntry>,
 }
 
@@ -214,6 +221,8 @@ pub enum CatalogError {
     Toml(#[from] toml::de::Error),
     #[error("ports catalog: {0}")]
     Spec(#[from] PortSpecError),
+    #[error("ports catalog: {0}")]
+    Hints(String),
     #[error("ports catalog entry {protocol}/{port}: {reason}")]
     Entry {
         port: u16,
@@ -229,6 +238,8 @@ pub struct PortCatalog {
     pub entries: Vec<PortEntry>,
     connect_only: PortList,
     pub tcp_ping: Vec<u16>,
+    /// Device kinds in the order they win when hints disagree.
+    pub hint_precedence: Vec<String>,
 }
 
 /// The catalog shipped in `rules/ports.toml`, compiled in.
@@ -271,6 +282,16 @@ impl PortCatalog {
                 return Err(bad(format!("service {:?} must be lower-case", e.service)));
             }
         }
+        let mut precedence = file.hints.precedence.clone();
+        precedence.sort();
+        let mut kinds = KINDS.to_vec();
+        kinds.sort_unstable();
+        if precedence != kinds {
+            return Err(CatalogError::Hints(format!(
+                "[hints].precedence must list each of {} exactly once",
+                KINDS.join(", ")
+            )));
+        }
         let connect_only = if file.safety.connect_only.is_empty() {
             PortList::default()
         } else {
@@ -281,6 +302,7 @@ impl PortCatalog {
             entries: file.port,
             connect_only,
             tcp_ping: file.discovery.tcp_ping,
+            hint_precedence: file.hints.precedence,
         })
     }
 
@@ -360,11 +382,19 @@ mod tests {
     fn the_builtin_catalog_covers_what_the_safety_policy_and_probes_need() {
         let cat = PortCatalog::builtin().expect("builtin catalog is valid");
         let ports = cat.default_ports();
-        for needed in [21, 22, 23, 80, 104, 443, 445, 2575, 3389, 5900, 8443, 9100, 10443, 11112] {
-            assert!(ports.tcp.contains(&needed), "default list lacks tcp/{needed}");
+        for needed in [
+            21, 22, 23, 80, 104, 443, 445, 2575, 3389, 5900, 8443, 9100, 10443, 11112,
+        ] {
+            assert!(
+                ports.tcp.contains(&needed),
+                "default list lacks tcp/{needed}"
+            );
         }
         assert_eq!(ports.udp, vec![161]);
-        assert!(ports.len() < 200, "the default list is curated, not exhaustive");
+        assert!(
+            ports.len() < 200,
+            "the default list is curated, not exhaustive"
+        );
         for raw in 9100..=9107 {
             assert!(cat.is_connect_only(Protocol::Tcp, raw));
         }
@@ -378,7 +408,9 @@ mod tests {
 
     #[test]
     fn a_catalog_with_an_unknown_field_or_duplicate_is_refused() {
-        let base = "version = \"t\"\n[safety]\nconnect_only = []\n[discovery]\ntcp_ping = [80]\n";
+        let base = "version = \"t\"\n[safety]\nconnect_only = []\n[discovery]\ntcp_ping = [80]\n\
+                    [hints]\nprecedence = [\"medical_device\", \"printer\", \"network_device\", \
+                    \"iot\", \"server\", \"terminal_pc\"]\n";
         let entry = "[[port]]\nport = 80\nprotocol = \"tcp\"\nservice = \"http\"\ncategory = \"web\"\nreason = \"r\"\n";
         assert!(PortCatalog::parse(&format!("{base}{entry}")).is_ok());
         let dup = PortCatalog::parse(&format!("{base}{entry}{entry}"))

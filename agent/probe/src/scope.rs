@@ -244,7 +244,8 @@ impl Scope {
 
     /// True if `ip` is a target and not excluded.
     pub fn contains(&self, ip: IpAddr) -> bool {
-        self.included.iter().any(|r| r.contains(ip)) && !self.excluded.iter().any(|r| r.contains(ip))
+        self.included.iter().any(|r| r.contains(ip))
+            && !self.excluded.iter().any(|r| r.contains(ip))
     }
 
     /// The included ranges, normalised.
@@ -326,7 +327,10 @@ mod tests {
     fn excludes_are_carved_out_of_targets() {
         let scope = Scope::new(
             vec![AddrRange::cidr(ip("198.18.1.0"), 24)],
-            vec![r("198.18.1.10", "198.18.1.19"), AddrRange::single(ip("198.18.1.0"))],
+            vec![
+                r("198.18.1.10", "198.18.1.19"),
+                AddrRange::single(ip("198.18.1.0")),
+            ],
             DEFAULT_SCOPE_LIMIT,
             false,
         )
@@ -341,7 +345,10 @@ mod tests {
     #[test]
     fn overlapping_targets_count_once() {
         let scope = Scope::new(
-            vec![r("198.18.1.1", "198.18.1.40"), AddrRange::cidr(ip("198.18.1.0"), 27)],
+            vec![
+                r("198.18.1.1", "198.18.1.40"),
+                AddrRange::cidr(ip("198.18.1.0"), 27),
+            ],
             vec![],
             DEFAULT_SCOPE_LIMIT,
             false,
@@ -385,7 +392,10 @@ mod tests {
             )
             .expect("valid scope"),
         );
-        assert_eq!(guard.clear(ip("198.18.1.4")).map(|c| c.addr()), Ok(ip("198.18.1.4")));
+        assert_eq!(
+            guard.clear(ip("198.18.1.4")).map(|c| c.addr()),
+            Ok(ip("198.18.1.4"))
+        );
         assert!(guard.clear(ip("198.18.1.5")).is_err());
         assert!(guard.clear(ip("198.18.2.4")).is_err());
         assert!(guard.clear(ip("::ffff:198.18.1.5")).is_err());

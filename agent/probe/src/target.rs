@@ -156,10 +156,7 @@ fn parse_range(token: &str, start: IpAddr, hi: &str) -> Result<AddrRange, Target
             IpAddr::from([o[0], o[1], o[2], last])
         }
         (IpAddr::V6(_), Err(_)) => {
-            return Err(invalid(
-                token,
-                "an IPv6 range needs a full end address",
-            ))
+            return Err(invalid(token, "an IPv6 range needs a full end address"))
         }
     };
     AddrRange::new(start, end).ok_or_else(|| {
@@ -255,7 +252,13 @@ mod tests {
 
     #[test]
     fn a_mistyped_address_is_an_error_and_never_a_dns_name() {
-        for bad in ["198.18.1.300", "198.18.1", "198.18.1.1-300", "198.18.1.0/33", "1:2:3"] {
+        for bad in [
+            "198.18.1.300",
+            "198.18.1",
+            "198.18.1.1-300",
+            "198.18.1.0/33",
+            "1:2:3",
+        ] {
             let err = parse_target(bad).expect_err(bad).to_string();
             assert!(err.contains(bad), "error for {bad} does not name it: {err}");
         }
@@ -281,12 +284,18 @@ mod tests {
     fn a_target_file_reports_the_line_of_a_bad_entry() {
         let dir = tempfile::tempdir().expect("temp dir");
         let path = dir.path().join("targets.txt");
-        std::fs::write(&path, "# lab\n198.18.1.1 198.18.1.2\n\n198.18.1.999 # typo\n")
-            .expect("write");
+        std::fs::write(
+            &path,
+            "# lab\n198.18.1.1 198.18.1.2\n\n198.18.1.999 # typo\n",
+        )
+        .expect("write");
         let err = parse_targets(&[format!("@{}", path.display())])
             .expect_err("line 4 is bad")
             .to_string();
-        assert!(err.contains("line 4") && err.contains("198.18.1.999"), "{err}");
+        assert!(
+            err.contains("line 4") && err.contains("198.18.1.999"),
+            "{err}"
+        );
         std::fs::write(&path, "198.18.1.1 # one\n198.18.2.0/30\n").expect("write");
         let specs = parse_targets(&[format!("@{}", path.display())]).expect("valid file");
         assert_eq!(specs.len(), 2);

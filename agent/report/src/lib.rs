@@ -1,1 +1,18 @@
-//! placeholder during bootstrap
+//! kenshin-report owns the report contract `kenshin.report/1` and its writing.
+//!
+//! - [`model`]: the contract's types, field for field as docs/report-contract.md
+//!   documents them. Fields may be added; none may be renamed or removed
+//!   without bumping [`CONTRACT`].
+//! - [`build`]: assembles a report from a scan's observations and assessment.
+//! - [`output`]: the report folder: checked before the scan, written atomically,
+//!   private unless asked otherwise.
+
+pub mod build;
+pub mod model;
+pub mod output;
+
+/// The contract identifier written into every report.
+pub const CONTRACT: &str = "kenshin.report/1";
+
+/// The JSON Schema of the contract, as shipped in docs/.
+pub const SCHEMA: &str = include_str!("../../../docs/report-schema.json");

@@ -235,7 +235,11 @@ mod tests {
     #[test]
     fn a_request_is_a_well_formed_broadcast_who_has() {
         let mac = MacAddr::new(2, 0, 0, 0, 0, 1);
-        let frame = build_request(mac, Ipv4Addr::new(198, 18, 1, 2), Ipv4Addr::new(198, 18, 1, 9));
+        let frame = build_request(
+            mac,
+            Ipv4Addr::new(198, 18, 1, 2),
+            Ipv4Addr::new(198, 18, 1, 9),
+        );
         let eth = EthernetPacket::new(&frame).expect("ethernet");
         assert_eq!(eth.get_destination(), MacAddr::broadcast());
         assert_eq!(eth.get_ethertype(), EtherTypes::Arp);

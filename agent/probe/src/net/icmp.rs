@@ -36,15 +36,15 @@ impl Pinger {
     /// not be opened, the reason.
     pub fn open() -> (Self, Vec<String>) {
         let mut problems = Vec::new();
-        let mut open = |kind: ICMP, name: &str| match Client::new(&Config::builder().kind(kind).build())
-        {
-            Ok(c) => Some(c),
-            Err(e) => {
-                let first_line = e.to_string().lines().next().unwrap_or_default().to_owned();
-                problems.push(format!("{name}: {first_line}"));
-                None
-            }
-        };
+        let mut open =
+            |kind: ICMP, name: &str| match Client::new(&Config::builder().kind(kind).build()) {
+                Ok(c) => Some(c),
+                Err(e) => {
+                    let first_line = e.to_string().lines().next().unwrap_or_default().to_owned();
+                    problems.push(format!("{name}: {first_line}"));
+                    None
+                }
+            };
         let v4 = open(ICMP::V4, "ICMPv4");
         let v6 = open(ICMP::V6, "ICMPv6");
         let pinger = Self {
@@ -64,7 +64,12 @@ impl Pinger {
     }
 
     /// Sends one echo request; returns the round trip if a reply came in time.
-    pub async fn echo(&self, admission: &Admission, seq: u16, timeout: Duration) -> Option<Duration> {
+    pub async fn echo(
+        &self,
+        admission: &Admission,
+        seq: u16,
+        timeout: Duration,
+    ) -> Option<Duration> {
         let addr = admission.addr();
         let client = match addr {
             IpAddr::V4(_) => self.v4.as_ref()?,

@@ -32,13 +32,20 @@ const ARP_GRACE: Duration = Duration::from_millis(300);
 
 pub(super) async fn discover(ctx: &Arc<Ctx>, warnings: &mut Vec<String>) -> HashMap<IpAddr, Found> {
     let scope = ctx.plan.guard.scope();
-    let has_v4 = scope.ranges().iter().any(|r| r.first().is_some_and(|a| a.is_ipv4()));
-    let has_v6 = scope.ranges().iter().any(|r| r.first().is_some_and(|a| a.is_ipv6()));
+    let has_v4 = scope
+        .ranges()
+        .iter()
+        .any(|r| r.first().is_some_and(|a| a.is_ipv4()));
+    let has_v6 = scope
+        .ranges()
+        .iter()
+        .any(|r| r.first().is_some_and(|a| a.is_ipv6()));
 
     let mut unavailable = Vec::new();
     let pinger = if ctx.plan.use_icmp {
         let (p, problems) = Pinger::open();
-        let relevant = |s: &String| (s.starts_with("ICMPv4") && has_v4) || (s.starts_with("ICMPv6") && has_v6);
+        let relevant =
+            |s: &String| (s.starts_with("ICMPv4") && has_v4) || (s.starts_with("ICMPv6") && has_v6);
         unavailable.extend(problems.into_iter().filter(relevant));
         Some(p)
     } else {
@@ -75,7 +82,10 @@ pub(super) async fn discover(ctx: &Arc<Ctx>, warnings: &mut Vec<String>) -> Hash
     }
     let pinger = pinger.map(Arc::new);
 
-    ctx.progress.start_phase(Phase::Discovery, u64::try_from(scope.len()).unwrap_or(u64::MAX));
+    ctx.progress.start_phase(
+        Phase::Discovery,
+        u64::try_from(scope.len()).unwrap_or(u64::MAX),
+    );
     let slots = Arc::new(Semaphore::new(TASKS));
     let mut set: JoinSet<Option<(IpAddr, Found)>> = JoinSet::new();
     let mut out = HashMap::new();
@@ -144,12 +154,18 @@ async fn probe_address(
     let mut found = Found::default();
     for attempt in 0..=ctx.plan.retries {
         if let Some(arp) = arp {
-            let adm = ctx.governor.admit(cleared, ProbeKind::Arp, &ctx.cancel).await?;
+            let adm = ctx
+                .governor
+                .admit(cleared, ProbeKind::Arp, &ctx.cancel)
+                .await?;
             arp.request(&adm);
         }
         match pinger {
             Some(p) if p.available_for(addr) => {
-                let adm = ctx.governor.admit(cleared, ProbeKind::Icmp, &ctx.cancel).await?;
+                let adm = ctx
+                    .governor
+                    .admit(cleared, ProbeKind::Icmp, &ctx.cancel)
+                    .await?;
                 let timeout = adm.timeout(attempt);
                 if let Some(rtt) = p.echo(&adm, attempt as u16, timeout).await {
                     adm.observe_rtt(rtt);
@@ -169,10 +185,14 @@ async fn probe_address(
 
 /// For a gated scan: TCP connects to the catalog's ping ports, for every address that
 /// stayed silent, until one answers.
-pub(super) async fn tcp_ping(ctx: &Arc<Ctx>, known: &HashMap<IpAddr, Found>) -> HashMap<IpAddr, Found> {
+pub(super) async fn tcp_ping(
+    ctx: &Arc<Ctx>,
+    known: &HashMap<IpAddr, Found>,
+) -> HashMap<IpAddr, Found> {
     let scope = ctx.plan.guard.scope();
     let silent = scope.len().saturating_sub(known.len() as u128);
-    ctx.progress.start_phase(Phase::TcpPing, u64::try_from(silent).unwrap_or(u64::MAX));
+    ctx.progress
+        .start_phase(Phase::TcpPing, u64::try_from(silent).unwrap_or(u64::MAX));
     let slots = Arc::new(Semaphore::new(TASKS));
     let mut set: JoinSet<Option<(IpAddr, Found)>> = JoinSet::new();
     let mut out = HashMap::new();
@@ -194,7 +214,11 @@ pub(super) async fn tcp_ping(ctx: &Arc<Ctx>, known: &HashMap<IpAddr, Found>) -> 
         set.spawn(async move {
             let mut found = None;
             for &port in &ctx.catalog_ping_ports() {
-                let Some(adm) = ctx.governor.admit(cleared, ProbeKind::Tcp, &ctx.cancel).await else {
+                let Some(adm) = ctx
+                    .governor
+                    .admit(cleared, ProbeKind::Tcp, &ctx.cancel)
+                    .await
+                else {
                     break;
                 };
                 match tcp::connect(&adm, port, adm.timeout(0)).await {

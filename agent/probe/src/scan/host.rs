@@ -86,7 +86,11 @@ pub(super) fn from_discovery(ctx: &Ctx, addr: IpAddr, found: Found) -> HostObser
     }
 }
 
-pub(super) async fn scan_host(ctx: &Ctx, cleared: Cleared, prior: Option<Found>) -> HostObservation {
+pub(super) async fn scan_host(
+    ctx: &Ctx,
+    cleared: Cleared,
+    prior: Option<Found>,
+) -> HostObservation {
     let addr = cleared.addr();
     let was_up = prior.is_some();
     let mut run = HostRun {
@@ -121,7 +125,13 @@ impl HostRun<'_> {
         self.obs
     }
 
-    fn port_obs(&self, port: u16, protocol: Protocol, state: PortState, reason: &'static str) -> PortObservation {
+    fn port_obs(
+        &self,
+        port: u16,
+        protocol: Protocol,
+        state: PortState,
+        reason: &'static str,
+    ) -> PortObservation {
         PortObservation {
             port,
             protocol,
@@ -168,7 +178,10 @@ impl HostRun<'_> {
                 continue;
             }
             if let Some((port, attempt, local)) = queue.pop_front() {
-                let Some(adm) = ctx.governor.admit(self.cleared, ProbeKind::Tcp, &ctx.cancel).await
+                let Some(adm) = ctx
+                    .governor
+                    .admit(self.cleared, ProbeKind::Tcp, &ctx.cancel)
+                    .await
                 else {
                     continue; // cancelled: the loop top returns
                 };
@@ -189,7 +202,11 @@ impl HostRun<'_> {
         }
     }
 
-    fn on_tcp(&mut self, (port, attempt, local, outcome): (u16, u32, u32, TcpOutcome), queue: &mut VecDeque<(u16, u32, u32)>) {
+    fn on_tcp(
+        &mut self,
+        (port, attempt, local, outcome): (u16, u32, u32, TcpOutcome),
+        queue: &mut VecDeque<(u16, u32, u32)>,
+    ) {
         let ctx = self.ctx;
         let attempts = attempt + 1;
         match outcome {
@@ -233,7 +250,8 @@ impl HostRun<'_> {
                 if attempt < ctx.plan.retries {
                     queue.push_back((port, attempt + 1, local));
                 } else {
-                    let mut o = self.port_obs(port, Protocol::Tcp, PortState::Filtered, "no-response");
+                    let mut o =
+                        self.port_obs(port, Protocol::Tcp, PortState::Filtered, "no-response");
                     o.attempts = attempts;
                     self.tcp.insert(port, o);
                 }
@@ -245,7 +263,12 @@ impl HostRun<'_> {
                     queue.clear();
                 } else {
                     self.health.silent();
-                    let mut o = self.port_obs(port, Protocol::Tcp, PortState::Unreachable, "host-unreachable");
+                    let mut o = self.port_obs(
+                        port,
+                        Protocol::Tcp,
+                        PortState::Unreachable,
+                        "host-unreachable",
+                    );
                     o.attempts = attempts;
                     self.tcp.insert(port, o);
                 }
@@ -306,7 +329,11 @@ impl HostRun<'_> {
 
     async fn check(&mut self, port: u16) -> bool {
         let ctx = self.ctx;
-        let Some(adm) = ctx.governor.admit(self.cleared, ProbeKind::Tcp, &ctx.cancel).await else {
+        let Some(adm) = ctx
+            .governor
+            .admit(self.cleared, ProbeKind::Tcp, &ctx.cancel)
+            .await
+        else {
             return false;
         };
         let answered = matches!(
@@ -331,7 +358,10 @@ impl HostRun<'_> {
             }
             let mut result = None;
             for attempt in 0..=ctx.plan.retries {
-                let Some(adm) = ctx.governor.admit(self.cleared, ProbeKind::Udp, &ctx.cancel).await
+                let Some(adm) = ctx
+                    .governor
+                    .admit(self.cleared, ProbeKind::Udp, &ctx.cancel)
+                    .await
                 else {
                     return;
                 };
@@ -339,17 +369,27 @@ impl HostRun<'_> {
                 let attempts = attempt + 1;
                 let outcome = match (is_snmp, &ctx.plan.snmp_community) {
                     (true, Some(community)) => {
-                        match snmp::probe(&adm, port, community, attempt, timeout, &ctx.evidence).await {
+                        match snmp::probe(&adm, port, community, attempt, timeout, &ctx.evidence)
+                            .await
+                        {
                             SnmpAttempt::Answered(snmp) => {
-                                let mut o = self.port_obs(port, Protocol::Udp, PortState::Open, "udp-response");
+                                let mut o = self.port_obs(
+                                    port,
+                                    Protocol::Udp,
+                                    PortState::Open,
+                                    "udp-response",
+                                );
                                 o.attempts = attempts;
                                 o.evidence = Some(snmp.evidence.clone());
                                 self.obs.snmp = Some(*snmp);
                                 Some(o)
                             }
-                            SnmpAttempt::Closed { .. } => {
-                                Some(self.port_obs(port, Protocol::Udp, PortState::Closed, "port-unreachable"))
-                            }
+                            SnmpAttempt::Closed { .. } => Some(self.port_obs(
+                                port,
+                                Protocol::Udp,
+                                PortState::Closed,
+                                "port-unreachable",
+                            )),
                             SnmpAttempt::Unreachable => Some(self.port_obs(
                                 port,
                                 Protocol::Udp,
@@ -367,7 +407,8 @@ impl HostRun<'_> {
                 }
             }
             let o = result.unwrap_or_else(|| {
-                let mut o = self.port_obs(port, Protocol::Udp, PortState::OpenFiltered, "no-response");
+                let mut o =
+                    self.port_obs(port, Protocol::Udp, PortState::OpenFiltered, "no-response");
                 o.attempts = ctx.plan.retries + 1;
                 o
             });

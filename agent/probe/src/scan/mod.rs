@@ -213,7 +213,11 @@ pub fn decide(plan: &ScanPlan, addresses: u128) -> DiscoveryDecision {
 
 /// Runs a scan to completion or until `cancel` fires; a cancelled scan returns what
 /// it had, marked incomplete.
-pub async fn run(plan: ScanPlan, cancel: CancellationToken, progress: Arc<Progress>) -> ScanOutcome {
+pub async fn run(
+    plan: ScanPlan,
+    cancel: CancellationToken,
+    progress: Arc<Progress>,
+) -> ScanOutcome {
     let started_at = OffsetDateTime::now_utc();
     let addresses = plan.guard.scope().len();
     let decision = decide(&plan, addresses);

@@ -1,0 +1,192 @@
+//! Command-line syntax.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// kenshin (健診): finds every host and open port on a hospital network, gently,
+/// and writes a verifiable report.
+#[derive(Debug, Parser)]
+#[command(name = "kenshin", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 done, no findings; 1 done, findings; 2 usage or runtime error; \
+130 interrupted (partial report written)."
+)]
+pub(crate) struct Cli {
+    /// More log output on stderr (-v info, -vv debug, -vvv trace).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub verbose: u8,
+    /// Print nothing but errors; no progress bar, no summary.
+    #[arg(short, long, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Discover hosts and scan their ports.
+    Scan(ScanArgs),
+    /// List the default ports with the reason each is scanned.
+    Ports(PortsArgs),
+}
+
+/// How hosts are chosen for the port scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum DiscoveryArg {
+    /// Port-scan every address when that fits --time-budget, else only hosts found up.
+    Auto,
+    /// Port-scan only hosts that answered ARP, ICMP or a TCP ping.
+    Gate,
+    /// Port-scan every address in scope.
+    Direct,
+}
+
+/// Language of the text kenshin prints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Lang {
+    Ja,
+    En,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ScanArgs {
+    /// Targets: addresses, CIDR blocks, ranges (198.18.1.1-40), hostnames, @FILE.
+    #[arg(required = true, value_name = "TARGET")]
+    pub targets: Vec<String>,
+    /// Ports in nmap syntax (22,80,8000-8100,U:161). Default: the curated list in rules/ports.toml.
+    #[arg(short, long, value_name = "SPEC")]
+    pub ports: Option<String>,
+    /// Addresses never to send to (same syntax as targets; repeat or separate with commas).
+    #[arg(long, value_name = "TARGET", value_delimiter = ',')]
+    pub exclude: Vec<String>,
+    /// A file of addresses never to send to.
+    #[arg(long, value_name = "FILE")]
+    pub exclude_file: Vec<PathBuf>,
+    /// Report folder. Default: ./kenshin-<scan time>.
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Make the report folder and files group-readable (0750/0640) instead of private.
+    #[arg(long)]
+    pub group_readable: bool,
+    /// Packets per second across the whole scan.
+    #[arg(long, value_name = "PPS", default_value_t = kenshin_probe::governor::DEFAULT_RATE_PPS)]
+    pub rate: u32,
+    /// Packets per second to any one host.
+    #[arg(long, value_name = "PPS", default_value_t = kenshin_probe::governor::DEFAULT_HOST_RATE_PPS)]
+    pub host_rate: u32,
+    /// Probes in flight to any one host.
+    #[arg(long, value_name = "N", default_value_t = kenshin_probe::governor::DEFAULT_HOST_CONCURRENCY)]
+    pub host_conns: u32,
+    /// Hosts port-scanned at once. Default: enough to fill --rate at --host-rate.
+    #[arg(long, value_name = "N")]
+    pub parallel_hosts: Option<usize>,
+    /// Extra attempts for a probe that got no answer.
+    #[arg(long, value_name = "N", default_value_t = 1)]
+    pub retries: u32,
+    /// Which addresses get a port scan.
+    #[arg(long, value_enum, default_value_t = DiscoveryArg::Auto)]
+    pub discovery: DiscoveryArg,
+    /// Longest a direct scan of every address may take before --discovery auto gates on
+    /// discovery (seconds, or with s/m/h suffix).
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub time_budget: std::time::Duration,
+    /// Do not send ICMP echo requests.
+    #[arg(long)]
+    pub no_icmp: bool,
+    /// Do not send ARP requests.
+    #[arg(long)]
+    pub no_arp: bool,
+    /// SNMP community for the one read of the system group (never written to any output).
+    #[arg(
+        long,
+        value_name = "COMMUNITY",
+        default_value = "public",
+        env = "KENSHIN_SNMP_COMMUNITY",
+        hide_env_values = true
+    )]
+    pub snmp_community: String,
+    /// Do not send SNMP requests at all.
+    #[arg(long)]
+    pub no_snmp: bool,
+    /// Most addresses a scope may hold without --allow-large-scope.
+    #[arg(long, value_name = "N", default_value_t = 65_536)]
+    pub scope_limit: u64,
+    /// Allow a scope larger than --scope-limit.
+    #[arg(long)]
+    pub allow_large_scope: bool,
+    /// Language of the summary (default: from LANG).
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PortsArgs {
+    /// Print the list as a -p spec instead of a table.
+    #[arg(long)]
+    pub spec: bool,
+}
+
+/// Parses `90`, `90s`, `15m`, `2h`.
+pub(crate) fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let s = s.trim();
+    let (num, mult) = match s.char_indices().last() {
+        Some((i, 's')) => (&s[..i], 1),
+        Some((i, 'm')) => (&s[..i], 60),
+        Some((i, 'h')) => (&s[..i], 3600),
+        _ => (s, 1),
+    };
+    num.parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(mult))
+        .map(std::time::Duration::from_secs)
+        .ok_or_else(|| format!("{s:?} is not a duration (examples: 90, 90s, 15m, 2h)"))
+}
+
+/// `kenshin ports`.
+pub(crate) fn print_ports(args: &PortsArgs) -> anyhow::Result<u8> {
+    let catalog = kenshin_probe::ports::PortCatalog::builtin()?;
+    if args.spec {
+        println!("{}", catalog.default_ports().to_spec());
+        return Ok(0);
+    }
+    let mut entries = catalog.entries.clone();
+    entries.sort_by_key(|e| (e.protocol, e.port));
+    for e in entries {
+        let flag = if catalog.is_connect_only(e.protocol, e.port) {
+            " [connect only]"
+        } else {
+            ""
+        };
+        println!(
+            "{:>5}/{:<3}  {:<20} {:<18} {}{flag}",
+            e.port, e.protocol, e.service, e.category, e.reason
+        );
+    }
+    Ok(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durations_take_plain_seconds_and_suffixes() {
+        assert_eq!(parse_duration("90"), Ok(std::time::Duration::from_secs(90)));
+        assert_eq!(
+            parse_duration("15m"),
+            Ok(std::time::Duration::from_secs(900))
+        );
+        assert_eq!(
+            parse_duration("2h"),
+            Ok(std::time::Duration::from_secs(7200))
+        );
+        assert!(parse_duration("soon").is_err());
+    }
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

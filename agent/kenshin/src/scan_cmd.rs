@@ -1,0 +1,229 @@
+//! `kenshin scan`: from arguments to a written report.
+//!
+//! Everything that can be wrong with the input (targets, ports, limits, the
+//! output folder) is checked before the first packet is sent.
+
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use kenshin_probe::governor::SafetySettings;
+use kenshin_probe::ports::{parse_port_spec, PortCatalog};
+use kenshin_probe::scan::{self, DiscoveryMode, Progress, ScanPlan};
+use kenshin_probe::scope::{AddrRange, Scope, ScopeGuard};
+use kenshin_probe::target::{self, TargetSpec};
+use kenshin_report::build::{self, ScanRequest};
+use kenshin_report::output::{Access, OutputDir};
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::{DiscoveryArg, Lang, ScanArgs};
+use crate::{progress, text};
+
+/// Exit code of an interrupted scan.
+const INTERRUPTED: u8 = 130;
+
+pub(crate) fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(run_async(args, quiet))
+}
+
+struct Resolution {
+    ranges: Vec<AddrRange>,
+    resolved: Vec<(String, Vec<IpAddr>)>,
+}
+
+async fn resolve_specs(specs: Vec<TargetSpec>) -> anyhow::Result<Resolution> {
+    let mut ranges = Vec::new();
+    let mut resolved = Vec::new();
+    for spec in specs {
+        match spec {
+            TargetSpec::Range(r) => ranges.push(r),
+            TargetSpec::Hostname(name) => {
+                let r = target::resolve(&name).await?;
+                ranges.extend(r.addresses.iter().map(|a| AddrRange::single(*a)));
+                resolved.push((r.name, r.addresses));
+            }
+        }
+    }
+    Ok(Resolution { ranges, resolved })
+}
+
+fn lang(args: &ScanArgs) -> Lang {
+    args.lang.unwrap_or_else(|| {
+        let env = ["LC_ALL", "LC_MESSAGES", "LANG"]
+            .iter()
+            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+            .unwrap_or_default();
+        if env.starts_with("ja") {
+            Lang::Ja
+        } else {
+            Lang::En
+        }
+    })
+}
+
+/// Raises the open-file limit as far as allowed and returns how many probes may be in
+/// flight without running out of descriptors.
+fn inflight_budget() -> u32 {
+    let limit = rlimit::increase_nofile_limit(65_536).unwrap_or(1024);
+    u32::try_from(limit.saturating_sub(128).clamp(16, 4096)).unwrap_or(1024)
+}
+
+async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
+    let lang = lang(&args);
+    let catalog =
+        Arc::new(PortCatalog::builtin().context("the built-in rules/ports.toml is invalid")?);
+
+    // Input, all of it, before any packet.
+    let target_specs = target::parse_targets(&args.targets)?;
+    let mut exclude_specs = target::parse_targets(&args.exclude)?;
+    for file in &args.exclude_file {
+        exclude_specs.extend(target::parse_target_file(file)?);
+    }
+    let ports = match &args.ports {
+        Some(spec) => parse_port_spec(spec)?,
+        None => catalog.default_ports(),
+    };
+    if ports.is_empty() {
+        bail!("the port list is empty");
+    }
+    let safety = SafetySettings {
+        rate_pps: args.rate,
+        host_rate_pps: args.host_rate,
+        host_concurrency: args.host_conns,
+        max_inflight: inflight_budget(),
+        ..SafetySettings::default()
+    };
+    safety.validate()?;
+    if args.retries > 10 {
+        bail!("retries = {} is out of range: 0 to 10", args.retries);
+    }
+    if let Some(0) = args.parallel_hosts {
+        bail!("parallel-hosts = 0 is out of range: at least 1");
+    }
+    let started = OffsetDateTime::now_utc();
+    let scan_id = build::scan_id(started);
+    let out_path = args
+        .out
+        .clone()
+        .unwrap_or_else(|| PathBuf::from(format!("kenshin-{}", &scan_id[..16])));
+    let access = if args.group_readable {
+        Access::GroupReadable
+    } else {
+        Access::Private
+    };
+
+    // Hostnames are resolved once, here; the scope is fixed from now on.
+    let targets = resolve_specs(target_specs).await?;
+    let excludes = resolve_specs(exclude_specs).await?;
+    let scope = Scope::new(
+        targets.ranges,
+        excludes.ranges,
+        u128::from(args.scope_limit),
+        args.allow_large_scope,
+    )?;
+    let output = OutputDir::prepare(&out_path, access)?;
+
+    let mut hostnames: HashMap<IpAddr, Vec<String>> = HashMap::new();
+    for (name, addrs) in &targets.resolved {
+        for a in addrs {
+            hostnames.entry(*a).or_default().push(name.clone());
+        }
+    }
+    let plan = ScanPlan {
+        guard: ScopeGuard::new(scope),
+        hostnames,
+        ports,
+        catalog: catalog.clone(),
+        safety,
+        retries: args.retries,
+        discovery: match args.discovery {
+            DiscoveryArg::Auto => DiscoveryMode::Auto,
+            DiscoveryArg::Gate => DiscoveryMode::Gate,
+            DiscoveryArg::Direct => DiscoveryMode::Direct,
+        },
+        time_budget: args.time_budget,
+        snmp_community: (!args.no_snmp).then(|| args.snmp_community.clone()),
+        use_icmp: !args.no_icmp,
+        use_arp: !args.no_arp,
+        host_parallelism: args
+            .parallel_hosts
+            .unwrap_or_else(|| ScanPlan::default_parallelism(&safety)),
+    };
+
+    let cancel = CancellationToken::new();
+    spawn_signal_watch(cancel.clone());
+    let progress_state = Arc::new(Progress::default());
+    let display = progress::Display::start(
+        progress_state.clone(),
+        !quiet,
+        plan.guard.scope().len(),
+        lang,
+    );
+    let outcome = scan::run(plan.clone(), cancel.clone(), progress_state).await;
+    display.finish();
+
+    let assessed = kenshin_assess::assess(outcome.hosts.clone(), &catalog);
+    let request = ScanRequest {
+        id: scan_id,
+        targets: args.targets.clone(),
+        excluded: args
+            .exclude
+            .iter()
+            .cloned()
+            .chain(
+                args.exclude_file
+                    .iter()
+                    .map(|f| format!("@{}", f.display())),
+            )
+            .collect(),
+        resolved: targets
+            .resolved
+            .into_iter()
+            .chain(excludes.resolved)
+            .collect(),
+        tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+    };
+    let report = build::build(&request, &plan, &outcome, &assessed);
+    let path = output.write_report(&report)?;
+
+    if !quiet {
+        for w in &report.scan.warnings {
+            eprintln!("kenshin: warning: {w}");
+        }
+        println!("{}", text::summary(lang, &report, &path));
+    }
+    Ok(if !report.scan.complete {
+        INTERRUPTED
+    } else if report.findings.is_empty() {
+        0
+    } else {
+        1
+    })
+}
+
+/// Ctrl-C and SIGTERM stop the scan; what was found so far is still written.
+fn spawn_signal_watch(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let term = async {
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(mut s) => {
+                    s.recv().await;
+                }
+                Err(_) => std::future::pending::<()>().await,
+            }
+        };
+        tokio::select! {
+            _ = tokio::signal::ctrl_c() => {}
+            _ = term => {}
+        }
+        tracing::warn!("interrupted: finishing the probes in flight and writing a partial report");
+        cancel.cancel();
+    });
+}

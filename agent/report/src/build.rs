@@ -1,0 +1,205 @@
+//! Assembles a [`Report`] from a scan's outcome and assessment.
+
+use base64::Engine;
+use kenshin_assess::AssessedHost;
+use kenshin_probe::observation::{PortState, ScanOutcome};
+use kenshin_probe::scan::ScanPlan;
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+use crate::model::*;
+use crate::CONTRACT;
+
+/// What the report says about how the scan was asked for.
+#[derive(Debug, Clone)]
+pub struct ScanRequest {
+    pub id: String,
+    pub targets: Vec<String>,
+    pub excluded: Vec<String>,
+    pub resolved: Vec<(String, Vec<std::net::IpAddr>)>,
+    pub tool_version: String,
+}
+
+/// A scan ID from its start time: `20261122T045100Z-1a2b3c`.
+pub fn scan_id(started: OffsetDateTime) -> String {
+    format!(
+        "{:04}{:02}{:02}T{:02}{:02}{:02}Z-{:06x}",
+        started.year(),
+        u8::from(started.month()),
+        started.day(),
+        started.hour(),
+        started.minute(),
+        started.second(),
+        rand_suffix(started)
+    )
+}
+
+fn rand_suffix(t: OffsetDateTime) -> u32 {
+    // Nanoseconds and the process ID are enough to keep two scans in one second apart.
+    (t.nanosecond() ^ std::process::id().rotate_left(12)) & 0xff_ffff
+}
+
+fn rfc3339(t: OffsetDateTime) -> String {
+    t.format(&Rfc3339)
+        .unwrap_or_else(|_| t.unix_timestamp().to_string())
+}
+
+fn mac_string(m: [u8; 6]) -> String {
+    format!(
+        "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
+        m[0], m[1], m[2], m[3], m[4], m[5]
+    )
+}
+
+/// Builds the report.
+pub fn build(
+    request: &ScanRequest,
+    plan: &ScanPlan,
+    outcome: &ScanOutcome,
+    hosts: &[AssessedHost],
+) -> Report {
+    let b64 = base64::engine::general_purpose::STANDARD;
+    let duration = outcome.finished_at - outcome.started_at;
+    let open_ports: usize = hosts.iter().map(|h| h.services.len()).sum();
+    Report {
+        contract: CONTRACT.to_owned(),
+        tool: Tool {
+            name: "kenshin".to_owned(),
+            version: request.tool_version.clone(),
+            rules_version: plan.catalog.version.clone(),
+        },
+        scan: Scan {
+            id: request.id.clone(),
+            started_at: rfc3339(outcome.started_at),
+            finished_at: rfc3339(outcome.finished_at),
+            complete: outcome.complete,
+            targets: request.targets.clone(),
+            excluded: request.excluded.clone(),
+            resolved: request
+                .resolved
+                .iter()
+                .map(|(name, addrs)| Resolved {
+                    name: name.clone(),
+                    addresses: addrs.iter().map(ToString::to_string).collect(),
+                })
+                .collect(),
+            scope: plan
+                .guard
+                .scope()
+                .ranges()
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            ports: plan.ports.to_spec(),
+            settings: Settings {
+                rate_pps: plan.safety.rate_pps,
+                host_rate_pps: plan.safety.host_rate_pps,
+                host_concurrency: plan.safety.host_concurrency,
+                host_parallelism: u32::try_from(plan.host_parallelism).unwrap_or(u32::MAX),
+                retries: plan.retries,
+                discovery_mode: format!("{:?}", plan.discovery).to_lowercase(),
+                time_budget_s: plan.time_budget.as_secs(),
+                icmp: plan.use_icmp,
+                arp: plan.use_arp,
+                snmp: plan.snmp_community.is_some(),
+                timeout_initial_ms: millis(plan.safety.timeouts.initial),
+                timeout_min_ms: millis(plan.safety.timeouts.min),
+                timeout_max_ms: millis(plan.safety.timeouts.max),
+            },
+            discovery: Discovery {
+                mode: outcome.discovery.mode.to_owned(),
+                reason: outcome.discovery.reason.clone(),
+            },
+            stats: Stats {
+                addresses: u64::try_from(outcome.addresses).unwrap_or(u64::MAX),
+                hosts_up: hosts.len() as u64,
+                open_ports: open_ports as u64,
+                probes_sent: outcome.probes_sent(),
+                probes: ProbeCounts {
+                    icmp: outcome.probes_icmp,
+                    arp: outcome.probes_arp,
+                    tcp: outcome.probes_tcp,
+                    udp: outcome.probes_udp,
+                },
+                duration_ms: u64::try_from(duration.whole_milliseconds()).unwrap_or(0),
+            },
+            warnings: outcome.warnings.clone(),
+        },
+        hosts: hosts.iter().map(host).collect(),
+        findings: Vec::new(),
+        checklist: Vec::new(),
+        evidence: outcome
+            .evidence
+            .iter()
+            .map(|e| Evidence {
+                id: e.id.clone(),
+                host: e.host.to_string(),
+                port: e.port,
+                protocol: e.protocol.map(|p| p.as_str().to_owned()),
+                probe: e.probe.to_owned(),
+                at: rfc3339(e.at),
+                sent: b64.encode(&e.sent),
+                received: b64.encode(&e.received),
+                truncated: e.truncated,
+                redacted: e.redacted.iter().map(|s| (*s).to_owned()).collect(),
+                note: e.note.clone(),
+            })
+            .collect(),
+    }
+}
+
+fn millis(d: std::time::Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+fn host(h: &AssessedHost) -> Host {
+    let o = &h.observation;
+    let count = |s: PortState| o.ports.iter().filter(|p| p.state == s).count() as u64;
+    Host {
+        address: o.address.to_string(),
+        mac: o.mac.map(mac_string),
+        mac_vendor: None,
+        hostnames: o.hostnames.clone(),
+        kind: h.kind.as_str().to_owned(),
+        kind_reason: h.kind_reason.clone(),
+        discovered_by: o
+            .discovered_by
+            .iter()
+            .map(|m| m.as_str().to_owned())
+            .collect(),
+        rtt_ms: o
+            .rtt
+            .map(|d| (d.as_secs_f64() * 1_000_000.0).round() / 1000.0),
+        scan_state: o.scan_state.as_str().to_owned(),
+        notes: o.notes.clone(),
+        probes_sent: o.probes_sent,
+        closed_ports: count(PortState::Closed),
+        filtered_ports: count(PortState::Filtered) + count(PortState::OpenFiltered),
+        services: h
+            .services
+            .iter()
+            .map(|s| Service {
+                port: s.port,
+                protocol: s.protocol.as_str().to_owned(),
+                state: "open".to_owned(),
+                service: s.service.clone(),
+                product: s.product.clone(),
+                version: s.version.clone(),
+                banner: s.banner.clone(),
+                tls: None,
+                connect_only: s.connect_only,
+                evidence: s.evidence.clone(),
+            })
+            .collect(),
+        snmp: o.snmp.as_ref().map(|s| Snmp {
+            version: s.version.to_owned(),
+            community_accepted: s.community_accepted,
+            error_status: s.error_status.clone(),
+            sys_descr: s.sys_descr.clone(),
+            sys_object_id: s.sys_object_id.clone(),
+            sys_name: s.sys_name.clone(),
+            sys_uptime_ticks: s.sys_uptime_ticks,
+            evidence: vec![s.evidence.clone()],
+        }),
+    }
+}

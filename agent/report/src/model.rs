@@ -1,0 +1,193 @@
+//! The report contract `kenshin.report/1`, as Rust types.
+
+use serde::{Deserialize, Serialize};
+
+/// The whole report.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Report {
+    pub contract: String,
+    pub tool: Tool,
+    pub scan: Scan,
+    pub hosts: Vec<Host>,
+    pub findings: Vec<Finding>,
+    pub checklist: Vec<ChecklistItem>,
+    pub evidence: Vec<Evidence>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Tool {
+    pub name: String,
+    pub version: String,
+    pub rules_version: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Scan {
+    pub id: String,
+    pub started_at: String,
+    pub finished_at: String,
+    pub complete: bool,
+    /// Targets as given (files expanded to their entries).
+    pub targets: Vec<String>,
+    /// Excludes as given.
+    pub excluded: Vec<String>,
+    /// Hostname targets and excludes with the addresses they resolved to, once.
+    pub resolved: Vec<Resolved>,
+    /// The scope actually scanned: targets minus excludes, as ranges.
+    pub scope: Vec<String>,
+    /// Port spec in nmap syntax (`T:22,80,U:161`).
+    pub ports: String,
+    pub settings: Settings,
+    pub discovery: Discovery,
+    pub stats: Stats,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Resolved {
+    pub name: String,
+    pub addresses: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Settings {
+    pub rate_pps: u32,
+    pub host_rate_pps: u32,
+    pub host_concurrency: u32,
+    pub host_parallelism: u32,
+    pub retries: u32,
+    pub discovery_mode: String,
+    pub time_budget_s: u64,
+    pub icmp: bool,
+    pub arp: bool,
+    /// True if the SNMP read with a community was made (the community itself is never written).
+    pub snmp: bool,
+    pub timeout_initial_ms: u64,
+    pub timeout_min_ms: u64,
+    pub timeout_max_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Discovery {
+    /// `direct` or `gated`.
+    pub mode: String,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Stats {
+    pub addresses: u64,
+    pub hosts_up: u64,
+    pub open_ports: u64,
+    pub probes_sent: u64,
+    pub probes: ProbeCounts,
+    pub duration_ms: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ProbeCounts {
+    pub icmp: u64,
+    pub arp: u64,
+    pub tcp: u64,
+    pub udp: u64,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Host {
+    pub address: String,
+    pub mac: Option<String>,
+    pub mac_vendor: Option<String>,
+    pub hostnames: Vec<String>,
+    pub kind: String,
+    pub kind_reason: String,
+    pub discovered_by: Vec<String>,
+    pub rtt_ms: Option<f64>,
+    /// `complete`, `unreachable`, `abandoned`, `interrupted` or `not-port-scanned`.
+    pub scan_state: String,
+    pub notes: Vec<String>,
+    pub probes_sent: u64,
+    /// Ports that answered closed, and that stayed silent, as counts.
+    pub closed_ports: u64,
+    pub filtered_ports: u64,
+    pub services: Vec<Service>,
+    pub snmp: Option<Snmp>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Service {
+    pub port: u16,
+    pub protocol: String,
+    pub state: String,
+    pub service: String,
+    pub product: Option<String>,
+    pub version: Option<String>,
+    pub banner: Option<String>,
+    pub tls: Option<serde_json::Value>,
+    pub connect_only: bool,
+    pub evidence: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Snmp {
+    pub version: String,
+    pub community_accepted: bool,
+    pub error_status: Option<String>,
+    pub sys_descr: Option<String>,
+    pub sys_object_id: Option<String>,
+    pub sys_name: Option<String>,
+    pub sys_uptime_ticks: Option<u64>,
+    pub evidence: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Text {
+    pub ja: String,
+    pub en: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RequirementRef {
+    pub framework: String,
+    pub id: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Finding {
+    pub id: String,
+    pub check: String,
+    pub severity: String,
+    pub confidence: String,
+    pub host: String,
+    pub port: Option<u16>,
+    pub protocol: Option<String>,
+    pub title: Text,
+    pub detail: String,
+    pub remediation: Text,
+    pub requirements: Vec<RequirementRef>,
+    pub evidence: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ChecklistItem {
+    pub framework: String,
+    pub id: String,
+    pub status: String,
+    pub findings: Vec<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Evidence {
+    pub id: String,
+    pub host: String,
+    pub port: Option<u16>,
+    pub protocol: Option<String>,
+    pub probe: String,
+    pub at: String,
+    /// Base64 of the bytes sent, capped.
+    pub sent: String,
+    /// Base64 of the bytes received, capped.
+    pub received: String,
+    pub truncated: bool,
+    pub redacted: Vec<String>,
+    pub note: String,
+}
