@@ -1,1 +1,45 @@
-fn main() {}
+//! `kenshin-lab`: builds and removes kenshin's namespace lab, and serves its plain
+//! TCP ports. Used by the end-to-end tests and by bench/.
+//!
+//! ```text
+//! kenshin-lab up [TRUTH.json]   build the lab, leave it running, write the truth
+//! kenshin-lab down              remove the lab
+//! kenshin-lab listen 22,80      (inside a lab namespace) accept and close on these ports
+//! ```
+
+use anyhow::{bail, Context, Result};
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.first().map(String::as_str) {
+        Some("up") => {
+            let me = std::env::current_exe().context("cannot find my own path")?;
+            let lab = kenshin_lab::Lab::up(&me)?;
+            if let Some(path) = args.get(1) {
+                std::fs::write(path, serde_json::to_vec_pretty(&lab.truth)?)
+                    .with_context(|| format!("cannot write {path}"))?;
+            }
+            eprintln!(
+                "kenshin-lab: up: {} live hosts, {} open ports; scanner namespace {}",
+                lab.truth.hosts.len(),
+                lab.truth.open_ports(),
+                kenshin_lab::SCANNER_NS
+            );
+            lab.detach();
+            Ok(())
+        }
+        Some("down") => {
+            kenshin_lab::down();
+            Ok(())
+        }
+        Some("listen") => {
+            let spec = args.get(1).context("listen needs ports, e.g. 22,80")?;
+            let ports = spec
+                .split(',')
+                .map(|p| p.parse::<u16>().with_context(|| format!("bad port {p:?}")))
+                .collect::<Result<Vec<_>>>()?;
+            kenshin_lab::listen(&ports)
+        }
+        _ => bail!("usage: kenshin-lab up [TRUTH.json] | down | listen PORTS"),
+    }
+}

@@ -72,8 +72,8 @@ impl RttEstimator {
 }
 
 /// The timeout for attempt `attempt` (0 = first) from the host's and the scan's estimates:
-/// the host's own if it has one, else the scan-wide one doubled, else the initial timeout;
-/// each retry doubles it again, up to the maximum.
+/// the host's own if it has one, else the scan-wide one, else the initial timeout; each
+/// retry doubles it, up to the maximum.
 pub fn attempt_timeout(
     host: &RttEstimator,
     scan: &RttEstimator,
@@ -82,7 +82,7 @@ pub fn attempt_timeout(
 ) -> Duration {
     let base = host
         .timeout(bounds)
-        .or_else(|| scan.timeout(bounds).map(|t| (t * 2).min(bounds.max)))
+        .or_else(|| scan.timeout(bounds))
         .unwrap_or(bounds.initial);
     base.saturating_mul(1 << attempt.min(4))
         .min(bounds.max.max(base))
@@ -119,8 +119,8 @@ mod tests {
         let mut scan = RttEstimator::default();
         assert_eq!(attempt_timeout(&host, &scan, b, 0), b.initial);
         scan.observe(Duration::from_millis(1));
-        assert_eq!(attempt_timeout(&host, &scan, b, 0), 2 * b.min);
-        assert_eq!(attempt_timeout(&host, &scan, b, 1), 4 * b.min);
+        assert_eq!(attempt_timeout(&host, &scan, b, 0), b.min);
+        assert_eq!(attempt_timeout(&host, &scan, b, 1), 2 * b.min);
         assert_eq!(attempt_timeout(&host, &scan, b, 9), b.max);
     }
 }

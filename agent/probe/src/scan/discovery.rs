@@ -1,7 +1,7 @@
 //! Host discovery: ARP on connected segments and ICMP echo everywhere, then,
 //! for gated scans, a TCP ping on a few common ports for whatever stayed silent.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -30,7 +30,16 @@ const TASKS: usize = 512;
 /// How long to keep listening for late ARP replies after the last request.
 const ARP_GRACE: Duration = Duration::from_millis(300);
 
-pub(super) async fn discover(ctx: &Arc<Ctx>, warnings: &mut Vec<String>) -> HashMap<IpAddr, Found> {
+/// What discovery found, and which addresses ARP could vouch for.
+#[derive(Debug, Default)]
+pub(super) struct Discovered {
+    pub found: HashMap<IpAddr, Found>,
+    /// Addresses on a segment where kenshin's own ARP requests went out: for these, no
+    /// ARP answer means no host.
+    pub arp_covered: HashSet<IpAddr>,
+}
+
+pub(super) async fn discover(ctx: &Arc<Ctx>, warnings: &mut Vec<String>) -> Discovered {
     let scope = ctx.plan.guard.scope();
     let has_v4 = scope
         .ranges()
@@ -78,7 +87,7 @@ pub(super) async fn discover(ctx: &Arc<Ctx>, warnings: &mut Vec<String>) -> Hash
             || (has_v6 && p.available_for(IpAddr::from([0u16; 8])))
     });
     if pinger.is_none() && arp.is_none() {
-        return HashMap::new();
+        return Discovered::default();
     }
     let pinger = pinger.map(Arc::new);
 
@@ -87,8 +96,17 @@ pub(super) async fn discover(ctx: &Arc<Ctx>, warnings: &mut Vec<String>) -> Hash
         u64::try_from(scope.len()).unwrap_or(u64::MAX),
     );
     let slots = Arc::new(Semaphore::new(TASKS));
-    let mut set: JoinSet<Option<(IpAddr, Found)>> = JoinSet::new();
+    let mut set: JoinSet<(IpAddr, Probed)> = JoinSet::new();
     let mut out = HashMap::new();
+    let mut arp_covered = HashSet::new();
+    let mut collect = |(addr, probed): (IpAddr, Probed)| {
+        if probed.arp_sent {
+            arp_covered.insert(addr);
+        }
+        if let Some(f) = probed.found {
+            out.insert(addr, f);
+        }
+    };
     for addr in scope.addresses() {
         let Ok(cleared) = ctx.plan.guard.clear(addr) else {
             continue;
@@ -99,23 +117,27 @@ pub(super) async fn discover(ctx: &Arc<Ctx>, warnings: &mut Vec<String>) -> Hash
             p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
         };
         while let Some(done) = set.try_join_next() {
-            if let Ok(Some((a, f))) = done {
-                out.insert(a, f);
+            if let Ok(r) = done {
+                collect(r);
             }
         }
         let (ctx, pinger, arp) = (ctx.clone(), pinger.clone(), arp.clone());
         set.spawn(async move {
-            let found = probe_address(&ctx, cleared, pinger.as_deref(), arp.as_deref()).await;
+            let probed = probe_address(&ctx, cleared, pinger.as_deref(), arp.as_deref()).await;
             drop(permit);
             ctx.progress.step();
             ctx.sync_probe_count();
-            found.map(|f| (addr, f))
+            (addr, probed)
         });
     }
     while let Some(done) = set.join_next().await {
-        if let Ok(Some((a, f))) = done {
-            out.insert(a, f);
+        if let Ok(r) = done {
+            collect(r);
         }
+    }
+    if ctx.cancel.is_cancelled() {
+        // An interrupted ARP sweep vouches for nothing.
+        arp_covered.clear();
     }
     if let Some(arp) = arp {
         tokio::time::sleep(ARP_GRACE).await;
@@ -134,7 +156,18 @@ pub(super) async fn discover(ctx: &Arc<Ctx>, warnings: &mut Vec<String>) -> Hash
     ctx.progress
         .hosts_up
         .fetch_add(out.len() as u64, std::sync::atomic::Ordering::Relaxed);
-    out
+    Discovered {
+        found: out,
+        arp_covered,
+    }
+}
+
+/// What discovery learnt of one address.
+#[derive(Debug, Default)]
+struct Probed {
+    found: Option<Found>,
+    /// Every planned ARP request for it went out.
+    arp_sent: bool,
 }
 
 /// ARP (where the address is on a connected segment) and ICMP echo, with retries.
@@ -143,6 +176,18 @@ async fn probe_address(
     cleared: crate::scope::Cleared,
     pinger: Option<&Pinger>,
     arp: Option<&ArpDiscovery>,
+) -> Probed {
+    let mut arp_sent = false;
+    let found = probe_address_inner(ctx, cleared, pinger, arp, &mut arp_sent).await;
+    Probed { found, arp_sent }
+}
+
+async fn probe_address_inner(
+    ctx: &Ctx,
+    cleared: crate::scope::Cleared,
+    pinger: Option<&Pinger>,
+    arp: Option<&ArpDiscovery>,
+    arp_sent: &mut bool,
 ) -> Option<Found> {
     let addr = cleared.addr();
     let arp = arp.filter(|a| a.covers(addr));
@@ -152,13 +197,14 @@ async fn probe_address(
     };
     let arp_answered = || arp.zip(v4).is_some_and(|(a, v)| a.reply_from(v).is_some());
     let mut found = Found::default();
+    *arp_sent = arp.is_some();
     for attempt in 0..=ctx.plan.retries {
         if let Some(arp) = arp {
             let adm = ctx
                 .governor
                 .admit(cleared, ProbeKind::Arp, &ctx.cancel)
                 .await?;
-            arp.request(&adm);
+            *arp_sent &= arp.request(&adm);
         }
         match pinger {
             Some(p) if p.available_for(addr) => {

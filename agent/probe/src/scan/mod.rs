@@ -68,9 +68,14 @@ pub struct ScanPlan {
 
 impl ScanPlan {
     /// Hosts to scan at once so that the per-host cap does not starve the global rate.
+    ///
+    /// Two things limit one host's throughput: its rate cap, and its in-flight cap while
+    /// probes to silent ports wait out their timeout. Enough hosts run at once to fill the
+    /// global rate under either limit, assuming half-second timeouts.
     pub fn default_parallelism(safety: &SafetySettings) -> usize {
-        let to_fill = safety.rate_pps.div_ceil(safety.host_rate_pps.max(1)) as usize;
-        (to_fill * 4).clamp(32, 1024)
+        let by_rate = safety.rate_pps.div_ceil(safety.host_rate_pps.max(1)) * 4;
+        let by_timeouts = safety.rate_pps / (2 * safety.host_concurrency.max(1));
+        by_rate.max(by_timeouts).clamp(32, 2048) as usize
     }
 }
 
@@ -231,12 +236,26 @@ pub async fn run(
     let mut warnings = Vec::new();
 
     // 1. Discovery: ARP and ICMP over every address.
-    let mut found = discovery::discover(&ctx, &mut warnings).await;
+    let discovered = discovery::discover(&ctx, &mut warnings).await;
+    let mut found = discovered.found;
+    let mut decision = decision;
 
     // 2. Which addresses get a port scan.
     let mut scan_list: Vec<IpAddr> = if decision.mode == "direct" {
-        // Hosts known to be up first, so the scan-wide RTT estimate is learnt early.
+        // An address on a connected segment that never answered ARP cannot be reached
+        // by any other protocol either: the kernel needs its MAC address first.
+        let absent = |a: &IpAddr| !found.contains_key(a) && discovered.arp_covered.contains(a);
         let mut all: Vec<IpAddr> = ctx.plan.guard.scope().addresses().collect();
+        let before = all.len();
+        all.retain(|a| !absent(a));
+        let skipped = before - all.len();
+        if skipped > 0 {
+            decision.reason.push_str(&format!(
+                "; {skipped} addresses on directly connected segments did not answer ARP \
+                 and were not port-scanned (without an ARP answer nothing can reach them)"
+            ));
+        }
+        // Hosts known to be up first, so the scan-wide RTT estimate is learnt early.
         all.sort_by_key(|a| (!found.contains_key(a), *a));
         all
     } else {
