@@ -1,0 +1,132 @@
+//! Helpers: one lab at a time, the kenshin binary, running it in the scanner namespace,
+//! reading and validating its report.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::sync::{Mutex, MutexGuard, OnceLock};
+
+use kenshin_lab::{Lab, SCANNER_NS};
+use serde_json::Value;
+
+/// Tests share fixed namespace names, so only one lab exists at a time.
+static LAB_LOCK: Mutex<()> = Mutex::new(());
+
+/// A fresh lab, held exclusively until dropped (then torn down, also on panic).
+pub(crate) struct LabSession {
+    pub lab: Lab,
+    _lock: MutexGuard<'static, ()>,
+}
+
+pub(crate) fn lab() -> LabSession {
+    let lock = LAB_LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let listener = PathBuf::from(env!("CARGO_BIN_EXE_kenshin-lab"));
+    let lab = Lab::up(&listener).unwrap_or_else(|e| panic!("the lab could not be built: {e:#}"));
+    LabSession { lab, _lock: lock }
+}
+
+/// The kenshin binary: `KENSHIN_BIN`, or a release build made once here.
+pub(crate) fn kenshin() -> &'static Path {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(|| {
+        if let Some(p) = std::env::var_os("KENSHIN_BIN") {
+            return PathBuf::from(p);
+        }
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--release", "-p", "kenshin"])
+            .current_dir(&root)
+            .status()
+            .expect("cargo runs");
+        assert!(status.success(), "cargo build -p kenshin failed");
+        root.join("target/release/kenshin")
+    })
+}
+
+/// Runs `kenshin ARGS` inside the scanner namespace.
+pub(crate) fn kenshin_in_lab(args: &[&str]) -> Output {
+    Command::new("ip")
+        .args(["netns", "exec", SCANNER_NS])
+        .arg(kenshin())
+        .args(args)
+        .env("LANG", "C")
+        .output()
+        .expect("ip netns exec runs")
+}
+
+pub(crate) fn text(o: &Output) -> String {
+    format!(
+        "exit {:?}\n--- stdout\n{}--- stderr\n{}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+pub(crate) fn read_report(dir: &Path) -> Value {
+    let path = dir.join("report.json");
+    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_slice(&bytes).expect("report.json is JSON")
+}
+
+/// Validates a report against docs/report-schema.json, listing every violation.
+pub(crate) fn assert_valid_report(report: &Value) {
+    let schema_path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/report-schema.json");
+    assert!(
+        schema_path.exists(),
+        "schema missing at {}",
+        schema_path.display()
+    );
+    let schema: Value =
+        serde_json::from_slice(&std::fs::read(&schema_path).expect("schema readable"))
+            .expect("schema is JSON");
+    let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+    let errors: Vec<String> = validator
+        .iter_errors(report)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
+    assert!(
+        errors.is_empty(),
+        "report violates the schema:\n{}",
+        errors.join("\n")
+    );
+}
+
+/// Hosts of a report by address.
+pub(crate) fn hosts(report: &Value) -> std::collections::BTreeMap<String, Value> {
+    report["hosts"]
+        .as_array()
+        .expect("hosts array")
+        .iter()
+        .map(|h| {
+            (
+                h["address"].as_str().expect("address").to_owned(),
+                h.clone(),
+            )
+        })
+        .collect()
+}
+
+/// (protocol, port) of every service of a host.
+pub(crate) fn open_ports(host: &Value) -> std::collections::BTreeSet<(String, u16)> {
+    host["services"]
+        .as_array()
+        .expect("services array")
+        .iter()
+        .map(|s| {
+            (
+                s["protocol"].as_str().expect("protocol").to_owned(),
+                u16::try_from(s["port"].as_u64().expect("port")).expect("port fits"),
+            )
+        })
+        .collect()
+}
+
+/// A private temporary folder for one test's output.
+pub(crate) fn out_dir() -> tempfile::TempDir {
+    tempfile::Builder::new()
+        .prefix("kenshin-e2e-")
+        .tempdir()
+        .expect("temp dir")
+}
