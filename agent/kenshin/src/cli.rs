@@ -26,7 +26,7 @@ pub(crate) struct Cli {
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
     /// Discover hosts and scan their ports.
-    Scan(ScanArgs),
+    Scan(Box<ScanArgs>),
     /// List the default ports with the reason each is scanned.
     Ports(PortsArgs),
 }

@@ -21,7 +21,7 @@ fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_tracing(cli.verbose, cli.quiet);
     let result = match cli.command {
-        cli::Command::Scan(args) => scan_cmd::run(args, cli.quiet),
+        cli::Command::Scan(args) => scan_cmd::run(*args, cli.quiet),
         cli::Command::Ports(args) => cli::print_ports(&args),
     };
     match result {

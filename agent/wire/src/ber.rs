@@ -288,7 +288,7 @@ mod tests {
     #[test]
     fn long_form_lengths_are_read_and_indefinite_lengths_refused() {
         let mut long = vec![0x04, 0x81, 0x80];
-        long.extend(std::iter::repeat(b'a').take(0x80));
+        long.extend(std::iter::repeat_n(b'a', 0x80));
         let tlv = read_tlv(&mut Reader::new(&long), "t").expect("valid long form");
         assert_eq!(tlv.content.len(), 0x80);
         assert!(read_tlv(&mut Reader::new(&[0x30, 0x80, 0, 0]), "t").is_err());
