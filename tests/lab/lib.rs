@@ -533,7 +533,8 @@ impl Lab {
         fs::write(
             d.join("snmpd.conf"),
             format!(
-                "rocommunity {SNMP_COMMUNITY} 198.18.0.0/15\nsysLocation kenshin lab\n\
+                "rocommunity {SNMP_COMMUNITY} 198.18.0.0/15\nrocommunity public 198.18.0.0/15\n\
+                 sysLocation kenshin lab\n\
                  sysName lab-svc\nsysDescr Linux lab-svc (kenshin lab snmpd)\n"
             ),
         )?;
