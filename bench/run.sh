@@ -3,8 +3,8 @@
 #
 # As root on Debian: builds kenshin and the lab (198.18.0.0/15 only, scanner in its own
 # namespace), then for RUNS rounds scans the same scope with the same explicit port list
-# with kenshin (default safety settings) and nmap (-sS -sU -T4 --max-rate 1000, with and
-# without -Pn), measuring wall time, probes sent, peak RSS and recall against the lab's
+# with kenshin (default safety settings; and gated on discovery, as nmap is by default)
+# and nmap (-sS -sU -T4 --max-rate 1000, with and without -Pn), measuring wall time, probes sent, peak RSS and recall against the lab's
 # truth. Finally measures kenshin's peak RSS on a /16 scope. Nothing leaves the lab.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -46,6 +46,9 @@ timed() { # timed NAME CMD... → $WORK/NAME.time (GNU time -v), stdout/stderr t
 for i in $(seq 1 "$RUNS"); do
   echo "bench: round $i/$RUNS: kenshin"
   timed "kenshin-$i" "$KENSHIN" scan "${SCOPE[@]}" --exclude "$EXCLUDE" -p "$PORTS" -q -o "$WORK/kenshin-$i"
+  echo "bench: round $i/$RUNS: kenshin --discovery gate"
+  timed "kenshingate-$i" "$KENSHIN" scan "${SCOPE[@]}" --exclude "$EXCLUDE" -p "$PORTS" --discovery gate -q \
+    -o "$WORK/kenshingate-$i"
   echo "bench: round $i/$RUNS: nmap"
   timed "nmap-$i" nmap -sS -sU -T4 --max-rate "$RATE" -n -v -p "$PORTS" --exclude "$EXCLUDE" \
     -oX "$WORK/nmap-$i.xml" "${SCOPE[@]}"

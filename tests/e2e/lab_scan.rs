@@ -212,3 +212,53 @@ fn the_report_is_private_to_its_owner() {
     assert_eq!(mode(&dir.join("report.json")), 0o600);
     drop(session);
 }
+
+#[test]
+fn a_gated_scan_finds_silent_hosts_only_through_the_tcp_ping_ports() {
+    let session = lab();
+    let out = out_dir();
+    let dir = out.path().join("gated");
+    let o = kenshin_in_lab(&[
+        "scan",
+        "198.18.2.96-127",
+        "-p",
+        "5938,11112",
+        "--discovery",
+        "gate",
+        "-o",
+        dir.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let report = read_report(&dir);
+    assert_valid_report(&report);
+    assert_eq!(report["scan"]["discovery"]["mode"], "gated");
+    let found = hosts(&report);
+    // 11112 (DICOM) is a TCP ping port, so those silent hosts are found ...
+    for d in 100..=119 {
+        let addr = format!("198.18.2.{d}");
+        assert!(found.contains_key(&addr), "{addr} not found");
+        assert_eq!(found[&addr]["discovered_by"], serde_json::json!(["tcp"]));
+    }
+    // ... while 5938 is not, so a gated scan cannot see hosts open on that port alone:
+    // the reason direct scanning is the default whenever it fits the time budget.
+    assert!(!found.contains_key("198.18.2.120"));
+    drop(session);
+}
+
+#[test]
+fn addresses_that_never_answer_arp_on_the_scanners_segment_are_not_probed_further() {
+    let s = full_scan();
+    let reason = s.report["scan"]["discovery"]["reason"]
+        .as_str()
+        .expect("reason");
+    // Segment A has 256 addresses; the truth's live ones there include the router's leg
+    // and the scanner itself (which never ARPs for its own address).
+    let live_a = s.truth.hosts.keys().filter(|a| a.octets()[2] == 1).count();
+    let absent = 256 - live_a;
+    assert!(
+        reason.contains(&format!(
+            "{absent} addresses on directly connected segments did not answer ARP"
+        )),
+        "{reason}"
+    );
+}

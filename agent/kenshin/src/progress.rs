@@ -28,7 +28,7 @@ impl Display {
             ProgressDrawTarget::stderr_with_hz(8),
         );
         let style =
-            ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} {msg} ({eta})")
+            ProgressStyle::with_template("{prefix:>10} [{bar:30}] {pos}/{len} {msg} (ETA {eta})")
                 .unwrap_or_else(|_| ProgressStyle::default_bar())
                 .progress_chars("=> ");
         bar.set_style(style);
@@ -42,7 +42,16 @@ impl Display {
                     b.reset();
                     last = phase;
                 }
-                b.set_prefix(phase.label());
+                b.set_prefix(match lang {
+                    Lang::En => phase.label(),
+                    Lang::Ja => match phase {
+                        Phase::Starting => "開始",
+                        Phase::Discovery => "ホスト探索",
+                        Phase::TcpPing => "TCP ping",
+                        Phase::PortScan => "ポート調査",
+                        Phase::Finishing => "集計",
+                    },
+                });
                 b.set_length(total.max(1));
                 b.set_position(done);
                 b.set_message(match lang {

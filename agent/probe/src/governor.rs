@@ -234,19 +234,24 @@ pub struct Governor {
     inflight: Arc<Semaphore>,
     hosts: Mutex<HashMap<IpAddr, Arc<HostState>>>,
     scan_rtt: Arc<Mutex<RttEstimator>>,
-    counters: Counters,
+    counters: Arc<Counters>,
 }
 
 impl Governor {
     /// A governor for `settings`, which must have been validated.
     pub fn new(settings: SafetySettings) -> Self {
+        Self::with_counters(settings, Arc::default())
+    }
+
+    /// A governor that counts into `counters`, which others (a progress display) may read.
+    pub fn with_counters(settings: SafetySettings, counters: Arc<Counters>) -> Self {
         Self {
             settings,
             pacer: Pacer::new(settings.rate_pps),
             inflight: Arc::new(Semaphore::new(settings.max_inflight as usize)),
             hosts: Mutex::new(HashMap::new()),
             scan_rtt: Arc::new(Mutex::new(RttEstimator::default())),
-            counters: Counters::default(),
+            counters,
         }
     }
 

@@ -126,7 +126,6 @@ pub(super) async fn discover(ctx: &Arc<Ctx>, warnings: &mut Vec<String>) -> Disc
             let probed = probe_address(&ctx, cleared, pinger.as_deref(), arp.as_deref()).await;
             drop(permit);
             ctx.progress.step();
-            ctx.sync_probe_count();
             (addr, probed)
         });
     }
@@ -230,19 +229,25 @@ async fn probe_address_inner(
 }
 
 /// For a gated scan: TCP connects to the catalog's ping ports, for every address that
-/// stayed silent, until one answers.
+/// stayed silent (and that ARP did not show absent), until one answers.
 pub(super) async fn tcp_ping(
     ctx: &Arc<Ctx>,
     known: &HashMap<IpAddr, Found>,
+    absent: &HashSet<IpAddr>,
 ) -> HashMap<IpAddr, Found> {
     let scope = ctx.plan.guard.scope();
-    let silent = scope.len().saturating_sub(known.len() as u128);
+    let silent = scope
+        .len()
+        .saturating_sub((known.len() + absent.len()) as u128);
     ctx.progress
         .start_phase(Phase::TcpPing, u64::try_from(silent).unwrap_or(u64::MAX));
     let slots = Arc::new(Semaphore::new(TASKS));
     let mut set: JoinSet<Option<(IpAddr, Found)>> = JoinSet::new();
     let mut out = HashMap::new();
-    for addr in scope.addresses().filter(|a| !known.contains_key(a)) {
+    for addr in scope
+        .addresses()
+        .filter(|a| !known.contains_key(a) && !absent.contains(a))
+    {
         let Ok(cleared) = ctx.plan.guard.clear(addr) else {
             continue;
         };
@@ -282,7 +287,6 @@ pub(super) async fn tcp_ping(
             }
             drop(permit);
             ctx.progress.step();
-            ctx.sync_probe_count();
             found
         });
     }

@@ -69,6 +69,8 @@ struct HostRun<'a> {
     obs: HostObservation,
     tcp: BTreeMap<u16, PortObservation>,
     health: Health,
+    /// Ports whose first attempt has completed, reported to the progress display.
+    progressed: u64,
 }
 
 pub(super) fn from_discovery(ctx: &Ctx, addr: IpAddr, found: Found) -> HostObservation {
@@ -99,12 +101,16 @@ pub(super) async fn scan_host(
         obs: from_discovery(ctx, addr, prior.unwrap_or_default()),
         tcp: BTreeMap::new(),
         health: Health::default(),
+        progressed: 0,
     };
     run.obs.scan_state = HostScanState::Complete;
     run.scan_tcp().await;
     if run.obs.scan_state == HostScanState::Complete {
         run.scan_udp().await;
     }
+    // Ports skipped (unreachable, abandoned, interrupted) still count as done for progress.
+    let planned = ctx.plan.ports.len() as u64;
+    ctx.progress.advance(planned.saturating_sub(run.progressed));
     let mut obs = run.finish();
     obs.scan_state = interrupted_or(ctx, obs.scan_state);
     if !was_up && obs.is_up() {
@@ -209,6 +215,10 @@ impl HostRun<'_> {
     ) {
         let ctx = self.ctx;
         let attempts = attempt + 1;
+        if attempt == 0 && !matches!(outcome, TcpOutcome::LocalError(_)) {
+            self.progressed += 1;
+            ctx.progress.step();
+        }
         match outcome {
             TcpOutcome::Open { rtt } => {
                 self.health.answered(port);
@@ -301,6 +311,7 @@ impl HostRun<'_> {
             return true;
         }
         ctx.governor.slow_host(self.obs.address);
+        tracing::info!(host = %self.obs.address, sent, "host went silent; backing off");
         let mut waited = Vec::new();
         for pause in BACKOFFS {
             waited.push(format!("{} s", pause.as_secs()));
@@ -323,6 +334,7 @@ impl HostRun<'_> {
              backed off {} without an answer; the remaining ports of this host were not scanned",
             waited.join(" + ")
         ));
+        tracing::warn!(host = %self.obs.address, sent, "host stopped answering; abandoned after backing off");
         self.obs.scan_state = HostScanState::Abandoned;
         false
     }
@@ -421,6 +433,8 @@ impl HostRun<'_> {
                     .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             }
             self.obs.ports.push(o);
+            self.progressed += 1;
+            ctx.progress.step();
         }
     }
 

@@ -13,7 +13,7 @@
 mod discovery;
 mod host;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
@@ -25,7 +25,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::evidence::EvidenceLog;
-use crate::governor::{Governor, SafetySettings};
+use crate::governor::{Counters, Governor, SafetySettings};
 use crate::neighbors;
 use crate::observation::{DiscoveryDecision, HostObservation, HostScanState, ScanOutcome};
 use crate::ports::{PortCatalog, PortList};
@@ -111,7 +111,7 @@ pub struct Progress {
     total: AtomicU64,
     hosts_up: AtomicU64,
     open_ports: AtomicU64,
-    probes: AtomicU64,
+    counters: Arc<Counters>,
 }
 
 impl Progress {
@@ -122,7 +122,11 @@ impl Progress {
     }
 
     fn step(&self) {
-        self.done.fetch_add(1, Ordering::Relaxed);
+        self.advance(1);
+    }
+
+    fn advance(&self, units: u64) {
+        self.done.fetch_add(units, Ordering::Relaxed);
     }
 
     /// The current phase.
@@ -136,7 +140,8 @@ impl Progress {
         }
     }
 
-    /// (addresses done, addresses in this phase).
+    /// (units done, units in this phase): addresses in discovery and TCP ping, planned
+    /// first-attempt probes in the port scan.
     pub fn position(&self) -> (u64, u64) {
         (
             self.done.load(Ordering::Relaxed),
@@ -156,7 +161,7 @@ impl Progress {
 
     /// Probes sent so far.
     pub fn probes(&self) -> u64 {
-        self.probes.load(Ordering::Relaxed)
+        self.counters.total()
     }
 }
 
@@ -168,14 +173,6 @@ struct Ctx {
     evidence: EvidenceLog,
     cancel: CancellationToken,
     progress: Arc<Progress>,
-}
-
-impl Ctx {
-    fn sync_probe_count(&self) {
-        self.progress
-            .probes
-            .store(self.governor.counters().total(), Ordering::Relaxed);
-    }
 }
 
 /// Works out whether every address can be port-scanned within the time budget.
@@ -227,7 +224,7 @@ pub async fn run(
     let addresses = plan.guard.scope().len();
     let decision = decide(&plan, addresses);
     let ctx = Arc::new(Ctx {
-        governor: Governor::new(plan.safety),
+        governor: Governor::with_counters(plan.safety, progress.counters.clone()),
         plan,
         evidence: EvidenceLog::default(),
         cancel,
@@ -235,31 +232,48 @@ pub async fn run(
     });
     let mut warnings = Vec::new();
 
+    tracing::info!(addresses, mode = decision.mode, "{}", decision.reason);
+
     // 1. Discovery: ARP and ICMP over every address.
     let discovered = discovery::discover(&ctx, &mut warnings).await;
     let mut found = discovered.found;
     let mut decision = decision;
+    tracing::info!(
+        up = found.len(),
+        arp_covered = discovered.arp_covered.len(),
+        probes = ctx.governor.counters().total(),
+        "discovery done"
+    );
 
-    // 2. Which addresses get a port scan.
+    // 2. Which addresses get a port scan. An address on a connected segment that never
+    //    answered ARP cannot be reached by any other protocol either (the kernel needs its
+    //    MAC address first), so neither mode sends it anything more.
+    let absent: HashSet<IpAddr> = discovered
+        .arp_covered
+        .iter()
+        .filter(|a| !found.contains_key(a))
+        .copied()
+        .collect();
+    if !absent.is_empty() {
+        decision.reason.push_str(&format!(
+            "; {} addresses on directly connected segments did not answer ARP \
+             and were not probed further (without an ARP answer nothing can reach them)",
+            absent.len()
+        ));
+    }
     let mut scan_list: Vec<IpAddr> = if decision.mode == "direct" {
-        // An address on a connected segment that never answered ARP cannot be reached
-        // by any other protocol either: the kernel needs its MAC address first.
-        let absent = |a: &IpAddr| !found.contains_key(a) && discovered.arp_covered.contains(a);
-        let mut all: Vec<IpAddr> = ctx.plan.guard.scope().addresses().collect();
-        let before = all.len();
-        all.retain(|a| !absent(a));
-        let skipped = before - all.len();
-        if skipped > 0 {
-            decision.reason.push_str(&format!(
-                "; {skipped} addresses on directly connected segments did not answer ARP \
-                 and were not port-scanned (without an ARP answer nothing can reach them)"
-            ));
-        }
+        let mut all: Vec<IpAddr> = ctx
+            .plan
+            .guard
+            .scope()
+            .addresses()
+            .filter(|a| !absent.contains(a))
+            .collect();
         // Hosts known to be up first, so the scan-wide RTT estimate is learnt early.
         all.sort_by_key(|a| (!found.contains_key(a), *a));
         all
     } else {
-        let pinged = discovery::tcp_ping(&ctx, &found).await;
+        let pinged = discovery::tcp_ping(&ctx, &found, &absent).await;
         for (addr, f) in pinged {
             found.insert(addr, f);
         }
@@ -270,8 +284,15 @@ pub async fn run(
     scan_list.retain(|a| ctx.plan.guard.scope().contains(*a));
 
     // 3. Port scan, a bounded number of hosts at a time.
-    ctx.progress
-        .start_phase(Phase::PortScan, scan_list.len() as u64);
+    tracing::info!(
+        hosts = scan_list.len(),
+        parallel = ctx.plan.host_parallelism,
+        "port scan starts"
+    );
+    ctx.progress.start_phase(
+        Phase::PortScan,
+        scan_list.len() as u64 * ctx.plan.ports.len() as u64,
+    );
     let mut hosts = port_scan(&ctx, scan_list, &mut found).await;
 
     // 4. Addresses found by discovery but never port-scanned (gated scan of a silent host,
@@ -335,8 +356,6 @@ async fn port_scan(
         set.spawn(async move {
             let h = host::scan_host(&ctx, cleared, prior).await;
             drop(permit);
-            ctx.progress.step();
-            ctx.sync_probe_count();
             h
         });
     }
