@@ -14,8 +14,10 @@ struct FullScan {
 }
 
 /// One scan of both lab segments with the default port list, shared by the tests below.
-/// Rate caps are raised (our own lab) to keep the suite short; the benchmark measures
-/// the defaults.
+/// Rate caps are raised (our own lab) to keep the suite short, and one more retry than
+/// the default is allowed: with 0.5 % loss each way and ~125 open ports behind the
+/// router, one retry misses some port in about 1 % of runs, which a test suite must not
+/// do. The benchmark measures recall at the defaults, over several runs.
 fn full_scan() -> &'static FullScan {
     static SCAN: OnceLock<FullScan> = OnceLock::new();
     SCAN.get_or_init(|| {
@@ -30,6 +32,8 @@ fn full_scan() -> &'static FullScan {
             "4000",
             "--host-rate",
             "200",
+            "--retries",
+            "2",
             "--snmp-community",
             SNMP_COMMUNITY,
             "-o",

@@ -1,12 +1,19 @@
 use crate::support::*;
 
-#[test]
-fn an_excluded_address_gets_no_packet_even_when_a_target_hostname_resolves_to_it() {
+/// A lab in which the scanner resolves `trap.lab.test` to 198.18.2.25, an RST host whose
+/// namespace counts every packet the scanner sends it.
+fn lab_with_trap_name() -> LabSession {
     let session = lab();
     session
         .lab
         .set_scanner_hosts(&[("198.18.2.25", "trap.lab.test")])
         .expect("hosts file");
+    session
+}
+
+#[test]
+fn an_excluded_address_gets_no_packet_even_when_a_target_hostname_resolves_to_it() {
+    let session = lab_with_trap_name();
     let out = out_dir();
     let dir = out.path().join("r");
     let o = kenshin_in_lab(&[
@@ -45,11 +52,7 @@ fn an_excluded_address_gets_no_packet_even_when_a_target_hostname_resolves_to_it
 
 #[test]
 fn a_hostname_whose_only_address_is_excluded_leaves_an_empty_scope_and_sends_nothing() {
-    let session = lab();
-    session
-        .lab
-        .set_scanner_hosts(&[("198.18.2.25", "trap.lab.test")])
-        .expect("hosts file");
+    let session = lab_with_trap_name();
     let out = out_dir();
     let dir = out.path().join("r");
     let o = kenshin_in_lab(&[

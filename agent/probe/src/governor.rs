@@ -280,6 +280,17 @@ impl Governor {
             .clone()
     }
 
+    /// Drops the state of a host that will get no more probes, returning how many packets
+    /// it was sent. Large scopes stay small in memory this way.
+    pub fn forget(&self, addr: IpAddr) -> u64 {
+        lock(&self.hosts).remove(&addr).map_or(0, |h| h.sent())
+    }
+
+    /// Keeps only the state of hosts for which `keep` is true.
+    pub fn retain(&self, mut keep: impl FnMut(&IpAddr) -> bool) {
+        lock(&self.hosts).retain(|a, _| keep(a));
+    }
+
     /// Halves the rate to a host that has stopped answering.
     pub fn slow_host(&self, addr: IpAddr) {
         self.host(addr).pacer.slow_down(2);

@@ -6,15 +6,13 @@ use std::net::{IpAddr, Ipv4Addr};
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::Semaphore;
-use tokio::task::JoinSet;
-
-use super::{Ctx, Phase};
+use super::{for_each_cleared, Ctx, Phase};
 use crate::governor::ProbeKind;
 use crate::net::arp::ArpDiscovery;
 use crate::net::icmp::Pinger;
 use crate::net::tcp::{self, TcpOutcome};
 use crate::observation::DiscoveryMethod;
+use crate::scope::Cleared;
 
 /// What discovery learnt about one address that answered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -95,11 +93,17 @@ pub(super) async fn discover(ctx: &Arc<Ctx>, warnings: &mut Vec<String>) -> Disc
         Phase::Discovery,
         u64::try_from(scope.len()).unwrap_or(u64::MAX),
     );
-    let slots = Arc::new(Semaphore::new(TASKS));
-    let mut set: JoinSet<(IpAddr, Probed)> = JoinSet::new();
     let mut out = HashMap::new();
     let mut arp_covered = HashSet::new();
-    let mut collect = |(addr, probed): (IpAddr, Probed)| {
+    let work = |ctx: Arc<Ctx>, cleared: Cleared, ()| {
+        let (pinger, arp) = (pinger.clone(), arp.clone());
+        async move {
+            let probed = probe_address(&ctx, cleared, pinger.as_deref(), arp.as_deref()).await;
+            ctx.progress.step();
+            (cleared.addr(), probed)
+        }
+    };
+    let collect = |(addr, probed): (IpAddr, Probed)| {
         if probed.arp_sent {
             arp_covered.insert(addr);
         }
@@ -107,33 +111,14 @@ pub(super) async fn discover(ctx: &Arc<Ctx>, warnings: &mut Vec<String>) -> Disc
             out.insert(addr, f);
         }
     };
-    for addr in scope.addresses() {
-        let Ok(cleared) = ctx.plan.guard.clear(addr) else {
-            continue;
-        };
-        let permit = tokio::select! {
-            biased;
-            _ = ctx.cancel.cancelled() => break,
-            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-        };
-        while let Some(done) = set.try_join_next() {
-            if let Ok(r) = done {
-                collect(r);
-            }
-        }
-        let (ctx, pinger, arp) = (ctx.clone(), pinger.clone(), arp.clone());
-        set.spawn(async move {
-            let probed = probe_address(&ctx, cleared, pinger.as_deref(), arp.as_deref()).await;
-            drop(permit);
-            ctx.progress.step();
-            (addr, probed)
-        });
-    }
-    while let Some(done) = set.join_next().await {
-        if let Ok(r) = done {
-            collect(r);
-        }
-    }
+    for_each_cleared(
+        ctx,
+        scope.addresses().map(|a| (a, ())),
+        TASKS,
+        work,
+        collect,
+    )
+    .await;
     if ctx.cancel.is_cancelled() {
         // An interrupted ARP sweep vouches for nothing.
         arp_covered.clear();
@@ -172,7 +157,7 @@ struct Probed {
 /// ARP (where the address is on a connected segment) and ICMP echo, with retries.
 async fn probe_address(
     ctx: &Ctx,
-    cleared: crate::scope::Cleared,
+    cleared: Cleared,
     pinger: Option<&Pinger>,
     arp: Option<&ArpDiscovery>,
 ) -> Probed {
@@ -183,7 +168,7 @@ async fn probe_address(
 
 async fn probe_address_inner(
     ctx: &Ctx,
-    cleared: crate::scope::Cleared,
+    cleared: Cleared,
     pinger: Option<&Pinger>,
     arp: Option<&ArpDiscovery>,
     arp_sent: &mut bool,
@@ -241,68 +226,49 @@ pub(super) async fn tcp_ping(
         .saturating_sub((known.len() + absent.len()) as u128);
     ctx.progress
         .start_phase(Phase::TcpPing, u64::try_from(silent).unwrap_or(u64::MAX));
-    let slots = Arc::new(Semaphore::new(TASKS));
-    let mut set: JoinSet<Option<(IpAddr, Found)>> = JoinSet::new();
     let mut out = HashMap::new();
-    for addr in scope
+    let silent = scope
         .addresses()
         .filter(|a| !known.contains_key(a) && !absent.contains(a))
-    {
-        let Ok(cleared) = ctx.plan.guard.clear(addr) else {
-            continue;
-        };
-        let permit = tokio::select! {
-            biased;
-            _ = ctx.cancel.cancelled() => break,
-            p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
-        };
-        while let Some(done) = set.try_join_next() {
-            if let Ok(Some((a, f))) = done {
-                out.insert(a, f);
-            }
-        }
-        let ctx = ctx.clone();
-        set.spawn(async move {
-            let mut found = None;
-            for &port in &ctx.catalog_ping_ports() {
-                let Some(adm) = ctx
-                    .governor
-                    .admit(cleared, ProbeKind::Tcp, &ctx.cancel)
-                    .await
-                else {
-                    break;
-                };
-                match tcp::connect(&adm, port, adm.timeout(0)).await {
-                    TcpOutcome::Open { rtt } | TcpOutcome::Closed { rtt } => {
-                        adm.observe_rtt(rtt);
-                        let mut f = Found::default();
-                        f.methods.insert(DiscoveryMethod::Tcp);
-                        f.rtt = Some(rtt);
-                        found = Some((addr, f));
-                        break;
-                    }
-                    TcpOutcome::Unreachable { .. } => break,
-                    TcpOutcome::NoAnswer | TcpOutcome::LocalError(_) => {}
-                }
-            }
-            drop(permit);
-            ctx.progress.step();
-            found
-        });
-    }
-    while let Some(done) = set.join_next().await {
-        if let Ok(Some((a, f))) = done {
+        .map(|a| (a, ()));
+    let work = |ctx: Arc<Ctx>, cleared: Cleared, ()| async move {
+        let found = ping_one(&ctx, cleared).await;
+        ctx.progress.step();
+        found.map(|f| (cleared.addr(), f))
+    };
+    for_each_cleared(ctx, silent, TASKS, work, |r| {
+        if let Some((a, f)) = r {
             out.insert(a, f);
         }
-    }
+    })
+    .await;
     ctx.progress
         .hosts_up
         .fetch_add(out.len() as u64, std::sync::atomic::Ordering::Relaxed);
     out
 }
 
-impl Ctx {
-    fn catalog_ping_ports(&self) -> Vec<u16> {
-        self.plan.catalog.tcp_ping.clone()
+/// TCP connects to the catalog's ping ports until one answers; the silent ones are
+/// tried again, `retries` times, so one lost packet does not lose a host.
+async fn ping_one(ctx: &Ctx, cleared: Cleared) -> Option<Found> {
+    for attempt in 0..=ctx.plan.retries {
+        for &port in &ctx.plan.catalog.tcp_ping {
+            let adm = ctx
+                .governor
+                .admit(cleared, ProbeKind::Tcp, &ctx.cancel)
+                .await?;
+            match tcp::connect(&adm, port, adm.timeout(attempt)).await {
+                TcpOutcome::Open { rtt } | TcpOutcome::Closed { rtt } => {
+                    adm.observe_rtt(rtt);
+                    let mut f = Found::default();
+                    f.methods.insert(DiscoveryMethod::Tcp);
+                    f.rtt = Some(rtt);
+                    return Some(f);
+                }
+                TcpOutcome::Unreachable { .. } => return None,
+                TcpOutcome::NoAnswer | TcpOutcome::LocalError(_) => {}
+            }
+        }
     }
+    None
 }

@@ -122,12 +122,14 @@ pub(super) async fn scan_host(
 }
 
 impl HostRun<'_> {
+    /// Assembles the observation and drops the host's governor state: this host gets
+    /// no more probes.
     fn finish(mut self) -> HostObservation {
         let mut ports: Vec<PortObservation> = self.tcp.into_values().collect();
         ports.append(&mut self.obs.ports);
         ports.sort_by_key(|p| (p.protocol, p.port));
         self.obs.ports = ports;
-        self.obs.probes_sent = self.ctx.governor.host(self.obs.address).sent();
+        self.obs.probes_sent = self.ctx.governor.forget(self.obs.address);
         self.obs
     }
 

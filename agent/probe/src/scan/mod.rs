@@ -14,6 +14,7 @@ mod discovery;
 mod host;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
+use std::future::Future;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::Arc;
@@ -29,7 +30,7 @@ use crate::governor::{Counters, Governor, SafetySettings};
 use crate::neighbors;
 use crate::observation::{DiscoveryDecision, HostObservation, HostScanState, ScanOutcome};
 use crate::ports::{PortCatalog, PortList};
-use crate::scope::ScopeGuard;
+use crate::scope::{Cleared, ScopeGuard};
 
 pub use discovery::Found;
 
@@ -277,6 +278,8 @@ pub async fn run(
         for (addr, f) in pinged {
             found.insert(addr, f);
         }
+        // Silent addresses get nothing more in a gated scan.
+        ctx.governor.retain(|a| found.contains_key(a));
         let mut up: Vec<IpAddr> = found.keys().copied().collect();
         up.sort();
         up
@@ -333,10 +336,42 @@ async fn port_scan(
     scan_list: Vec<IpAddr>,
     found: &mut HashMap<IpAddr, Found>,
 ) -> Vec<HostObservation> {
-    let slots = Arc::new(Semaphore::new(ctx.plan.host_parallelism.max(1)));
-    let mut set = JoinSet::new();
     let mut hosts = Vec::new();
-    for addr in scan_list {
+    let items = scan_list.into_iter().map(|a| (a, found.remove(&a)));
+    for_each_cleared(
+        ctx,
+        items,
+        ctx.plan.host_parallelism,
+        |ctx, cleared, prior| async move { host::scan_host(&ctx, cleared, prior).await },
+        // Addresses that stayed silent are dropped at once: on a /16 they are most of it.
+        |h| {
+            if h.is_up() {
+                hosts.push(h);
+            }
+        },
+    )
+    .await;
+    hosts
+}
+
+/// Runs `work` for every item whose address the scope guard clears, at most `limit` at
+/// once, and hands each result to `collect` as soon as it is ready, so memory stays flat
+/// on large scopes. Stops starting new work when the scan is cancelled; work already
+/// started finishes (it sees the cancellation at its next admission).
+async fn for_each_cleared<X, T, F, Fut>(
+    ctx: &Arc<Ctx>,
+    items: impl Iterator<Item = (IpAddr, X)>,
+    limit: usize,
+    work: F,
+    mut collect: impl FnMut(T),
+) where
+    F: Fn(Arc<Ctx>, Cleared, X) -> Fut,
+    Fut: Future<Output = T> + Send + 'static,
+    T: Send + 'static,
+{
+    let slots = Arc::new(Semaphore::new(limit.max(1)));
+    let mut set = JoinSet::new();
+    for (addr, extra) in items {
         let Ok(cleared) = ctx.plan.guard.clear(addr) else {
             continue;
         };
@@ -345,26 +380,23 @@ async fn port_scan(
             _ = ctx.cancel.cancelled() => break,
             p = slots.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
         };
-        // Reap finished hosts as we go so memory stays flat on large scopes.
         while let Some(done) = set.try_join_next() {
-            if let Ok(h) = done {
-                hosts.push(h);
+            if let Ok(r) = done {
+                collect(r);
             }
         }
-        let prior = found.remove(&addr);
-        let ctx = ctx.clone();
+        let fut = work(ctx.clone(), cleared, extra);
         set.spawn(async move {
-            let h = host::scan_host(&ctx, cleared, prior).await;
+            let r = fut.await;
             drop(permit);
-            h
+            r
         });
     }
     while let Some(done) = set.join_next().await {
-        if let Ok(h) = done {
-            hosts.push(h);
+        if let Ok(r) = done {
+            collect(r);
         }
     }
-    hosts
 }
 
 fn fill_macs(hosts: &mut [HostObservation]) {
