@@ -164,11 +164,6 @@ impl HostState {
     pub fn sent(&self) -> u64 {
         self.sent.load(Ordering::Relaxed)
     }
-
-    /// The host's smoothed RTT, if it has answered.
-    pub fn srtt(&self) -> Option<Duration> {
-        lock(&self.rtt).srtt()
-    }
 }
 
 /// Counters of packets sent, by kind.

@@ -179,8 +179,6 @@ pub struct ScanOutcome {
     pub probes_arp: u64,
     pub probes_tcp: u64,
     pub probes_udp: u64,
-    /// Probes that the plan needed at the least (one per address and port, plus discovery).
-    pub probes_planned: u64,
 }
 
 impl ScanOutcome {

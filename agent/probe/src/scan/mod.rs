@@ -320,13 +320,12 @@ pub async fn run(
         complete,
         addresses,
         hosts,
-        discovery: decision.clone(),
+        discovery: decision,
         warnings,
         probes_icmp: c.icmp.load(Ordering::Relaxed),
         probes_arp: c.arp.load(Ordering::Relaxed),
         probes_tcp: c.tcp.load(Ordering::Relaxed),
         probes_udp: c.udp.load(Ordering::Relaxed),
-        probes_planned: decision.direct_probes,
         evidence: ctx.evidence.take_records(),
     }
 }
