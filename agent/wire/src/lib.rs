@@ -12,9 +12,17 @@
 //! - [`reader`]: the checked cursor every decoder uses, and [`DecodeError`].
 //! - [`ber`]: the subset of ASN.1 BER that SNMP needs.
 //! - [`snmp`]: SNMP v1/v2c GetRequest encoding and GetResponse decoding.
+//! - [`line`]: bounded line framing for text protocols.
+//! - [`ssh`]: the SSH identification string.
+//! - [`greeting`]: FTP/SMTP replies, POP3 and IMAP greetings.
+//! - [`telnet`]: Telnet option negotiation, answered as the plainest client.
 
 pub mod ber;
+pub mod greeting;
+pub mod line;
 pub mod reader;
 pub mod snmp;
+pub mod ssh;
+pub mod telnet;
 
 pub use reader::{DecodeError, Reader};

@@ -96,3 +96,29 @@ fn the_snmp_decoder_survives_random_bytes() {
         let _ = decode_message(&bytes);
     }
 }
+
+#[test]
+fn the_text_protocol_parsers_survive_mutated_greetings() {
+    use kenshin_wire::{greeting, ssh, telnet};
+    let seeds: [&[u8]; 5] = [
+        b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n",
+        b"220-mail.example.jp ESMTP\r\n220 ready\r\n",
+        b"+OK Dovecot ready.\r\n",
+        b"* OK [CAPABILITY IMAP4rev1 STARTTLS] ready\r\n",
+        &[
+            255, 253, 24, 255, 250, 24, 1, 255, 240, b'l', b'o', b'g', b'i', b'n',
+        ],
+    ];
+    let mut rng = Rng(7);
+    for i in 0..200_000 {
+        let input = mutate(&mut rng, seeds[i % seeds.len()]);
+        let _ = ssh::parse(&input);
+        let _ = greeting::parse_reply(&input);
+        let _ = greeting::parse_pop3(&input);
+        let _ = greeting::parse_imap(&input);
+        let mut n = telnet::Negotiator::default();
+        if let Ok(fed) = n.feed(&input) {
+            assert!(fed.consumed <= input.len());
+        }
+    }
+}
