@@ -16,10 +16,12 @@
 //! - [`ssh`]: the SSH identification string.
 //! - [`greeting`]: FTP/SMTP replies, POP3 and IMAP greetings.
 //! - [`telnet`]: Telnet option negotiation, answered as the plainest client.
+//! - [`rdp`]: RDP's X.224 connection request and confirm with security negotiation.
 
 pub mod ber;
 pub mod greeting;
 pub mod line;
+pub mod rdp;
 pub mod reader;
 pub mod snmp;
 pub mod ssh;

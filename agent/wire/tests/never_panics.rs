@@ -99,8 +99,8 @@ fn the_snmp_decoder_survives_random_bytes() {
 
 #[test]
 fn the_text_protocol_parsers_survive_mutated_greetings() {
-    use kenshin_wire::{greeting, ssh, telnet};
-    let seeds: [&[u8]; 5] = [
+    use kenshin_wire::{greeting, rdp, ssh, telnet};
+    let seeds: [&[u8]; 6] = [
         b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n",
         b"220-mail.example.jp ESMTP\r\n220 ready\r\n",
         b"+OK Dovecot ready.\r\n",
@@ -113,6 +113,8 @@ fn the_text_protocol_parsers_survive_mutated_greetings() {
     for i in 0..200_000 {
         let input = mutate(&mut rng, seeds[i % seeds.len()]);
         let _ = ssh::parse(&input);
+        let _ = rdp::tpkt_length(&input);
+        let _ = rdp::decode_connection_confirm(&input);
         let _ = greeting::parse_reply(&input);
         let _ = greeting::parse_pop3(&input);
         let _ = greeting::parse_imap(&input);
