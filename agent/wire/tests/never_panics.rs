@@ -108,6 +108,9 @@ fn the_text_protocol_parsers_survive_mutated_greetings() {
         &[
             255, 253, 24, 255, 250, 24, 1, 255, 240, b'l', b'o', b'g', b'i', b'n',
         ],
+        &[
+            3, 0, 0, 0x13, 0x0e, 0xd0, 0, 0, 0x12, 0x34, 0, 2, 0x1f, 8, 0, 2, 0, 0, 0,
+        ],
     ];
     let mut rng = Rng(7);
     for i in 0..200_000 {
