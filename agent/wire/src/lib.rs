@@ -17,12 +17,14 @@
 //! - [`greeting`]: FTP/SMTP replies, POP3 and IMAP greetings.
 //! - [`telnet`]: Telnet option negotiation, answered as the plainest client.
 //! - [`rdp`]: RDP's X.224 connection request and confirm with security negotiation.
+//! - [`rfb`]: VNC's protocol version and offered security types.
 
 pub mod ber;
 pub mod greeting;
 pub mod line;
 pub mod rdp;
 pub mod reader;
+pub mod rfb;
 pub mod snmp;
 pub mod ssh;
 pub mod telnet;
