@@ -99,8 +99,8 @@ fn the_snmp_decoder_survives_random_bytes() {
 
 #[test]
 fn the_text_protocol_parsers_survive_mutated_greetings() {
-    use kenshin_wire::{greeting, rdp, ssh, telnet};
-    let seeds: [&[u8]; 6] = [
+    use kenshin_wire::{greeting, rdp, rfb, ssh, telnet};
+    let seeds: [&[u8]; 8] = [
         b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n",
         b"220-mail.example.jp ESMTP\r\n220 ready\r\n",
         b"+OK Dovecot ready.\r\n",
@@ -111,6 +111,8 @@ fn the_text_protocol_parsers_survive_mutated_greetings() {
         &[
             3, 0, 0, 0x13, 0x0e, 0xd0, 0, 0, 0x12, 0x34, 0, 2, 0x1f, 8, 0, 2, 0, 0, 0,
         ],
+        b"RFB 003.008\n",
+        &[0, 0, 0, 0, 5, b'b', b'u', b's', b'y', b'!'],
     ];
     let mut rng = Rng(7);
     for i in 0..200_000 {
@@ -118,6 +120,9 @@ fn the_text_protocol_parsers_survive_mutated_greetings() {
         let _ = ssh::parse(&input);
         let _ = rdp::tpkt_length(&input);
         let _ = rdp::decode_connection_confirm(&input);
+        let _ = rfb::parse_version(&input);
+        let _ = rfb::parse_security(&input, 8);
+        let _ = rfb::parse_security(&input, 3);
         let _ = greeting::parse_reply(&input);
         let _ = greeting::parse_pop3(&input);
         let _ = greeting::parse_imap(&input);
