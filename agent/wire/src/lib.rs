@@ -18,8 +18,10 @@
 //! - [`telnet`]: Telnet option negotiation, answered as the plainest client.
 //! - [`rdp`]: RDP's X.224 connection request and confirm with security negotiation.
 //! - [`rfb`]: VNC's protocol version and offered security types.
+//! - [`dicom`]: DICOM A-ASSOCIATE-RQ for Verification, and the PDUs that answer it.
 
 pub mod ber;
+pub mod dicom;
 pub mod greeting;
 pub mod line;
 pub mod rdp;

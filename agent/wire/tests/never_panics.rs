@@ -99,8 +99,8 @@ fn the_snmp_decoder_survives_random_bytes() {
 
 #[test]
 fn the_text_protocol_parsers_survive_mutated_greetings() {
-    use kenshin_wire::{greeting, rdp, rfb, ssh, telnet};
-    let seeds: [&[u8]; 8] = [
+    use kenshin_wire::{dicom, greeting, rdp, rfb, ssh, telnet};
+    let seeds: [&[u8]; 9] = [
         b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n",
         b"220-mail.example.jp ESMTP\r\n220 ready\r\n",
         b"+OK Dovecot ready.\r\n",
@@ -113,7 +113,12 @@ fn the_text_protocol_parsers_survive_mutated_greetings() {
         ],
         b"RFB 003.008\n",
         &[0, 0, 0, 0, 5, b'b', b'u', b's', b'y', b'!'],
+        &[0x03, 0, 0, 0, 0, 4, 0, 1, 1, 7],
     ];
+    let rq = dicom::encode_associate_rq(&dicom::AssociateRequest::default());
+    let mut ac = rq.clone();
+    ac[0] = 0x02;
+    let seeds: Vec<&[u8]> = seeds.iter().copied().chain([ac.as_slice()]).collect();
     let mut rng = Rng(7);
     for i in 0..200_000 {
         let input = mutate(&mut rng, seeds[i % seeds.len()]);
@@ -123,6 +128,8 @@ fn the_text_protocol_parsers_survive_mutated_greetings() {
         let _ = rfb::parse_version(&input);
         let _ = rfb::parse_security(&input, 8);
         let _ = rfb::parse_security(&input, 3);
+        let _ = dicom::pdu_length(&input);
+        let _ = dicom::decode_pdu(&input);
         let _ = greeting::parse_reply(&input);
         let _ = greeting::parse_pop3(&input);
         let _ = greeting::parse_imap(&input);
