@@ -13,7 +13,7 @@ RATE="${RATE:-1000}"
 [ "$(id -u)" = 0 ] || { echo "bench/run.sh: run as root (the lab needs it)" >&2; exit 2; }
 
 need=()
-for p in nmap time iproute2 nftables openssh-server nginx-light vsftpd snmpd util-linux; do
+for p in nmap time ieee-data iproute2 nftables openssh-server nginx-light vsftpd snmpd util-linux; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

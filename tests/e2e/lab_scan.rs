@@ -121,7 +121,7 @@ fn hosts_that_drop_icmp_behind_a_router_are_found_by_their_one_open_port() {
 }
 
 #[test]
-fn hosts_on_the_scanners_segment_are_found_by_arp_with_their_mac() {
+fn hosts_on_the_scanners_segment_are_found_by_arp_with_their_mac_and_its_vendor() {
     let s = full_scan();
     let found = hosts(&s.report);
     let silent = &found["198.18.1.105"];
@@ -129,7 +129,11 @@ fn hosts_on_the_scanners_segment_are_found_by_arp_with_their_mac() {
         .as_array()
         .expect("array")
         .contains(&Value::from("arp")));
-    assert!(silent["mac"].is_string(), "{silent}");
+    assert_eq!(silent["mac"], kenshin_lab::MODALITY_MAC, "{silent}");
+    let vendor = silent["mac_vendor"].as_str().unwrap_or_else(|| {
+        panic!("no MAC vendor (is the Debian package ieee-data installed? tests/run installs it): {silent}")
+    });
+    assert!(vendor.starts_with("Philips Medical Systems"), "{vendor}");
     let routed = &found["198.18.2.25"];
     assert!(
         routed["mac"].is_null(),

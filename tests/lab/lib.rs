@@ -38,6 +38,9 @@ pub const SEGMENTS: [&str; 2] = ["198.18.1.0/24", "198.18.2.0/24"];
 pub const SERVICES_ADDR: &str = "198.18.2.10";
 /// The host that stops answering after its first few dozen packets.
 pub const FLAKY_ADDR: &str = "198.18.1.200";
+/// MAC address of the silent modality hosts (ksl-a2): an OUI registered to Philips
+/// Medical Systems, harmless inside the isolated lab.
+pub const MODALITY_MAC: &str = "00:09:5c:4b:01:01";
 /// The SNMP community the lab's snmpd accepts.
 pub const SNMP_COMMUNITY: &str = "kenshin-lab-ro";
 /// Loss on the routed link, per mille, each direction.
@@ -56,7 +59,8 @@ const ALL_NS: [&str; 8] = [
 ];
 
 /// The Debian packages the lab runs.
-pub const PACKAGES: [&str; 7] = [
+pub const PACKAGES: [&str; 8] = [
+    "ieee-data",
     "iproute2",
     "nftables",
     "openssh-server",
@@ -376,6 +380,16 @@ impl Lab {
         // ksl-a1 also owns .40-.59 (port 22 filtered) — all in the truth already.
         attach("ksl-a1", 2, "br1", &addrs_of("ksl-a1"), None)?;
         attach("ksl-a2", 3, "br1", &addrs_of("ksl-a2"), None)?;
+        // The silent modalities carry a medical vendor's OUI, as real ones do.
+        ip(&[
+            "-n",
+            "ksl-a2",
+            "link",
+            "set",
+            "eth0",
+            "address",
+            MODALITY_MAC,
+        ])?;
         attach("ksl-flaky", 4, "br1", &addrs_of("ksl-flaky"), None)?;
         attach(
             "ksl-svc",

@@ -5,6 +5,8 @@ use std::collections::BTreeMap;
 use kenshin_probe::observation::{HostObservation, PortState};
 use kenshin_probe::ports::{PortCatalog, Protocol};
 
+use crate::oui::OuiRegistry;
+
 /// The report contract's device kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum DeviceKind {
@@ -77,6 +79,8 @@ pub struct Service {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct AssessedHost {
     pub observation: HostObservation,
+    /// The organisation the MAC address is registered to, when known.
+    pub mac_vendor: Option<String>,
     pub kind: DeviceKind,
     pub kind_reason: String,
     pub services: Vec<Service>,
@@ -85,12 +89,27 @@ pub struct AssessedHost {
 /// Longest banner carried into the report.
 const MAX_BANNER: usize = 256;
 
-/// Names services and infers the device kind of every host.
-pub fn assess(hosts: Vec<HostObservation>, catalog: &PortCatalog) -> Vec<AssessedHost> {
-    hosts.into_iter().map(|h| assess_host(h, catalog)).collect()
+/// Names services, MAC vendors (with a registry) and the device kind of every host.
+pub fn assess(
+    hosts: Vec<HostObservation>,
+    catalog: &PortCatalog,
+    oui: Option<&OuiRegistry>,
+) -> Vec<AssessedHost> {
+    hosts
+        .into_iter()
+        .map(|h| assess_host(h, catalog, oui))
+        .collect()
 }
 
-fn assess_host(observation: HostObservation, catalog: &PortCatalog) -> AssessedHost {
+fn assess_host(
+    observation: HostObservation,
+    catalog: &PortCatalog,
+    oui: Option<&OuiRegistry>,
+) -> AssessedHost {
+    let mac_vendor = oui
+        .zip(observation.mac)
+        .and_then(|(reg, mac)| reg.vendor(mac))
+        .map(str::to_owned);
     let services: Vec<Service> = observation
         .ports
         .iter()
@@ -116,6 +135,7 @@ fn assess_host(observation: HostObservation, catalog: &PortCatalog) -> AssessedH
     let (kind, kind_reason) = infer_kind(&services, catalog);
     AssessedHost {
         observation,
+        mac_vendor,
         kind,
         kind_reason,
         services,
@@ -197,6 +217,7 @@ mod tests {
         let h = assess(
             vec![host(&[(Protocol::Tcp, 3389), (Protocol::Tcp, 104)])],
             &cat,
+            None,
         )
         .remove(0);
         assert_eq!(h.kind, DeviceKind::MedicalDevice);
@@ -212,17 +233,28 @@ mod tests {
     #[test]
     fn a_raw_print_port_makes_a_printer_and_ssh_alone_says_nothing() {
         let cat = PortCatalog::builtin().expect("catalog");
-        let printer = assess(vec![host(&[(Protocol::Tcp, 9100)])], &cat).remove(0);
+        let printer = assess(vec![host(&[(Protocol::Tcp, 9100)])], &cat, None).remove(0);
         assert_eq!(printer.kind, DeviceKind::Printer);
-        let ssh = assess(vec![host(&[(Protocol::Tcp, 22)])], &cat).remove(0);
+        let ssh = assess(vec![host(&[(Protocol::Tcp, 22)])], &cat, None).remove(0);
         assert_eq!(ssh.kind, DeviceKind::Unknown);
         assert_eq!(ssh.services[0].service, "ssh");
     }
 
     #[test]
+    fn a_host_with_a_registered_mac_is_given_its_vendor() {
+        let cat = PortCatalog::builtin().expect("catalog");
+        let mut reg = OuiRegistry::default();
+        reg.add_csv("h\nMA-L,00095C,Philips Medical Systems,x\n", 24);
+        let mut obs = host(&[(Protocol::Tcp, 104)]);
+        obs.mac = Some([0x00, 0x09, 0x5c, 1, 2, 3]);
+        let h = assess(vec![obs], &cat, Some(&reg)).remove(0);
+        assert_eq!(h.mac_vendor.as_deref(), Some("Philips Medical Systems"));
+    }
+
+    #[test]
     fn a_port_outside_the_catalog_is_an_unknown_service() {
         let cat = PortCatalog::builtin().expect("catalog");
-        let h = assess(vec![host(&[(Protocol::Tcp, 40_000)])], &cat).remove(0);
+        let h = assess(vec![host(&[(Protocol::Tcp, 40_000)])], &cat, None).remove(0);
         assert_eq!(h.services[0].service, "unknown");
     }
 

@@ -169,7 +169,16 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
     let outcome = scan::run(plan.clone(), cancel.clone(), progress_state).await;
     display.finish();
 
-    let assessed = kenshin_assess::assess(outcome.hosts.clone(), &catalog);
+    let oui = load_oui(&outcome);
+    let mut outcome = outcome;
+    if outcome.hosts.iter().any(|h| h.mac.is_some()) && oui.is_none() {
+        outcome.warnings.push(format!(
+            "MAC vendors are unknown: no IEEE registry in {} (install the Debian package \
+             ieee-data, or set KENSHIN_IEEE_DATA to a folder holding oui.csv)",
+            oui_dir().display()
+        ));
+    }
+    let assessed = kenshin_assess::assess(outcome.hosts.clone(), &catalog, oui.as_ref());
     let request = ScanRequest {
         id: scan_id,
         targets: args.targets.clone(),
@@ -206,6 +215,25 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
     } else {
         1
     })
+}
+
+fn oui_dir() -> PathBuf {
+    std::env::var_os("KENSHIN_IEEE_DATA").map_or_else(
+        || PathBuf::from(kenshin_assess::oui::DEFAULT_DIR),
+        PathBuf::from,
+    )
+}
+
+/// The IEEE registry, read only when some host has a MAC address to look up.
+fn load_oui(
+    outcome: &kenshin_probe::observation::ScanOutcome,
+) -> Option<kenshin_assess::OuiRegistry> {
+    outcome
+        .hosts
+        .iter()
+        .any(|h| h.mac.is_some())
+        .then(|| kenshin_assess::OuiRegistry::load(&oui_dir()))
+        .flatten()
 }
 
 /// Ctrl-C and SIGTERM stop the scan; what was found so far is still written.

@@ -158,7 +158,7 @@ fn host(h: &AssessedHost) -> Host {
     Host {
         address: o.address.to_string(),
         mac: o.mac.map(mac_string),
-        mac_vendor: None,
+        mac_vendor: h.mac_vendor.clone(),
         hostnames: o.hostnames.clone(),
         kind: h.kind.as_str().to_owned(),
         kind_reason: h.kind_reason.clone(),
