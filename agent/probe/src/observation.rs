@@ -152,11 +152,29 @@ impl HostObservation {
     }
 }
 
+/// Which addresses a scan port-scans.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ScanMode {
+    /// Every address in scope (less those ARP showed absent).
+    Direct,
+    /// Only hosts that answered ARP, ICMP or a TCP ping.
+    Gated,
+}
+
+impl ScanMode {
+    /// `direct` or `gated`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ScanMode::Direct => "direct",
+            ScanMode::Gated => "gated",
+        }
+    }
+}
+
 /// How the scan decided which addresses to port-scan.
 #[derive(Debug, Clone, PartialEq)]
 pub struct DiscoveryDecision {
-    /// `direct` (every address port-scanned) or `gated` (only hosts found up).
-    pub mode: &'static str,
+    pub mode: ScanMode,
     pub reason: String,
     /// Probes a direct scan would need, and the seconds that takes at the rate caps.
     pub direct_probes: u64,

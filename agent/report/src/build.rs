@@ -107,7 +107,7 @@ pub fn build(
                 timeout_max_ms: millis(plan.safety.timeouts.max),
             },
             discovery: Discovery {
-                mode: outcome.discovery.mode.to_owned(),
+                mode: outcome.discovery.mode.as_str().to_owned(),
                 reason: outcome.discovery.reason.clone(),
             },
             stats: Stats {

@@ -28,7 +28,9 @@ use tokio_util::sync::CancellationToken;
 use crate::evidence::EvidenceLog;
 use crate::governor::{Counters, Governor, SafetySettings};
 use crate::neighbors;
-use crate::observation::{DiscoveryDecision, HostObservation, HostScanState, ScanOutcome};
+use crate::observation::{
+    DiscoveryDecision, HostObservation, HostScanState, ScanMode, ScanOutcome,
+};
 use crate::ports::{PortCatalog, PortList};
 use crate::scope::{Cleared, ScopeGuard};
 
@@ -185,20 +187,23 @@ pub fn decide(plan: &ScanPlan, addresses: u128) -> DiscoveryDecision {
     let direct_seconds = direct_probes as f64 / rate.max(1.0);
     let budget = plan.time_budget.as_secs_f64();
     let (mode, reason) = match plan.discovery {
-        DiscoveryMode::Direct => ("direct", "every address port-scanned, as requested".to_owned()),
+        DiscoveryMode::Direct => (
+            ScanMode::Direct,
+            "every address port-scanned, as requested".to_owned(),
+        ),
         DiscoveryMode::Gate => (
-            "gated",
+            ScanMode::Gated,
             "only hosts that answered ARP, ICMP or a TCP ping were port-scanned, as requested".to_owned(),
         ),
         DiscoveryMode::Auto if direct_seconds <= budget => (
-            "direct",
+            ScanMode::Direct,
             format!(
                 "scanning every address needs at most {direct_probes} probes, {direct_seconds:.0} s at the rate caps, \
                  within the {budget:.0} s budget: hosts that ignore ICMP and ARP are still found"
             ),
         ),
         DiscoveryMode::Auto => (
-            "gated",
+            ScanMode::Gated,
             format!(
                 "scanning every address would need {direct_probes} probes, {direct_seconds:.0} s at the rate caps, \
                  over the {budget:.0} s budget: only hosts that answered ARP, ICMP or a TCP ping on \
@@ -223,7 +228,7 @@ pub async fn run(
 ) -> ScanOutcome {
     let started_at = OffsetDateTime::now_utc();
     let addresses = plan.guard.scope().len();
-    let decision = decide(&plan, addresses);
+    let mut decision = decide(&plan, addresses);
     let ctx = Arc::new(Ctx {
         governor: Governor::with_counters(plan.safety, progress.counters.clone()),
         plan,
@@ -233,12 +238,16 @@ pub async fn run(
     });
     let mut warnings = Vec::new();
 
-    tracing::info!(addresses, mode = decision.mode, "{}", decision.reason);
+    tracing::info!(
+        addresses,
+        mode = decision.mode.as_str(),
+        "{}",
+        decision.reason
+    );
 
     // 1. Discovery: ARP and ICMP over every address.
     let discovered = discovery::discover(&ctx, &mut warnings).await;
     let mut found = discovered.found;
-    let mut decision = decision;
     tracing::info!(
         up = found.len(),
         arp_covered = discovered.arp_covered.len(),
@@ -262,7 +271,7 @@ pub async fn run(
             absent.len()
         ));
     }
-    let mut scan_list: Vec<IpAddr> = if decision.mode == "direct" {
+    let scan_list: Vec<IpAddr> = if decision.mode == ScanMode::Direct {
         let mut all: Vec<IpAddr> = ctx
             .plan
             .guard
@@ -284,7 +293,6 @@ pub async fn run(
         up.sort();
         up
     };
-    scan_list.retain(|a| ctx.plan.guard.scope().contains(*a));
 
     // 3. Port scan, a bounded number of hosts at a time.
     tracing::info!(
@@ -449,13 +457,16 @@ mod tests {
     fn a_small_scope_is_scanned_directly_and_a_large_one_is_gated() {
         let small = plan(24, DiscoveryMode::Auto);
         let d = decide(&small, small.guard.scope().len());
-        assert_eq!(d.mode, "direct", "{}", d.reason);
+        assert_eq!(d.mode, ScanMode::Direct, "{}", d.reason);
         let large = plan(16, DiscoveryMode::Auto);
         let d = decide(&large, large.guard.scope().len());
-        assert_eq!(d.mode, "gated", "{}", d.reason);
+        assert_eq!(d.mode, ScanMode::Gated, "{}", d.reason);
         assert!(d.reason.contains("budget"));
         let forced = plan(16, DiscoveryMode::Direct);
-        assert_eq!(decide(&forced, forced.guard.scope().len()).mode, "direct");
+        assert_eq!(
+            decide(&forced, forced.guard.scope().len()).mode,
+            ScanMode::Direct
+        );
         let _ = DEFAULT_SCOPE_LIMIT;
     }
 
