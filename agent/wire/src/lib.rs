@@ -19,6 +19,7 @@
 //! - [`rdp`]: RDP's X.224 connection request and confirm with security negotiation.
 //! - [`rfb`]: VNC's protocol version and offered security types.
 //! - [`dicom`]: DICOM A-ASSOCIATE-RQ for Verification, and the PDUs that answer it.
+//! - [`smb`]: SMB1 and SMB2 dialect negotiation.
 
 pub mod ber;
 pub mod dicom;
@@ -27,6 +28,7 @@ pub mod line;
 pub mod rdp;
 pub mod reader;
 pub mod rfb;
+pub mod smb;
 pub mod snmp;
 pub mod ssh;
 pub mod telnet;

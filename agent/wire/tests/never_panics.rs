@@ -99,7 +99,7 @@ fn the_snmp_decoder_survives_random_bytes() {
 
 #[test]
 fn the_text_protocol_parsers_survive_mutated_greetings() {
-    use kenshin_wire::{dicom, greeting, rdp, rfb, ssh, telnet};
+    use kenshin_wire::{dicom, greeting, rdp, rfb, smb, ssh, telnet};
     let seeds: [&[u8]; 9] = [
         b"SSH-2.0-OpenSSH_9.2p1 Debian-2+deb12u3\r\n",
         b"220-mail.example.jp ESMTP\r\n220 ready\r\n",
@@ -118,7 +118,13 @@ fn the_text_protocol_parsers_survive_mutated_greetings() {
     let rq = dicom::encode_associate_rq(&dicom::AssociateRequest::default());
     let mut ac = rq.clone();
     ac[0] = 0x02;
-    let seeds: Vec<&[u8]> = seeds.iter().copied().chain([ac.as_slice()]).collect();
+    let smb1 = smb::encode_smb1_negotiate(&[smb::NT_LM_012]);
+    let smb2 = smb::encode_smb2_negotiate([1; 16], [2; 32]);
+    let seeds: Vec<&[u8]> = seeds
+        .iter()
+        .copied()
+        .chain([ac.as_slice(), smb1.as_slice(), smb2.as_slice()])
+        .collect();
     let mut rng = Rng(7);
     for i in 0..200_000 {
         let input = mutate(&mut rng, seeds[i % seeds.len()]);
@@ -130,6 +136,8 @@ fn the_text_protocol_parsers_survive_mutated_greetings() {
         let _ = rfb::parse_security(&input, 3);
         let _ = dicom::pdu_length(&input);
         let _ = dicom::decode_pdu(&input);
+        let _ = smb::message_length(&input);
+        let _ = smb::decode_response(&input);
         let _ = greeting::parse_reply(&input);
         let _ = greeting::parse_pop3(&input);
         let _ = greeting::parse_imap(&input);
