@@ -15,6 +15,12 @@ fn without_raw_socket_privilege_the_scan_falls_back_to_tcp_with_one_warning() {
         std::os::unix::fs::PermissionsExt::from_mode(0o777),
     )
     .expect("chmod");
+    // The checkout may sit where an unprivileged user cannot reach (under /root, say):
+    // run a copy from the world-readable temporary folder instead.
+    let bin = out.path().join("kenshin");
+    std::fs::copy(kenshin(), &bin).expect("copy kenshin");
+    std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755))
+        .expect("chmod");
     let o = Command::new("ip")
         .args([
             "netns",
@@ -27,7 +33,7 @@ fn without_raw_socket_privilege_the_scan_falls_back_to_tcp_with_one_warning() {
             "--inh-caps=-all",
             "--bounding-set=-all",
         ])
-        .arg(kenshin())
+        .arg(&bin)
         .args([
             "scan",
             "198.18.1.100-119",
