@@ -147,15 +147,13 @@ pub fn decode_connection_confirm(bytes: &[u8]) -> Result<Negotiation, DecodeErro
     }
     let kind = neg.u8("rdp negotiation type")?;
     let flags = neg.u8("rdp negotiation flags")?;
-    let b = neg.take(2, "rdp negotiation length")?;
-    if u16::from_le_bytes([b[0], b[1]]) != 8 {
+    if neg.u16_le("rdp negotiation length")? != 8 {
         return Err(DecodeError::Invalid {
             field: "rdp negotiation length",
             reason: "must be 8",
         });
     }
-    let v = neg.take(4, "rdp negotiation value")?;
-    let value = u32::from_le_bytes([v[0], v[1], v[2], v[3]]);
+    let value = neg.u32_le("rdp negotiation value")?;
     neg.expect_end("rdp negotiation")?;
     match kind {
         NEG_RSP => Ok(Negotiation::Selected {

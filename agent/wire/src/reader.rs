@@ -97,6 +97,26 @@ impl<'a> Reader<'a> {
         Ok(u32::from_be_bytes([b[0], b[1], b[2], b[3]]))
     }
 
+    /// Takes a little-endian u16 (SMB, RDP negotiation).
+    pub fn u16_le(&mut self, field: &'static str) -> Result<u16, DecodeError> {
+        let b = self.take(2, field)?;
+        Ok(u16::from_le_bytes([b[0], b[1]]))
+    }
+
+    /// Takes a little-endian u32.
+    pub fn u32_le(&mut self, field: &'static str) -> Result<u32, DecodeError> {
+        let b = self.take(4, field)?;
+        Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
+    }
+
+    /// Takes a little-endian u64.
+    pub fn u64_le(&mut self, field: &'static str) -> Result<u64, DecodeError> {
+        let b = self.take(8, field)?;
+        Ok(u64::from_le_bytes([
+            b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7],
+        ]))
+    }
+
     /// Looks at the next byte without consuming it.
     pub fn peek(&self) -> Option<u8> {
         self.buf.get(self.pos).copied()
@@ -142,6 +162,17 @@ mod tests {
         // A failed read consumes nothing.
         assert_eq!(r.u8("third").ok(), Some(3));
         assert!(r.is_empty());
+    }
+
+    #[test]
+    fn little_endian_fields_read_low_byte_first() {
+        let mut r = Reader::new(&[
+            0x34, 0x12, 0x78, 0x56, 0x34, 0x12, 1, 0, 0, 0, 0, 0, 0, 0x80,
+        ]);
+        assert_eq!(r.u16_le("a").ok(), Some(0x1234));
+        assert_eq!(r.u32_le("b").ok(), Some(0x1234_5678));
+        assert_eq!(r.u64_le("c").ok(), Some(0x8000_0000_0000_0001));
+        assert!(r.u16_le("d").is_err());
     }
 
     #[test]

@@ -239,23 +239,6 @@ pub fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
     }
 }
 
-fn le16(r: &mut Reader<'_>, f: &'static str) -> Result<u16, DecodeError> {
-    let b = r.take(2, f)?;
-    Ok(u16::from_le_bytes([b[0], b[1]]))
-}
-
-fn le32(r: &mut Reader<'_>, f: &'static str) -> Result<u32, DecodeError> {
-    let b = r.take(4, f)?;
-    Ok(u32::from_le_bytes([b[0], b[1], b[2], b[3]]))
-}
-
-fn le64(r: &mut Reader<'_>, f: &'static str) -> Result<u64, DecodeError> {
-    let b = r.take(8, f)?;
-    let mut a = [0u8; 8];
-    a.copy_from_slice(b);
-    Ok(u64::from_le_bytes(a))
-}
-
 fn decode_smb1(r: &mut Reader<'_>) -> Result<Smb1Negotiate, DecodeError> {
     if r.u8("smb1 command")? != 0x72 {
         return Err(DecodeError::Invalid {
@@ -263,11 +246,11 @@ fn decode_smb1(r: &mut Reader<'_>) -> Result<Smb1Negotiate, DecodeError> {
             reason: "not a NEGOTIATE response",
         });
     }
-    let status = le32(r, "smb1 status")?;
+    let status = r.u32_le("smb1 status")?;
     r.take(1 + 2 + 2 + 8 + 2 + 2 + 2 + 2 + 2, "smb1 header")?;
     let words = usize::from(r.u8("smb1 word count")?);
     let mut w = r.sub(words * 2, "smb1 parameter words")?;
-    let byte_count = usize::from(le16(r, "smb1 byte count")?);
+    let byte_count = usize::from(r.u16_le("smb1 byte count")?);
     r.take(byte_count, "smb1 data bytes")?;
     let mut out = Smb1Negotiate {
         status,
@@ -276,27 +259,27 @@ fn decode_smb1(r: &mut Reader<'_>) -> Result<Smb1Negotiate, DecodeError> {
         capabilities: None,
     };
     if words >= 1 {
-        let idx = le16(&mut w, "smb1 dialect index")?;
+        let idx = w.u16_le("smb1 dialect index")?;
         out.dialect_index = (idx != 0xffff).then_some(idx);
     }
     if words == 17 {
         out.security_mode = Some(w.u8("smb1 security mode")?);
         w.take(2 + 2 + 4 + 4 + 4, "smb1 limits and session key")?;
-        out.capabilities = Some(le32(&mut w, "smb1 capabilities")?);
+        out.capabilities = Some(w.u32_le("smb1 capabilities")?);
     }
     Ok(out)
 }
 
 fn decode_smb2(r: &mut Reader<'_>) -> Result<Response, DecodeError> {
-    if le16(r, "smb2 header size")? != 64 {
+    if r.u16_le("smb2 header size")? != 64 {
         return Err(DecodeError::Invalid {
             field: "smb2 header size",
             reason: "must be 64",
         });
     }
-    le16(r, "smb2 credit charge")?;
-    let status = le32(r, "smb2 status")?;
-    let command = le16(r, "smb2 command")?;
+    r.u16_le("smb2 credit charge")?;
+    let status = r.u32_le("smb2 status")?;
+    let command = r.u16_le("smb2 command")?;
     r.take(64 - 14, "smb2 header")?;
     if command != 0 {
         return Err(DecodeError::Invalid {
@@ -304,7 +287,7 @@ fn decode_smb2(r: &mut Reader<'_>) -> Result<Response, DecodeError> {
             reason: "not a NEGOTIATE response",
         });
     }
-    let size = le16(r, "smb2 negotiate structure size")?;
+    let size = r.u16_le("smb2 negotiate structure size")?;
     if status != 0 || size == 9 {
         return Ok(Response::Smb2Error { status });
     }
@@ -314,17 +297,17 @@ fn decode_smb2(r: &mut Reader<'_>) -> Result<Response, DecodeError> {
             reason: "must be 65",
         });
     }
-    let security_mode = le16(r, "smb2 security mode")?;
-    let dialect = Dialect(le16(r, "smb2 dialect")?);
-    le16(r, "smb2 negotiate context count")?;
+    let security_mode = r.u16_le("smb2 security mode")?;
+    let dialect = Dialect(r.u16_le("smb2 dialect")?);
+    r.u16_le("smb2 negotiate context count")?;
     let mut server_guid = [0u8; 16];
     server_guid.copy_from_slice(r.take(16, "smb2 server guid")?);
-    let capabilities = le32(r, "smb2 capabilities")?;
-    let max_transact_size = le32(r, "smb2 max transact size")?;
-    le32(r, "smb2 max read size")?;
-    le32(r, "smb2 max write size")?;
-    let system_time = le64(r, "smb2 system time")?;
-    le64(r, "smb2 server start time")?;
+    let capabilities = r.u32_le("smb2 capabilities")?;
+    let max_transact_size = r.u32_le("smb2 max transact size")?;
+    r.u32_le("smb2 max read size")?;
+    r.u32_le("smb2 max write size")?;
+    let system_time = r.u64_le("smb2 system time")?;
+    r.u64_le("smb2 server start time")?;
     // The security buffer and negotiate contexts follow; their offsets are not needed
     // for the facts kenshin reports, and the message length already bounds them.
     r.rest();
