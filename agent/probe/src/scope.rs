@@ -89,13 +89,18 @@ impl AddrRange {
     }
 
     /// First address.
-    pub fn first(&self) -> Option<IpAddr> {
-        Some(self.at(self.lo))
+    pub fn first(&self) -> IpAddr {
+        self.at(self.lo)
     }
 
     /// Last address.
-    pub fn last(&self) -> Option<IpAddr> {
-        Some(self.at(self.hi))
+    pub fn last(&self) -> IpAddr {
+        self.at(self.hi)
+    }
+
+    /// True for an IPv6 range.
+    pub fn is_ipv6(&self) -> bool {
+        self.v6
     }
 
     /// Number of addresses, saturating at `u128::MAX`.
@@ -189,8 +194,8 @@ pub struct OutOfScope {
 /// Addresses kenshin may send to: targets minus excludes.
 #[derive(Debug, Clone)]
 pub struct Scope {
+    /// Targets minus excludes, normalised: the excludes are already carved out.
     included: Vec<AddrRange>,
-    excluded: Vec<AddrRange>,
     count: u128,
 }
 
@@ -207,9 +212,7 @@ impl Scope {
         limit: u128,
         allow_large: bool,
     ) -> Result<Self, ScopeError> {
-        let targets = normalise(targets);
-        let excluded = normalise(excludes);
-        let included = subtract(&targets, &excluded);
+        let included = subtract(&normalise(targets), &normalise(excludes));
         let count = included
             .iter()
             .fold(0u128, |acc, r| acc.saturating_add(r.len()));
@@ -225,11 +228,7 @@ impl Scope {
         if count > limit && !allow_large {
             return Err(ScopeError::TooLarge { count, limit });
         }
-        Ok(Self {
-            included,
-            excluded,
-            count,
-        })
+        Ok(Self { included, count })
     }
 
     /// Number of addresses in scope.
@@ -245,17 +244,11 @@ impl Scope {
     /// True if `ip` is a target and not excluded.
     pub fn contains(&self, ip: IpAddr) -> bool {
         self.included.iter().any(|r| r.contains(ip))
-            && !self.excluded.iter().any(|r| r.contains(ip))
     }
 
     /// The included ranges, normalised.
     pub fn ranges(&self) -> &[AddrRange] {
         &self.included
-    }
-
-    /// The excluded ranges, normalised.
-    pub fn excluded(&self) -> &[AddrRange] {
-        &self.excluded
     }
 
     /// Every address in scope, in order.

@@ -12,7 +12,7 @@ use crate::net::arp::ArpDiscovery;
 use crate::net::icmp::Pinger;
 use crate::net::tcp::{self, TcpOutcome};
 use crate::observation::DiscoveryMethod;
-use crate::scope::Cleared;
+use crate::scope::{AddrRange, Cleared};
 
 /// What discovery learnt about one address that answered.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -39,14 +39,8 @@ pub(super) struct Discovered {
 
 pub(super) async fn discover(ctx: &Arc<Ctx>, warnings: &mut Vec<String>) -> Discovered {
     let scope = ctx.plan.guard.scope();
-    let has_v4 = scope
-        .ranges()
-        .iter()
-        .any(|r| r.first().is_some_and(|a| a.is_ipv4()));
-    let has_v6 = scope
-        .ranges()
-        .iter()
-        .any(|r| r.first().is_some_and(|a| a.is_ipv6()));
+    let has_v4 = scope.ranges().iter().any(|r| !r.is_ipv6());
+    let has_v6 = scope.ranges().iter().any(AddrRange::is_ipv6);
 
     let mut unavailable = Vec::new();
     let pinger = if ctx.plan.use_icmp {
