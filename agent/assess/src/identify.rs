@@ -2,9 +2,10 @@
 
 use std::collections::BTreeMap;
 
-use kenshin_probe::observation::{HostObservation, PortState};
-use kenshin_probe::ports::{PortCatalog, Protocol};
+use kenshin_probe::observation::{Fact, Facts, HostObservation, PortState, ServiceObservation};
+use kenshin_probe::ports::{FirstProbe, PortCatalog, Protocol};
 
+use crate::fingerprint::{FingerprintSet, Identity, Subject};
 use crate::oui::OuiRegistry;
 
 /// The report contract's device kinds.
@@ -60,23 +61,52 @@ impl DeviceKind {
     }
 }
 
+/// Where a service's name came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum NamedBy {
+    /// The service's own bytes (a banner, a protocol answer).
+    Probe,
+    /// Only the port number, from the catalog.
+    Port,
+}
+
+impl NamedBy {
+    /// `probe` or `port`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            NamedBy::Probe => "probe",
+            NamedBy::Port => "port",
+        }
+    }
+}
+
 /// One open service.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Service {
     pub port: u16,
     pub protocol: Protocol,
-    /// Lower-case IANA-style name; `unknown` for a port outside the catalog.
+    /// Lower-case IANA-style name; `unknown` for a port outside the catalog that said
+    /// nothing recognisable.
     pub service: String,
+    pub named_by: NamedBy,
+    /// True if the service spoke TLS.
+    pub tls: bool,
+    pub vendor: Option<String>,
     pub product: Option<String>,
     pub version: Option<String>,
-    /// What the service said about itself, capped (SNMP sysDescr today).
+    /// What the service said about itself, capped.
     pub banner: Option<String>,
+    /// Protocol facts as observed.
+    pub facts: Facts,
+    /// What the fingerprints made of them.
+    pub identity: Identity,
     pub connect_only: bool,
     pub evidence: Vec<String>,
+    pub notes: Vec<String>,
 }
 
 /// A host with its services and kind.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct AssessedHost {
     pub observation: HostObservation,
     /// The organisation the MAC address is registered to, when known.
@@ -89,23 +119,132 @@ pub struct AssessedHost {
 /// Longest banner carried into the report.
 const MAX_BANNER: usize = 256;
 
-/// Names services, MAC vendors (with a registry) and the device kind of every host.
-pub fn assess(
-    hosts: Vec<HostObservation>,
-    catalog: &PortCatalog,
-    oui: Option<&OuiRegistry>,
-) -> Vec<AssessedHost> {
-    hosts
-        .into_iter()
-        .map(|h| assess_host(h, catalog, oui))
-        .collect()
+/// What assessment reads besides the observations.
+#[derive(Debug, Clone, Copy)]
+pub struct Knowledge<'a> {
+    pub catalog: &'a PortCatalog,
+    pub fingerprints: &'a FingerprintSet,
+    pub oui: Option<&'a OuiRegistry>,
 }
 
-fn assess_host(
-    observation: HostObservation,
-    catalog: &PortCatalog,
-    oui: Option<&OuiRegistry>,
-) -> AssessedHost {
+/// Names services (from their bytes, else their port), runs the fingerprints, names MAC
+/// vendors (with a registry) and infers the device kind of every host.
+pub fn assess(hosts: Vec<HostObservation>, k: Knowledge<'_>) -> Vec<AssessedHost> {
+    hosts.into_iter().map(|h| assess_host(h, k)).collect()
+}
+
+/// The report's name for a protocol seen inside TLS.
+fn tls_name(detected: &str) -> String {
+    match detected {
+        "http" => "https".into(),
+        "imap" => "imaps".into(),
+        "pop3" => "pop3s".into(),
+        "smtp" => "smtps".into(),
+        "ftp" => "ftps".into(),
+        "dicom" => "dicom-tls".into(),
+        other => format!("{other}-tls"),
+    }
+}
+
+fn snmp_facts(observation: &HostObservation) -> Facts {
+    let mut facts = Facts::new();
+    if let Some(s) = &observation.snmp {
+        facts.insert("snmp.version".into(), Fact::Text(s.version.to_owned()));
+        for (k, v) in [
+            ("snmp.sys_descr", &s.sys_descr),
+            ("snmp.sys_object_id", &s.sys_object_id),
+            ("snmp.sys_name", &s.sys_name),
+        ] {
+            if let Some(v) = v {
+                facts.insert(k.into(), Fact::Text(v.clone()));
+            }
+        }
+        if let Some(t) = s.sys_uptime_ticks {
+            facts.insert(
+                "snmp.sys_uptime_ticks".into(),
+                Fact::Int(i64::try_from(t).unwrap_or(i64::MAX)),
+            );
+        }
+    }
+    facts
+}
+
+fn identify_service(
+    port: &kenshin_probe::observation::PortObservation,
+    probed: Option<&ServiceObservation>,
+    observation: &HostObservation,
+    k: Knowledge<'_>,
+) -> Service {
+    let entry = k.catalog.entry(port.protocol, port.port);
+    let by_port = entry.map(|e| e.service.clone());
+    let is_snmp = port.protocol == Protocol::Udp && port.port == 161 && observation.snmp.is_some();
+    let (detected, tls) = match (probed, is_snmp) {
+        (_, true) => (Some("snmp".to_owned()), false),
+        (Some(p), _) => (p.detected.clone(), p.tls),
+        (None, _) => (None, false),
+    };
+    let (service, named_by) = match (&detected, tls) {
+        (Some(d), false) => (d.clone(), NamedBy::Probe),
+        (Some(d), true) => (tls_name(d), NamedBy::Probe),
+        (None, true) => {
+            let tls_port = entry.is_some_and(|e| e.probe == Some(FirstProbe::Tls));
+            match (&by_port, tls_port) {
+                (Some(name), true) => (name.clone(), NamedBy::Probe),
+                _ => ("tls".to_owned(), NamedBy::Probe),
+            }
+        }
+        (None, false) => (
+            by_port.clone().unwrap_or_else(|| "unknown".to_owned()),
+            NamedBy::Port,
+        ),
+    };
+    let mut facts = probed.map(|p| p.facts.clone()).unwrap_or_default();
+    if is_snmp {
+        facts = snmp_facts(observation);
+    }
+    let banner = if is_snmp {
+        observation.snmp.as_ref().and_then(|s| s.sys_descr.clone())
+    } else {
+        probed.and_then(|p| p.banner.clone())
+    }
+    .map(|b| b.chars().take(MAX_BANNER).collect::<String>());
+    let body = probed.and_then(|p| p.body.as_deref());
+    let lookup = |field: &str| -> Option<String> {
+        match field {
+            "banner" => banner.clone(),
+            "service" => Some(service.clone()),
+            "http.body" => body.map(str::to_owned),
+            f => facts.get(f).map(Fact::as_text),
+        }
+    };
+    let identity = k.fingerprints.identify(Subject {
+        service: detected.as_deref(),
+        fields: &lookup,
+    });
+    let mut evidence: Vec<String> = port.evidence.iter().cloned().collect();
+    if let Some(p) = probed {
+        evidence.extend(p.evidence.iter().cloned());
+    }
+    Service {
+        port: port.port,
+        protocol: port.protocol,
+        service,
+        named_by,
+        tls,
+        vendor: identity.get("vendor").map(str::to_owned),
+        product: identity.get("product").map(str::to_owned),
+        version: identity.get("version").map(str::to_owned),
+        banner,
+        identity,
+        facts,
+        connect_only: port.connect_only,
+        evidence,
+        notes: probed.map(|p| p.notes.clone()).unwrap_or_default(),
+    }
+}
+
+fn assess_host(observation: HostObservation, k: Knowledge<'_>) -> AssessedHost {
+    let (catalog, oui) = (k.catalog, k.oui);
     let mac_vendor = oui
         .zip(observation.mac)
         .and_then(|(reg, mac)| reg.vendor(mac))
@@ -115,21 +254,11 @@ fn assess_host(
         .iter()
         .filter(|p| p.state == PortState::Open)
         .map(|p| {
-            let entry = catalog.entry(p.protocol, p.port);
-            let banner = (p.protocol == Protocol::Udp && p.port == 161)
-                .then(|| observation.snmp.as_ref().and_then(|s| s.sys_descr.clone()))
-                .flatten()
-                .map(|b| b.chars().take(MAX_BANNER).collect());
-            Service {
-                port: p.port,
-                protocol: p.protocol,
-                service: entry.map_or_else(|| "unknown".to_owned(), |e| e.service.clone()),
-                product: None,
-                version: None,
-                banner,
-                connect_only: p.connect_only,
-                evidence: p.evidence.iter().cloned().collect(),
-            }
+            let probed = observation
+                .services
+                .iter()
+                .find(|s| s.port == p.port && s.protocol == p.protocol);
+            identify_service(p, probed, &observation, k)
         })
         .collect();
     let (kind, kind_reason) = infer_kind(&services, catalog);
@@ -143,6 +272,40 @@ fn assess_host(
 }
 
 fn infer_kind(services: &[Service], catalog: &PortCatalog) -> (DeviceKind, String) {
+    // What a service says it is beats what its port number suggests.
+    let mut said: BTreeMap<DeviceKind, Vec<String>> = BTreeMap::new();
+    for s in services {
+        if let Some(kind) = s.identity.get("device").and_then(DeviceKind::parse) {
+            let what = [
+                s.identity.get("vendor"),
+                s.identity.get("product").or(s.identity.get("os")),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" ");
+            said.entry(kind).or_default().push(format!(
+                "{}/{} ({what})",
+                s.protocol.as_str(),
+                s.port
+            ));
+        }
+    }
+    let pick = |votes: &BTreeMap<DeviceKind, Vec<String>>| {
+        catalog
+            .hint_precedence
+            .iter()
+            .filter_map(|k| DeviceKind::parse(k))
+            .find(|k| votes.contains_key(k))
+            .or_else(|| votes.keys().next().copied())
+    };
+    if let Some(kind) = pick(&said) {
+        let why = said.get(&kind).map(|v| v.join(", ")).unwrap_or_default();
+        return (
+            kind,
+            format!("service fingerprints identify {}: {why}", kind.phrase()),
+        );
+    }
     let mut votes: BTreeMap<DeviceKind, Vec<String>> = BTreeMap::new();
     for s in services {
         let Some(hint) = catalog
@@ -181,8 +344,83 @@ fn infer_kind(services: &[Service], catalog: &PortCatalog) -> (DeviceKind, Strin
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kenshin_probe::observation::ServiceObservation;
     use kenshin_probe::observation::{HostScanState, PortObservation};
     use std::collections::BTreeSet;
+    use std::sync::OnceLock;
+
+    fn knowledge<'a>(cat: &'a PortCatalog, oui: Option<&'a OuiRegistry>) -> Knowledge<'a> {
+        static FPS: OnceLock<FingerprintSet> = OnceLock::new();
+        Knowledge {
+            catalog: cat,
+            fingerprints: FPS.get_or_init(|| FingerprintSet::builtin().expect("fingerprints")),
+            oui,
+        }
+    }
+
+    fn spoke(port: u16, detected: &str, facts: &[(&str, &str)]) -> ServiceObservation {
+        ServiceObservation {
+            port,
+            protocol: Protocol::Tcp,
+            detected: Some(detected.into()),
+            facts: facts
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), Fact::Text((*v).to_owned())))
+                .collect(),
+            evidence: vec!["ev-000002".into()],
+            ..ServiceObservation::default()
+        }
+    }
+
+    #[test]
+    fn an_ssh_banner_names_product_version_and_distribution() {
+        let cat = PortCatalog::builtin().expect("catalog");
+        let mut obs = host(&[(Protocol::Tcp, 2222)]);
+        obs.services.push(spoke(
+            2222,
+            "ssh",
+            &[
+                ("ssh.software", "OpenSSH_9.2p1"),
+                ("ssh.comments", "Debian-2+deb12u3"),
+            ],
+        ));
+        let h = assess(vec![obs], knowledge(&cat, None)).remove(0);
+        let s = &h.services[0];
+        assert_eq!(s.service, "ssh");
+        assert_eq!(s.named_by, NamedBy::Probe);
+        assert_eq!(s.product.as_deref(), Some("OpenSSH"));
+        assert_eq!(s.version.as_deref(), Some("9.2p1"));
+        assert_eq!(s.identity.get("package_revision"), Some("2+deb12u3"));
+        assert_eq!(s.evidence, vec!["ev-000001", "ev-000002"]);
+    }
+
+    #[test]
+    fn what_a_service_says_it_is_beats_its_port_hint() {
+        let cat = PortCatalog::builtin().expect("catalog");
+        // 3389 hints at a terminal PC, but the web UI on 80 is a Ricoh printer's.
+        let mut obs = host(&[(Protocol::Tcp, 3389), (Protocol::Tcp, 80)]);
+        obs.services
+            .push(spoke(80, "http", &[("http.title", "Web Image Monitor")]));
+        let h = assess(vec![obs], knowledge(&cat, None)).remove(0);
+        assert_eq!(h.kind, DeviceKind::Printer, "{}", h.kind_reason);
+        assert!(
+            h.kind_reason.contains("tcp/80 (Ricoh)"),
+            "{}",
+            h.kind_reason
+        );
+    }
+
+    #[test]
+    fn https_on_an_odd_port_is_named_from_its_bytes() {
+        let cat = PortCatalog::builtin().expect("catalog");
+        let mut obs = host(&[(Protocol::Tcp, 40_443)]);
+        let mut s = spoke(40_443, "http", &[("http.server", "nginx/1.22.1")]);
+        s.tls = true;
+        obs.services.push(s);
+        let h = assess(vec![obs], knowledge(&cat, None)).remove(0);
+        assert_eq!(h.services[0].service, "https");
+        assert_eq!(h.services[0].product.as_deref(), Some("nginx"));
+    }
 
     fn host(open: &[(Protocol, u16)]) -> HostObservation {
         HostObservation {
@@ -205,6 +443,7 @@ mod tests {
                 })
                 .collect(),
             snmp: None,
+            services: vec![],
             scan_state: HostScanState::Complete,
             notes: vec![],
             probes_sent: 0,
@@ -216,8 +455,7 @@ mod tests {
         let cat = PortCatalog::builtin().expect("catalog");
         let h = assess(
             vec![host(&[(Protocol::Tcp, 3389), (Protocol::Tcp, 104)])],
-            &cat,
-            None,
+            knowledge(&cat, None),
         )
         .remove(0);
         assert_eq!(h.kind, DeviceKind::MedicalDevice);
@@ -233,9 +471,9 @@ mod tests {
     #[test]
     fn a_raw_print_port_makes_a_printer_and_ssh_alone_says_nothing() {
         let cat = PortCatalog::builtin().expect("catalog");
-        let printer = assess(vec![host(&[(Protocol::Tcp, 9100)])], &cat, None).remove(0);
+        let printer = assess(vec![host(&[(Protocol::Tcp, 9100)])], knowledge(&cat, None)).remove(0);
         assert_eq!(printer.kind, DeviceKind::Printer);
-        let ssh = assess(vec![host(&[(Protocol::Tcp, 22)])], &cat, None).remove(0);
+        let ssh = assess(vec![host(&[(Protocol::Tcp, 22)])], knowledge(&cat, None)).remove(0);
         assert_eq!(ssh.kind, DeviceKind::Unknown);
         assert_eq!(ssh.services[0].service, "ssh");
     }
@@ -247,14 +485,18 @@ mod tests {
         reg.add_csv("h\nMA-L,00095C,Philips Medical Systems,x\n", 24);
         let mut obs = host(&[(Protocol::Tcp, 104)]);
         obs.mac = Some([0x00, 0x09, 0x5c, 1, 2, 3]);
-        let h = assess(vec![obs], &cat, Some(&reg)).remove(0);
+        let h = assess(vec![obs], knowledge(&cat, Some(&reg))).remove(0);
         assert_eq!(h.mac_vendor.as_deref(), Some("Philips Medical Systems"));
     }
 
     #[test]
     fn a_port_outside_the_catalog_is_an_unknown_service() {
         let cat = PortCatalog::builtin().expect("catalog");
-        let h = assess(vec![host(&[(Protocol::Tcp, 40_000)])], &cat, None).remove(0);
+        let h = assess(
+            vec![host(&[(Protocol::Tcp, 40_000)])],
+            knowledge(&cat, None),
+        )
+        .remove(0);
         assert_eq!(h.services[0].service, "unknown");
     }
 

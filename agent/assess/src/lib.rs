@@ -6,6 +6,7 @@
 //! system's IEEE registry; the rule engine that produces findings with requirement
 //! IDs builds on this.
 
+pub mod fingerprint;
 pub mod identify;
 pub mod oui;
 

@@ -29,6 +29,25 @@ pub(crate) enum Command {
     Scan(Box<ScanArgs>),
     /// List the default ports with the reason each is scanned.
     Ports(PortsArgs),
+    /// Check the rule files: the port catalog and every fingerprint's examples.
+    #[command(subcommand)]
+    Rules(RulesCommand),
+}
+
+/// `kenshin rules …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum RulesCommand {
+    /// Check every rule file and run every fingerprint's examples and counterexamples.
+    /// Exits 1 and names each problem if any fails.
+    Verify(VerifyArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// A rules folder to check (holding ports.toml and fingerprints/) instead of the
+    /// rules built into this kenshin.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
 }
 
 /// How hosts are chosen for the port scan.
@@ -109,6 +128,10 @@ pub(crate) struct ScanArgs {
     /// Do not send SNMP requests at all.
     #[arg(long)]
     pub no_snmp: bool,
+    /// Only find open ports: do not talk to services to identify them (no banners,
+    /// TLS, HTTP, RDP, SMB or DICOM probes).
+    #[arg(long)]
+    pub no_identify: bool,
     /// Most addresses a scope may hold without --allow-large-scope.
     #[arg(long, value_name = "N", default_value_t = 65_536)]
     pub scope_limit: u64,

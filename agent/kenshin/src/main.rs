@@ -10,6 +10,7 @@
 
 mod cli;
 mod progress;
+mod rules_cmd;
 mod scan_cmd;
 mod text;
 
@@ -23,6 +24,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Scan(args) => scan_cmd::run(*args, cli.quiet),
         cli::Command::Ports(args) => cli::print_ports(&args),
+        cli::Command::Rules(cli::RulesCommand::Verify(args)) => rules_cmd::verify(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

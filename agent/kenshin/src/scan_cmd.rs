@@ -79,6 +79,15 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
     let lang = lang(&args);
     let catalog =
         Arc::new(PortCatalog::builtin().context("the built-in rules/ports.toml is invalid")?);
+    let fingerprints = kenshin_assess::fingerprint::FingerprintSet::builtin().map_err(|p| {
+        anyhow::anyhow!(
+            "the built-in fingerprints are invalid (run `kenshin rules verify`): {}",
+            p.iter()
+                .map(ToString::to_string)
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    })?;
 
     // Input, all of it, before any packet.
     let target_specs = target::parse_targets(&args.targets)?;
@@ -152,6 +161,7 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
         snmp_community: (!args.no_snmp).then(|| args.snmp_community.clone()),
         use_icmp: !args.no_icmp,
         use_arp: !args.no_arp,
+        identify: !args.no_identify,
         host_parallelism: args
             .parallel_hosts
             .unwrap_or_else(|| ScanPlan::default_parallelism(&safety)),
@@ -178,7 +188,14 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
             oui_dir().display()
         ));
     }
-    let assessed = kenshin_assess::assess(outcome.hosts.clone(), &catalog, oui.as_ref());
+    let assessed = kenshin_assess::assess(
+        outcome.hosts.clone(),
+        kenshin_assess::identify::Knowledge {
+            catalog: &catalog,
+            fingerprints: &fingerprints,
+            oui: oui.as_ref(),
+        },
+    );
     let request = ScanRequest {
         id: scan_id,
         targets: args.targets.clone(),

@@ -29,5 +29,6 @@ pub mod ports;
 pub mod rtt;
 pub mod scan;
 pub mod scope;
+pub mod service;
 pub mod snmp;
 pub mod target;

@@ -99,6 +99,50 @@ pub struct SnmpObservation {
     pub evidence: String,
 }
 
+/// One protocol fact, as a service stated it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Fact {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+    List(Vec<String>),
+}
+
+impl Fact {
+    /// The fact as text, for matching: lists joined with `,`.
+    pub fn as_text(&self) -> String {
+        match self {
+            Fact::Text(s) => s.clone(),
+            Fact::Int(i) => i.to_string(),
+            Fact::Bool(b) => b.to_string(),
+            Fact::List(v) => v.join(","),
+        }
+    }
+}
+
+/// Protocol facts by name (`ssh.software`, `smb.signing_required`, `http.title` …).
+pub type Facts = std::collections::BTreeMap<String, Fact>;
+
+/// What service identification learned on one open port.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct ServiceObservation {
+    pub port: u16,
+    pub protocol: Protocol,
+    /// The protocol the service's bytes showed (`ssh`, `http`, `smb` …); `None` if
+    /// nothing it said was recognised.
+    pub detected: Option<String>,
+    /// True if the service spoke TLS.
+    pub tls: bool,
+    /// What the service said about itself, printable and capped.
+    pub banner: Option<String>,
+    pub facts: Facts,
+    /// Text the fingerprints may read but the report does not carry (an HTTP body).
+    pub body: Option<String>,
+    pub evidence: Vec<String>,
+    /// What went wrong or was cut short, for a person reading the report.
+    pub notes: Vec<String>,
+}
+
 /// How far the scan of a host got.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HostScanState {
@@ -139,6 +183,8 @@ pub struct HostObservation {
     /// Every scanned port, in (protocol, port) order.
     pub ports: Vec<PortObservation>,
     pub snmp: Option<SnmpObservation>,
+    /// What identification learned on each open TCP port it probed.
+    pub services: Vec<ServiceObservation>,
     pub scan_state: HostScanState,
     /// Things a person should know: back-offs, local errors.
     pub notes: Vec<String>,

@@ -12,9 +12,10 @@ use serde::Deserialize;
 use thiserror::Error;
 
 /// Transport protocol of a port.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, PartialOrd, Ord, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Protocol {
+    #[default]
     Tcp,
     Udp,
 }
@@ -154,7 +155,47 @@ pub struct PortEntry {
     pub category: String,
     #[serde(default)]
     pub hint: Option<String>,
+    /// The probe to open with when the service speaks only when spoken to; ports
+    /// without one are first listened to (see [`FirstProbe`]).
+    #[serde(default)]
+    pub probe: Option<FirstProbe>,
+    /// With `probe = "tls"`: what to speak inside TLS.
+    #[serde(default)]
+    pub tls_inner: Option<TlsInner>,
     pub reason: String,
+}
+
+/// What identification speaks inside TLS on a port whose probe is `tls`.
+#[derive(Debug, Clone, Copy, Default, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum TlsInner {
+    /// A GET of `/` over TLS.
+    #[default]
+    Http,
+    /// Listen for a greeting (IMAPS, POP3S, SMTPS).
+    Banner,
+    /// DICOM association over TLS.
+    Dicom,
+    /// The handshake only.
+    None,
+}
+
+/// How service identification opens a conversation on a port.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq, Hash)]
+#[serde(rename_all = "lowercase")]
+pub enum FirstProbe {
+    /// Connect and listen: SSH, FTP, SMTP, POP3, IMAP, Telnet and VNC speak first.
+    Banner,
+    /// A plain HTTP GET of `/`.
+    Http,
+    /// A TLS handshake, then the inner protocol (HTTP unless the port says otherwise).
+    Tls,
+    /// RDP's X.224 Connection Request with security negotiation.
+    Rdp,
+    /// SMB1 then SMB2 NEGOTIATE.
+    Smb,
+    /// A DICOM A-ASSOCIATE-RQ for Verification, then A-RELEASE-RQ.
+    Dicom,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -275,6 +316,9 @@ impl PortCatalog {
                     return Err(bad(format!("unknown hint {h:?}")));
                 }
             }
+            if e.tls_inner.is_some() && e.probe != Some(FirstProbe::Tls) {
+                return Err(bad("tls_inner needs probe = \"tls\"".into()));
+            }
             if e.reason.trim().is_empty() || e.service.trim().is_empty() {
                 return Err(bad("service and reason must not be empty".into()));
             }
@@ -330,6 +374,20 @@ impl PortCatalog {
         self.entries
             .iter()
             .find(|e| e.protocol == protocol && e.port == port)
+    }
+
+    /// The probe to open with on `port`, from the catalog (`Banner` when it says nothing).
+    pub fn first_probe(&self, protocol: Protocol, port: u16) -> FirstProbe {
+        self.entry(protocol, port)
+            .and_then(|e| e.probe)
+            .unwrap_or(FirstProbe::Banner)
+    }
+
+    /// What to speak inside TLS on `port` (HTTP unless the catalog says otherwise).
+    pub fn tls_inner(&self, protocol: Protocol, port: u16) -> TlsInner {
+        self.entry(protocol, port)
+            .and_then(|e| e.tls_inner)
+            .unwrap_or_default()
     }
 
     /// True if the safety policy allows nothing but a TCP connect on this port.

@@ -148,6 +148,24 @@ pub fn build(
     }
 }
 
+fn facts_json(
+    facts: &kenshin_probe::observation::Facts,
+) -> serde_json::Map<String, serde_json::Value> {
+    use kenshin_probe::observation::Fact;
+    facts
+        .iter()
+        .map(|(k, v)| {
+            let value = match v {
+                Fact::Text(t) => serde_json::Value::from(t.clone()),
+                Fact::Int(i) => serde_json::Value::from(*i),
+                Fact::Bool(b) => serde_json::Value::from(*b),
+                Fact::List(l) => serde_json::Value::from(l.clone()),
+            };
+            (k.clone(), value)
+        })
+        .collect()
+}
+
 fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
@@ -178,17 +196,36 @@ fn host(h: &AssessedHost) -> Host {
         services: h
             .services
             .iter()
-            .map(|s| Service {
-                port: s.port,
-                protocol: s.protocol.as_str().to_owned(),
-                state: "open".to_owned(),
-                service: s.service.clone(),
-                product: s.product.clone(),
-                version: s.version.clone(),
-                banner: s.banner.clone(),
-                tls: None,
-                connect_only: s.connect_only,
-                evidence: s.evidence.clone(),
+            .map(|s| {
+                let attr = |k: &str| s.identity.get(k).map(str::to_owned);
+                Service {
+                    port: s.port,
+                    protocol: s.protocol.as_str().to_owned(),
+                    state: "open".to_owned(),
+                    service: s.service.clone(),
+                    service_from: s.named_by.as_str().to_owned(),
+                    vendor: s.vendor.clone(),
+                    product: s.product.clone(),
+                    version: s.version.clone(),
+                    banner: s.banner.clone(),
+                    identity: Identity {
+                        os: attr("os"),
+                        distribution: attr("distribution"),
+                        package_revision: attr("package_revision"),
+                        model: attr("model"),
+                        device: attr("device"),
+                        certainty: s
+                            .identity
+                            .certainty
+                            .map(|c| (f64::from(c) * 100.0).round() / 100.0),
+                        fingerprints: s.identity.matched.clone(),
+                    },
+                    facts: facts_json(&s.facts),
+                    tls: None,
+                    connect_only: s.connect_only,
+                    evidence: s.evidence.clone(),
+                    notes: s.notes.clone(),
+                }
             })
             .collect(),
         snmp: o.snmp.as_ref().map(|s| Snmp {

@@ -119,12 +119,33 @@ pub struct Service {
     pub protocol: String,
     pub state: String,
     pub service: String,
+    /// `probe` (named from the service's bytes) or `port` (from the port number only).
+    pub service_from: String,
+    pub vendor: Option<String>,
     pub product: Option<String>,
     pub version: Option<String>,
     pub banner: Option<String>,
+    pub identity: Identity,
+    /// Protocol facts by name: `ssh.software`, `smb.dialects`, `http.title` …
+    pub facts: serde_json::Map<String, serde_json::Value>,
     pub tls: Option<serde_json::Value>,
     pub connect_only: bool,
     pub evidence: Vec<String>,
+    pub notes: Vec<String>,
+}
+
+/// What the fingerprints concluded beyond vendor, product and version.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Identity {
+    pub os: Option<String>,
+    pub distribution: Option<String>,
+    pub package_revision: Option<String>,
+    pub model: Option<String>,
+    /// The device kind the service itself points to.
+    pub device: Option<String>,
+    pub certainty: Option<f64>,
+    /// IDs of the fingerprints that matched.
+    pub fingerprints: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -64,3 +64,42 @@ pub async fn connect(admission: &Admission, port: u16, timeout: Duration) -> Tcp
         }
     }
 }
+
+/// Opens a connection for a service probe: the same connect as [`connect`], but the
+/// stream is handed back for the probe to talk over. Linger stays 0, so dropping the
+/// stream resets the connection at once and leaves no state on the device.
+#[allow(clippy::disallowed_methods)] // the one place TCP connections are opened
+pub async fn open(
+    admission: &Admission,
+    port: u16,
+    timeout: Duration,
+) -> Result<tokio::net::TcpStream, TcpOutcome> {
+    let addr = SocketAddr::new(admission.addr(), port);
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }
+    .map_err(|e| TcpOutcome::LocalError(e.to_string()))?;
+    socket2::SockRef::from(&socket)
+        .set_linger(Some(Duration::ZERO))
+        .map_err(|e| TcpOutcome::LocalError(e.to_string()))?;
+    let start = Instant::now();
+    match tokio::time::timeout(timeout, socket.connect(addr)).await {
+        Err(_) => Err(TcpOutcome::NoAnswer),
+        Ok(Ok(stream)) => {
+            let _ = stream.set_nodelay(true);
+            admission.observe_rtt(start.elapsed());
+            Ok(stream)
+        }
+        Ok(Err(e)) => {
+            let rtt = start.elapsed();
+            Err(match classify(&e) {
+                ErrorClass::Refused => TcpOutcome::Closed { rtt },
+                ErrorClass::Unreachable => TcpOutcome::Unreachable { rtt },
+                ErrorClass::Silent => TcpOutcome::NoAnswer,
+                ErrorClass::Local => TcpOutcome::LocalError(e.to_string()),
+            })
+        }
+    }
+}

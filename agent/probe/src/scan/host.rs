@@ -82,6 +82,7 @@ pub(super) fn from_discovery(ctx: &Ctx, addr: IpAddr, found: Found) -> HostObser
         rtt: found.rtt,
         ports: Vec::new(),
         snmp: None,
+        services: Vec::new(),
         scan_state: interrupted_or(ctx, HostScanState::NotPortScanned),
         notes: Vec::new(),
         probes_sent: ctx.governor.host(addr).sent(),
@@ -107,6 +108,9 @@ pub(super) async fn scan_host(
     run.scan_tcp().await;
     if run.obs.scan_state == HostScanState::Complete {
         run.scan_udp().await;
+    }
+    if run.obs.scan_state == HostScanState::Complete {
+        run.identify().await;
     }
     // Ports skipped (unreachable, abandoned, interrupted) still count as done for progress.
     let planned = ctx.plan.ports.len() as u64;
@@ -358,6 +362,37 @@ impl HostRun<'_> {
             self.health.answered(port);
         }
         answered
+    }
+
+    /// Identifies the service on each open TCP port that allows a payload, one port
+    /// at a time: identification is the chattiest thing kenshin does to a host.
+    async fn identify(&mut self) {
+        let ctx = self.ctx;
+        let Some(clients) = &ctx.clients else {
+            return;
+        };
+        let ports: Vec<u16> = self
+            .tcp
+            .values()
+            .filter(|p| p.state == PortState::Open && !p.connect_only)
+            .map(|p| p.port)
+            .collect();
+        ctx.progress.expect(ports.len() as u64);
+        let prober = crate::service::Prober {
+            governor: &ctx.governor,
+            cancel: &ctx.cancel,
+            evidence: &ctx.evidence,
+            catalog: &ctx.plan.catalog,
+            clients,
+        };
+        for port in ports {
+            if ctx.cancel.is_cancelled() {
+                return;
+            }
+            let obs = prober.identify(self.cleared, port).await;
+            self.obs.services.push(obs);
+            ctx.progress.step();
+        }
     }
 
     async fn scan_udp(&mut self) {

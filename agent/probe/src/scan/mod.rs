@@ -65,6 +65,8 @@ pub struct ScanPlan {
     pub snmp_community: Option<String>,
     pub use_icmp: bool,
     pub use_arp: bool,
+    /// Identify the service on every open TCP port (see [`crate::service`]).
+    pub identify: bool,
     /// Hosts port-scanned at once.
     pub host_parallelism: usize,
 }
@@ -128,6 +130,11 @@ impl Progress {
         self.advance(1);
     }
 
+    /// Adds work found along the way (an open port to identify) to the phase's total.
+    fn expect(&self, units: u64) {
+        self.total.fetch_add(units, Ordering::Relaxed);
+    }
+
     fn advance(&self, units: u64) {
         self.done.fetch_add(units, Ordering::Relaxed);
     }
@@ -172,6 +179,8 @@ impl Progress {
 #[derive(Debug)]
 struct Ctx {
     plan: ScanPlan,
+    /// TLS and HTTP clients for identification (`None` when it is off).
+    clients: Option<crate::service::Clients>,
     governor: Governor,
     evidence: EvidenceLog,
     cancel: CancellationToken,
@@ -229,7 +238,22 @@ pub async fn run(
     let started_at = OffsetDateTime::now_utc();
     let addresses = plan.guard.scope().len();
     let mut decision = decide(&plan, addresses);
+    let clients = if plan.identify {
+        match crate::service::Clients::new(&format!(
+            "kenshin/{} (security inspection)",
+            env!("CARGO_PKG_VERSION")
+        )) {
+            Ok(c) => Some(c),
+            Err(e) => {
+                tracing::warn!("service identification is off: {e}");
+                None
+            }
+        }
+    } else {
+        None
+    };
     let ctx = Arc::new(Ctx {
+        clients,
         governor: Governor::with_counters(plan.safety, progress.counters.clone()),
         plan,
         evidence: EvidenceLog::default(),
@@ -449,6 +473,7 @@ mod tests {
             snmp_community: Some("public".into()),
             use_icmp: true,
             use_arp: true,
+            identify: false,
             host_parallelism: ScanPlan::default_parallelism(&safety),
         }
     }
