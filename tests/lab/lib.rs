@@ -5,10 +5,12 @@
 //! ```text
 //!                       ksl-rtr (router, bridges br1 + br2, 0.5 % loss between them)
 //!   segment A 198.18.1.0/24 (br1)             segment B 198.18.2.0/24 (br2)
-//!   ├─ ksl-scan   .2   the scanner            ├─ ksl-svc   .10       sshd nginx vsftpd snmpd
-//!   ├─ ksl-a1     .10-.59  RST hosts          ├─ ksl-b1    .20-.59   RST hosts
-//!   ├─ ksl-a2     .100-.119 silent hosts      └─ ksl-b2    .100-.139 silent hosts
-//!   └─ ksl-flaky  .200 stops answering
+//!   ├─ ksl-scan   .2   the scanner            ├─ ksl-svc   .10       sshd nginx vsftpd snmpd telnetd
+//!   ├─ ksl-a1     .10-.59  RST hosts          │                      Samba (SMB1 allowed) storescp Xvnc
+//!   ├─ ksl-a2     .100-.119 silent hosts      ├─ ksl-svc2  .11       Samba (SMB2 only), an RDP fixture,
+//!   └─ ksl-flaky  .200 stops answering        │                      hostile servers (see fixtures.rs)
+//!                                             ├─ ksl-b1    .20-.59   RST hosts
+//!                                             └─ ksl-b2    .100-.139 silent hosts
 //! ```
 //!
 //! The scanner's namespace has one interface on segment A and a single route,
@@ -28,6 +30,8 @@ use std::time::{Duration, Instant};
 use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
+pub mod fixtures;
+
 /// Namespace of the scanner.
 pub const SCANNER_NS: &str = "ksl-scan";
 /// The scanner's address.
@@ -36,6 +40,22 @@ pub const SCANNER_ADDR: &str = "198.18.1.2";
 pub const SEGMENTS: [&str; 2] = ["198.18.1.0/24", "198.18.2.0/24"];
 /// The host running real daemons.
 pub const SERVICES_ADDR: &str = "198.18.2.10";
+/// The host running an SMB2-only Samba, the RDP fixture and the hostile servers.
+pub const SERVICES2_ADDR: &str = "198.18.2.11";
+/// The AE title the lab's storescp answers to.
+pub const DICOM_AE: &str = "KENSHIN-PACS";
+/// The X display number the lab's Xvnc takes.
+const X_DISPLAY: &str = ":41";
+
+/// Removes the lock and socket of the lab's X display (left by a killed Xvnc).
+fn remove_x_display() {
+    let n = X_DISPLAY.trim_start_matches(':');
+    let _ = fs::remove_file(format!("/tmp/.X{n}-lock"));
+    let _ = fs::remove_file(format!("/tmp/.X11-unix/X{n}"));
+}
+
+/// Fixtures on the second services host, as (fixture, port).
+pub const FIXTURES: &str = "rdp:3389,tarpit:2323,drip:21,endless:25,garbage:110,reset:22";
 /// The host that stops answering after its first few dozen packets.
 pub const FLAKY_ADDR: &str = "198.18.1.200";
 /// MAC address of the silent modality hosts (ksl-a2): an OUI registered to Philips
@@ -47,19 +67,20 @@ pub const SNMP_COMMUNITY: &str = "kenshin-lab-ro";
 pub const LOSS_PER_MILLE: u32 = 5;
 
 const ROUTER_NS: &str = "ksl-rtr";
-const ALL_NS: [&str; 8] = [
+const ALL_NS: [&str; 9] = [
     SCANNER_NS,
     ROUTER_NS,
     "ksl-a1",
     "ksl-a2",
     "ksl-flaky",
     "ksl-svc",
+    "ksl-svc2",
     "ksl-b1",
     "ksl-b2",
 ];
 
 /// The Debian packages the lab runs.
-pub const PACKAGES: [&str; 8] = [
+pub const PACKAGES: [&str; 13] = [
     "ieee-data",
     "iproute2",
     "nftables",
@@ -68,6 +89,11 @@ pub const PACKAGES: [&str; 8] = [
     "vsftpd",
     "snmpd",
     "util-linux",
+    "samba",
+    "dcmtk",
+    "tigervnc-standalone-server",
+    "inetutils-telnetd",
+    "systemd",
 ];
 
 /// What is really there at one address.
@@ -166,8 +192,17 @@ pub fn truth() -> Truth {
     add(
         v4(198, 18, 2, 10),
         "ksl-svc",
-        &[21, 22, 80],
+        &[21, 22, 23, 80, 445, 5901, 11112],
         &[161],
+        true,
+        false,
+        false,
+    );
+    add(
+        v4(198, 18, 2, 11),
+        "ksl-svc2",
+        &[21, 22, 25, 110, 445, 2323, 3389],
+        &[],
         true,
         false,
         false,
@@ -281,7 +316,20 @@ impl Lab {
                 "the lab needs root (network namespaces, nftables, daemons); run tests/run as root"
             );
         }
-        for tool in ["ip", "nft", "sshd", "nginx", "vsftpd", "snmpd", "setpriv"] {
+        for tool in [
+            "ip",
+            "nft",
+            "sshd",
+            "nginx",
+            "vsftpd",
+            "snmpd",
+            "setpriv",
+            "smbd",
+            "storescp",
+            "Xvnc",
+            "telnetd",
+            "systemd-socket-activate",
+        ] {
             let found = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
                 .iter()
                 .any(|d| Path::new(d).join(tool).exists());
@@ -398,6 +446,13 @@ impl Lab {
             &addrs_of("ksl-svc"),
             Some("198.18.2.1"),
         )?;
+        attach(
+            "ksl-svc2",
+            8,
+            "br2",
+            &addrs_of("ksl-svc2"),
+            Some("198.18.2.1"),
+        )?;
         attach("ksl-b1", 6, "br2", &addrs_of("ksl-b1"), Some("198.18.2.1"))?;
         attach("ksl-b2", 7, "br2", &addrs_of("ksl-b2"), Some("198.18.2.1"))?;
 
@@ -482,6 +537,7 @@ impl Lab {
         ] {
             self.spawn_in(ns, &bin, &["listen", ports])?;
         }
+        self.spawn_in("ksl-svc2", &bin, &["serve", FIXTURES])?;
         Ok(())
     }
 
@@ -532,14 +588,17 @@ impl Lab {
             "/usr/sbin/nginx",
             &["-c", &p("nginx.conf"), "-g", "daemon off;"],
         )?;
-        // vsftpd
+        // vsftpd, with an empty anonymous area so that it greets with its default banner
         fs::create_dir_all("/var/run/vsftpd/empty")?;
+        fs::create_dir_all(d.join("ftp-empty"))?;
         fs::write(
             d.join("vsftpd.conf"),
             format!(
                 "listen=YES\nlisten_ipv6=NO\nlisten_address={SERVICES_ADDR}\nbackground=NO\n\
-                 anonymous_enable=NO\nlocal_enable=NO\nwrite_enable=NO\nseccomp_sandbox=NO\n\
-                 secure_chroot_dir=/var/run/vsftpd/empty\nftpd_banner=kenshin lab FTP\n"
+                 anonymous_enable=YES\nno_anon_password=YES\nanon_root={anon}\n\
+                 local_enable=NO\nwrite_enable=NO\nseccomp_sandbox=NO\n\
+                 secure_chroot_dir=/var/run/vsftpd/empty\n",
+                anon = p("ftp-empty"),
             ),
         )?;
         self.spawn_in("ksl-svc", "/usr/sbin/vsftpd", &[&p("vsftpd.conf")])?;
@@ -566,7 +625,100 @@ impl Lab {
                 &format!("udp:{SERVICES_ADDR}:161"),
             ],
         )?;
+        // telnetd, one per connection, on a real socket (it checks its peer)
+        self.spawn_in(
+            "ksl-svc",
+            "/usr/bin/systemd-socket-activate",
+            &[
+                "-l",
+                &format!("{SERVICES_ADDR}:23"),
+                "--inetd",
+                "-a",
+                "/usr/sbin/telnetd",
+            ],
+        )?;
+        // Samba: SMB1 allowed on one host, SMB2 and later only on the other
+        self.samba("ksl-svc", SERVICES_ADDR, "NT1")?;
+        self.samba("ksl-svc2", SERVICES2_ADDR, "SMB2_02")?;
+        // DICOM storage SCP (answers Verification)
+        fs::create_dir_all(d.join("dicom"))?;
+        self.spawn_in(
+            "ksl-svc",
+            "/usr/bin/storescp",
+            &[
+                "--aetitle",
+                DICOM_AE,
+                "--output-directory",
+                &p("dicom"),
+                "11112",
+            ],
+        )?;
+        // VNC without authentication, as found on forgotten modality consoles. A display
+        // number no desktop uses; a lock left by a killed run is removed first.
+        remove_x_display();
+        self.spawn_in(
+            "ksl-svc",
+            "/usr/bin/Xvnc",
+            &[
+                X_DISPLAY,
+                "-rfbport",
+                "5901",
+                "-SecurityTypes",
+                "None",
+                "-geometry",
+                "640x480",
+                "-depth",
+                "16",
+                "-nolisten",
+                "tcp",
+                "-interface",
+                SERVICES_ADDR,
+            ],
+        )?;
         Ok(())
+    }
+
+    /// Starts an smbd with its own state folders, speaking no protocol below `min`.
+    fn samba(&mut self, ns: &str, addr: &str, min: &str) -> Result<()> {
+        let d = self.dir.join(format!("samba-{ns}"));
+        for sub in ["lock", "state", "cache", "private", "pid", "ncalrpc", "log"] {
+            fs::create_dir_all(d.join(sub))?;
+        }
+        let p = |s: &str| d.join(s).to_string_lossy().into_owned();
+        let conf = d.join("smb.conf");
+        fs::write(
+            &conf,
+            format!(
+                "[global]\nserver role = standalone server\nworkgroup = KENSHINLAB\n\
+                 netbios name = {name}\nserver min protocol = {min}\n\
+                 interfaces = {addr}/24\nbind interfaces only = yes\nsmb ports = 445\n\
+                 disable netbios = yes\nload printers = no\nprinting = bsd\n\
+                 printcap name = /dev/null\ndisable spoolss = yes\n\
+                 lock directory = {lock}\nstate directory = {state}\ncache directory = {cache}\n\
+                 private dir = {private}\npid directory = {pid}\nncalrpc dir = {ncalrpc}\n\
+                 log file = {log}/smbd.log\n",
+                name = ns.replace('-', "").to_uppercase(),
+                lock = p("lock"),
+                state = p("state"),
+                cache = p("cache"),
+                private = p("private"),
+                pid = p("pid"),
+                ncalrpc = p("ncalrpc"),
+                log = p("log"),
+            ),
+        )?;
+        let conf = conf.to_string_lossy().into_owned();
+        self.spawn_in(
+            ns,
+            "/usr/sbin/smbd",
+            &[
+                "--foreground",
+                "--no-process-group",
+                "--debug-stdout",
+                "-s",
+                &conf,
+            ],
+        )
     }
 
     /// Waits until every daemon and listener is bound (read from inside each namespace).
@@ -577,6 +729,13 @@ impl Lab {
             ("ksl-svc", ":80 ".into()),
             ("ksl-svc", ":21 ".into()),
             ("ksl-svc", ":161 ".into()),
+            ("ksl-svc", ":23 ".into()),
+            ("ksl-svc", ":445 ".into()),
+            ("ksl-svc", ":5901 ".into()),
+            ("ksl-svc", ":11112 ".into()),
+            ("ksl-svc2", ":445 ".into()),
+            ("ksl-svc2", ":3389 ".into()),
+            ("ksl-svc2", ":2323 ".into()),
             ("ksl-a1", ":80 ".into()),
             ("ksl-a2", ":9100 ".into()),
             ("ksl-flaky", ":80 ".into()),
@@ -675,6 +834,7 @@ pub fn down() {
             .status();
     }
     let _ = fs::remove_dir_all(Path::new("/etc/netns").join(SCANNER_NS));
+    remove_x_display();
 }
 
 /// Serves TCP ports: accepts every connection and closes it at once. Used inside the

@@ -5,6 +5,7 @@
 //! kenshin-lab up [TRUTH.json]   build the lab, leave it running, write the truth
 //! kenshin-lab down              remove the lab
 //! kenshin-lab listen 22,80      (inside a lab namespace) accept and close on these ports
+//! kenshin-lab serve rdp:3389,tarpit:2323   (inside a lab namespace) run fixtures
 //! ```
 
 use anyhow::{bail, Context, Result};
@@ -40,6 +41,22 @@ fn main() -> Result<()> {
                 .collect::<Result<Vec<_>>>()?;
             kenshin_lab::listen(&ports)
         }
-        _ => bail!("usage: kenshin-lab up [TRUTH.json] | down | listen PORTS"),
+        Some("serve") => {
+            let spec = args.get(1).context("serve needs fixtures, e.g. rdp:3389")?;
+            let specs = spec
+                .split(',')
+                .map(|item| {
+                    let (kind, port) = item
+                        .split_once(':')
+                        .with_context(|| format!("bad fixture {item:?}: want KIND:PORT"))?;
+                    let port = port
+                        .parse::<u16>()
+                        .with_context(|| format!("bad port in {item:?}"))?;
+                    Ok((kenshin_lab::fixtures::Fixture::parse(kind)?, port))
+                })
+                .collect::<Result<Vec<_>>>()?;
+            kenshin_lab::fixtures::serve(&specs)
+        }
+        _ => bail!("usage: kenshin-lab up [TRUTH.json] | down | listen PORTS | serve FIXTURES"),
     }
 }

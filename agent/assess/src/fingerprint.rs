@@ -56,6 +56,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../rules/fingerprints/printer.toml"),
     ),
     (
+        "smb.toml",
+        include_str!("../../../rules/fingerprints/smb.toml"),
+    ),
+    (
         "snmp.toml",
         include_str!("../../../rules/fingerprints/snmp.toml"),
     ),

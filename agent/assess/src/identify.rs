@@ -184,6 +184,13 @@ fn identify_service(
         (None, _) => (None, false),
     };
     let (service, named_by) = match (&detected, tls) {
+        // A 220 greeting whose words name neither protocol: the port decides.
+        (Some(d), false)
+            if d == "ftp-or-smtp"
+                && matches!(by_port.as_deref(), Some("ftp" | "smtp" | "submission")) =>
+        {
+            (by_port.clone().unwrap_or_default(), NamedBy::Probe)
+        }
         (Some(d), false) => (d.clone(), NamedBy::Probe),
         (Some(d), true) => (tls_name(d), NamedBy::Probe),
         (None, true) => {

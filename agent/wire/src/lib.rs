@@ -19,12 +19,15 @@
 //! - [`rdp`]: RDP's X.224 connection request and confirm with security negotiation.
 //! - [`rfb`]: VNC's protocol version and offered security types.
 //! - [`dicom`]: DICOM A-ASSOCIATE-RQ for Verification, and the PDUs that answer it.
-//! - [`smb`]: SMB1 and SMB2 dialect negotiation.
+//! - [`smb`]: SMB1 and SMB2 dialect negotiation, and the SMB2 SESSION_SETUP that
+//!   carries an anonymous NTLMSSP exchange.
+//! - [`ntlm`]: the NTLMSSP NEGOTIATE and CHALLENGE messages (server identity, no credentials).
 
 pub mod ber;
 pub mod dicom;
 pub mod greeting;
 pub mod line;
+pub mod ntlm;
 pub mod rdp;
 pub mod reader;
 pub mod rfb;

@@ -50,9 +50,35 @@ pub fn printable(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// Renders a banner for a report: valid UTF-8 kept, line breaks and other control
+/// characters as spaces, runs of whitespace collapsed, and bytes that are not UTF-8
+/// written as `\xNN`, so binary garbage stays visible and can never pass for text.
+pub fn banner_text(bytes: &[u8]) -> String {
+    let mut raw = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            raw.push(if c.is_control() { ' ' } else { c });
+        }
+        for b in chunk.invalid() {
+            raw.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    raw.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn banners_keep_text_show_binary_and_fold_lines() {
+        assert_eq!(
+            banner_text(b"\r\nLinux 6.1 (h) (pts/0)\r\n\r\nh login: "),
+            "Linux 6.1 (h) (pts/0) h login:"
+        );
+        assert_eq!(banner_text(&[0x00, b'A', 0xff, 0xfe]), r"A\xff\xfe");
+        assert_eq!(banner_text("電子カルテ".as_bytes()), "電子カルテ");
+    }
 
     #[test]
     fn lines_end_at_crlf_or_lf_and_a_partial_line_asks_for_more() {

@@ -170,6 +170,82 @@ pub fn encode_smb2_negotiate(client_guid: [u8; 16], salt: [u8; 32]) -> Vec<u8> {
     session_message(&smb)
 }
 
+/// STATUS_MORE_PROCESSING_REQUIRED: the server wants the next authentication leg.
+pub const STATUS_MORE_PROCESSING_REQUIRED: u32 = 0xc000_0016;
+
+/// Encodes an SMB2 SESSION_SETUP (message 1 on the connection, after NEGOTIATE)
+/// carrying `security_blob` (an SPNEGO token).
+pub fn encode_smb2_session_setup(security_blob: &[u8]) -> Vec<u8> {
+    let mut smb = smb2_header(1, 1);
+    smb.extend(25u16.to_le_bytes()); // structure size
+    smb.push(0); // flags
+    smb.push(1); // security mode: signing enabled
+    smb.extend(0u32.to_le_bytes()); // capabilities
+    smb.extend(0u32.to_le_bytes()); // channel
+    smb.extend((64u16 + 24).to_le_bytes()); // security buffer offset
+    smb.extend((security_blob.len() as u16).to_le_bytes());
+    smb.extend(0u64.to_le_bytes()); // previous session id
+    smb.extend(security_blob);
+    session_message(&smb)
+}
+
+/// An SMB2 SESSION_SETUP response: its status and security blob.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SessionSetup {
+    pub status: u32,
+    pub security_blob: Vec<u8>,
+}
+
+/// Decodes one complete NetBIOS session message holding a SESSION_SETUP response.
+pub fn decode_session_setup(bytes: &[u8]) -> Result<SessionSetup, DecodeError> {
+    let total = message_length(bytes)?.ok_or(DecodeError::Truncated {
+        field: "netbios header",
+        needed: 4 - bytes.len().min(4),
+        available: bytes.len(),
+    })?;
+    let mut r = Reader::new(bytes);
+    r.take(4, "netbios header")?;
+    let smb = r.take(total - 4, "smb message")?;
+    r.expect_end("netbios session message")?;
+    let mut m = Reader::new(smb);
+    if m.take(4, "smb protocol id")? != b"\xfeSMB" || m.u16_le("smb2 header size")? != 64 {
+        return Err(DecodeError::Invalid {
+            field: "smb2 header",
+            reason: "not an SMB2 message",
+        });
+    }
+    m.u16_le("smb2 credit charge")?;
+    let status = m.u32_le("smb2 status")?;
+    if m.u16_le("smb2 command")? != 1 {
+        return Err(DecodeError::Invalid {
+            field: "smb2 command",
+            reason: "not a SESSION_SETUP response",
+        });
+    }
+    m.take(64 - 14, "smb2 header")?;
+    let size = m.u16_le("smb2 session setup structure size")?;
+    if size == 9 && status != 0 && status != STATUS_MORE_PROCESSING_REQUIRED {
+        // An error response: no security blob to read.
+        return Ok(SessionSetup {
+            status,
+            security_blob: Vec::new(),
+        });
+    }
+    m.u16_le("smb2 session flags")?;
+    let offset = usize::from(m.u16_le("smb2 security buffer offset")?);
+    let len = usize::from(m.u16_le("smb2 security buffer length")?);
+    let blob = smb
+        .get(offset..offset.saturating_add(len))
+        .ok_or(DecodeError::Invalid {
+            field: "smb2 security buffer",
+            reason: "points outside the message",
+        })?;
+    Ok(SessionSetup {
+        status,
+        security_blob: blob.to_vec(),
+    })
+}
+
 /// What an SMB1 NEGOTIATE response says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Smb1Negotiate {

@@ -2,7 +2,7 @@
 //! smallest well-formed question that makes it state its facts, and nothing
 //! after: no login, no share listing, no C-ECHO.
 
-use kenshin_wire::{dicom, rdp, smb, DecodeError};
+use kenshin_wire::{dicom, ntlm, rdp, smb, DecodeError};
 use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::time::Instant;
 
@@ -117,6 +117,8 @@ pub(crate) async fn smb(
     obs: &mut ServiceObservation,
 ) -> bool {
     let mut recognised = false;
+    // A closed connection means "SMB1 refused" only if SMB2 then answers.
+    let mut smb1_dropped = false;
     let mut dialects: Vec<String> = Vec::new();
     if let Some((mut conv, admission)) = p.converse(cleared, port, deadline, obs).await {
         let heard = match conv
@@ -156,9 +158,8 @@ pub(crate) async fn smb(
             }
             Heard::Closed | Heard::Failed(_) => {
                 // Servers with SMB1 disabled drop the connection on an SMB1 NEGOTIATE.
-                set(obs, "smb.smb1", Fact::Bool(false));
-                "offered only the SMB1 dialect NT LM 0.12; the server closed the connection \
-                 (SMB1 refused)"
+                smb1_dropped = true;
+                "offered only the SMB1 dialect NT LM 0.12; the server closed the connection"
                     .to_owned()
             }
             other => format!("SMB1 NEGOTIATE: {}", heard_note(&other)),
@@ -193,8 +194,8 @@ pub(crate) async fn smb(
                 if let Some(t) = r.system_time_unix() {
                     set(obs, "smb.server_time", Fact::Int(t));
                 }
-                "offered SMB 2.0.2 to 3.1.1; read the dialect, signing and GUID; no session set up"
-                    .to_owned()
+                let ntlm = ntlm_challenge(&mut conv, obs).await;
+                format!("offered SMB 2.0.2 to 3.1.1 and read the dialect, signing and GUID; {ntlm}")
             }
             Heard::Done(smb::Response::Smb2Error { status }) => {
                 recognised = true;
@@ -215,10 +216,63 @@ pub(crate) async fn smb(
         );
     }
     if recognised {
+        if smb1_dropped {
+            set(obs, "smb.smb1", Fact::Bool(false));
+        }
         obs.detected = Some("smb".into());
         set(obs, "smb.dialects", Fact::List(dialects));
     }
     recognised
+}
+
+/// One anonymous NTLMSSP NEGOTIATE in an SMB2 SESSION_SETUP: the CHALLENGE names the
+/// server's OS build, computer and domain. No AUTHENTICATE follows; no credentials are
+/// used. Returns the evidence note's tail.
+async fn ntlm_challenge<S: AsyncRead + AsyncWrite + Unpin>(
+    conv: &mut Conversation<S>,
+    obs: &mut ServiceObservation,
+) -> String {
+    let blob = ntlm::spnego_init(&ntlm::encode_negotiate());
+    if let Err(e) = conv.say(&smb::encode_smb2_session_setup(&blob)).await {
+        return format!("the SESSION_SETUP could not be sent: {e}");
+    }
+    let heard = hear_message(conv, smb::message_length, smb::decode_session_setup).await;
+    let setup = match heard {
+        Heard::Done(s) => s,
+        other => {
+            return format!(
+                "SESSION_SETUP with an NTLMSSP NEGOTIATE: {}",
+                heard_note(&other)
+            )
+        }
+    };
+    let c = match ntlm::find_challenge(&setup.security_blob) {
+        Ok(c) => c,
+        Err(e) => {
+            return format!(
+                "SESSION_SETUP answered with status 0x{:08x} and no NTLMSSP CHALLENGE ({e})",
+                setup.status
+            )
+        }
+    };
+    if let Some((major, minor, build, _)) = c.version {
+        set_text(obs, "smb.os_version", format!("{major}.{minor}.{build}"));
+        set(obs, "smb.os_build", Fact::Int(build.into()));
+    }
+    for (name, value) in [
+        ("smb.netbios_computer", &c.netbios_computer),
+        ("smb.netbios_domain", &c.netbios_domain),
+        ("smb.dns_computer", &c.dns_computer),
+        ("smb.dns_domain", &c.dns_domain),
+        ("smb.dns_tree", &c.dns_tree),
+    ] {
+        if let Some(v) = value.as_ref().filter(|v| !v.is_empty()) {
+            set_text(obs, name, v.clone());
+        }
+    }
+    "sent an anonymous NTLMSSP NEGOTIATE and read the CHALLENGE (OS version, names); \
+     no AUTHENTICATE, no credentials, no session"
+        .to_owned()
 }
 
 fn guid_text(g: &[u8; 16]) -> String {

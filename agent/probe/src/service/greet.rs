@@ -19,10 +19,13 @@ const TELNET_WAIT: Duration = Duration::from_secs(5);
 /// Negotiation rounds answered before kenshin stops replying.
 const TELNET_ROUNDS: usize = 8;
 
-/// A banner as printable text, capped at [`MAX_BANNER`] characters.
+/// A banner as text (lines folded, binary shown as `\xNN`), capped at [`MAX_BANNER`]
+/// characters.
 pub(crate) fn printable_banner(bytes: &[u8]) -> String {
-    let text = kenshin_wire::line::printable(bytes);
-    text.trim().chars().take(MAX_BANNER).collect()
+    kenshin_wire::line::banner_text(&bytes[..bytes.len().min(4 * MAX_BANNER)])
+        .chars()
+        .take(MAX_BANNER)
+        .collect()
 }
 
 /// Reads the rest of a greeting whose first bytes are in `conv.buf`, by what those

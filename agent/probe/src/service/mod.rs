@@ -209,6 +209,10 @@ impl Prober<'_> {
                 self.record(obs, host, "banner", &conv.tape().snapshot(), note);
             }
             Heard::Silent => {
+                obs.notes.push(format!(
+                    "said nothing within {:.1} s of connecting",
+                    BANNER_WAIT.as_secs_f64()
+                ));
                 // Nothing said: perhaps TLS, on this same connection.
                 let outcome = tls::handshake(
                     &self.clients.tls,
@@ -221,6 +225,9 @@ impl Prober<'_> {
                 let http_reply = outcome.http_reply();
                 tls::apply(&outcome, obs);
                 self.record(obs, host, "tls-handshake", &outcome.tape, outcome.note());
+                if !spoke_tls {
+                    obs.notes.push(outcome.note());
+                }
                 if spoke_tls {
                     self.tls_inner(
                         cleared,

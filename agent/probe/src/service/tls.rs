@@ -248,7 +248,10 @@ fn certificate_facts(der: &[u8], obs: &mut ServiceObservation) {
         Fact::Bool(cert.subject() == cert.issuer()),
     );
     let v = cert.validity();
-    for (name, t) in [("tls.not_before", &v.not_before), ("tls.not_after", &v.not_after)] {
+    for (name, t) in [
+        ("tls.not_before", &v.not_before),
+        ("tls.not_after", &v.not_after),
+    ] {
         let text = t
             .to_datetime()
             .format(&time::format_description::well_known::Rfc3339)

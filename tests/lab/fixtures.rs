@@ -1,0 +1,126 @@
+//! Lab services with no Debian daemon behind them: an RDP listener that answers
+//! the X.224 Connection Request as [MS-RDPBCGR] 2.2.1.2 specifies, and hostile
+//! servers that a scanner must survive (a tarpit, a drip, an endless banner,
+//! garbage, a reset mid-banner).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::time::Duration;
+
+use anyhow::{bail, Context, Result};
+
+/// One fixture behaviour.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fixture {
+    /// X.224 Connection Confirm with RDP_NEG_RSP selecting CredSSP (NLA).
+    RdpNla,
+    /// Accepts and never sends a byte; holds the connection for a minute.
+    Tarpit,
+    /// Sends `220 ` and then one byte a second, never finishing the line.
+    Drip,
+    /// Sends `220-` continuation lines forever.
+    Endless,
+    /// Sends 600 bytes that fit no protocol, then closes.
+    Garbage,
+    /// Sends half an SSH identification, then resets the connection.
+    Reset,
+}
+
+impl Fixture {
+    /// Parses `rdp`, `tarpit`, `drip`, `endless`, `garbage`, `reset`.
+    pub fn parse(name: &str) -> Result<Self> {
+        Ok(match name {
+            "rdp" => Fixture::RdpNla,
+            "tarpit" => Fixture::Tarpit,
+            "drip" => Fixture::Drip,
+            "endless" => Fixture::Endless,
+            "garbage" => Fixture::Garbage,
+            "reset" => Fixture::Reset,
+            other => bail!("unknown fixture {other:?}"),
+        })
+    }
+}
+
+/// The Connection Confirm: TPKT (version 3, length 19), X.224 CC (LI 14, code 0xD0,
+/// DST-REF 0, SRC-REF 0x1234, class 0), RDP_NEG_RSP (type 2, flags 0, length 8,
+/// selectedProtocol PROTOCOL_HYBRID = 2).
+pub const RDP_CONFIRM_NLA: [u8; 19] = [
+    0x03, 0x00, 0x00, 0x13, 0x0e, 0xd0, 0x00, 0x00, 0x12, 0x34, 0x00, 0x02, 0x00, 0x08, 0x00, 0x02,
+    0x00, 0x00, 0x00,
+];
+
+fn rdp(mut c: TcpStream) {
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 512];
+    // Read one TPKT packet: the length is in bytes 2..4.
+    while buf.len() < 4 || buf.len() < usize::from(u16::from_be_bytes([buf[2], buf[3]])) {
+        match c.read(&mut chunk) {
+            Ok(0) | Err(_) => return,
+            Ok(n) => buf.extend_from_slice(&chunk[..n]),
+        }
+        if buf.len() > 4096 || buf.first() != Some(&3) {
+            return;
+        }
+    }
+    let _ = c.write_all(&RDP_CONFIRM_NLA);
+    let _ = c.read(&mut chunk);
+}
+
+fn handle(kind: Fixture, mut c: TcpStream) {
+    let _ = c.set_write_timeout(Some(Duration::from_secs(30)));
+    match kind {
+        Fixture::RdpNla => rdp(c),
+        Fixture::Tarpit => {
+            let _ = c.set_read_timeout(Some(Duration::from_secs(60)));
+            let mut sink = [0u8; 4096];
+            while matches!(c.read(&mut sink), Ok(n) if n > 0) {}
+        }
+        Fixture::Drip => {
+            if c.write_all(b"220 ").is_err() {
+                return;
+            }
+            for _ in 0..60 {
+                std::thread::sleep(Duration::from_secs(1));
+                if c.write_all(b"x").is_err() {
+                    return;
+                }
+            }
+        }
+        Fixture::Endless => {
+            let line = b"220-welcome to the endless banner\r\n".repeat(64);
+            while c.write_all(&line).is_ok() {}
+        }
+        Fixture::Garbage => {
+            let junk: Vec<u8> = (0..600u32)
+                .map(|i| (i.wrapping_mul(2_654_435_761) >> 13) as u8)
+                .map(|b| if b == b'\n' { 0 } else { b })
+                .collect();
+            let _ = c.write_all(&[0x00, 0x13, 0x37]);
+            let _ = c.write_all(&junk);
+        }
+        Fixture::Reset => {
+            let _ = c.write_all(b"SSH-2.0-Open");
+            std::thread::sleep(Duration::from_millis(200));
+            // Linger 0: dropping the socket sends RST.
+            let _ = socket2::SockRef::from(&c).set_linger(Some(Duration::ZERO));
+        }
+    }
+}
+
+/// Serves every (fixture, port) pair until killed.
+pub fn serve(specs: &[(Fixture, u16)]) -> Result<()> {
+    let mut handles = Vec::new();
+    for &(kind, port) in specs {
+        let listener = TcpListener::bind(("0.0.0.0", port))
+            .with_context(|| format!("cannot listen on tcp/{port}"))?;
+        handles.push(std::thread::spawn(move || {
+            for conn in listener.incoming().flatten() {
+                std::thread::spawn(move || handle(kind, conn));
+            }
+        }));
+    }
+    for h in handles {
+        let _ = h.join();
+    }
+    Ok(())
+}
