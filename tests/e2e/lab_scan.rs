@@ -6,11 +6,11 @@ use serde_json::Value;
 
 use crate::support::*;
 
-struct FullScan {
-    report: Value,
-    report_bytes: Vec<u8>,
-    truth: Truth,
-    output: String,
+pub(crate) struct FullScan {
+    pub(crate) report: Value,
+    pub(crate) report_bytes: Vec<u8>,
+    pub(crate) truth: Truth,
+    pub(crate) output: String,
 }
 
 /// One scan of both lab segments with the default port list, shared by the tests below.
@@ -18,7 +18,7 @@ struct FullScan {
 /// the default is allowed: with 0.5 % loss each way and ~125 open ports behind the
 /// router, one retry misses some port in about 1 % of runs, which a test suite must not
 /// do. The benchmark measures recall at the defaults, over several runs.
-fn full_scan() -> &'static FullScan {
+pub(crate) fn full_scan() -> &'static FullScan {
     static SCAN: OnceLock<FullScan> = OnceLock::new();
     SCAN.get_or_init(|| {
         let session = lab();

@@ -6,6 +6,8 @@ mod support;
 
 /// Degraded conditions: no raw-socket privilege, interruption, SNMP switched off.
 mod degraded;
+/// Service identification: real Debian daemons, protocol fixtures and hostile servers.
+mod identify;
 /// One full scan of the lab at raised rate caps, and what its report must say.
 mod lab_scan;
 /// Excludes, hostnames and the scope guard: nothing is sent out of scope.

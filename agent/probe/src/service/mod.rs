@@ -52,6 +52,8 @@ pub const STEP_WAIT: Duration = Duration::from_secs(4);
 pub const PORT_DEADLINE: Duration = Duration::from_secs(20);
 /// The most bytes read from one connection.
 pub const BYTE_BUDGET: usize = 64 * 1024;
+/// Connection attempts per identification connection.
+pub const CONNECT_ATTEMPTS: u32 = 2;
 /// The longest banner kept in an observation.
 pub const MAX_BANNER: usize = 512;
 
@@ -119,24 +121,38 @@ impl Prober<'_> {
         obs
     }
 
-    /// Opens a connection under the governor.
+    /// Opens a connection under the governor. A connect that goes unanswered is tried
+    /// once more with a longer timeout: a single lost SYN must not cost the
+    /// identification of a port the scan has just seen open.
     pub(crate) async fn connect(&self, cleared: Cleared, port: u16) -> Result<Connection, String> {
-        let admission = self
-            .governor
-            .admit(cleared, ProbeKind::Tcp, self.cancel)
-            .await
-            .ok_or_else(|| "scan cancelled".to_owned())?;
-        match tcp::open(&admission, port, admission.timeout(1)).await {
-            Ok(stream) => Ok(Connection {
-                stream,
-                _admission: admission,
-            }),
-            Err(TcpOutcome::Closed { .. }) => Err("the port refused a new connection".into()),
-            Err(TcpOutcome::NoAnswer) => Err("the port did not answer a new connection".into()),
-            Err(TcpOutcome::Unreachable { .. }) => Err("the host became unreachable".into()),
-            Err(TcpOutcome::LocalError(e)) => Err(format!("local error: {e}")),
-            Err(TcpOutcome::Open { .. }) => Err("unexpected connect outcome".into()),
+        let mut last = String::new();
+        for attempt in 1..=CONNECT_ATTEMPTS {
+            let admission = self
+                .governor
+                .admit(cleared, ProbeKind::Tcp, self.cancel)
+                .await
+                .ok_or_else(|| "scan cancelled".to_owned())?;
+            match tcp::open(&admission, port, admission.timeout(attempt)).await {
+                Ok(stream) => {
+                    return Ok(Connection {
+                        stream,
+                        _admission: admission,
+                    })
+                }
+                Err(TcpOutcome::NoAnswer) => {
+                    last = format!("the port did not answer {attempt} new connection attempts");
+                }
+                Err(TcpOutcome::Closed { .. }) => {
+                    return Err("the port refused a new connection".into())
+                }
+                Err(TcpOutcome::Unreachable { .. }) => {
+                    return Err("the host became unreachable".into())
+                }
+                Err(TcpOutcome::LocalError(e)) => return Err(format!("local error: {e}")),
+                Err(TcpOutcome::Open { .. }) => return Err("unexpected connect outcome".into()),
+            }
         }
+        Err(last)
     }
 
     /// A conversation on a new connection, or a note saying why there is none.
