@@ -9,6 +9,7 @@
 //! sent it.
 //!
 //! Modules:
+//! - [`fuzzing`]: the properties the fuzz targets and the corpus replay check.
 //! - [`reader`]: the checked cursor every decoder uses, and [`DecodeError`].
 //! - [`ber`]: the subset of ASN.1 BER that SNMP needs.
 //! - [`snmp`]: SNMP v1/v2c GetRequest encoding and GetResponse decoding.
@@ -25,6 +26,7 @@
 
 pub mod ber;
 pub mod dicom;
+pub mod fuzzing;
 pub mod greeting;
 pub mod line;
 pub mod ntlm;

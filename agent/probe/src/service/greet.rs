@@ -323,3 +323,78 @@ async fn vnc<S: AsyncRead + AsyncWrite + Unpin>(
         other => partial(conv, obs, "vnc", "RFB security types", &other),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::time::Instant;
+
+    fn conversation(stream: tokio::io::DuplexStream) -> Conversation<tokio::io::DuplexStream> {
+        Conversation::new(stream, 64 * 1024, Instant::now() + Duration::from_secs(30))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_telnet_server_that_never_stops_negotiating_is_left_after_a_few_rounds() {
+        let (client, mut server) = tokio::io::duplex(4096);
+        tokio::spawn(async move {
+            let mut sink = [0u8; 256];
+            for opt in 0u8.. {
+                // A new option every time, so there is always something to answer.
+                if server.write_all(&[255, 253, opt]).await.is_err() {
+                    break;
+                }
+                let _ =
+                    tokio::time::timeout(Duration::from_millis(50), server.read(&mut sink)).await;
+            }
+        });
+        let mut conv = conversation(client);
+        conv.hear(
+            Duration::from_secs(1),
+            |b| Ok((!b.is_empty()).then_some(())),
+        )
+        .await;
+        let mut obs = ServiceObservation::default();
+        let started = Instant::now();
+        let note = dispatch(&mut conv, &mut obs).await;
+        assert!(
+            started.elapsed() <= TELNET_WAIT + Duration::from_secs(1),
+            "{note}"
+        );
+        assert_eq!(obs.detected.as_deref(), Some("telnet"));
+        // Each option was refused exactly once: three bytes per round answered.
+        assert!(conv.tape().snapshot().sent.len() <= 3 * 256);
+    }
+
+    #[tokio::test]
+    async fn a_vnc_server_is_answered_with_the_version_it_offered_and_nothing_chosen() {
+        let (client, mut server) = tokio::io::duplex(4096);
+        let srv = tokio::spawn(async move {
+            server.write_all(b"RFB 003.008\n").await.expect("w");
+            let mut v = [0u8; 12];
+            server.read_exact(&mut v).await.expect("client version");
+            server.write_all(&[2, 1, 2]).await.expect("w"); // none, vnc-auth
+            let mut rest = Vec::new();
+            let _ = tokio::time::timeout(Duration::from_millis(200), server.read_to_end(&mut rest))
+                .await;
+            (v, rest)
+        });
+        let mut conv = conversation(client);
+        conv.hear(
+            Duration::from_secs(1),
+            |b| Ok((!b.is_empty()).then_some(())),
+        )
+        .await;
+        let mut obs = ServiceObservation::default();
+        dispatch(&mut conv, &mut obs).await;
+        drop(conv);
+        let (version, rest) = srv.await.expect("server");
+        assert_eq!(&version, b"RFB 003.008\n");
+        assert!(rest.is_empty(), "kenshin chose a security type: {rest:?}");
+        assert_eq!(obs.facts.get("vnc.no_auth"), Some(&Fact::Bool(true)));
+        assert_eq!(
+            obs.facts.get("vnc.security_types"),
+            Some(&Fact::List(vec!["none".into(), "vnc-auth".into()]))
+        );
+    }
+}
