@@ -1,14 +1,16 @@
 #!/usr/bin/env bash
-# Fuzzes every kenshin-wire decoder for SECONDS each (default 120) and prints, per
+# Fuzzes every kenshin-wire decoder (or the TARGETs named) for SECONDS each (default 120)
+# and prints, per
 # target, the time and the executions libFuzzer reports. Works on stable Rust through
 # RUSTC_BOOTSTRAP=1 (cargo-fuzz needs nightly-only sanitizer flags). New inputs that
 # reach new code land in fuzz/corpus/<target>/; crashes in fuzz/artifacts/<target>/.
-#   cargo install cargo-fuzz; fuzz/run.sh 300
+#   cargo install cargo-fuzz; fuzz/run.sh 300 [TARGET…]
 set -euo pipefail
 cd "$(dirname "$0")"
 seconds="${1:-120}"
+shift || true
 export RUSTC_BOOTSTRAP=1
-targets=$(cargo fuzz list)
+targets="${*:-$(cargo fuzz list)}"
 cargo fuzz build >/dev/null
 for t in $targets; do
   mkdir -p "corpus/$t"

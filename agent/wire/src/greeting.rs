@@ -85,6 +85,14 @@ pub fn parse_reply(buf: &[u8]) -> Result<Parsed<Reply>, DecodeError> {
             });
         }
     }
+    // The final line ends the loop before the check above: count it too.
+    if lines.len() > MAX_REPLY_LINES {
+        return Err(DecodeError::TooLarge {
+            field: F,
+            value: lines.len(),
+            limit: MAX_REPLY_LINES,
+        });
+    }
     let code = code.unwrap_or_default();
     if !(100..600).contains(&code) {
         return Err(DecodeError::Invalid {
@@ -199,6 +207,20 @@ pub fn parse_imap(buf: &[u8]) -> Result<Parsed<ImapGreeting>, DecodeError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_reply_one_line_over_the_limit_is_refused_even_when_its_last_line_ends_it() {
+        // Found by the `greeting` fuzz target: 64 continuation lines and a final line.
+        let mut reply = b"220-x\r\n".repeat(MAX_REPLY_LINES);
+        reply.extend_from_slice(b"220 end\r\n");
+        assert!(matches!(
+            parse_reply(&reply),
+            Err(DecodeError::TooLarge { value: 65, .. })
+        ));
+        let mut fits = b"220-x\r\n".repeat(MAX_REPLY_LINES - 1);
+        fits.extend_from_slice(b"220 end\r\n");
+        assert!(matches!(parse_reply(&fits), Ok(Parsed::Complete { .. })));
+    }
 
     fn complete<T: std::fmt::Debug>(p: Result<Parsed<T>, DecodeError>) -> T {
         match p {
