@@ -17,7 +17,7 @@ RATE="${RATE:-1000}"
 
 need=()
 for p in nmap time ieee-data iproute2 nftables openssh-server nginx-light vsftpd snmpd util-linux \
-         samba dcmtk tigervnc-standalone-server inetutils-telnetd systemd; do
+         samba dcmtk tigervnc-standalone-server inetutils-telnetd systemd openssl; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

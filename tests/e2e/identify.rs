@@ -259,3 +259,36 @@ fn every_evidence_id_a_service_cites_is_in_the_report() {
         }
     }
 }
+
+#[test]
+fn https_is_recognised_with_its_negotiated_version_and_certificate() {
+    let s = service(SERVICES_ADDR, 443);
+    assert_eq!(s["service"], "https", "{s}");
+    assert_eq!(s["product"], "nginx");
+    let f = &s["facts"];
+    assert_eq!(f["tls.handshake"], true);
+    assert!(
+        matches!(f["tls.version"].as_str(), Some("TLSv1.2" | "TLSv1.3")),
+        "{f}"
+    );
+    assert_eq!(f["tls.subject_cn"], "lab-svc");
+    assert_eq!(f["tls.self_signed"], true);
+    assert_eq!(f["http.title"], "kenshin lab");
+}
+
+#[test]
+fn a_vpn_portal_is_named_from_its_page_and_certificate_not_its_web_server() {
+    let s = service(SERVICES2_ADDR, 10443);
+    assert_eq!(s["service"], "https", "{s}");
+    assert_eq!(s["vendor"], "Fortinet");
+    assert_eq!(s["product"], "FortiGate SSL-VPN");
+    assert_eq!(
+        s["version"],
+        Value::Null,
+        "the web server's version is not the portal's"
+    );
+    assert_eq!(s["identity"]["model"], "FGT60F");
+    assert_eq!(s["identity"]["device"], "network_device");
+    let host = &hosts(&full_scan().report)[SERVICES2_ADDR];
+    assert_eq!(host["kind"], "network_device", "{}", host["kind_reason"]);
+}

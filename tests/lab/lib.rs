@@ -5,9 +5,9 @@
 //! ```text
 //!                       ksl-rtr (router, bridges br1 + br2, 0.5 % loss between them)
 //!   segment A 198.18.1.0/24 (br1)             segment B 198.18.2.0/24 (br2)
-//!   ├─ ksl-scan   .2   the scanner            ├─ ksl-svc   .10       sshd nginx vsftpd snmpd telnetd
+//!   ├─ ksl-scan   .2   the scanner            ├─ ksl-svc   .10       sshd nginx (80, 443) vsftpd snmpd telnetd
 //!   ├─ ksl-a1     .10-.59  RST hosts          │                      Samba (SMB1 allowed) storescp Xvnc
-//!   ├─ ksl-a2     .100-.119 silent hosts      ├─ ksl-svc2  .11       Samba (SMB2 only), an RDP fixture,
+//!   ├─ ksl-a2     .100-.119 silent hosts      ├─ ksl-svc2  .11       Samba (SMB2 only), an RDP fixture, a VPN portal,
 //!   └─ ksl-flaky  .200 stops answering        │                      hostile servers (see fixtures.rs)
 //!                                             ├─ ksl-b1    .20-.59   RST hosts
 //!                                             └─ ksl-b2    .100-.139 silent hosts
@@ -80,7 +80,7 @@ const ALL_NS: [&str; 9] = [
 ];
 
 /// The Debian packages the lab runs.
-pub const PACKAGES: [&str; 13] = [
+pub const PACKAGES: [&str; 14] = [
     "ieee-data",
     "iproute2",
     "nftables",
@@ -94,6 +94,7 @@ pub const PACKAGES: [&str; 13] = [
     "tigervnc-standalone-server",
     "inetutils-telnetd",
     "systemd",
+    "openssl",
 ];
 
 /// What is really there at one address.
@@ -192,7 +193,7 @@ pub fn truth() -> Truth {
     add(
         v4(198, 18, 2, 10),
         "ksl-svc",
-        &[21, 22, 23, 80, 445, 5901, 11112],
+        &[21, 22, 23, 80, 443, 445, 5901, 11112],
         &[161],
         true,
         false,
@@ -201,7 +202,7 @@ pub fn truth() -> Truth {
     add(
         v4(198, 18, 2, 11),
         "ksl-svc2",
-        &[21, 22, 25, 110, 445, 2323, 3389],
+        &[21, 22, 25, 110, 445, 2323, 3389, 10443],
         &[],
         true,
         false,
@@ -329,6 +330,7 @@ impl Lab {
             "Xvnc",
             "telnetd",
             "systemd-socket-activate",
+            "openssl",
         ] {
             let found = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
                 .iter()
@@ -569,24 +571,34 @@ impl Lab {
             "/usr/sbin/sshd",
             &["-D", "-e", "-f", &p("sshd_config")],
         )?;
-        // nginx
-        fs::create_dir_all(d.join("nginx"))?;
-        fs::write(
-            d.join("nginx.conf"),
-            format!(
-                "pid {pid};\nerror_log {err};\nevents {{ worker_connections 64; }}\n\
-                 http {{ access_log off; client_body_temp_path {t}/body; proxy_temp_path {t}/proxy;\n\
-                 fastcgi_temp_path {t}/fcgi; uwsgi_temp_path {t}/uwsgi; scgi_temp_path {t}/scgi;\n\
-                 server {{ listen {SERVICES_ADDR}:80; location / {{ return 200 \"kenshin lab\\n\"; }} }} }}\n",
-                pid = p("nginx.pid"),
-                err = p("nginx-error.log"),
-                t = p("nginx"),
+        // nginx: plain HTTP and HTTPS on the services host, and on the second one a
+        // stand-in for a FortiGate SSL-VPN portal (its landing page and factory-style
+        // certificate; the bytes of a real appliance are not needed to exercise the
+        // fingerprints, only their shape)
+        self.certificate("svc", "/O=kenshin lab/CN=lab-svc")?;
+        self.certificate(
+            "fgt",
+            "/C=US/ST=California/L=Sunnyvale/O=Fortinet/OU=FortiGate/CN=FGT60FTK2109LAB01",
+        )?;
+        self.nginx(
+            "ksl-svc",
+            &format!(
+                "server {{ listen {SERVICES_ADDR}:80; location / {{ return 200 \"kenshin lab\\n\"; }} }}\n\
+                 server {{ listen {SERVICES_ADDR}:443 ssl; ssl_certificate {c}; ssl_certificate_key {k};\n\
+                 location / {{ default_type text/html; return 200 '<html><head><title>kenshin lab</title></head></html>'; }} }}\n",
+                c = p("svc.crt"),
+                k = p("svc.key"),
             ),
         )?;
-        self.spawn_in(
-            "ksl-svc",
-            "/usr/sbin/nginx",
-            &["-c", &p("nginx.conf"), "-g", "daemon off;"],
+        self.nginx(
+            "ksl-svc2",
+            &format!(
+                "server {{ listen {SERVICES2_ADDR}:10443 ssl; ssl_certificate {c}; ssl_certificate_key {k};\n\
+                 location = / {{ default_type text/html; return 200 '<html><script type=\"text/javascript\">\
+                 if (window!=top) top.location=window.location;top.location=\"/remote/login\";</script></html>'; }} }}\n",
+                c = p("fgt.crt"),
+                k = p("fgt.key"),
+            ),
         )?;
         // vsftpd, with an empty anonymous area so that it greets with its default banner
         fs::create_dir_all("/var/run/vsftpd/empty")?;
@@ -678,6 +690,51 @@ impl Lab {
         Ok(())
     }
 
+    /// Writes a self-signed P-256 certificate and key as `NAME.crt` and `NAME.key`.
+    fn certificate(&self, name: &str, subject: &str) -> Result<()> {
+        let d = &self.dir;
+        run(Command::new("openssl").args([
+            "req",
+            "-x509",
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-nodes",
+            "-days",
+            "30",
+            "-subj",
+            subject,
+            "-keyout",
+            &d.join(format!("{name}.key")).to_string_lossy(),
+            "-out",
+            &d.join(format!("{name}.crt")).to_string_lossy(),
+        ]))?;
+        Ok(())
+    }
+
+    /// Starts an nginx in `ns` with its own pid and temp folders serving `servers`.
+    fn nginx(&mut self, ns: &str, servers: &str) -> Result<()> {
+        let d = self.dir.join(format!("nginx-{ns}"));
+        fs::create_dir_all(d.join("tmp"))?;
+        let p = |s: &str| d.join(s).to_string_lossy().into_owned();
+        let conf = d.join("nginx.conf");
+        fs::write(
+            &conf,
+            format!(
+                "pid {pid};\nerror_log {err};\nevents {{ worker_connections 64; }}\n\
+                 http {{ access_log off; client_body_temp_path {t}/body; proxy_temp_path {t}/proxy;\n\
+                 fastcgi_temp_path {t}/fcgi; uwsgi_temp_path {t}/uwsgi; scgi_temp_path {t}/scgi;\n\
+                 {servers} }}\n",
+                pid = p("nginx.pid"),
+                err = p("error.log"),
+                t = p("tmp"),
+            ),
+        )?;
+        let conf = conf.to_string_lossy().into_owned();
+        self.spawn_in(ns, "/usr/sbin/nginx", &["-c", &conf, "-g", "daemon off;"])
+    }
+
     /// Starts an smbd with its own state folders, speaking no protocol below `min`.
     fn samba(&mut self, ns: &str, addr: &str, min: &str) -> Result<()> {
         let d = self.dir.join(format!("samba-{ns}"));
@@ -736,6 +793,8 @@ impl Lab {
             ("ksl-svc2", ":445 ".into()),
             ("ksl-svc2", ":3389 ".into()),
             ("ksl-svc2", ":2323 ".into()),
+            ("ksl-svc", ":443 ".into()),
+            ("ksl-svc2", ":10443 ".into()),
             ("ksl-a1", ":80 ".into()),
             ("ksl-a2", ":9100 ".into()),
             ("ksl-flaky", ":80 ".into()),

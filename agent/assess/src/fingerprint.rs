@@ -33,8 +33,15 @@ pub const ATTRIBUTES: &[&str] = &[
     "device",
 ];
 
+/// Attributes that describe one product and are set together, by one fingerprint.
+pub const PRODUCT_GROUP: &[&str] = &["vendor", "product", "version"];
+
 /// The built-in fingerprint files, in evaluation order.
 pub const BUILTIN: &[(&str, &str)] = &[
+    (
+        "appliance-vpn.toml",
+        include_str!("../../../rules/fingerprints/appliance-vpn.toml"),
+    ),
     (
         "dicom.toml",
         include_str!("../../../rules/fingerprints/dicom.toml"),
@@ -70,10 +77,6 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "telnet-vnc-rdp.toml",
         include_str!("../../../rules/fingerprints/telnet-vnc-rdp.toml"),
-    ),
-    (
-        "vpn.toml",
-        include_str!("../../../rules/fingerprints/vpn.toml"),
     ),
 ];
 
@@ -363,16 +366,26 @@ impl FingerprintSet {
         }
     }
 
-    /// Runs every fingerprint over a subject.
+    /// Runs every fingerprint over a subject. Vendor, product and version describe one
+    /// product, so the first fingerprint that sets any of them owns all three: a later
+    /// match cannot pin a web server's version on the appliance an earlier one named.
     pub fn identify(&self, subject: Subject<'_>) -> Identity {
         let mut id = Identity::default();
+        let mut product_owner: Option<&str> = None;
         for fp in &self.entries {
             let Some(attrs) = fp.apply(subject) else {
                 continue;
             };
             id.matched.push(fp.id.clone());
+            let sets_product = attrs.keys().any(|k| PRODUCT_GROUP.contains(&k.as_str()));
+            if sets_product && product_owner.is_none() {
+                product_owner = Some(&fp.id);
+            }
             let mut contributed = false;
             for (k, v) in attrs {
+                if PRODUCT_GROUP.contains(&k.as_str()) && product_owner != Some(fp.id.as_str()) {
+                    continue;
+                }
                 if let std::collections::btree_map::Entry::Vacant(e) = id.attributes.entry(k) {
                     e.insert(v);
                     contributed = true;
@@ -587,6 +600,46 @@ example = [{ fields = { banner = "Foo/2.0 Pro" }, expect = { product = "Foo Pro"
         assert_eq!(problems.len(), 1, "{problems:?}");
         assert!(problems[0].message.contains("shadowed"), "{problems:?}");
         assert!(problems[0].message.contains("a.general"), "{problems:?}");
+    }
+
+    #[test]
+    fn a_later_fingerprint_cannot_add_its_version_to_an_earlier_ones_product() {
+        let text = r#"
+[[fingerprint]]
+id = "portal"
+description = "d"
+match = [{ field = "http.title", exact = "Portal" }]
+set = { vendor = "Acme", product = "Acme VPN", device = "network_device" }
+certainty = 0.9
+example = [{ fields = { "http.title" = "Portal" }, expect = { vendor = "Acme", product = "Acme VPN", device = "network_device" } }]
+
+[[fingerprint]]
+id = "webserver"
+description = "d"
+match = [{ field = "http.server", regex = '^nginx/(?<v>\S+)' }]
+set = { product = "nginx", version = "${v}", os = "Linux" }
+certainty = 0.9
+example = [{ fields = { "http.server" = "nginx/1.22.1" }, expect = { product = "nginx", version = "1.22.1", os = "Linux" } }]
+"#;
+        let fps = set(text).expect("compiles");
+        fps.verify().expect("examples hold");
+        let fields = |f: &str| match f {
+            "http.title" => Some("Portal".to_owned()),
+            "http.server" => Some("nginx/1.22.1".to_owned()),
+            _ => None,
+        };
+        let id = fps.identify(Subject {
+            service: None,
+            fields: &fields,
+        });
+        assert_eq!(id.get("product"), Some("Acme VPN"));
+        assert_eq!(
+            id.get("version"),
+            None,
+            "nginx's version is not the portal's"
+        );
+        assert_eq!(id.get("os"), Some("Linux"));
+        assert_eq!(id.matched, vec!["portal", "webserver"]);
     }
 
     #[test]
