@@ -37,7 +37,15 @@ pub fn parse_version(buf: &[u8]) -> Result<Option<Version>, DecodeError> {
             .then(|| d.iter().fold(0u16, |n, c| n * 10 + u16::from(c - b'0')))
     };
     match (num(&v[4..7]), num(&v[8..11])) {
-        (Some(major), Some(minor)) => Ok(Some(Version { major, minor })),
+        // RFC 6143 §7.1.1: 3.3 is the oldest version; a lower one is not RFB, and a
+        // client could not answer it with a version that is not higher.
+        (Some(major), Some(minor)) if (major, minor) >= (3, 3) => {
+            Ok(Some(Version { major, minor }))
+        }
+        (Some(_), Some(_)) => Err(DecodeError::Invalid {
+            field: "rfb protocol version",
+            reason: "below 3.3, the oldest RFB version",
+        }),
         _ => Err(invalid),
     }
 }
@@ -148,6 +156,17 @@ pub fn parse_security(buf: &[u8], minor: u16) -> Result<Option<Security>, Decode
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_version_below_3_3_is_not_rfb() {
+        // Found by the `rfb` fuzz target: kenshin would have answered 3.3 to "0.8".
+        assert!(parse_version(b"RFB 000.008\n").is_err());
+        assert!(parse_version(b"RFB 003.002\n").is_err());
+        assert_eq!(
+            parse_version(b"RFB 003.003\n"),
+            Ok(Some(Version { major: 3, minor: 3 }))
+        );
+    }
 
     #[test]
     fn versions_parse_and_kenshin_answers_with_at_most_3_8() {
