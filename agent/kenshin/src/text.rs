@@ -6,8 +6,21 @@ use kenshin_report::model::Report;
 
 use crate::cli::Lang;
 
+/// (services named from their own bytes, of those with a product, open services in all).
+fn identified(r: &Report) -> (usize, usize, usize) {
+    let services = r.hosts.iter().flat_map(|h| &h.services);
+    let (mut by_probe, mut with_product, mut all) = (0, 0, 0);
+    for s in services {
+        all += 1;
+        by_probe += usize::from(s.service_from == "probe");
+        with_product += usize::from(s.product.is_some());
+    }
+    (by_probe, with_product, all)
+}
+
 pub(crate) fn summary(lang: Lang, r: &Report, path: &Path) -> String {
     let s = &r.scan.stats;
+    let (by_probe, with_product, all) = identified(r);
     let secs = s.duration_ms as f64 / 1000.0;
     let state = match (lang, r.scan.complete) {
         (Lang::Ja, true) => "完了",
@@ -18,6 +31,7 @@ pub(crate) fn summary(lang: Lang, r: &Report, path: &Path) -> String {
     match lang {
         Lang::Ja => format!(
             "kenshin: スキャン{state}: {} アドレス中 {} ホスト稼働、開ポート {}、検出事項 {} 件\n\
+             サービス識別: {all} 件中 {by_probe} 件を応答から判定、{with_product} 件で製品を特定\n\
              所要 {secs:.1} 秒、送信プローブ {}（{} 方式: {}）\n\
              レポート: {}",
             s.addresses,
@@ -31,6 +45,7 @@ pub(crate) fn summary(lang: Lang, r: &Report, path: &Path) -> String {
         ),
         Lang::En => format!(
             "kenshin: scan {state}: {} hosts up of {} addresses, {} open ports, {} findings\n\
+             services: {by_probe} of {all} named from their own answers, {with_product} with a product\n\
              {secs:.1} s, {} probes sent ({} discovery: {})\n\
              report: {}",
             s.hosts_up,
