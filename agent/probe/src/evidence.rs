@@ -16,9 +16,38 @@ use crate::ports::Protocol;
 
 /// Largest capture kept per direction of one probe.
 pub const MAX_CAPTURE: usize = 4096;
+/// Most segments kept in one exchange.
+pub const MAX_SEGMENTS: usize = 128;
+
+/// Which way bytes went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    Sent,
+    Received,
+}
+
+impl Direction {
+    /// `sent` or `received`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Direction::Sent => "sent",
+            Direction::Received => "received",
+        }
+    }
+}
+
+/// One write or read of a conversation: which way, when (since the connection opened)
+/// and how many bytes. The bytes themselves are in the record's `sent` and `received`,
+/// in order, so segments say how they interleaved.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Segment {
+    pub direction: Direction,
+    pub at_ms: f64,
+    pub bytes: usize,
+}
 
 /// One probe's transcript.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Evidence {
     /// Stable within one report: `ev-000001`, …
     pub id: String,
@@ -36,6 +65,8 @@ pub struct Evidence {
     pub redacted: Vec<&'static str>,
     /// One line saying what happened, for a person reading the evidence.
     pub note: String,
+    /// The conversation's reads and writes in order, at most [`MAX_SEGMENTS`].
+    pub exchange: Vec<Segment>,
 }
 
 /// What a probe hands to the log.
@@ -50,6 +81,8 @@ pub struct Transcript<'a> {
     /// (name, secret bytes) pairs to overwrite wherever they appear.
     pub secrets: &'a [(&'static str, &'a [u8])],
     pub note: String,
+    /// Reads and writes in order, when the probe kept them.
+    pub exchange: &'a [Segment],
 }
 
 /// The scan's evidence, in the order it was recorded.
@@ -114,6 +147,7 @@ impl EvidenceLog {
             truncated: cut_s || cut_r,
             redacted,
             note: t.note,
+            exchange: t.exchange.iter().take(MAX_SEGMENTS).copied().collect(),
         };
         if let Ok(mut records) = self.records.lock() {
             records.push(record);
@@ -149,6 +183,7 @@ mod tests {
             received: &big,
             secrets: &[("snmp-community", b"public")],
             note: String::new(),
+            exchange: &[],
         });
         assert_eq!(id, "ev-000001");
         let rec = log.take_records().remove(0);

@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use kenshin_wire::snmp::{self, oid, ErrorStatus, Value, Version};
 
-use crate::evidence::{EvidenceLog, Transcript};
+use crate::evidence::{Direction, EvidenceLog, Segment, Transcript};
 use crate::governor::Admission;
 use crate::net::udp::{self, UdpOutcome};
 use crate::observation::SnmpObservation;
@@ -121,6 +121,18 @@ pub async fn probe(
                     version.name().unwrap_or("?"),
                     rtt.as_secs_f64() * 1000.0
                 ),
+                exchange: &[
+                    Segment {
+                        direction: Direction::Sent,
+                        at_ms: 0.0,
+                        bytes: bytes.len(),
+                    },
+                    Segment {
+                        direction: Direction::Received,
+                        at_ms: rtt.as_secs_f64() * 1000.0,
+                        bytes: reply.len(),
+                    },
+                ],
             });
             SnmpAttempt::Answered(Box::new(interpret(&msg, version, id)))
         }

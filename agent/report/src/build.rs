@@ -143,6 +143,15 @@ pub fn build(
                 truncated: e.truncated,
                 redacted: e.redacted.iter().map(|s| (*s).to_owned()).collect(),
                 note: e.note.clone(),
+                exchange: e
+                    .exchange
+                    .iter()
+                    .map(|x| ExchangeSegment {
+                        direction: x.direction.as_str().to_owned(),
+                        at_ms: (x.at_ms * 1000.0).round() / 1000.0,
+                        bytes: x.bytes,
+                    })
+                    .collect(),
             })
             .collect(),
     }

@@ -211,4 +211,14 @@ pub struct Evidence {
     pub truncated: bool,
     pub redacted: Vec<String>,
     pub note: String,
+    /// The reads and writes of the conversation in order (empty for a bare connect).
+    pub exchange: Vec<ExchangeSegment>,
+}
+
+/// One read or write: which way, when (ms since the connection opened), how many bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct ExchangeSegment {
+    pub direction: String,
+    pub at_ms: f64,
+    pub bytes: usize,
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use tokio::task::JoinSet;
 
 use super::{interrupted_or, Ctx, Found};
-use crate::evidence::Transcript;
+use crate::evidence::{Direction, Segment, Transcript};
 use crate::governor::ProbeKind;
 use crate::net::tcp::{self, TcpOutcome};
 use crate::net::udp::{self, UdpOutcome};
@@ -245,6 +245,7 @@ impl HostRun<'_> {
                         "TCP handshake completed in {:.2} ms on attempt {attempts}; closed at once with RST, no payload sent",
                         rtt.as_secs_f64() * 1000.0
                     ),
+                    exchange: &[],
                 });
                 let mut o = self.port_obs(port, Protocol::Tcp, PortState::Open, "syn-ack");
                 o.attempts = attempts;
@@ -496,6 +497,18 @@ impl HostRun<'_> {
                     received: &bytes,
                     secrets: &[],
                     note: format!("empty datagram answered with {} bytes", bytes.len()),
+                    exchange: &[
+                        Segment {
+                            direction: Direction::Sent,
+                            at_ms: 0.0,
+                            bytes: 0,
+                        },
+                        Segment {
+                            direction: Direction::Received,
+                            at_ms: rtt.as_secs_f64() * 1000.0,
+                            bytes: bytes.len(),
+                        },
+                    ],
                 });
                 let mut o = self.port_obs(port, Protocol::Udp, PortState::Open, "udp-response");
                 o.attempts = attempts;

@@ -13,7 +13,7 @@ use reqwest::header::HeaderMap;
 use reqwest::Url;
 
 use super::{set, set_text, Prober, STEP_WAIT};
-use crate::evidence::Transcript;
+use crate::evidence::{Direction, Segment, Transcript};
 use crate::governor::ProbeKind;
 use crate::observation::{Fact, ServiceObservation};
 use crate::ports::Protocol;
@@ -247,7 +247,9 @@ impl Prober<'_> {
             else {
                 break;
             };
+            let started = std::time::Instant::now();
             let result = self.clients.http.fetch(url.clone()).await;
+            let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
             drop(admission);
             let page = match result {
                 Ok(p) => p,
@@ -256,14 +258,28 @@ impl Prober<'_> {
                     break;
                 }
             };
+            let request = request_text(&url, &self.clients.http.user_agent);
+            let response = response_text(&page);
             let id = self.evidence.record(Transcript {
                 host,
                 port: Some(url.port_or_known_default().unwrap_or(port)),
                 protocol: Some(Protocol::Tcp),
                 probe: if tls { "https-get" } else { "http-get" },
-                sent: &request_text(&url, &self.clients.http.user_agent),
-                received: &response_text(&page),
+                sent: &request,
+                received: &response,
                 secrets: &[],
+                exchange: &[
+                    Segment {
+                        direction: Direction::Sent,
+                        at_ms: 0.0,
+                        bytes: request.len(),
+                    },
+                    Segment {
+                        direction: Direction::Received,
+                        at_ms: elapsed_ms,
+                        bytes: response.len(),
+                    },
+                ],
                 note: format!(
                     "GET {url}: {} ({} body bytes{}); the exchange as the HTTP client saw it, \
                      headers re-serialised",

@@ -191,6 +191,7 @@ impl Prober<'_> {
             sent: &tape.sent,
             received: &tape.received,
             secrets: &[],
+            exchange: &tape.segments,
             note: if tape.truncated() {
                 format!(
                     "{note} ({} bytes sent, {} received; capture cut)",

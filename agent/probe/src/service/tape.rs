@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 
-use crate::evidence::MAX_CAPTURE;
+use crate::evidence::{Direction, Segment, MAX_CAPTURE, MAX_SEGMENTS};
 
 /// What a connection carried, capped at [`MAX_CAPTURE`] bytes per direction.
 #[derive(Debug, Default, Clone)]
@@ -23,6 +23,26 @@ pub struct Tape {
     pub sent_total: usize,
     /// Most bytes the probe may receive before the stream fails with "byte budget".
     pub budget: usize,
+    /// Reads and writes in order, at most [`MAX_SEGMENTS`].
+    pub segments: Vec<Segment>,
+    /// When the tape started (the connection opened).
+    started: Option<std::time::Instant>,
+}
+
+impl Tape {
+    fn segment(&mut self, direction: Direction, bytes: usize) {
+        if bytes == 0 || self.segments.len() >= MAX_SEGMENTS {
+            return;
+        }
+        let at_ms = self.started.map_or(0.0, |t| {
+            (t.elapsed().as_secs_f64() * 1_000_000.0).round() / 1000.0
+        });
+        self.segments.push(Segment {
+            direction,
+            at_ms,
+            bytes,
+        });
+    }
 }
 
 impl Tape {
@@ -40,6 +60,7 @@ impl TapeHandle {
     pub fn new(budget: usize) -> Self {
         Self(Arc::new(Mutex::new(Tape {
             budget,
+            started: Some(std::time::Instant::now()),
             ..Tape::default()
         })))
     }
@@ -111,6 +132,7 @@ impl<S: AsyncRead + Unpin> AsyncRead for Taped<S> {
             let mut t = self.tape.lock();
             t.received_total += new.len();
             keep(&mut t.received, new);
+            t.segment(Direction::Received, new.len());
         }
         poll
     }
@@ -127,6 +149,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for Taped<S> {
             let mut t = self.tape.lock();
             t.sent_total += n;
             keep(&mut t.sent, &buf[..*n]);
+            t.segment(Direction::Sent, *n);
         }
         poll
     }
