@@ -88,6 +88,16 @@ fn telnet_is_negotiated_and_its_login_banner_read() {
         ev["sent"].as_str().is_some_and(|b| !b.is_empty()),
         "kenshin answered the negotiation"
     );
+    // The transcript keeps the order and time of each read and write: the server spoke
+    // first, kenshin answered, the server sent its banner.
+    let exchange = ev["exchange"].as_array().expect("exchange");
+    assert_eq!(exchange[0]["direction"], "received", "{ev}");
+    assert!(exchange.iter().any(|x| x["direction"] == "sent"), "{ev}");
+    let times: Vec<f64> = exchange
+        .iter()
+        .filter_map(|x| x["at_ms"].as_f64())
+        .collect();
+    assert!(times.windows(2).all(|w| w[0] <= w[1]), "{times:?}");
 }
 
 #[test]
