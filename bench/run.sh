@@ -53,8 +53,8 @@ for i in $(seq 1 "$RUNS"); do
   echo "bench: round $i/$RUNS: kenshin --no-identify"
   timed "kenshinnoid-$i" "$KENSHIN" scan "${SCOPE[@]}" --exclude "$EXCLUDE" -p "$PORTS" --no-identify -q \
     -o "$WORK/kenshinnoid-$i"
-  echo "bench: round $i/$RUNS: kenshin --discovery gate"
-  timed "kenshingate-$i" "$KENSHIN" scan "${SCOPE[@]}" --exclude "$EXCLUDE" -p "$PORTS" --discovery gate -q \
+  echo "bench: round $i/$RUNS: kenshin --discovery gate --no-identify"
+  timed "kenshingate-$i" "$KENSHIN" scan "${SCOPE[@]}" --exclude "$EXCLUDE" -p "$PORTS" --discovery gate --no-identify -q \
     -o "$WORK/kenshingate-$i"
   echo "bench: round $i/$RUNS: nmap"
   timed "nmap-$i" nmap -sS -sU -T4 --max-rate "$RATE" -n -v -p "$PORTS" --exclude "$EXCLUDE" \

@@ -111,15 +111,13 @@ fn smb1_is_accepted_by_one_samba_and_refused_by_the_other() {
         assert_eq!(s["facts"]["smb.signing_required"], false);
     }
     assert_eq!(nt1["facts"]["smb.smb1"], true);
-    assert_eq!(
-        nt1["facts"]["smb.dialects"],
-        serde_json::json!(["NT LM 0.12", "3.1.1"])
-    );
+    // Each older SMB2 dialect was offered alone; Samba accepts them all.
+    let smb2 = ["2.0.2", "2.1", "3.0", "3.0.2", "3.1.1"];
+    let mut with_smb1 = vec!["NT LM 0.12"];
+    with_smb1.extend(smb2);
+    assert_eq!(nt1["facts"]["smb.dialects"], serde_json::json!(with_smb1));
     assert_eq!(smb2_only["facts"]["smb.smb1"], false);
-    assert_eq!(
-        smb2_only["facts"]["smb.dialects"],
-        serde_json::json!(["3.1.1"])
-    );
+    assert_eq!(smb2_only["facts"]["smb.dialects"], serde_json::json!(smb2));
     assert_eq!(nt1["facts"]["smb.netbios_computer"], "KSLSVC");
 }
 

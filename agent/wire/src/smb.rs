@@ -139,8 +139,19 @@ fn context(out: &mut Vec<u8>, kind: u16, data: &[u8]) {
 /// (pre-authentication integrity with SHA-512, and the AES ciphers). `client_guid` and
 /// `salt` should be random per connection.
 pub fn encode_smb2_negotiate(client_guid: [u8; 16], salt: [u8; 32]) -> Vec<u8> {
+    encode_smb2_negotiate_offering(&Dialect::ALL, client_guid, salt)
+}
+
+/// Encodes an SMB2 NEGOTIATE offering exactly `dialects` (to learn whether a server
+/// accepts one dialect, offer it alone). The 3.1.1 negotiate contexts are added only
+/// when 3.1.1 is offered; otherwise that field is the reserved client start time, zero.
+pub fn encode_smb2_negotiate_offering(
+    dialects: &[Dialect],
+    client_guid: [u8; 16],
+    salt: [u8; 32],
+) -> Vec<u8> {
     let mut smb = smb2_header(0, 0);
-    let dialects = Dialect::ALL;
+    let with_contexts = dialects.contains(&Dialect::SMB_3_1_1);
     let fixed = 36;
     let after_dialects = 64 + fixed + 2 * dialects.len();
     let contexts_at = after_dialects.div_ceil(8) * 8;
@@ -150,23 +161,29 @@ pub fn encode_smb2_negotiate(client_guid: [u8; 16], salt: [u8; 32]) -> Vec<u8> {
     smb.extend(0u16.to_le_bytes());
     smb.extend(0u32.to_le_bytes()); // capabilities
     smb.extend(client_guid);
-    smb.extend((contexts_at as u32).to_le_bytes());
-    smb.extend(2u16.to_le_bytes()); // negotiate context count
-    smb.extend(0u16.to_le_bytes());
+    if with_contexts {
+        smb.extend((contexts_at as u32).to_le_bytes());
+        smb.extend(2u16.to_le_bytes()); // negotiate context count
+        smb.extend(0u16.to_le_bytes());
+    } else {
+        smb.extend(0u64.to_le_bytes()); // client start time: reserved
+    }
     for d in dialects {
         smb.extend(d.0.to_le_bytes());
     }
-    let mut preauth = Vec::new();
-    preauth.extend(1u16.to_le_bytes()); // one hash algorithm
-    preauth.extend(32u16.to_le_bytes()); // salt length
-    preauth.extend(1u16.to_le_bytes()); // SHA-512
-    preauth.extend(salt);
-    context(&mut smb, 0x0001, &preauth);
-    let mut ciphers = Vec::new();
-    ciphers.extend(2u16.to_le_bytes());
-    ciphers.extend(0x0002u16.to_le_bytes()); // AES-128-GCM
-    ciphers.extend(0x0001u16.to_le_bytes()); // AES-128-CCM
-    context(&mut smb, 0x0002, &ciphers);
+    if with_contexts {
+        let mut preauth = Vec::new();
+        preauth.extend(1u16.to_le_bytes()); // one hash algorithm
+        preauth.extend(32u16.to_le_bytes()); // salt length
+        preauth.extend(1u16.to_le_bytes()); // SHA-512
+        preauth.extend(salt);
+        context(&mut smb, 0x0001, &preauth);
+        let mut ciphers = Vec::new();
+        ciphers.extend(2u16.to_le_bytes());
+        ciphers.extend(0x0002u16.to_le_bytes()); // AES-128-GCM
+        ciphers.extend(0x0001u16.to_le_bytes()); // AES-128-CCM
+        context(&mut smb, 0x0002, &ciphers);
+    }
     session_message(&smb)
 }
 
@@ -445,6 +462,17 @@ mod tests {
             1,
             "preauth first"
         );
+    }
+
+    #[test]
+    fn a_single_dialect_offer_below_3_1_1_carries_no_contexts() {
+        let req = encode_smb2_negotiate_offering(&[Dialect::SMB_2_1], [1; 16], [2; 32]);
+        let smb = &req[4..];
+        let body = &smb[64..];
+        assert_eq!(u16::from_le_bytes([body[2], body[3]]), 1, "one dialect");
+        assert_eq!(&body[28..36], &[0u8; 8], "client start time, not contexts");
+        assert_eq!(&body[36..38], &0x0210u16.to_le_bytes());
+        assert_eq!(smb.len(), 64 + 36 + 2, "nothing after the dialect");
     }
 
     #[test]

@@ -390,7 +390,10 @@ impl HostRun<'_> {
             if ctx.cancel.is_cancelled() {
                 return;
             }
-            let obs = prober.identify(self.cleared, port).await;
+            // Boxed: the identification future (TLS, HTTP, every dialog) is large, and
+            // unboxed it would be part of every host task's state, allocated up front for
+            // each of the thousands of hosts in flight on a large scope.
+            let obs = Box::pin(prober.identify(self.cleared, port)).await;
             self.obs.services.push(obs);
             ctx.progress.step();
         }

@@ -107,8 +107,9 @@ pub(crate) async fn rdp(
 
 /// SMB: one connection offering only SMB1's "NT LM 0.12" (does the server still
 /// accept SMB1?), then one SMB2 NEGOTIATE offering 2.0.2 to 3.1.1 (the dialect it
-/// picks, whether it requires signing, its GUID and clock). Returns true if either
-/// answered as SMB.
+/// picks, whether it requires signing, its GUID and clock, and the anonymous NTLMSSP
+/// challenge), then each older SMB2 dialect offered alone (which it still accepts).
+/// Returns true if any answered as SMB.
 pub(crate) async fn smb(
     p: &Prober<'_>,
     cleared: Cleared,
@@ -120,6 +121,8 @@ pub(crate) async fn smb(
     // A closed connection means "SMB1 refused" only if SMB2 then answers.
     let mut smb1_dropped = false;
     let mut dialects: Vec<String> = Vec::new();
+    let mut highest: Option<smb::Dialect> = None;
+    let mut older: Vec<String> = Vec::new();
     if let Some((mut conv, admission)) = p.converse(cleared, port, deadline, obs).await {
         let heard = match conv
             .say(&smb::encode_smb1_negotiate(&[smb::NT_LM_012]))
@@ -188,6 +191,7 @@ pub(crate) async fn smb(
                     .name()
                     .map_or_else(|| format!("0x{:04x}", r.dialect.0), str::to_owned);
                 dialects.push(name.clone());
+                highest = Some(r.dialect);
                 set_text(obs, "smb.dialect", name);
                 set(obs, "smb.signing_required", Fact::Bool(r.signing_required));
                 set_text(obs, "smb.server_guid", guid_text(&r.server_guid));
@@ -215,6 +219,22 @@ pub(crate) async fn smb(
             note,
         );
     }
+    if let Some(top) = highest {
+        // The server picked its highest dialect; offer each older one alone to learn
+        // which of them it still accepts (one short connection each).
+        for d in smb::Dialect::ALL.into_iter().filter(|d| d.0 < top.0) {
+            if p.cancel.is_cancelled() || Instant::now() >= deadline {
+                break;
+            }
+            if let Some(name) = smb_offer_one(p, cleared, port, deadline, d, obs).await {
+                older.push(name);
+            }
+        }
+        dialects.splice(
+            dialects.len().saturating_sub(1)..dialects.len().saturating_sub(1),
+            older,
+        );
+    }
     if recognised {
         if smb1_dropped {
             set(obs, "smb.smb1", Fact::Bool(false));
@@ -223,6 +243,40 @@ pub(crate) async fn smb(
         set(obs, "smb.dialects", Fact::List(dialects));
     }
     recognised
+}
+
+/// Offers one SMB2 dialect alone; returns its name if the server chose it.
+async fn smb_offer_one(
+    p: &Prober<'_>,
+    cleared: Cleared,
+    port: u16,
+    deadline: Instant,
+    dialect: smb::Dialect,
+    obs: &mut ServiceObservation,
+) -> Option<String> {
+    let name = dialect
+        .name()
+        .map_or_else(|| format!("0x{:04x}", dialect.0), str::to_owned);
+    let (mut conv, _admission) = p.converse(cleared, port, deadline, obs).await?;
+    let req = smb::encode_smb2_negotiate_offering(&[dialect], rand::random(), rand::random());
+    let heard = match conv.say(&req).await {
+        Ok(()) => hear_message(&mut conv, smb::message_length, smb::decode_response).await,
+        Err(e) => Heard::Failed(e),
+    };
+    let accepted = matches!(&heard, Heard::Done(smb::Response::Smb2(r)) if r.dialect == dialect);
+    let note = match &heard {
+        Heard::Done(_) if accepted => format!("offered SMB {name} alone; the server accepted it"),
+        Heard::Done(_) => format!("offered SMB {name} alone; the server refused it"),
+        other => format!("offered SMB {name} alone: {}", heard_note(other)),
+    };
+    p.record(
+        obs,
+        cleared.addr(),
+        "smb2-negotiate",
+        &conv.tape().snapshot(),
+        note,
+    );
+    accepted.then_some(name)
 }
 
 /// One anonymous NTLMSSP NEGOTIATE in an SMB2 SESSION_SETUP: the CHALLENGE names the
