@@ -274,8 +274,13 @@ impl HostRun<'_> {
                 }
             }
             TcpOutcome::Unreachable { .. } => {
-                if self.health.answers == 0 {
-                    // A router says the host is not there: the other ports would say the same.
+                if self.health.answers == 0 && attempt < ctx.plan.retries {
+                    // Unreachable can be one failed ARP resolution on a local segment as
+                    // well as a router's verdict: ask once more before believing it.
+                    queue.push_back((port, attempt + 1, local));
+                } else if self.health.answers == 0 {
+                    // Said twice: the host is not there, and the other ports would say
+                    // the same.
                     self.obs.scan_state = HostScanState::Unreachable;
                     queue.clear();
                 } else {
