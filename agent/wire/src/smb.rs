@@ -81,6 +81,20 @@ pub fn message_length(buf: &[u8]) -> Result<Option<usize>, DecodeError> {
     Ok(Some(4 + len))
 }
 
+/// The SMB message inside exactly one complete NetBIOS session message.
+fn netbios_payload(bytes: &[u8]) -> Result<&[u8], DecodeError> {
+    let total = message_length(bytes)?.ok_or(DecodeError::Truncated {
+        field: "netbios header",
+        needed: 4 - bytes.len().min(4),
+        available: bytes.len(),
+    })?;
+    let mut r = Reader::new(bytes);
+    r.take(4, "netbios header")?;
+    let smb = r.take(total - 4, "smb message")?;
+    r.expect_end("netbios session message")?;
+    Ok(smb)
+}
+
 /// Encodes an SMB1 NEGOTIATE offering `dialects` (e.g. only [`NT_LM_012`]).
 pub fn encode_smb1_negotiate(dialects: &[&str]) -> Vec<u8> {
     let mut smb = Vec::with_capacity(64);
@@ -215,15 +229,7 @@ pub struct SessionSetup {
 
 /// Decodes one complete NetBIOS session message holding a SESSION_SETUP response.
 pub fn decode_session_setup(bytes: &[u8]) -> Result<SessionSetup, DecodeError> {
-    let total = message_length(bytes)?.ok_or(DecodeError::Truncated {
-        field: "netbios header",
-        needed: 4 - bytes.len().min(4),
-        available: bytes.len(),
-    })?;
-    let mut r = Reader::new(bytes);
-    r.take(4, "netbios header")?;
-    let smb = r.take(total - 4, "smb message")?;
-    r.expect_end("netbios session message")?;
+    let smb = netbios_payload(bytes)?;
     let mut m = Reader::new(smb);
     if m.take(4, "smb protocol id")? != b"\xfeSMB" || m.u16_le("smb2 header size")? != 64 {
         return Err(DecodeError::Invalid {
@@ -313,15 +319,7 @@ pub enum Response {
 
 /// Decodes one complete NetBIOS session message holding a NEGOTIATE response.
 pub fn decode_response(bytes: &[u8]) -> Result<Response, DecodeError> {
-    let total = message_length(bytes)?.ok_or(DecodeError::Truncated {
-        field: "netbios header",
-        needed: 4 - bytes.len().min(4),
-        available: bytes.len(),
-    })?;
-    let mut r = Reader::new(bytes);
-    r.take(4, "netbios header")?;
-    let mut msg = r.sub(total - 4, "smb message")?;
-    r.expect_end("netbios session message")?;
+    let mut msg = Reader::new(netbios_payload(bytes)?);
     match msg.take(4, "smb protocol id")? {
         b"\xffSMB" => decode_smb1(&mut msg).map(Response::Smb1),
         b"\xfeSMB" => decode_smb2(&mut msg),

@@ -116,15 +116,7 @@ async fn reply<S: AsyncRead + AsyncWrite + Unpin>(
     conv: &mut Conversation<S>,
     obs: &mut ServiceObservation,
 ) -> String {
-    match conv
-        .hear(STEP_WAIT, |b| {
-            Ok(match greeting::parse_reply(b)? {
-                greeting::Parsed::Complete { value, .. } => Some(value),
-                greeting::Parsed::Incomplete => None,
-            })
-        })
-        .await
-    {
+    match hear_greeting(conv, greeting::parse_reply).await {
         Heard::Done(reply) => {
             let text = reply.text();
             let proto = sniff::reply_protocol(&text).unwrap_or("ftp-or-smtp");
@@ -143,19 +135,28 @@ async fn reply<S: AsyncRead + AsyncWrite + Unpin>(
     }
 }
 
+/// Waits for one complete greeting as `parse` reads it.
+async fn hear_greeting<S, T>(
+    conv: &mut Conversation<S>,
+    parse: fn(&[u8]) -> Result<greeting::Parsed<T>, kenshin_wire::DecodeError>,
+) -> Heard<T>
+where
+    S: AsyncRead + AsyncWrite + Unpin,
+{
+    conv.hear(STEP_WAIT, |b| {
+        Ok(match parse(b)? {
+            greeting::Parsed::Complete { value, .. } => Some(value),
+            greeting::Parsed::Incomplete => None,
+        })
+    })
+    .await
+}
+
 async fn pop3<S: AsyncRead + AsyncWrite + Unpin>(
     conv: &mut Conversation<S>,
     obs: &mut ServiceObservation,
 ) -> String {
-    match conv
-        .hear(STEP_WAIT, |b| {
-            Ok(match greeting::parse_pop3(b)? {
-                greeting::Parsed::Complete { value, .. } => Some(value),
-                greeting::Parsed::Incomplete => None,
-            })
-        })
-        .await
-    {
+    match hear_greeting(conv, greeting::parse_pop3).await {
         Heard::Done(g) => {
             obs.detected = Some("pop3".into());
             obs.banner = Some(format!("+OK {}", g.text).chars().take(MAX_BANNER).collect());
@@ -170,15 +171,7 @@ async fn imap<S: AsyncRead + AsyncWrite + Unpin>(
     conv: &mut Conversation<S>,
     obs: &mut ServiceObservation,
 ) -> String {
-    match conv
-        .hear(STEP_WAIT, |b| {
-            Ok(match greeting::parse_imap(b)? {
-                greeting::Parsed::Complete { value, .. } => Some(value),
-                greeting::Parsed::Incomplete => None,
-            })
-        })
-        .await
-    {
+    match hear_greeting(conv, greeting::parse_imap).await {
         Heard::Done(g) => {
             obs.detected = Some("imap".into());
             obs.banner = Some(g.text.chars().take(MAX_BANNER).collect());
