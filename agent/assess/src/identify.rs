@@ -205,10 +205,11 @@ fn identify_service(
             NamedBy::Port,
         ),
     };
-    let mut facts = probed.map(|p| p.facts.clone()).unwrap_or_default();
-    if is_snmp {
-        facts = snmp_facts(observation);
-    }
+    let facts = if is_snmp {
+        snmp_facts(observation)
+    } else {
+        probed.map(|p| p.facts.clone()).unwrap_or_default()
+    };
     let banner = if is_snmp {
         observation.snmp.as_ref().and_then(|s| s.sys_descr.clone())
     } else {

@@ -2,15 +2,10 @@
 //! names the bad value, exits 2 and leaves no output folder behind. None of these
 //! scans can start, so none sends anything; the addresses are from the lab range.
 
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn kenshin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kenshin"))
-        .args(args)
-        .env("LANG", "C")
-        .output()
-        .expect("kenshin runs")
-}
+mod support;
+use support::kenshin;
 
 fn stderr(o: &Output) -> String {
     String::from_utf8_lossy(&o.stderr).into_owned()

@@ -2,18 +2,18 @@
 //! built-in rules or on a folder a rule author edited, and names what fails.
 
 use std::path::Path;
-use std::process::{Command, Output};
+use std::process::Output;
 
-fn kenshin(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_kenshin"))
-        .args(args)
-        .env("LANG", "C")
-        .output()
-        .expect("kenshin runs")
-}
+mod support;
+use support::kenshin;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// `kenshin rules verify --dir DIR`.
+fn verify_dir(dir: &Path) -> Output {
+    kenshin(&["rules", "verify", "--dir", dir.to_str().expect("utf-8")])
 }
 
 fn copy_rules(to: &Path) {
@@ -39,12 +39,7 @@ fn the_built_in_rules_verify_and_say_how_much_was_checked() {
 fn a_copy_of_the_rules_verifies_as_the_built_in_ones_do() {
     let dir = tempfile::tempdir().expect("temp");
     copy_rules(dir.path());
-    let o = kenshin(&[
-        "rules",
-        "verify",
-        "--dir",
-        dir.path().to_str().expect("utf-8"),
-    ]);
+    let o = verify_dir(dir.path());
     assert_eq!(o.status.code(), Some(0), "{}", stdout(&o));
 }
 
@@ -58,12 +53,7 @@ fn a_broken_example_is_named_by_file_and_fingerprint_and_fails() {
     let broken = text.replacen(r#"version = "9.2p1" } }"#, r#"version = "9.3p1" } }"#, 1);
     assert_ne!(broken, text, "the example to break was not found");
     std::fs::write(&ssh, broken).expect("write");
-    let o = kenshin(&[
-        "rules",
-        "verify",
-        "--dir",
-        dir.path().to_str().expect("utf-8"),
-    ]);
+    let o = verify_dir(dir.path());
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let out = stdout(&o);
     assert!(
@@ -91,12 +81,7 @@ example = [{ service = "ssh", fields = { "ssh.software" = "x" }, expect = { prod
 "#,
     )
     .expect("write");
-    let o = kenshin(&[
-        "rules",
-        "verify",
-        "--dir",
-        dir.path().to_str().expect("utf-8"),
-    ]);
+    let o = verify_dir(dir.path());
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let out = stdout(&o);
     assert!(

@@ -26,18 +26,10 @@ where
             _ => Ok(None),
         })
         .await;
-    match heard {
-        Heard::Done((v, n)) => {
-            conv.consume(n);
-            Heard::Done(v)
-        }
-        Heard::Silent => Heard::Silent,
-        Heard::Partial => Heard::Partial,
-        Heard::Closed => Heard::Closed,
-        Heard::Invalid(e) => Heard::Invalid(e),
-        Heard::OverBudget => Heard::OverBudget,
-        Heard::Failed(e) => Heard::Failed(e),
-    }
+    heard.map(|(v, n)| {
+        conv.consume(n);
+        v
+    })
 }
 
 /// RDP: an X.224 Connection Request offering TLS, CredSSP and RDSTLS; the Confirm

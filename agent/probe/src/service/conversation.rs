@@ -30,6 +30,21 @@ pub enum Heard<T> {
     Failed(String),
 }
 
+impl<T> Heard<T> {
+    /// The same outcome with a `Done` value transformed.
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Heard<U> {
+        match self {
+            Heard::Done(v) => Heard::Done(f(v)),
+            Heard::Silent => Heard::Silent,
+            Heard::Partial => Heard::Partial,
+            Heard::Closed => Heard::Closed,
+            Heard::Invalid(e) => Heard::Invalid(e),
+            Heard::OverBudget => Heard::OverBudget,
+            Heard::Failed(e) => Heard::Failed(e),
+        }
+    }
+}
+
 /// A conversation over a taped stream.
 #[derive(Debug)]
 pub struct Conversation<S> {

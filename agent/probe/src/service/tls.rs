@@ -96,6 +96,8 @@ pub(crate) struct Outcome<S> {
     pub(crate) alpn: Option<String>,
     pub(crate) chain: Vec<Vec<u8>>,
     pub(crate) error: Option<String>,
+    /// The handshake ran out of time (rather than failing or being closed).
+    pub(crate) timed_out: bool,
 }
 
 impl<S> Outcome<S> {
@@ -113,10 +115,8 @@ impl<S> Outcome<S> {
     pub(crate) fn closed_early(&self) -> bool {
         self.session.is_none()
             && self.tape.received.is_empty()
-            && self
-                .error
-                .as_deref()
-                .is_some_and(|e| !e.contains("deadline"))
+            && self.error.is_some()
+            && !self.timed_out
     }
 
     /// The evidence note.
@@ -162,6 +162,7 @@ where
         alpn: None,
         chain: Vec::new(),
         error: None,
+        timed_out: false,
     };
     match result {
         Ok(Ok(session)) => {
@@ -184,7 +185,10 @@ where
             out.session = Some(session);
         }
         Ok(Err(e)) => out.error = Some(e.to_string()),
-        Err(_) => out.error = Some("no answer before the deadline".into()),
+        Err(_) => {
+            out.timed_out = true;
+            out.error = Some("no answer before the deadline".into());
+        }
     }
     out.tape = tape.snapshot();
     out
