@@ -23,6 +23,9 @@ use crate::scope::Cleared;
 pub(crate) const MAX_REDIRECTS: usize = 3;
 /// The most body bytes read from one response.
 pub(crate) const MAX_BODY: usize = 256 * 1024;
+/// The most characters of a page kept for the fingerprints (landing pages, login
+/// scripts and portal markers sit at the top).
+pub(crate) const MAX_BODY_KEPT: usize = 16 * 1024;
 /// The longest header value or title kept as a fact.
 const MAX_FACT: usize = 512;
 
@@ -346,7 +349,9 @@ impl Prober<'_> {
         if let Some(s) = header(&page.headers, "server") {
             obs.banner.get_or_insert(s);
         }
-        obs.body = Some(text);
+        // The fingerprints read the head of the page; keeping every body whole would hold
+        // up to 256 KiB per web service in memory until the report is written.
+        obs.body = Some(text.chars().take(MAX_BODY_KEPT).collect());
         true
     }
 }
