@@ -23,6 +23,8 @@
 //! - [`smb`]: SMB1 and SMB2 dialect negotiation, and the SMB2 SESSION_SETUP that
 //!   carries an anonymous NTLMSSP exchange.
 //! - [`ntlm`]: the NTLMSSP NEGOTIATE and CHALLENGE messages (server identity, no credentials).
+//! - [`tls`]: ClientHellos from SSLv2 to TLS 1.3 and the server's clear-text first flight;
+//!   cipher suites, groups and signature schemes with their names and classification.
 
 pub mod ber;
 pub mod dicom;
@@ -37,5 +39,6 @@ pub mod smb;
 pub mod snmp;
 pub mod ssh;
 pub mod telnet;
+pub mod tls;
 
 pub use reader::{DecodeError, Reader};
