@@ -11,6 +11,8 @@
 //!   └─ ksl-flaky  .200 stops answering        │                      hostile servers (see fixtures.rs)
 //!                                             ├─ ksl-b1    .20-.59   RST hosts
 //!                                             └─ ksl-b2    .100-.139 silent hosts
+//!   segment C 198.18.3.0/24 (br3, no loss): ksl-tls .10, nginx TLS servers and vsftpd
+//!   with AUTH TLS (see tls.rs)
 //! ```
 //!
 //! The scanner's namespace has one interface on segment A and a single route,
@@ -31,6 +33,9 @@ use anyhow::{bail, Context, Result};
 use serde::Serialize;
 
 pub mod fixtures;
+pub mod tls;
+
+pub use tls::{TLS_ADDR, TLS_NAME, TLS_SEGMENT};
 
 /// Namespace of the scanner.
 pub const SCANNER_NS: &str = "ksl-scan";
@@ -67,7 +72,7 @@ pub const SNMP_COMMUNITY: &str = "kenshin-lab-ro";
 pub const LOSS_PER_MILLE: u32 = 5;
 
 const ROUTER_NS: &str = "ksl-rtr";
-const ALL_NS: [&str; 9] = [
+const ALL_NS: [&str; 10] = [
     SCANNER_NS,
     ROUTER_NS,
     "ksl-a1",
@@ -77,6 +82,7 @@ const ALL_NS: [&str; 9] = [
     "ksl-svc2",
     "ksl-b1",
     "ksl-b2",
+    "ksl-tls",
 ];
 
 /// The Debian packages the lab runs.
@@ -366,10 +372,13 @@ impl Lab {
             &[
                 "link add br1 type bridge".into(),
                 "link add br2 type bridge".into(),
+                "link add br3 type bridge".into(),
                 "addr add 198.18.1.1/24 dev br1".into(),
                 "addr add 198.18.2.1/24 dev br2".into(),
+                "addr add 198.18.3.1/24 dev br3".into(),
                 "link set br1 up".into(),
                 "link set br2 up".into(),
+                "link set br3 up".into(),
             ],
         )?;
         run(Command::new("ip").args([
@@ -385,6 +394,7 @@ impl Lab {
             ROUTER_NS,
             &format!(
                 "table inet lab {{ chain forward {{ type filter hook forward priority 0; \
+                 ip daddr {TLS_SEGMENT} accept; ip saddr {TLS_SEGMENT} accept; \
                  numgen random mod 1000 < {LOSS_PER_MILLE} counter drop; }} }}"
             ),
         )?;
@@ -457,6 +467,13 @@ impl Lab {
         )?;
         attach("ksl-b1", 6, "br2", &addrs_of("ksl-b1"), Some("198.18.2.1"))?;
         attach("ksl-b2", 7, "br2", &addrs_of("ksl-b2"), Some("198.18.2.1"))?;
+        attach(
+            "ksl-tls",
+            9,
+            "br3",
+            &[TLS_ADDR.parse()?],
+            Some("198.18.3.1"),
+        )?;
 
         nft(
             "ksl-a1",
@@ -649,6 +666,7 @@ impl Lab {
                 "/usr/sbin/telnetd",
             ],
         )?;
+        self.start_tls_servers()?;
         // Samba: SMB1 allowed on one host, SMB2 and later only on the other
         self.samba("ksl-svc", SERVICES_ADDR, "NT1")?;
         self.samba("ksl-svc2", SERVICES2_ADDR, "SMB2_02")?;
@@ -690,6 +708,27 @@ impl Lab {
         Ok(())
     }
 
+    /// The TLS segment's servers (tls.rs): nginx for every port but the weak-certificate
+    /// one, a second nginx at OpenSSL security level 0 for that one, and vsftpd.
+    fn start_tls_servers(&mut self) -> Result<()> {
+        let d = self.dir.join("tls");
+        fs::create_dir_all(d.join("ftp-empty"))?;
+        tls::write_pki(&d)?;
+        let rest = tls::nginx_servers(&d, |port| port != tls::WEAK_CERT_PORT);
+        self.nginx_instance("tls", "ksl-tls", &rest, None)?;
+        let level0 = tls::openssl_level0_conf(&d)?;
+        self.nginx_instance(
+            "tls-level0",
+            "ksl-tls",
+            &tls::nginx_servers(&d, |port| port == tls::WEAK_CERT_PORT),
+            Some(&level0),
+        )?;
+        let conf = d.join("vsftpd.conf");
+        fs::write(&conf, tls::vsftpd_conf(&d))?;
+        self.spawn_in("ksl-tls", "/usr/sbin/vsftpd", &[&conf.to_string_lossy()])?;
+        Ok(())
+    }
+
     /// Writes a self-signed P-256 certificate and key as `NAME.crt` and `NAME.key`.
     fn certificate(&self, name: &str, subject: &str) -> Result<()> {
         let d = &self.dir;
@@ -715,7 +754,18 @@ impl Lab {
 
     /// Starts an nginx in `ns` with its own pid and temp folders serving `servers`.
     fn nginx(&mut self, ns: &str, servers: &str) -> Result<()> {
-        let d = self.dir.join(format!("nginx-{ns}"));
+        self.nginx_instance(ns, ns, servers, None)
+    }
+
+    /// Starts an nginx called `name` in `ns`, with `OPENSSL_CONF` set if given.
+    fn nginx_instance(
+        &mut self,
+        name: &str,
+        ns: &str,
+        servers: &str,
+        openssl_conf: Option<&str>,
+    ) -> Result<()> {
+        let d = self.dir.join(format!("nginx-{name}"));
         fs::create_dir_all(d.join("tmp"))?;
         let p = |s: &str| d.join(s).to_string_lossy().into_owned();
         let conf = d.join("nginx.conf");
@@ -732,7 +782,21 @@ impl Lab {
             ),
         )?;
         let conf = conf.to_string_lossy().into_owned();
-        self.spawn_in(ns, "/usr/sbin/nginx", &["-c", &conf, "-g", "daemon off;"])
+        match openssl_conf {
+            None => self.spawn_in(ns, "/usr/sbin/nginx", &["-c", &conf, "-g", "daemon off;"]),
+            Some(c) => self.spawn_in(
+                ns,
+                "/usr/bin/env",
+                &[
+                    &format!("OPENSSL_CONF={c}"),
+                    "/usr/sbin/nginx",
+                    "-c",
+                    &conf,
+                    "-g",
+                    "daemon off;",
+                ],
+            ),
+        }
     }
 
     /// Starts an smbd with its own state folders, speaking no protocol below `min`.
@@ -795,6 +859,10 @@ impl Lab {
             ("ksl-svc2", ":2323 ".into()),
             ("ksl-svc", ":443 ".into()),
             ("ksl-svc2", ":10443 ".into()),
+            ("ksl-tls", ":21 ".into()),
+            ("ksl-tls", ":4431 ".into()),
+            ("ksl-tls", ":4434 ".into()),
+            ("ksl-tls", ":4436 ".into()),
             ("ksl-a1", ":80 ".into()),
             ("ksl-a2", ":9100 ".into()),
             ("ksl-flaky", ":80 ".into()),

@@ -7,6 +7,7 @@ use kenshin_probe::ports::{FirstProbe, PortCatalog, Protocol};
 
 use crate::fingerprint::{FingerprintSet, Identity, Subject};
 use crate::oui::OuiRegistry;
+use crate::tls::{TlsKnowledge, TlsReport};
 
 /// The report contract's device kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -103,6 +104,8 @@ pub struct Service {
     pub connect_only: bool,
     pub evidence: Vec<String>,
     pub notes: Vec<String>,
+    /// What the TLS audit found, judged.
+    pub tls_report: Option<TlsReport>,
 }
 
 /// A host with its services and kind.
@@ -125,6 +128,9 @@ pub struct Knowledge<'a> {
     pub catalog: &'a PortCatalog,
     pub fingerprints: &'a FingerprintSet,
     pub oui: Option<&'a OuiRegistry>,
+    /// Trust store, guideline profiles and time for judging TLS; `None` leaves TLS
+    /// audits unjudged.
+    pub tls: Option<TlsKnowledge<'a>>,
 }
 
 /// Names services (from their bytes, else their port), runs the fingerprints, names MAC
@@ -248,6 +254,18 @@ fn identify_service(
         connect_only: port.connect_only,
         evidence,
         notes: probed.map(|p| p.notes.clone()).unwrap_or_default(),
+        tls_report: probed
+            .and_then(|p| p.tls_audit.as_ref())
+            .zip(k.tls)
+            .map(|(audit, tls)| {
+                let names: Vec<String> = observation
+                    .hostnames
+                    .iter()
+                    .cloned()
+                    .chain([observation.address.to_string()])
+                    .collect();
+                crate::tls::judge(audit, &names, tls)
+            }),
     }
 }
 
@@ -363,6 +381,7 @@ mod tests {
             catalog: cat,
             fingerprints: FPS.get_or_init(|| FingerprintSet::builtin().expect("fingerprints")),
             oui,
+            tls: None,
         }
     }
 

@@ -132,6 +132,20 @@ pub(crate) struct ScanArgs {
     /// TLS, HTTP, RDP, SMB or DICOM probes).
     #[arg(long)]
     pub no_identify: bool,
+    /// Do not audit TLS (versions, cipher suites, groups, certificates) on the ports
+    /// that speak it or offer STARTTLS.
+    #[arg(long)]
+    pub no_tls_audit: bool,
+    /// Pause between two TLS handshakes to the same port, in milliseconds.
+    #[arg(long, value_name = "MS", default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    pub tls_pause: u64,
+    /// Most TLS handshakes (TCP connections) spent auditing one port.
+    #[arg(long, value_name = "N", default_value_t = kenshin_probe::service::DEFAULT_MAX_HANDSHAKES, value_parser = clap::value_parser!(u32).range(1..=5000))]
+    pub tls_max_handshakes: u32,
+    /// A PEM file of CA certificates to trust besides the system's roots (a hospital's
+    /// internal CA, say). May be given more than once.
+    #[arg(long, value_name = "FILE")]
+    pub ca_file: Vec<PathBuf>,
     /// Most addresses a scope may hold without --allow-large-scope.
     #[arg(long, value_name = "N", default_value_t = 65_536)]
     pub scope_limit: u64,

@@ -13,6 +13,7 @@ use kenshin_probe::governor::SafetySettings;
 use kenshin_probe::ports::{parse_port_spec, PortCatalog};
 use kenshin_probe::scan::{self, DiscoveryMode, Progress, ScanPlan};
 use kenshin_probe::scope::{AddrRange, Scope, ScopeGuard};
+use kenshin_probe::service::AuditSettings;
 use kenshin_probe::target::{self, TargetSpec};
 use kenshin_report::build::{self, ScanRequest};
 use kenshin_report::output::{Access, OutputDir};
@@ -116,6 +117,8 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
     if let Some(0) = args.parallel_hosts {
         bail!("parallel-hosts = 0 is out of range: at least 1");
     }
+    let trust = kenshin_assess::tls::TrustStore::load(&args.ca_file)?;
+    let profiles = kenshin_assess::tls::ProfileSet::builtin()?;
     let started = OffsetDateTime::now_utc();
     let scan_id = build::scan_id(started);
     let out_path = args
@@ -162,6 +165,11 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
         use_icmp: !args.no_icmp,
         use_arp: !args.no_arp,
         identify: !args.no_identify,
+        tls_audit: (!args.no_identify && !args.no_tls_audit).then(|| AuditSettings {
+            pause: std::time::Duration::from_millis(args.tls_pause),
+            max_handshakes: args.tls_max_handshakes,
+            ..AuditSettings::default()
+        }),
         host_parallelism: args
             .parallel_hosts
             .unwrap_or_else(|| ScanPlan::default_parallelism(&safety)),
@@ -194,6 +202,11 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
             catalog: &catalog,
             fingerprints: &fingerprints,
             oui: oui.as_ref(),
+            tls: Some(kenshin_assess::tls::TlsKnowledge {
+                trust: &trust,
+                profiles: &profiles,
+                now: outcome.finished_at,
+            }),
         },
     );
     let request = ScanRequest {
@@ -215,6 +228,7 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
             .chain(excludes.resolved)
             .collect(),
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
+        trust_sources: trust.sources.clone(),
     };
     let report = build::build(&request, &plan, &outcome, &assessed);
     let path = output.write_report(&report)?;

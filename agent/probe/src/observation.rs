@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use std::net::IpAddr;
 use std::time::Duration;
 
+use kenshin_wire::tls::{CipherSuite, NamedGroup, Version};
 use time::OffsetDateTime;
 
 use crate::evidence::Evidence;
@@ -136,10 +137,78 @@ pub struct ServiceObservation {
     /// What the service said about itself, printable and capped.
     pub banner: Option<String>,
     pub facts: Facts,
+    /// The TLS audit's findings, if the port speaks TLS or can be upgraded to it.
+    pub tls_audit: Option<TlsAuditObservation>,
     /// Text the fingerprints may read but the report does not carry (an HTTP body).
     pub body: Option<String>,
     pub evidence: Vec<String>,
     /// What went wrong or was cut short, for a person reading the report.
+    pub notes: Vec<String>,
+}
+
+/// Whether a server picks the suite by its own order or by the client's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SuitePreference {
+    Server,
+    Client,
+    /// One suite accepted, or the audit stopped before it could tell.
+    Unknown,
+}
+
+impl SuitePreference {
+    /// `server`, `client` or `unknown`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SuitePreference::Server => "server",
+            SuitePreference::Client => "client",
+            SuitePreference::Unknown => "unknown",
+        }
+    }
+}
+
+/// What the TLS audit learned about one protocol version.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TlsVersionObservation {
+    pub version: Version,
+    pub accepted: bool,
+    /// Accepted suites in the order the server gave them, each with the evidence of
+    /// the handshake that showed it.
+    pub suites: Vec<(CipherSuite, String)>,
+    pub preference: SuitePreference,
+    /// The handshake that showed the version accepted (the first) or refused.
+    pub evidence: Option<String>,
+    /// False if the enumeration stopped before the server refused the rest.
+    pub complete: bool,
+}
+
+/// A certificate chain the server presented.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChainObservation {
+    /// DER certificates, leaf first.
+    pub der: Vec<Vec<u8>>,
+    pub evidence: String,
+}
+
+/// What the TLS audit learned on one port.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct TlsAuditObservation {
+    /// `tls`, `smtp-starttls`, `ftp-auth-tls`, `imap-starttls`, `pop3-stls`.
+    pub channel: &'static str,
+    /// Every version asked about, newest first.
+    pub versions: Vec<TlsVersionObservation>,
+    /// Key-exchange groups in the server's order, with evidence.
+    pub groups: Vec<(NamedGroup, String)>,
+    /// The version the groups were learned with.
+    pub groups_version: Option<Version>,
+    /// Finite-field DHE prime sizes seen, with evidence.
+    pub dh_bits: Vec<(u16, String)>,
+    /// Distinct chains (by leaf), in the order seen.
+    pub chains: Vec<ChainObservation>,
+    /// SSLv2 cipher kinds, if the server answered SSLv2.
+    pub sslv2_ciphers: Vec<String>,
+    /// TLS handshakes attempted (one TCP connection each).
+    pub handshakes: u32,
+    pub complete: bool,
     pub notes: Vec<String>,
 }
 

@@ -18,6 +18,8 @@ pub struct ScanRequest {
     pub excluded: Vec<String>,
     pub resolved: Vec<(String, Vec<std::net::IpAddr>)>,
     pub tool_version: String,
+    /// Where the TLS trust anchors came from.
+    pub trust_sources: Vec<String>,
 }
 
 /// A scan ID from its start time: `20261122T045100Z-1a2b3c`.
@@ -105,6 +107,10 @@ pub fn build(
                 timeout_initial_ms: millis(plan.safety.timeouts.initial),
                 timeout_min_ms: millis(plan.safety.timeouts.min),
                 timeout_max_ms: millis(plan.safety.timeouts.max),
+                tls_audit: plan.tls_audit.is_some(),
+                tls_pause_ms: plan.tls_audit.map(|t| millis(t.pause)),
+                tls_max_handshakes: plan.tls_audit.map(|t| t.max_handshakes),
+                tls_trust_store: request.trust_sources.clone(),
             },
             discovery: Discovery {
                 mode: outcome.discovery.mode.as_str().to_owned(),
@@ -230,7 +236,10 @@ fn host(h: &AssessedHost) -> Host {
                         fingerprints: s.identity.matched.clone(),
                     },
                     facts: facts_json(&s.facts),
-                    tls: None,
+                    tls: s
+                        .tls_report
+                        .as_ref()
+                        .and_then(|t| serde_json::to_value(t).ok()),
                     connect_only: s.connect_only,
                     evidence: s.evidence.clone(),
                     notes: s.notes.clone(),

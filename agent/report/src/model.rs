@@ -65,6 +65,18 @@ pub struct Settings {
     pub timeout_initial_ms: u64,
     pub timeout_min_ms: u64,
     pub timeout_max_ms: u64,
+    /// True if TLS services were audited (versions, suites, certificates).
+    #[serde(default)]
+    pub tls_audit: bool,
+    /// Pause between two TLS handshakes to one port.
+    #[serde(default)]
+    pub tls_pause_ms: Option<u64>,
+    /// Cap on TLS handshakes to one port.
+    #[serde(default)]
+    pub tls_max_handshakes: Option<u32>,
+    /// Where certificate chains' trust anchors came from.
+    #[serde(default)]
+    pub tls_trust_store: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

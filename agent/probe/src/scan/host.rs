@@ -398,7 +398,20 @@ impl HostRun<'_> {
             // Boxed: the identification future (TLS, HTTP, every dialog) is large, and
             // unboxed it would be part of every host task's state, allocated up front for
             // each of the thousands of hosts in flight on a large scope.
-            let obs = Box::pin(prober.identify(self.cleared, port)).await;
+            let mut obs = Box::pin(prober.identify(self.cleared, port)).await;
+            if let Some(settings) = ctx.plan.tls_audit {
+                if !ctx.cancel.is_cancelled() {
+                    let name = self
+                        .obs
+                        .hostnames
+                        .iter()
+                        .find(|h| h.parse::<IpAddr>().is_err())
+                        .cloned();
+                    prober
+                        .audit_tls(self.cleared, &mut obs, name, settings)
+                        .await;
+                }
+            }
             self.obs.services.push(obs);
             ctx.progress.step();
         }

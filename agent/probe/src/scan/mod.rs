@@ -67,6 +67,8 @@ pub struct ScanPlan {
     pub use_arp: bool,
     /// Identify the service on every open TCP port (see [`crate::service`]).
     pub identify: bool,
+    /// Audit TLS on every port identification found speaking it; `None` switches it off.
+    pub tls_audit: Option<crate::service::AuditSettings>,
     /// Hosts port-scanned at once.
     pub host_parallelism: usize,
 }
@@ -474,6 +476,7 @@ mod tests {
             use_icmp: true,
             use_arp: true,
             identify: false,
+            tls_audit: None,
             host_parallelism: ScanPlan::default_parallelism(&safety),
         }
     }

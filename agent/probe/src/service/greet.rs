@@ -136,7 +136,7 @@ async fn reply<S: AsyncRead + AsyncWrite + Unpin>(
 }
 
 /// Waits for one complete greeting as `parse` reads it.
-async fn hear_greeting<S, T>(
+pub(super) async fn hear_greeting<S, T>(
     conv: &mut Conversation<S>,
     parse: fn(&[u8]) -> Result<greeting::Parsed<T>, kenshin_wire::DecodeError>,
 ) -> Heard<T>

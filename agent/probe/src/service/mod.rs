@@ -18,10 +18,12 @@
 //! bytes go to the evidence log. Connect-only ports never reach this module.
 
 mod ask;
+mod audit;
 mod conversation;
 mod greet;
 mod http;
 mod sniff;
+mod starttls;
 mod tape;
 mod tls;
 
@@ -32,9 +34,11 @@ use tokio::net::TcpStream;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
+pub use audit::{AuditSettings, DEFAULT_MAX_HANDSHAKES, DEFAULT_PAUSE};
 pub use conversation::{Conversation, Heard};
 pub use http::HttpClient;
 pub use sniff::{opening, Opening};
+pub use starttls::Channel;
 pub use tape::Tape;
 
 use crate::evidence::{EvidenceLog, Transcript};
@@ -121,6 +125,23 @@ impl Prober<'_> {
         obs
     }
 
+    /// Audits TLS on a port that identification found speaking TLS, or able to
+    /// upgrade to it (SMTP, FTP, IMAP, POP3); does nothing on any other port.
+    /// `server_name` is sent as SNI and is the name the certificate is checked against.
+    pub async fn audit_tls(
+        &self,
+        cleared: Cleared,
+        obs: &mut ServiceObservation,
+        server_name: Option<String>,
+        settings: AuditSettings,
+    ) {
+        let Some(channel) = Channel::for_service(obs.tls, obs.detected.as_deref(), obs.port) else {
+            return;
+        };
+        let audit = audit::Auditor::new(self, cleared, obs.port, channel, server_name, settings);
+        obs.tls_audit = Some(Box::pin(audit.run()).await);
+    }
+
     /// Opens a connection under the governor. A connect that goes unanswered is tried
     /// once more with a longer timeout: a single lost SYN must not cost the
     /// identification of a port the scan has just seen open.
@@ -183,9 +204,22 @@ impl Prober<'_> {
         tape: &Tape,
         note: String,
     ) {
-        let id = self.evidence.record(Transcript {
+        let id = self.record_only(host, obs.port, probe, tape, note);
+        obs.evidence.push(id);
+    }
+
+    /// Records a connection's tape as evidence and returns its ID.
+    pub(crate) fn record_only(
+        &self,
+        host: std::net::IpAddr,
+        port: u16,
+        probe: &'static str,
+        tape: &Tape,
+        note: String,
+    ) -> String {
+        self.evidence.record(Transcript {
             host,
-            port: Some(obs.port),
+            port: Some(port),
             protocol: Some(Protocol::Tcp),
             probe,
             sent: &tape.sent,
@@ -200,8 +234,7 @@ impl Prober<'_> {
             } else {
                 note
             },
-        });
-        obs.evidence.push(id);
+        })
     }
 
     /// The opening for ports whose catalog entry names no probe, and the fallback

@@ -185,8 +185,11 @@ pub fn read_flight(buf: &[u8]) -> Result<Option<Flight>, DecodeError> {
     }
 }
 
-/// The next complete handshake message at `pos`: its type, body and the next position.
-fn next_message(buf: &[u8], pos: usize) -> Result<Option<(u8, &[u8], usize)>, DecodeError> {
+/// A handshake message: its type, its body, and where the next one starts.
+type Message<'a> = (u8, &'a [u8], usize);
+
+/// The next complete handshake message at `pos`.
+fn next_message(buf: &[u8], pos: usize) -> Result<Option<Message<'_>>, DecodeError> {
     let rest = buf.get(pos..).unwrap_or_default();
     if rest.len() < 4 {
         return Ok(None);

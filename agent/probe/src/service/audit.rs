@@ -1,0 +1,659 @@
+//! The TLS audit: every protocol version, cipher suite and key-exchange group a
+//! server accepts, and the certificates it presents, from as few polite
+//! handshakes as the question allows.
+//!
+//! Suites are enumerated by elimination: a ClientHello offers every suite
+//! still in question, the server names the one it takes, that suite leaves the
+//! offer, and the next hello asks again, until the server refuses. A version
+//! with N accepted suites costs N + 1 handshakes per offer chunk (at most 128
+//! suites a hello, for servers that choke on long lists), never one connection
+//! per suite. The order of the server's choices shows its preference; one
+//! reversed hello settles it where the choices happened to follow ours.
+//! Groups are learned the same way: TLS 1.3 servers name their preferred
+//! group in a HelloRetryRequest when the hello carries no key share, TLS 1.2
+//! servers in the ServerKeyExchange.
+//!
+//! Politeness: one connection at a time (the audit runs inside the host's
+//! one-port-at-a-time identification), a pause between handshakes, a cap on
+//! handshakes per port, and every connection admitted by the governor. A
+//! server that stops accepting connections gets one longer pause and a retry;
+//! if it still refuses, the audit stops and reports what it has as partial.
+//! Every handshake closes with a `user_canceled` alert, and nothing past the
+//! server's first flight is ever read (TLS 1.3 certificates come from one
+//! rustls handshake, which checks the server's signature and trusts nothing).
+
+use std::time::Duration;
+
+use kenshin_wire::tls::{
+    self, sslv2, CipherSuite, ClientHello, Flight, FlightEnd, KeyExchange, KeyExchangeParams,
+    NamedGroup, Version,
+};
+use tokio::net::TcpStream;
+use tokio::time::Instant;
+
+use super::conversation::Conversation;
+use super::starttls::Channel;
+use super::{heard_note, tls as rustls_probe, Heard, Prober, BYTE_BUDGET, STEP_WAIT};
+use crate::governor::Admission;
+use crate::observation::{
+    ChainObservation, SuitePreference, TlsAuditObservation, TlsVersionObservation,
+};
+use crate::scope::Cleared;
+
+/// How gentle the audit is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AuditSettings {
+    /// Pause between two handshakes to the same port.
+    pub pause: Duration,
+    /// The most handshakes spent on one port.
+    pub max_handshakes: u32,
+    /// The most time spent on one port.
+    pub deadline: Duration,
+}
+
+impl Default for AuditSettings {
+    fn default() -> Self {
+        Self {
+            pause: DEFAULT_PAUSE,
+            max_handshakes: DEFAULT_MAX_HANDSHAKES,
+            deadline: Duration::from_secs(240),
+        }
+    }
+}
+
+/// Default pause between handshakes to one port.
+pub const DEFAULT_PAUSE: Duration = Duration::from_millis(50);
+/// Default cap on handshakes to one port: enough for a server accepting every
+/// suite OpenSSL knows at three versions, and no more.
+pub const DEFAULT_MAX_HANDSHAKES: u32 = 400;
+/// The most suites offered in one hello.
+pub(super) const MAX_SUITES_PER_HELLO: usize = 128;
+/// How long to wait before asking again a server that refused a connection.
+const BACKOFF: Duration = Duration::from_secs(3);
+
+/// Versions asked about, newest first (SSLv2 has its own hello).
+const VERSIONS: [Version; 5] = [
+    Version::TLS13,
+    Version::TLS12,
+    Version::TLS11,
+    Version::TLS10,
+    Version::SSL3,
+];
+
+/// The suites worth offering at a version, in registry order.
+pub(super) fn offer_for(version: Version) -> Vec<CipherSuite> {
+    CipherSuite::all()
+        .filter(|s| {
+            let Some(c) = s.class() else { return false };
+            if version >= Version::TLS13 {
+                c.tls13
+            } else if version == Version::TLS12 {
+                !c.tls13
+            } else {
+                !c.tls13 && !c.tls12_only
+            }
+        })
+        .collect()
+}
+
+/// Splits an offer into hellos of at most [`MAX_SUITES_PER_HELLO`], evenly.
+fn chunks(offer: &[CipherSuite]) -> Vec<Vec<CipherSuite>> {
+    if offer.is_empty() {
+        return Vec::new();
+    }
+    let n = offer.len().div_ceil(MAX_SUITES_PER_HELLO);
+    let size = offer.len().div_ceil(n);
+    offer.chunks(size).map(<[CipherSuite]>::to_vec).collect()
+}
+
+/// What one handshake came to.
+enum Reply {
+    Hello(Box<Flight>),
+    Sslv2(sslv2::ServerHello),
+    /// The server answered but took nothing offered (an alert, a close, silence).
+    Refused(String),
+    /// The audit cannot go on (no connection, the STARTTLS upgrade refused, the cap).
+    Stopped,
+}
+
+/// Which hello to send.
+enum Hello<'a> {
+    Tls(ClientHello<'a>),
+    Sslv2,
+}
+
+/// One port's audit in progress.
+pub(crate) struct Auditor<'p, 'a> {
+    p: &'p Prober<'a>,
+    cleared: Cleared,
+    port: u16,
+    channel: Channel,
+    server_name: Option<String>,
+    settings: AuditSettings,
+    deadline: Instant,
+    out: TlsAuditObservation,
+    stopped: bool,
+}
+
+impl<'p, 'a> Auditor<'p, 'a> {
+    pub(crate) fn new(
+        p: &'p Prober<'a>,
+        cleared: Cleared,
+        port: u16,
+        channel: Channel,
+        server_name: Option<String>,
+        settings: AuditSettings,
+    ) -> Self {
+        Self {
+            p,
+            cleared,
+            port,
+            channel,
+            server_name,
+            settings,
+            deadline: Instant::now() + settings.deadline,
+            out: TlsAuditObservation {
+                channel: channel.as_str(),
+                complete: true,
+                ..TlsAuditObservation::default()
+            },
+            stopped: false,
+        }
+    }
+
+    /// Runs the whole audit.
+    pub(crate) async fn run(mut self) -> TlsAuditObservation {
+        for version in VERSIONS {
+            if self.stopped {
+                break;
+            }
+            let result = self.enumerate(version).await;
+            self.out.versions.push(result);
+        }
+        if !self.stopped {
+            self.sslv2().await;
+        }
+        if !self.stopped {
+            self.groups().await;
+        }
+        if !self.stopped && self.out.chains.is_empty() && self.accepted(Version::TLS13) {
+            self.tls13_chain().await;
+        }
+        if self.stopped {
+            self.out.complete = false;
+        }
+        self.out
+    }
+
+    fn accepted(&self, v: Version) -> bool {
+        self.out
+            .versions
+            .iter()
+            .any(|r| r.version == v && r.accepted)
+    }
+
+    /// Accepted suites at `version`, by elimination, and the server's preference.
+    async fn enumerate(&mut self, version: Version) -> TlsVersionObservation {
+        let offer = offer_for(version);
+        let mut result = TlsVersionObservation {
+            version,
+            accepted: false,
+            suites: Vec::new(),
+            preference: SuitePreference::Unknown,
+            evidence: None,
+            complete: true,
+        };
+        'chunks: for chunk in chunks(&offer) {
+            let mut remaining = chunk;
+            while !remaining.is_empty() {
+                let (reply, ev) = self.tls_hello(version, &remaining, &[], true).await;
+                match reply {
+                    Reply::Hello(flight) => {
+                        let Some(hello) = &flight.server_hello else {
+                            break;
+                        };
+                        if hello.version() != version {
+                            result.evidence.get_or_insert(ev);
+                            break;
+                        }
+                        if !remaining.contains(&hello.suite) {
+                            self.out.notes.push(format!(
+                                "{}: the server chose {}, which was not offered",
+                                version.display(),
+                                hello.suite.display()
+                            ));
+                            break;
+                        }
+                        remaining.retain(|s| *s != hello.suite);
+                        result.accepted = true;
+                        if result.suites.is_empty() {
+                            result.evidence = Some(ev.clone());
+                        }
+                        result.suites.push((hello.suite, ev.clone()));
+                        self.absorb(&flight, &ev);
+                    }
+                    Reply::Refused(_) | Reply::Sslv2(_) => {
+                        if !result.accepted {
+                            result.evidence.get_or_insert(ev);
+                        }
+                        break;
+                    }
+                    Reply::Stopped => {
+                        result.complete = false;
+                        break 'chunks;
+                    }
+                }
+            }
+        }
+        if result.complete && result.suites.len() >= 2 {
+            result.preference = self.preference(version, &offer, &result.suites).await;
+        }
+        result
+    }
+
+    /// Server or client preference: the choices' order tells, or one reversed hello.
+    async fn preference(
+        &mut self,
+        version: Version,
+        offer: &[CipherSuite],
+        found: &[(CipherSuite, String)],
+    ) -> SuitePreference {
+        let position = |s: &CipherSuite| offer.iter().position(|o| o == s);
+        let in_our_order = found
+            .windows(2)
+            .all(|w| position(&w[0].0) < position(&w[1].0));
+        if !in_our_order {
+            return SuitePreference::Server;
+        }
+        let reversed: Vec<CipherSuite> = found.iter().rev().map(|(s, _)| *s).collect();
+        match self.tls_hello(version, &reversed, &[], true).await {
+            (Reply::Hello(f), _) => match &f.server_hello {
+                Some(h) if Some(&h.suite) == reversed.first() => SuitePreference::Client,
+                Some(_) => SuitePreference::Server,
+                None => SuitePreference::Unknown,
+            },
+            _ => SuitePreference::Unknown,
+        }
+    }
+
+    /// SSLv2: one hello.
+    async fn sslv2(&mut self) {
+        let (reply, ev) = self.handshake(Hello::Sslv2, "SSLv2 CLIENT-HELLO").await;
+        let accepted = match reply {
+            Reply::Sslv2(hello) => {
+                self.out.sslv2_ciphers = hello
+                    .ciphers
+                    .iter()
+                    .map(|c| sslv2::cipher_name(*c))
+                    .collect();
+                true
+            }
+            Reply::Stopped => return,
+            _ => false,
+        };
+        self.out.versions.push(TlsVersionObservation {
+            version: Version::SSL2,
+            accepted,
+            suites: Vec::new(),
+            preference: SuitePreference::Unknown,
+            evidence: Some(ev),
+            complete: true,
+        });
+    }
+
+    /// Key-exchange groups in the server's order: by HelloRetryRequest under TLS 1.3,
+    /// else by the ServerKeyExchange of the newest version with an ECDHE suite.
+    async fn groups(&mut self) {
+        let (version, suites, by_retry): (Version, Vec<CipherSuite>, bool) =
+            if self.accepted(Version::TLS13) {
+                (Version::TLS13, offer_for(Version::TLS13), true)
+            } else {
+                let Some(v) = self.out.versions.iter().find(|v| {
+                    v.accepted
+                        && v.suites.iter().any(|(s, _)| {
+                            s.class().map(|c| c.key_exchange) == Some(KeyExchange::Ecdhe)
+                        })
+                }) else {
+                    return;
+                };
+                let ecdhe = v
+                    .suites
+                    .iter()
+                    .map(|(s, _)| *s)
+                    .filter(|s| s.class().map(|c| c.key_exchange) == Some(KeyExchange::Ecdhe))
+                    .collect();
+                (v.version, ecdhe, false)
+            };
+        let mut remaining: Vec<NamedGroup> = NamedGroup::ALL
+            .iter()
+            .copied()
+            .filter(|g| by_retry || !g.is_ffdhe())
+            .collect();
+        self.out.groups_version = Some(version);
+        while !remaining.is_empty() {
+            let (reply, ev) = self.tls_hello(version, &suites, &remaining, false).await;
+            let chosen = match reply {
+                Reply::Hello(f) => match (&f.server_hello, &f.key_exchange) {
+                    (Some(h), _) if by_retry => h.key_share_group,
+                    (_, Some(KeyExchangeParams::NamedCurve(g))) => Some(*g),
+                    _ => None,
+                },
+                Reply::Stopped => {
+                    self.out
+                        .notes
+                        .push("the group enumeration stopped early".into());
+                    return;
+                }
+                _ => None,
+            };
+            match chosen {
+                Some(g) if remaining.contains(&g) => {
+                    remaining.retain(|r| *r != g);
+                    self.out.groups.push((g, ev));
+                }
+                _ => break,
+            }
+        }
+    }
+
+    /// Under TLS 1.3 the certificate is encrypted: one rustls handshake reads it.
+    async fn tls13_chain(&mut self) {
+        let Some((conv, _admission)) = self.open("TLS 1.3 handshake for the certificate").await
+        else {
+            return;
+        };
+        let outcome =
+            rustls_probe::handshake(&self.p.clients.tls, self.cleared.addr(), conv, STEP_WAIT)
+                .await;
+        let ev = self.p.record_only(
+            self.cleared.addr(),
+            self.port,
+            "tls-handshake",
+            &outcome.tape,
+            format!(
+                "{} (to read the certificate, which TLS 1.3 encrypts)",
+                outcome.note()
+            ),
+        );
+        if !outcome.chain.is_empty() {
+            self.keep_chain(outcome.chain, &ev);
+        }
+    }
+
+    /// Keeps what a flight shows beyond the version and suite.
+    fn absorb(&mut self, flight: &Flight, ev: &str) {
+        if !flight.certificates.is_empty() {
+            self.keep_chain(flight.certificates.clone(), ev);
+        }
+        if let Some(KeyExchangeParams::Dh { prime_bits }) = flight.key_exchange {
+            if !self.out.dh_bits.iter().any(|(b, _)| *b == prime_bits) {
+                self.out.dh_bits.push((prime_bits, ev.to_owned()));
+            }
+        }
+    }
+
+    fn keep_chain(&mut self, der: Vec<Vec<u8>>, ev: &str) {
+        let leaf = der.first();
+        if !self.out.chains.iter().any(|c| c.der.first() == leaf) {
+            self.out.chains.push(ChainObservation {
+                der,
+                evidence: ev.to_owned(),
+            });
+        }
+    }
+
+    /// One ClientHello at `version` offering `suites` (and `groups`, or every group).
+    async fn tls_hello(
+        &mut self,
+        version: Version,
+        suites: &[CipherSuite],
+        groups: &[NamedGroup],
+        key_share: bool,
+    ) -> (Reply, String) {
+        let groups = if groups.is_empty() {
+            NamedGroup::ALL
+        } else {
+            groups
+        };
+        // A random X25519 share is a valid public value; kenshin never uses the secret.
+        let shares = if key_share && version >= Version::TLS13 {
+            vec![(NamedGroup::X25519, rand::random::<[u8; 32]>().to_vec())]
+        } else {
+            Vec::new()
+        };
+        let session_id: [u8; 32] = rand::random();
+        let server_name = self.server_name.clone();
+        let hello = ClientHello {
+            version,
+            also_tls12: false,
+            suites,
+            groups,
+            key_shares: &shares,
+            server_name: server_name.as_deref(),
+            random: rand::random(),
+            session_id: if version >= Version::TLS13 {
+                &session_id
+            } else {
+                &[]
+            },
+        };
+        let what = format!(
+            "{} ClientHello offering {} suites and {} groups{}",
+            version.display(),
+            suites.len(),
+            groups.len(),
+            if version >= Version::TLS13 && !key_share {
+                " with no key share"
+            } else {
+                ""
+            }
+        );
+        self.handshake(Hello::Tls(hello), &what).await
+    }
+
+    /// Opens a connection and runs the channel's preamble; `None` stops the audit.
+    async fn open(&mut self, what: &str) -> Option<(Conversation<TcpStream>, Admission)> {
+        if self.stopped {
+            return None;
+        }
+        if self.out.handshakes >= self.settings.max_handshakes {
+            self.stop(format!(
+                "stopped at the cap of {} handshakes for one port",
+                self.settings.max_handshakes
+            ));
+            return None;
+        }
+        if Instant::now() >= self.deadline {
+            self.stop(format!(
+                "stopped at the {} s time limit for one port",
+                self.settings.deadline.as_secs()
+            ));
+            return None;
+        }
+        if self.out.handshakes > 0 {
+            tokio::time::sleep(self.settings.pause).await;
+        }
+        let connection = match self.p.connect(self.cleared, self.port).await {
+            Ok(c) => c,
+            Err(first) if self.out.handshakes > 0 && !self.p.cancel.is_cancelled() => {
+                // The server accepted us before: give it a rest, then ask once more.
+                tokio::time::sleep(BACKOFF).await;
+                match self.p.connect(self.cleared, self.port).await {
+                    Ok(c) => c,
+                    Err(e) => {
+                        self.stop(format!(
+                            "the server stopped accepting connections after {} handshakes \
+                             ({first}; again after {} s: {e}); the result is partial",
+                            self.out.handshakes,
+                            BACKOFF.as_secs()
+                        ));
+                        return None;
+                    }
+                }
+            }
+            Err(e) => {
+                self.stop(format!("{what}: {e}"));
+                return None;
+            }
+        };
+        self.out.handshakes += 1;
+        let until = self.deadline.min(Instant::now() + STEP_WAIT * 3);
+        let mut conv = Conversation::new(connection.stream, BYTE_BUDGET, until);
+        if let Err(e) = self.channel.prepare(&mut conv).await {
+            let ev = self.p.record_only(
+                self.cleared.addr(),
+                self.port,
+                "tls-starttls",
+                &conv.tape().snapshot(),
+                format!(
+                    "{} upgrade before a handshake failed: {e}",
+                    self.channel.as_str()
+                ),
+            );
+            self.stop(format!(
+                "{} upgrade failed: {e} ({ev})",
+                self.channel.as_str()
+            ));
+            return None;
+        }
+        Some((conv, connection._admission))
+    }
+
+    fn stop(&mut self, why: String) {
+        self.stopped = true;
+        self.out.complete = false;
+        self.out.notes.push(why);
+    }
+
+    /// Sends one hello on a new connection, reads the server's flight, says goodbye,
+    /// and records the exchange.
+    async fn handshake(&mut self, hello: Hello<'_>, what: &str) -> (Reply, String) {
+        let Some((mut conv, _admission)) = self.open(what).await else {
+            return (Reply::Stopped, String::new());
+        };
+        let (bytes, version) = match &hello {
+            Hello::Tls(h) => (tls::encode_client_hello(h), h.version),
+            Hello::Sslv2 => (sslv2::encode_client_hello(rand::random()), Version::SSL2),
+        };
+        let start = conv.buf.len();
+        let reply = match conv.say(&bytes).await {
+            Err(e) => Reply::Refused(format!("sending the hello failed: {e}")),
+            Ok(()) => {
+                let heard = match hello {
+                    Hello::Tls(_) => conv
+                        .hear(STEP_WAIT, |b| tls::read_flight(&b[start..]))
+                        .await
+                        .map(|f| Reply::Hello(Box::new(f))),
+                    Hello::Sslv2 => conv
+                        .hear(STEP_WAIT, |b| sslv2::read_server_hello(&b[start..]))
+                        .await
+                        .map(Reply::Sslv2),
+                };
+                match heard {
+                    Heard::Done(r) => r,
+                    other => Reply::Refused(heard_note(&other)),
+                }
+            }
+        };
+        let note = match &reply {
+            Reply::Hello(f) => {
+                if f.server_hello.is_some() && version != Version::SSL2 {
+                    let _ = conv.say(&tls::encode_goodbye(version)).await;
+                }
+                format!("{what}: {}", describe(f))
+            }
+            Reply::Sslv2(h) => format!(
+                "{what}: SSLv2 SERVER-HELLO with {} cipher kinds",
+                h.ciphers.len()
+            ),
+            Reply::Refused(why) => format!("{what}: no TLS answer ({why})"),
+            Reply::Stopped => what.to_owned(),
+        };
+        let reply = match reply {
+            Reply::Hello(f) if f.server_hello.is_none() => Reply::Refused(describe(&f)),
+            other => other,
+        };
+        let ev = self.p.record_only(
+            self.cleared.addr(),
+            self.port,
+            "tls-hello",
+            &conv.tape().snapshot(),
+            note,
+        );
+        (reply, ev)
+    }
+}
+
+/// A flight in words, for the evidence note.
+fn describe(f: &Flight) -> String {
+    match (&f.server_hello, f.end, &f.alert) {
+        (_, FlightEnd::Alert, Some(a)) => format!(
+            "{} alert {}",
+            if a.level == 2 { "fatal" } else { "warning" },
+            a.description.display()
+        ),
+        (Some(h), end, _) => {
+            let mut s = format!("{} {}", h.version().display(), h.suite.display());
+            if end == FlightEnd::HelloRetry {
+                s.push_str(" (HelloRetryRequest");
+                if let Some(g) = h.key_share_group {
+                    s.push_str(&format!(" for {}", g.display()));
+                }
+                s.push(')');
+            } else if let Some(g) = h.key_share_group {
+                s.push_str(&format!(", key share {}", g.display()));
+            }
+            match &f.key_exchange {
+                Some(KeyExchangeParams::NamedCurve(g)) => {
+                    s.push_str(&format!(", ECDHE {}", g.display()))
+                }
+                Some(KeyExchangeParams::Dh { prime_bits }) => {
+                    s.push_str(&format!(", DHE {prime_bits} bits"))
+                }
+                Some(KeyExchangeParams::Rsa { modulus_bits }) => {
+                    s.push_str(&format!(", temporary RSA {modulus_bits} bits"))
+                }
+                Some(KeyExchangeParams::ExplicitCurve(t)) => {
+                    s.push_str(&format!(", explicit curve type {t}"))
+                }
+                None => {}
+            }
+            if !f.certificates.is_empty() {
+                s.push_str(&format!(", {} certificates", f.certificates.len()));
+            }
+            s
+        }
+        (None, _, _) => "no ServerHello".into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_version_is_offered_only_the_suites_it_can_choose() {
+        let v13 = offer_for(Version::TLS13);
+        assert!(v13.iter().all(|s| s.0 >> 8 == 0x13));
+        let v12 = offer_for(Version::TLS12);
+        assert!(v12.contains(&CipherSuite(0xC02F)) && v12.contains(&CipherSuite(0x002F)));
+        let v10 = offer_for(Version::TLS10);
+        assert!(!v10.contains(&CipherSuite(0xC02F)) && v10.contains(&CipherSuite(0x002F)));
+        assert_eq!(offer_for(Version::SSL3), v10);
+    }
+
+    #[test]
+    fn offers_are_split_evenly_into_hellos_of_at_most_128_suites() {
+        for v in VERSIONS {
+            let offer = offer_for(v);
+            let parts = chunks(&offer);
+            assert!(parts.iter().all(|c| c.len() <= MAX_SUITES_PER_HELLO));
+            assert_eq!(parts.concat(), offer);
+            let (min, max) = (
+                parts.iter().map(Vec::len).min().unwrap_or(0),
+                parts.iter().map(Vec::len).max().unwrap_or(0),
+            );
+            assert!(max - min <= 1, "{v:?}: {min}..{max}");
+        }
+    }
+}
