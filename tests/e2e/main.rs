@@ -12,3 +12,5 @@ mod identify;
 mod lab_scan;
 /// Excludes, hostnames and the scope guard: nothing is sent out of scope.
 mod scope_safety;
+/// The TLS audit on the lab's TLS segment, checked against testssl.sh.
+mod tls;

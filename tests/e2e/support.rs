@@ -130,3 +130,11 @@ pub(crate) fn out_dir() -> tempfile::TempDir {
         .tempdir()
         .expect("temp dir")
 }
+
+/// Decodes standard base64 (evidence bytes).
+pub(crate) fn base64_decode(text: &str) -> Vec<u8> {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD
+        .decode(text)
+        .expect("evidence is base64")
+}

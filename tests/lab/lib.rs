@@ -86,7 +86,7 @@ const ALL_NS: [&str; 10] = [
 ];
 
 /// The Debian packages the lab runs.
-pub const PACKAGES: [&str; 14] = [
+pub const PACKAGES: [&str; 15] = [
     "ieee-data",
     "iproute2",
     "nftables",
@@ -101,6 +101,7 @@ pub const PACKAGES: [&str; 14] = [
     "inetutils-telnetd",
     "systemd",
     "openssl",
+    "testssl.sh",
 ];
 
 /// What is really there at one address.
@@ -337,6 +338,7 @@ impl Lab {
             "telnetd",
             "systemd-socket-activate",
             "openssl",
+            "testssl",
         ] {
             let found = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
                 .iter()

@@ -114,7 +114,7 @@ impl TrustStore {
             return Err("no trust anchors are available".into());
         }
         let leaf = CertificateDer::from(leaf.as_slice());
-        let ee = webpki::EndEntityCert::try_from(&leaf).map_err(|e| e.to_string())?;
+        let ee = webpki::EndEntityCert::try_from(&leaf).map_err(|e| chain_error_words(&e))?;
         let intermediates: Vec<CertificateDer<'_>> = chain[1..]
             .iter()
             .map(|c| CertificateDer::from(c.as_slice()))
@@ -130,8 +130,36 @@ impl TrustStore {
             None,
         )
         .map(drop)
-        .map_err(|e| e.to_string())
+        .map_err(|e| chain_error_words(&e))
     }
+}
+
+/// A chain check's failure in words, with webpki's name for it.
+fn chain_error_words(e: &webpki::Error) -> String {
+    let words = match e {
+        webpki::Error::UnknownIssuer => {
+            "no trusted CA issued it (not in the system roots or any --ca-file)"
+        }
+        webpki::Error::CaUsedAsEndEntity => {
+            "the server presents a CA certificate as its own (typical of a self-signed certificate)"
+        }
+        webpki::Error::CertExpired { .. } => "the certificate has expired",
+        webpki::Error::CertNotValidYet { .. } => "the certificate is not valid yet",
+        webpki::Error::UnsupportedCertVersion => {
+            "an X.509 version 1 certificate, which cannot be checked as a server certificate"
+        }
+        webpki::Error::RequiredEkuNotFoundContext(_) => {
+            "the certificate is not for server authentication"
+        }
+        webpki::Error::UnsupportedSignatureAlgorithmContext(_)
+        | webpki::Error::UnsupportedSignatureAlgorithmForPublicKeyContext(_) => {
+            "signed with an algorithm or key too weak to verify (SHA-1, or RSA below 2048 bits)"
+        }
+        _ => "the chain does not verify",
+    };
+    let name = format!("{e:?}");
+    let name = name.split(['{', '(']).next().unwrap_or("").trim();
+    format!("{words} ({name})")
 }
 
 /// One certificate, described.

@@ -30,6 +30,7 @@ use kenshin_wire::tls::{
 };
 use tokio::net::TcpStream;
 use tokio::time::Instant;
+use x509_parser::prelude::{FromDer, X509Certificate};
 
 use super::conversation::Conversation;
 use super::starttls::Channel;
@@ -330,8 +331,22 @@ impl<'p, 'a> Auditor<'p, 'a> {
             .filter(|g| by_retry || !g.is_ffdhe())
             .collect();
         self.out.groups_version = Some(version);
+        // Up to TLS 1.2 an ECDSA certificate is usable only if its curve is offered, so
+        // that curve stays in every hello (last, so a server that follows the client's
+        // order picks it only when nothing else is left).
+        let anchor = if by_retry { None } else { self.leaf_curve() };
+        let server_order = self
+            .out
+            .versions
+            .iter()
+            .find(|v| v.version == version)
+            .is_none_or(|v| v.preference != SuitePreference::Client);
         while !remaining.is_empty() {
-            let (reply, ev) = self.tls_hello(version, &suites, &remaining, false).await;
+            let mut offer = remaining.clone();
+            if let Some(a) = anchor.filter(|a| !offer.contains(a)) {
+                offer.push(a);
+            }
+            let (reply, ev) = self.tls_hello(version, &suites, &offer, false).await;
             let chosen = match reply {
                 Reply::Hello(f) => match (&f.server_hello, &f.key_exchange) {
                     (Some(h), _) if by_retry => h.key_share_group,
@@ -351,9 +366,32 @@ impl<'p, 'a> Auditor<'p, 'a> {
                     remaining.retain(|r| *r != g);
                     self.out.groups.push((g, ev));
                 }
+                Some(g) if Some(g) == anchor && server_order => {
+                    self.out.notes.push(format!(
+                        "{}: the certificate's curve {} must be offered with an ECDSA \
+                         certificate, and the server ranks it above the groups not yet \
+                         seen, so groups it ranks lower cannot be listed",
+                        version.display(),
+                        g.display()
+                    ));
+                    break;
+                }
                 _ => break,
             }
         }
+    }
+
+    /// The named curve of the first chain's leaf key, if it is an EC key.
+    fn leaf_curve(&self) -> Option<NamedGroup> {
+        let leaf = self.out.chains.first()?.der.first()?;
+        let (_, cert) = X509Certificate::from_der(leaf).ok()?;
+        let params = cert.public_key().algorithm.parameters.as_ref()?;
+        Some(match params.as_oid().ok()?.to_id_string().as_str() {
+            "1.2.840.10045.3.1.7" => NamedGroup::SECP256R1,
+            "1.3.132.0.34" => NamedGroup::SECP384R1,
+            "1.3.132.0.35" => NamedGroup::SECP521R1,
+            _ => return None,
+        })
     }
 
     /// Under TLS 1.3 the certificate is encrypted: one rustls handshake reads it.
