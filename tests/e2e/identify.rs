@@ -162,6 +162,32 @@ fn rdp_negotiation_says_credssp_is_selected() {
 }
 
 #[test]
+fn rdp_tls_after_the_negotiation_is_audited_with_its_certificate() {
+    let s = service(SERVICES2_ADDR, 3389);
+    let tls = &s["tls"];
+    assert_eq!(tls["channel"], "rdp-tls", "{s}");
+    assert_eq!(tls["starttls"], "rdp");
+    assert_eq!(tls["versions"], serde_json::json!(["TLSv1.3", "TLSv1.2"]));
+    assert_eq!(tls["certificate"]["subject_cn"], "LAB-RDP");
+    assert_eq!(tls["certificate"]["self_signed"], true);
+}
+
+#[test]
+fn the_https_ports_of_the_full_scan_are_audited_too() {
+    for (addr, port) in [(SERVICES_ADDR, 443), (SERVICES2_ADDR, 10443)] {
+        let s = service(addr, port);
+        let tls = &s["tls"];
+        assert_eq!(
+            tls["versions"],
+            serde_json::json!(["TLSv1.2"]),
+            "{addr}:{port} {s}"
+        );
+        assert_eq!(tls["complete"], true, "{addr}:{port} {}", tls["notes"]);
+        assert!(tls["evaluation"]["breaks"]["high"].is_array());
+    }
+}
+
+#[test]
 fn snmp_facts_identify_net_snmp_on_linux() {
     let report = &full_scan().report;
     let svc = &hosts(report)[SERVICES_ADDR];

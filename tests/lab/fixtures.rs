@@ -1,5 +1,6 @@
 //! Lab services with no Debian daemon behind them: an RDP listener that answers
-//! the X.224 Connection Request as [MS-RDPBCGR] 2.2.1.2 specifies, and hostile
+//! the X.224 Connection Request as [MS-RDPBCGR] 2.2.1.2 specifies and then hands the
+//! connection to a TLS server (as Windows does before CredSSP), and hostile
 //! servers that a scanner must survive (a tarpit, a drip, an endless banner,
 //! garbage, a reset mid-banner).
 
@@ -62,8 +63,35 @@ fn rdp(mut c: TcpStream) {
             return;
         }
     }
-    let _ = c.write_all(&RDP_CONFIRM_NLA);
-    let _ = c.read(&mut chunk);
+    if c.write_all(&RDP_CONFIRM_NLA).is_err() {
+        return;
+    }
+    // As a real server does, TLS follows the negotiation (CredSSP runs inside it): the
+    // rest of the connection is handed to the TLS server behind the fixture, if any.
+    match TcpStream::connect(("127.0.0.1", RDP_TLS_BACKEND)) {
+        Ok(backend) => pipe(c, backend),
+        Err(_) => {
+            let _ = c.read(&mut chunk);
+        }
+    }
+}
+
+/// The local port of the TLS server the RDP fixture hands connections to.
+pub const RDP_TLS_BACKEND: u16 = 13389;
+
+/// Copies bytes both ways until either side closes.
+fn pipe(a: TcpStream, b: TcpStream) {
+    let (Ok(a2), Ok(b2)) = (a.try_clone(), b.try_clone()) else {
+        return;
+    };
+    let copy = |mut from: TcpStream, mut to: TcpStream| {
+        let _ = from.set_read_timeout(Some(Duration::from_secs(30)));
+        let _ = std::io::copy(&mut from, &mut to);
+        let _ = to.shutdown(std::net::Shutdown::Write);
+    };
+    let t = std::thread::spawn(move || copy(a, b2));
+    copy(b, a2);
+    let _ = t.join();
 }
 
 fn handle(kind: Fixture, mut c: TcpStream) {

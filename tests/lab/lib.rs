@@ -595,6 +595,7 @@ impl Lab {
         // certificate; the bytes of a real appliance are not needed to exercise the
         // fingerprints, only their shape)
         self.certificate("svc", "/O=kenshin lab/CN=lab-svc")?;
+        self.certificate("rdp", "/CN=LAB-RDP")?;
         self.certificate(
             "fgt",
             "/C=US/ST=California/L=Sunnyvale/O=Fortinet/OU=FortiGate/CN=FGT60FTK2109LAB01",
@@ -611,13 +612,21 @@ impl Lab {
         )?;
         self.nginx(
             "ksl-svc2",
-            &format!(
+            &(format!(
                 "server {{ listen {SERVICES2_ADDR}:10443 ssl; ssl_certificate {c}; ssl_certificate_key {k};\n\
                  location = / {{ default_type text/html; return 200 '<html><script type=\"text/javascript\">\
                  if (window!=top) top.location=window.location;top.location=\"/remote/login\";</script></html>'; }} }}\n",
                 c = p("fgt.crt"),
                 k = p("fgt.key"),
-            ),
+            ) + &format!(
+                // The TLS server behind the RDP fixture, with a self-signed certificate
+                // named like a Windows host's.
+                "server {{ listen 127.0.0.1:{port} ssl; ssl_certificate {c}; ssl_certificate_key {k};\n\
+                 ssl_protocols TLSv1.2 TLSv1.3; return 444; }}\n",
+                port = fixtures::RDP_TLS_BACKEND,
+                c = p("rdp.crt"),
+                k = p("rdp.key"),
+            )),
         )?;
         // vsftpd, with an empty anonymous area so that it greets with its default banner
         fs::create_dir_all("/var/run/vsftpd/empty")?;
@@ -861,6 +870,7 @@ impl Lab {
             ("ksl-svc2", ":2323 ".into()),
             ("ksl-svc", ":443 ".into()),
             ("ksl-svc2", ":10443 ".into()),
+            ("ksl-svc2", format!(":{} ", fixtures::RDP_TLS_BACKEND)),
             ("ksl-tls", ":21 ".into()),
             ("ksl-tls", ":4431 ".into()),
             ("ksl-tls", ":4434 ".into()),

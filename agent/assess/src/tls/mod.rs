@@ -212,6 +212,7 @@ fn starttls_of(channel: &str) -> Option<&'static str> {
         "ftp-auth-tls" => "ftp",
         "imap-starttls" => "imap",
         "pop3-stls" => "pop3",
+        "rdp-tls" => "rdp",
         _ => return None,
     })
 }

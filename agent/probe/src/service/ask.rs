@@ -12,7 +12,7 @@ use crate::observation::{Fact, ServiceObservation};
 use crate::scope::Cleared;
 
 /// Waits for one length-prefixed message and decodes exactly it.
-async fn hear_message<S, T>(
+pub(super) async fn hear_message<S, T>(
     conv: &mut Conversation<S>,
     length: impl Fn(&[u8]) -> Result<Option<usize>, DecodeError>,
     decode: impl Fn(&[u8]) -> Result<T, DecodeError>,

@@ -126,7 +126,7 @@ impl Prober<'_> {
     }
 
     /// Audits TLS on a port that identification found speaking TLS, or able to
-    /// upgrade to it (SMTP, FTP, IMAP, POP3); does nothing on any other port.
+    /// upgrade to it (SMTP, FTP, IMAP, POP3, RDP); does nothing on any other port.
     /// `server_name` is sent as SNI and is the name the certificate is checked against.
     pub async fn audit_tls(
         &self,
@@ -135,7 +135,7 @@ impl Prober<'_> {
         server_name: Option<String>,
         settings: AuditSettings,
     ) {
-        let Some(channel) = Channel::for_service(obs.tls, obs.detected.as_deref(), obs.port) else {
+        let Some(channel) = Channel::for_service(obs) else {
             return;
         };
         let audit = audit::Auditor::new(self, cleared, obs.port, channel, server_name, settings);

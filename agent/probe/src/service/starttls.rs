@@ -6,12 +6,14 @@
 //! SMTP gets one `EHLO` (to learn that STARTTLS is offered), and the upgrade is
 //! asked for. No login, no mail, no file command is ever sent.
 
-use kenshin_wire::greeting;
+use kenshin_wire::{greeting, rdp};
 use tokio::io::{AsyncRead, AsyncWrite};
 
+use super::ask::hear_message;
 use super::conversation::Conversation;
 use super::greet::hear_greeting;
 use super::{heard_note, Heard};
+use crate::observation::{Fact, ServiceObservation};
 
 /// The name kenshin gives itself in SMTP's EHLO: a reserved name (RFC 2606).
 const EHLO_NAME: &str = "kenshin.invalid";
@@ -25,15 +27,22 @@ pub enum Channel {
     Ftp,
     Imap,
     Pop3,
+    /// RDP: TLS follows an X.224 negotiation that selected TLS or CredSSP.
+    Rdp,
 }
 
 impl Channel {
     /// The channel for a service identification found, if TLS can be asked for on it.
-    pub fn for_service(tls: bool, detected: Option<&str>, port: u16) -> Option<Channel> {
-        if tls {
+    pub fn for_service(obs: &ServiceObservation) -> Option<Channel> {
+        if obs.tls {
             return Some(Channel::Direct);
         }
-        match detected? {
+        let port = obs.port;
+        match obs.detected.as_deref()? {
+            "rdp" => match obs.facts.get("rdp.selected_protocol") {
+                Some(Fact::Text(p)) if p != "rdp" => Some(Channel::Rdp),
+                _ => None,
+            },
             "smtp" => Some(Channel::Smtp),
             "ftp" => Some(Channel::Ftp),
             "imap" => Some(Channel::Imap),
@@ -55,6 +64,7 @@ impl Channel {
             Channel::Ftp => "ftp-auth-tls",
             Channel::Imap => "imap-starttls",
             Channel::Pop3 => "pop3-stls",
+            Channel::Rdp => "rdp-tls",
         }
     }
 
@@ -66,6 +76,7 @@ impl Channel {
             Channel::Ftp => Some("ftp"),
             Channel::Imap => Some("imap"),
             Channel::Pop3 => Some("pop3"),
+            Channel::Rdp => Some("rdp"),
         }
     }
 
@@ -110,6 +121,26 @@ impl Channel {
                 conv.buf.clear();
                 conv.say(b"k1 STARTTLS\r\n").await?;
                 expect_line(conv, "the STARTTLS reply", b"k1 OK").await
+            }
+            Channel::Rdp => {
+                let offered = rdp::Protocols(
+                    rdp::Protocols::SSL.0 | rdp::Protocols::HYBRID.0 | rdp::Protocols::HYBRID_EX.0,
+                );
+                conv.say(&rdp::encode_connection_request(offered)).await?;
+                match hear_message(conv, rdp::tpkt_length, rdp::decode_connection_confirm).await {
+                    Heard::Done(rdp::Negotiation::Selected { protocol, .. })
+                        if protocol != rdp::Protocols::RDP =>
+                    {
+                        Ok(())
+                    }
+                    Heard::Done(other) => Err(format!(
+                        "the RDP server did not select TLS or CredSSP: {other:?}"
+                    )),
+                    other => Err(format!(
+                        "the RDP Connection Confirm: {}",
+                        heard_note(&other)
+                    )),
+                }
             }
             Channel::Pop3 => {
                 match hear_greeting(conv, greeting::parse_pop3).await {
@@ -297,21 +328,46 @@ mod tests {
         assert!(pop3_no.is_err());
     }
 
+    fn seen(
+        tls: bool,
+        detected: Option<&str>,
+        port: u16,
+        facts: &[(&str, &str)],
+    ) -> ServiceObservation {
+        ServiceObservation {
+            port,
+            tls,
+            detected: detected.map(str::to_owned),
+            facts: facts
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), Fact::Text((*v).to_owned())))
+                .collect(),
+            ..ServiceObservation::default()
+        }
+    }
+
     #[test]
     fn the_channel_follows_what_identification_found() {
-        assert_eq!(
-            Channel::for_service(true, Some("http"), 443),
-            Some(Channel::Direct)
-        );
-        assert_eq!(
-            Channel::for_service(false, Some("smtp"), 25),
-            Some(Channel::Smtp)
-        );
-        assert_eq!(
-            Channel::for_service(false, Some("ftp-or-smtp"), 21),
-            Some(Channel::Ftp)
-        );
-        assert_eq!(Channel::for_service(false, Some("ssh"), 22), None);
-        assert_eq!(Channel::for_service(false, None, 443), None);
+        let channel = |tls, detected, port| Channel::for_service(&seen(tls, detected, port, &[]));
+        assert_eq!(channel(true, Some("http"), 443), Some(Channel::Direct));
+        assert_eq!(channel(false, Some("smtp"), 25), Some(Channel::Smtp));
+        assert_eq!(channel(false, Some("ftp-or-smtp"), 21), Some(Channel::Ftp));
+        assert_eq!(channel(false, Some("ssh"), 22), None);
+        assert_eq!(channel(false, None, 443), None);
+    }
+
+    #[test]
+    fn rdp_is_audited_only_when_it_negotiated_tls_or_credssp() {
+        let rdp = |p| {
+            Channel::for_service(&seen(
+                false,
+                Some("rdp"),
+                3389,
+                &[("rdp.selected_protocol", p)],
+            ))
+        };
+        assert_eq!(rdp("credssp"), Some(Channel::Rdp));
+        assert_eq!(rdp("tls"), Some(Channel::Rdp));
+        assert_eq!(rdp("rdp"), None);
     }
 }
