@@ -7,17 +7,24 @@
 # gated on discovery, as nmap is by default) and nmap (-sS -sU -T4 --max-rate 1000, with
 # and without -Pn), measuring wall time, probes sent, peak RSS and recall against the
 # lab's truth. Then, once, service identification on the two services hosts (real
-# daemons; hostile servers) by kenshin and by nmap -sV. Finally measures kenshin's peak
-# RSS on a /16 scope. Nothing leaves the lab.
+# daemons; hostile servers) by kenshin and by nmap -sV. Then measures kenshin's peak
+# RSS on a /16 scope. Finally the TLS audit beside testssl.sh on the lab's TLS servers
+# (TLS_RUNS rounds, default RUNS). Nothing leaves the lab.
+#
+# SECTIONS="scan tls" (the default) runs both parts; SECTIONS=tls re-measures only the
+# TLS comparison and replaces its section of docs/benchmarks.md, keeping the rest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"
 RATE="${RATE:-1000}"
+TLS_RUNS="${TLS_RUNS:-$RUNS}"
+SECTIONS="${SECTIONS:-scan tls}"
+has() { [[ " $SECTIONS " == *" $1 "* ]]; }
 [ "$(id -u)" = 0 ] || { echo "bench/run.sh: run as root (the lab needs it)" >&2; exit 2; }
 
 need=()
 for p in nmap time ieee-data iproute2 nftables openssh-server nginx-light vsftpd snmpd util-linux \
-         samba dcmtk tigervnc-standalone-server inetutils-telnetd systemd openssl; do
+         samba dcmtk tigervnc-standalone-server inetutils-telnetd systemd openssl testssl.sh; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -47,6 +54,9 @@ timed() { # timed NAME CMD... → $WORK/NAME.time (GNU time -v), stdout/stderr t
   echo "$start $end" > "$WORK/$name.wall"
 }
 
+cp docs/benchmarks.md "$WORK/previous.md" 2>/dev/null || true
+
+if has scan; then
 for i in $(seq 1 "$RUNS"); do
   echo "bench: round $i/$RUNS: kenshin"
   timed "kenshin-$i" "$KENSHIN" scan "${SCOPE[@]}" --exclude "$EXCLUDE" -p "$PORTS" -q -o "$WORK/kenshin-$i"
@@ -83,4 +93,42 @@ timed "kenshin-16" "$KENSHIN" scan 198.18.0.0/16 --allow-large-scope -p 80 --rat
 
 python3 bench/analyze.py "$WORK" "$RUNS" "$RATE" "$NMAP_VERSION" "$PORTS" "$(uname -r)" "$(nproc)" \
   > docs/benchmarks.md
+fi
+
+# The TLS audit beside testssl.sh on the TLS segment (198.18.3.10): per server, the whole
+# `kenshin scan` of its one port, and testssl.sh -p -E (protocols and the ciphers of each
+# protocol: its narrowest run that gives the same verdicts); then one default testssl.sh
+# run per server for scale. Connections are the SYNs counted in the TLS host's namespace.
+if has tls; then
+TLS_PORTS=(4431 4432 4433 4434 4435 4436 21)
+TESTSSL_VERSION="$(testssl --version 2>/dev/null | grep -m1 -o 'testssl.sh *[0-9][^ ]*' || echo testssl.sh)"
+conns() { ip netns exec ksl-tls nft list counter inet count tls_connections | grep -o 'packets [0-9]*' | cut -d' ' -f2; }
+tls_timed() { # tls_timed NAME CMD...: timed, with the connections it opened in NAME.conns
+  local name="$1"; shift
+  ip netns exec ksl-tls nft reset counter inet count tls_connections > /dev/null
+  timed "$name" "$@"
+  conns > "$WORK/$name.conns"
+}
+testssl_args=(--quiet --color 0 --warnings off --nodns none)
+for i in $(seq 1 "$TLS_RUNS"); do
+  for p in "${TLS_PORTS[@]}"; do
+    starttls=(); [ "$p" = 21 ] && starttls=(--starttls ftp)
+    echo "bench: TLS round $i/$TLS_RUNS: port $p: kenshin"
+    tls_timed "tls-kenshin-$p-$i" "$KENSHIN" scan 198.18.3.10 -p "$p" -q -o "$WORK/tls-kenshin-$p-$i"
+    echo "bench: TLS round $i/$TLS_RUNS: port $p: testssl.sh -p -E"
+    tls_timed "tls-testssl-$p-$i" testssl "${testssl_args[@]}" -p -E "${starttls[@]}" \
+      --jsonfile "$WORK/tls-testssl-$p-$i.json" "198.18.3.10:$p"
+  done
+done
+for p in "${TLS_PORTS[@]}"; do
+  starttls=(); [ "$p" = 21 ] && starttls=(--starttls ftp)
+  echo "bench: TLS: port $p: testssl.sh (default run)"
+  tls_timed "tls-testsslfull-$p" testssl "${testssl_args[@]}" "${starttls[@]}" \
+    --jsonfile "$WORK/tls-testsslfull-$p.json" "198.18.3.10:$p"
+done
+python3 bench/analyze_tls.py "$WORK" "$TLS_RUNS" "$TESTSSL_VERSION" "${TLS_PORTS[@]}" > "$WORK/tls.md"
+else
+python3 bench/analyze_tls.py --carry "$WORK/previous.md" > "$WORK/tls.md"
+fi
+python3 bench/analyze_tls.py --splice docs/benchmarks.md "$WORK/tls.md"
 echo "bench: wrote docs/benchmarks.md"

@@ -6,7 +6,7 @@
 Every evidence record's received bytes are split into protocol messages and
 written to fuzz/corpus/<target>/<source>-<probe>-<sha1 prefix>. The lab's
 daemons (OpenSSH, vsftpd, inetutils telnetd, Samba, net-snmp, DCMTK storescp,
-TigerVNC) are the source of the committed seeds: `cargo test` replays every
+TigerVNC, nginx and vsftpd over TLS) are the source of the committed seeds: `cargo test` replays every
 file through kenshin-wire's fuzzing properties (agent/wire/tests/corpus.rs).
 """
 import base64, hashlib, json, os, sys
@@ -75,6 +75,14 @@ def main():
             save("rdp", source, probe, data)
         elif probe == "snmp-get":
             save("snmp", source, probe, data)
+        elif probe in ("tls-hello", "tls-handshake"):
+            # After a STARTTLS preamble, the flight starts at the first TLS record.
+            at = min((i for i in (data.find(b"\x16\x03"), data.find(b"\x15\x03")) if i >= 0),
+                     default=-1)
+            if at >= 0:
+                save("tls_flight", source, probe, data[at:])
+            elif data[0] & 0x80:
+                save("sslv2", source, probe, data)
 
 
 if __name__ == "__main__":

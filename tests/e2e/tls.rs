@@ -15,6 +15,8 @@ use crate::support::*;
 
 struct TlsScan {
     report: Value,
+    /// What kenshin printed.
+    output: String,
     /// testssl.sh's JSON findings per port.
     testssl: BTreeMap<u16, Vec<Value>>,
 }
@@ -59,7 +61,11 @@ fn tls_scan() -> &'static TlsScan {
                 .map(|h| h.join().expect("testssl thread"))
                 .collect()
         });
-        TlsScan { report, testssl }
+        TlsScan {
+            report,
+            output: text(&o),
+            testssl,
+        }
     })
 }
 
@@ -443,4 +449,18 @@ fn every_fact_points_at_the_handshake_that_showed_it_and_the_audit_stays_small()
             server.port
         );
     }
+}
+
+#[test]
+fn the_summary_counts_legacy_protocols_the_high_profile_and_bad_certificates() {
+    let out = &tls_scan().output;
+    // 4431 accepts TLS 1.0/1.1; 4432 and 4433 satisfy 高セキュリティ型; 4431 and 4434 are
+    // self-signed (4434 also expired), so two certificates are not trusted.
+    assert!(
+        out.contains(
+            "TLS: 7 services audited, 1 accept SSL/TLS 1.0/1.1, 2 satisfy the guideline's \
+             high-security profile, 2 with an expired or untrusted certificate"
+        ),
+        "{out}"
+    );
 }

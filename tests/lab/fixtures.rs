@@ -68,12 +68,19 @@ fn rdp(mut c: TcpStream) {
     }
     // As a real server does, TLS follows the negotiation (CredSSP runs inside it): the
     // rest of the connection is handed to the TLS server behind the fixture, if any.
-    match TcpStream::connect(("127.0.0.1", RDP_TLS_BACKEND)) {
+    match backend() {
         Ok(backend) => pipe(c, backend),
         Err(_) => {
             let _ = c.read(&mut chunk);
         }
     }
+}
+
+/// Connects to the TLS server behind the RDP fixture, on loopback inside the fixture's
+/// own namespace (the lab's server side, not kenshin's scanner).
+#[allow(clippy::disallowed_methods)] // a lab server talking to its own loopback backend
+fn backend() -> std::io::Result<TcpStream> {
+    TcpStream::connect(("127.0.0.1", RDP_TLS_BACKEND))
 }
 
 /// The local port of the TLS server the RDP fixture hands connections to.

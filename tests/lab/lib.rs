@@ -524,6 +524,16 @@ impl Lab {
                  counter to_excluded { } counter to_snmp { } }",
             )?;
         }
+        // Count TCP connections opened to the TLS host (SYNs), for the TLS benchmark.
+        nft(
+            "ksl-tls",
+            &format!(
+                "table inet count {{ \
+                 chain input {{ type filter hook input priority -10; \
+                 ip daddr {TLS_ADDR} tcp flags & (syn | ack) == syn counter name tls_connections; }} \
+                 counter tls_connections {{ }} }}"
+            ),
+        )?;
         Ok(())
     }
 

@@ -18,7 +18,67 @@ fn identified(r: &Report) -> (usize, usize, usize) {
     (by_probe, with_product, all)
 }
 
+/// What the TLS audit found, counted over the audited services.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct TlsCounts {
+    audited: usize,
+    /// Accepting SSLv2, SSLv3, TLS 1.0 or TLS 1.1.
+    legacy: usize,
+    /// Satisfying the guideline's 高セキュリティ型.
+    high: usize,
+    /// Certificates expired, not yet valid, or not trusted.
+    bad_certificates: usize,
+}
+
+fn tls_counts(r: &Report) -> TlsCounts {
+    let mut c = TlsCounts::default();
+    for tls in r
+        .hosts
+        .iter()
+        .flat_map(|h| &h.services)
+        .filter_map(|s| s.tls.as_ref())
+    {
+        c.audited += 1;
+        let versions = tls["versions"]
+            .as_array()
+            .map(Vec::as_slice)
+            .unwrap_or_default();
+        c.legacy += usize::from(
+            versions
+                .iter()
+                .any(|v| matches!(v.as_str(), Some("SSLv2" | "SSLv3" | "TLSv1.0" | "TLSv1.1"))),
+        );
+        c.high += usize::from(tls["evaluation"]["satisfies"] == "high");
+        let cert = &tls["certificate"];
+        c.bad_certificates += usize::from(
+            cert["expired"] == true
+                || cert["not_yet_valid"] == true
+                || cert["chain_trusted"] == false,
+        );
+    }
+    c
+}
+
+fn tls_line(lang: Lang, c: &TlsCounts) -> String {
+    if c.audited == 0 {
+        return String::new();
+    }
+    match lang {
+        Lang::Ja => format!(
+            "\nTLS 監査: {} 件、旧プロトコル（SSL/TLS 1.0/1.1）受け入れ {} 件、高セキュリティ型を満たす {} 件、\
+             証明書の問題（期限切れ・未信頼）{} 件",
+            c.audited, c.legacy, c.high, c.bad_certificates
+        ),
+        Lang::En => format!(
+            "\nTLS: {} services audited, {} accept SSL/TLS 1.0/1.1, {} satisfy the guideline's high-security \
+             profile, {} with an expired or untrusted certificate",
+            c.audited, c.legacy, c.high, c.bad_certificates
+        ),
+    }
+}
+
 pub(crate) fn summary(lang: Lang, r: &Report, path: &Path) -> String {
+    let tls = tls_line(lang, &tls_counts(r));
     let s = &r.scan.stats;
     let (by_probe, with_product, all) = identified(r);
     let secs = s.duration_ms as f64 / 1000.0;
@@ -31,7 +91,7 @@ pub(crate) fn summary(lang: Lang, r: &Report, path: &Path) -> String {
     match lang {
         Lang::Ja => format!(
             "kenshin: スキャン{state}: {} アドレス中 {} ホスト稼働、開ポート {}、検出事項 {} 件\n\
-             サービス識別: {all} 件中 {by_probe} 件を応答から判定、{with_product} 件で製品を特定\n\
+             サービス識別: {all} 件中 {by_probe} 件を応答から判定、{with_product} 件で製品を特定{tls}\n\
              所要 {secs:.1} 秒、送信プローブ {}（{} 方式: {}）\n\
              レポート: {}",
             s.addresses,
@@ -45,7 +105,7 @@ pub(crate) fn summary(lang: Lang, r: &Report, path: &Path) -> String {
         ),
         Lang::En => format!(
             "kenshin: scan {state}: {} hosts up of {} addresses, {} open ports, {} findings\n\
-             services: {by_probe} of {all} named from their own answers, {with_product} with a product\n\
+             services: {by_probe} of {all} named from their own answers, {with_product} with a product{tls}\n\
              {secs:.1} s, {} probes sent ({} discovery: {})\n\
              report: {}",
             s.hosts_up,

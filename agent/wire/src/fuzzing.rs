@@ -5,7 +5,7 @@
 //! Each function panics only when a property is broken: a decoder that panics,
 //! reports consuming more bytes than it was given, or disagrees with itself.
 
-use crate::{dicom, greeting, line, ntlm, rdp, rfb, smb, snmp, ssh, telnet};
+use crate::{dicom, greeting, line, ntlm, rdp, rfb, smb, snmp, ssh, telnet, tls};
 
 /// A property over one input.
 pub type Property = fn(&[u8]);
@@ -23,6 +23,8 @@ pub const TARGETS: &[(&str, Property)] = &[
     ("smb", smb_responses),
     ("ntlm", ntlm_challenge),
     ("banner", banner_text),
+    ("tls_flight", tls_flight),
+    ("sslv2", sslv2_hello),
 ];
 
 /// SNMP: decoding never panics, and a decoded GetRequest re-encodes to the same request.
@@ -165,4 +167,35 @@ pub fn banner_text(data: &[u8]) {
     assert!(!line::printable(data)
         .chars()
         .any(|c| c.is_control() && c != '\t'));
+}
+
+/// TLS: a server flight decodes or fails cleanly, never claims more bytes than it was
+/// given or more certificates than the cap, and reads the same from any record split.
+pub fn tls_flight(data: &[u8]) {
+    let Ok(Some(flight)) = tls::read_flight(data) else {
+        return;
+    };
+    assert!(flight.consumed <= data.len());
+    assert!(flight.certificates.len() <= tls::MAX_CERTIFICATES);
+    assert!(flight.certificates.iter().map(Vec::len).sum::<usize>() <= data.len());
+    // Only what the flight consumed decides it: trailing bytes change nothing (a flight
+    // cut short by an encrypted record ends before that record, so it has no such rule).
+    if flight.end != tls::FlightEnd::Other {
+        let again = tls::read_flight(&data[..flight.consumed]);
+        assert_eq!(again, Ok(Some(flight.clone())));
+    }
+    if let Some(hello) = &flight.server_hello {
+        let _ = hello.suite.class();
+        let _ = hello.version().display();
+    }
+}
+
+/// SSLv2: a SERVER-HELLO's cipher list and certificate come from inside the message.
+pub fn sslv2_hello(data: &[u8]) {
+    if let Ok(Some(hello)) = tls::sslv2::read_server_hello(data) {
+        assert!(hello.ciphers.len() * 3 + hello.certificate.len() <= data.len());
+        for c in &hello.ciphers {
+            assert!(!tls::sslv2::cipher_name(*c).is_empty());
+        }
+    }
 }

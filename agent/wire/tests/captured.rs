@@ -104,3 +104,41 @@ fn the_remaining_daemons_decode_as_themselves() {
         assert!(m.value_of(snmp::oid::SYS_DESCR).is_some());
     }
 }
+
+#[test]
+fn nginx_and_vsftpd_flights_decode_with_their_chains_retries_and_refusals() {
+    use kenshin_wire::tls::{self, FlightEnd, Version};
+    let (mut chains, mut tls13, mut retries, mut refusals) = (Vec::new(), 0, 0, 0);
+    for bytes in captured("tls_flight") {
+        let flight = tls::read_flight(&bytes)
+            .unwrap_or_else(|e| panic!("a captured flight does not decode: {e}"))
+            .expect("a captured flight is complete");
+        match flight.end {
+            FlightEnd::HelloDone => {
+                let hello = flight
+                    .server_hello
+                    .expect("a ServerHello before ServerHelloDone");
+                assert!(hello.version() <= Version::TLS12);
+                assert!(hello.suite.name().is_some(), "{:?}", hello.suite);
+                chains.push(flight.certificates.len());
+            }
+            FlightEnd::Tls13 => tls13 += 1,
+            FlightEnd::HelloRetry => {
+                let hrr = flight.server_hello.expect("HelloRetryRequest");
+                assert!(
+                    hrr.key_share_group.is_some(),
+                    "a retry names the group it wants"
+                );
+                retries += 1;
+            }
+            FlightEnd::Alert => refusals += 1,
+            FlightEnd::Other => {}
+        }
+    }
+    // Self-signed leaves alone, and the ECDSA leaf with its intermediate.
+    assert!(chains.contains(&1) && chains.contains(&2), "{chains:?}");
+    assert!(
+        tls13 > 0 && retries > 0 && refusals > 0,
+        "{tls13} {retries} {refusals}"
+    );
+}
