@@ -24,7 +24,7 @@ has() { [[ " $SECTIONS " == *" $1 "* ]]; }
 
 need=()
 for p in nmap time ieee-data iproute2 nftables openssh-server nginx-light vsftpd snmpd util-linux \
-         samba dcmtk tigervnc-standalone-server inetutils-telnetd systemd openssl testssl.sh; do
+         samba dcmtk tigervnc-standalone-server inetutils-telnetd systemd openssl testssl.sh postfix; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
@@ -100,7 +100,7 @@ fi
 # protocol: its narrowest run that gives the same verdicts); then one default testssl.sh
 # run per server for scale. Connections are the SYNs counted in the TLS host's namespace.
 if has tls; then
-TLS_PORTS=(4431 4432 4433 4434 4435 4436 21)
+TLS_PORTS=(4431 4432 4433 4434 4435 4436 21 25)
 TESTSSL_VERSION="$(testssl --version 2>/dev/null | grep -m1 -o 'testssl.sh *[0-9][^ ]*' || echo testssl.sh)"
 conns() { ip netns exec ksl-tls nft list counter inet count tls_connections | grep -o 'packets [0-9]*' | cut -d' ' -f2; }
 tls_timed() { # tls_timed NAME CMD...: timed, with the connections it opened in NAME.conns
@@ -112,7 +112,7 @@ tls_timed() { # tls_timed NAME CMD...: timed, with the connections it opened in 
 testssl_args=(--quiet --color 0 --warnings off --nodns none)
 for i in $(seq 1 "$TLS_RUNS"); do
   for p in "${TLS_PORTS[@]}"; do
-    starttls=(); [ "$p" = 21 ] && starttls=(--starttls ftp)
+    starttls=(); case "$p" in 21) starttls=(--starttls ftp);; 25) starttls=(--starttls smtp);; esac
     echo "bench: TLS round $i/$TLS_RUNS: port $p: kenshin"
     tls_timed "tls-kenshin-$p-$i" "$KENSHIN" scan 198.18.3.10 -p "$p" -q -o "$WORK/tls-kenshin-$p-$i"
     echo "bench: TLS round $i/$TLS_RUNS: port $p: testssl.sh -p -E"
@@ -121,7 +121,7 @@ for i in $(seq 1 "$TLS_RUNS"); do
   done
 done
 for p in "${TLS_PORTS[@]}"; do
-  starttls=(); [ "$p" = 21 ] && starttls=(--starttls ftp)
+  starttls=(); case "$p" in 21) starttls=(--starttls ftp);; 25) starttls=(--starttls smtp);; esac
   echo "bench: TLS: port $p: testssl.sh (default run)"
   tls_timed "tls-testsslfull-$p" testssl "${testssl_args[@]}" "${starttls[@]}" \
     --jsonfile "$WORK/tls-testsslfull-$p.json" "198.18.3.10:$p"

@@ -85,8 +85,8 @@ fn testssl(dir: &Path, port: u16) -> Vec<Value> {
         ])
         .args(["-p", "-E", "--jsonfile"])
         .arg(&json);
-    if port == 21 {
-        cmd.args(["--starttls", "ftp"]);
+    if let Some(protocol) = kenshin_lab::tls::starttls(port) {
+        cmd.args(["--starttls", protocol]);
     }
     let o = cmd
         .arg(format!("{TLS_ADDR}:{port}"))
@@ -454,13 +454,37 @@ fn every_fact_points_at_the_handshake_that_showed_it_and_the_audit_stays_small()
 #[test]
 fn the_summary_counts_legacy_protocols_the_high_profile_and_bad_certificates() {
     let out = &tls_scan().output;
-    // 4431 accepts TLS 1.0/1.1; 4432 and 4433 satisfy 高セキュリティ型; 4431 and 4434 are
+    // 4431 and Postfix accept TLS 1.0/1.1; 4432 and 4433 satisfy 高セキュリティ型; 4431 and 4434 are
     // self-signed (4434 also expired), so two certificates are not trusted.
     assert!(
         out.contains(
-            "TLS: 7 services audited, 1 accept SSL/TLS 1.0/1.1, 2 satisfy the guideline's \
+            "TLS: 8 services audited, 2 accept SSL/TLS 1.0/1.1, 2 satisfy the guideline's \
              high-security profile, 2 with an expired or untrusted certificate"
         ),
         "{out}"
+    );
+}
+
+#[test]
+fn smtp_is_upgraded_with_starttls_after_ehlo_on_a_real_mail_server() {
+    let tls = tls_of(25);
+    assert_eq!(tls["channel"], "smtp-starttls");
+    assert_eq!(tls["starttls"], "smtp");
+    assert!(!strings(&tls["versions"]).is_empty(), "{tls}");
+    assert_eq!(tls["certificate"]["subject_cn"], TLS_NAME);
+    assert_eq!(tls["certificate"]["chain_trusted"], true);
+    let ev = &tls["evidence"]["certificate"];
+    let evidence = tls_scan().report["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .find(|e| &e["id"] == ev)
+        .unwrap_or_else(|| panic!("evidence {ev} missing"))
+        .clone();
+    let sent = base64_decode(evidence["sent"].as_str().expect("sent"));
+    assert!(
+        sent.starts_with(b"EHLO kenshin.invalid\r\nSTARTTLS\r\n"),
+        "{:?}",
+        String::from_utf8_lossy(&sent[..sent.len().min(40)])
     );
 }

@@ -11,8 +11,8 @@
 //!   └─ ksl-flaky  .200 stops answering        │                      hostile servers (see fixtures.rs)
 //!                                             ├─ ksl-b1    .20-.59   RST hosts
 //!                                             └─ ksl-b2    .100-.139 silent hosts
-//!   segment C 198.18.3.0/24 (br3, no loss): ksl-tls .10, nginx TLS servers and vsftpd
-//!   with AUTH TLS (see tls.rs)
+//!   segment C 198.18.3.0/24 (br3, no loss): ksl-tls .10, nginx TLS servers, vsftpd
+//!   with AUTH TLS and Postfix with STARTTLS (see tls.rs)
 //! ```
 //!
 //! The scanner's namespace has one interface on segment A and a single route,
@@ -86,7 +86,7 @@ const ALL_NS: [&str; 10] = [
 ];
 
 /// The Debian packages the lab runs.
-pub const PACKAGES: [&str; 15] = [
+pub const PACKAGES: [&str; 16] = [
     "ieee-data",
     "iproute2",
     "nftables",
@@ -102,6 +102,7 @@ pub const PACKAGES: [&str; 15] = [
     "systemd",
     "openssl",
     "testssl.sh",
+    "postfix",
 ];
 
 /// What is really there at one address.
@@ -339,6 +340,7 @@ impl Lab {
             "systemd-socket-activate",
             "openssl",
             "testssl",
+            "postfix",
         ] {
             let found = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
                 .iter()
@@ -747,6 +749,20 @@ impl Lab {
         let conf = d.join("vsftpd.conf");
         fs::write(&conf, tls::vsftpd_conf(&d))?;
         self.spawn_in("ksl-tls", "/usr/sbin/vsftpd", &[&conf.to_string_lossy()])?;
+        let postfix = d.join("postfix");
+        fs::create_dir_all(postfix.join("queue"))?;
+        fs::create_dir_all(postfix.join("data"))?;
+        run(Command::new("chown")
+            .arg("postfix")
+            .arg(postfix.join("data")))?;
+        let (main, master) = tls::postfix_conf(&d);
+        fs::write(postfix.join("main.cf"), main)?;
+        fs::write(postfix.join("master.cf"), master)?;
+        self.spawn_in(
+            "ksl-tls",
+            "/usr/sbin/postfix",
+            &["-c", &postfix.to_string_lossy(), "start-fg"],
+        )?;
         Ok(())
     }
 
@@ -882,6 +898,7 @@ impl Lab {
             ("ksl-svc2", ":10443 ".into()),
             ("ksl-svc2", format!(":{} ", fixtures::RDP_TLS_BACKEND)),
             ("ksl-tls", ":21 ".into()),
+            ("ksl-tls", ":25 ".into()),
             ("ksl-tls", ":4431 ".into()),
             ("ksl-tls", ":4434 ".into()),
             ("ksl-tls", ":4436 ".into()),

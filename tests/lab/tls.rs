@@ -1,7 +1,8 @@
 //! The lab's TLS segment (198.18.3.0/24, behind the router without loss): real
 //! nginx (Debian's OpenSSL) servers with chosen protocol, cipher and
 //! certificate settings, and vsftpd upgrading FTP with `AUTH TLS`, each one
-//! characterised exactly by the TLS tests and the benchmark.
+//! characterised exactly by the TLS tests and the benchmark; Postfix upgrades SMTP
+//! with `STARTTLS`.
 //!
 //! The certificates are made here with the openssl tool: a weak legacy one
 //! (RSA-1024, SHA-1, expired, self-signed), and a small PKI (a root CA, an
@@ -30,7 +31,7 @@ pub struct TlsServer {
 }
 
 /// Every TLS server on the TLS host.
-pub const SERVERS: [TlsServer; 7] = [
+pub const SERVERS: [TlsServer; 8] = [
     TlsServer {
         port: 4431,
         name: "legacy",
@@ -66,7 +67,21 @@ pub const SERVERS: [TlsServer; 7] = [
         name: "ftp-auth-tls",
         setup: "vsftpd with ssl_enable (AUTH TLS)",
     },
+    TlsServer {
+        port: 25,
+        name: "smtp-starttls",
+        setup: "Postfix with STARTTLS, RSA-2048 under the lab CA",
+    },
 ];
+
+/// The STARTTLS protocol testssl.sh must be told for `port`, if any.
+pub fn starttls(port: u16) -> Option<&'static str> {
+    match port {
+        21 => Some("ftp"),
+        25 => Some("smtp"),
+        _ => None,
+    }
+}
 
 /// The TCP ports open on the TLS host.
 pub fn ports() -> Vec<u16> {
@@ -211,7 +226,10 @@ pub fn write_pki(dir: &Path) -> Result<()> {
         "inter",
         "other.ext",
     )?;
-    for name in ["leaf", "other"] {
+    // An RSA leaf under the same CA, for the mail server.
+    let mail = format!("/O=kenshin lab/CN={TLS_NAME}");
+    sign_key(dir, "mail", &mail, "inter", "leaf.ext", &["rsa:2048"])?;
+    for name in ["leaf", "other", "mail"] {
         let mut chain = fs::read(dir.join(format!("{name}.crt")))?;
         chain.extend(fs::read(dir.join("inter.crt"))?);
         fs::write(dir.join(format!("{name}-chain.crt")), chain)?;
@@ -221,29 +239,28 @@ pub fn write_pki(dir: &Path) -> Result<()> {
 
 /// A P-256 key and certificate `NAME` for `subject`, signed by `issuer` with `ext`.
 fn sign(dir: &Path, name: &str, subject: &str, issuer: &str, ext: &str) -> Result<()> {
+    let ec = ["ec", "-pkeyopt", "ec_paramgen_curve:prime256v1"];
+    sign_key(dir, name, subject, issuer, ext, &ec)
+}
+
+/// A key made with `newkey` (`openssl req -newkey` arguments) and its certificate.
+fn sign_key(
+    dir: &Path,
+    name: &str,
+    subject: &str,
+    issuer: &str,
+    ext: &str,
+    newkey: &[&str],
+) -> Result<()> {
     let (key, csr, crt) = (
         format!("{name}.key"),
         format!("{name}.csr"),
         format!("{name}.crt"),
     );
-    openssl(
-        dir,
-        &[
-            "req",
-            "-new",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-keyout",
-            &key,
-            "-out",
-            &csr,
-            "-subj",
-            subject,
-        ],
-    )?;
+    let mut req = vec!["req", "-new", "-newkey"];
+    req.extend(newkey);
+    req.extend(["-nodes", "-keyout", &key, "-out", &csr, "-subj", subject]);
+    openssl(dir, &req)?;
     openssl(
         dir,
         &[
@@ -350,4 +367,31 @@ pub fn vsftpd_conf(dir: &Path) -> String {
         c = p("leaf-chain.crt"),
         k = p("leaf.key"),
     )
+}
+
+/// A Postfix instance of its own (`postfix -c DIR start-fg`) offering STARTTLS with the
+/// lab's RSA mail certificate. It accepts no mail: no destination, no relay, every
+/// recipient refused; kenshin never sends any anyway. Returns (main.cf, master.cf).
+pub fn postfix_conf(dir: &Path) -> (String, String) {
+    let p = |f: &str| dir.join(f).to_string_lossy().into_owned();
+    let main = format!(
+        "compatibility_level = 3.6\nqueue_directory = {queue}\ndata_directory = {data}\n\
+         inet_interfaces = {TLS_ADDR}\ninet_protocols = ipv4\nmyhostname = {TLS_NAME}\n\
+         mydestination =\nrelay_domains =\nlocal_recipient_maps =\nalias_maps =\n\
+         alias_database =\nmynetworks = 127.0.0.0/8\nsmtpd_relay_restrictions = reject\n\
+         smtpd_tls_cert_file = {c}\nsmtpd_tls_key_file = {k}\nsmtpd_tls_security_level = may\n\
+         maillog_file = /dev/stdout\n",
+        queue = p("postfix/queue"),
+        data = p("postfix/data"),
+        c = p("mail-chain.crt"),
+        k = p("mail.key"),
+    );
+    // Only what the SMTP server needs, none of it chrooted.
+    let master = "smtp inet n - n - - smtpd\n\
+                  tlsmgr unix - - n 1000? 1 tlsmgr\n\
+                  anvil unix - - n - 1 anvil\n\
+                  proxymap unix - - n - - proxymap\n\
+                  postlog unix-dgram n - n - 1 postlogd\n"
+        .to_owned();
+    (main, master)
 }

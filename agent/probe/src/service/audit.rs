@@ -204,6 +204,7 @@ impl<'p, 'a> Auditor<'p, 'a> {
             evidence: None,
             complete: true,
         };
+        let mut aborted: Vec<String> = Vec::new();
         'chunks: for chunk in chunks(&offer) {
             let mut remaining = chunk;
             while !remaining.is_empty() {
@@ -226,6 +227,22 @@ impl<'p, 'a> Auditor<'p, 'a> {
                             break;
                         }
                         remaining.retain(|s| *s != hello.suite);
+                        if let Some(alert) = flight.alert.filter(|_| flight.end == FlightEnd::Alert)
+                        {
+                            // The server chose the suite, then gave up on its own flight
+                            // (a key it cannot sign with, say): no connection can complete.
+                            aborted.push(format!(
+                                "{} ({})",
+                                hello.suite.display(),
+                                alert.description.display()
+                            ));
+                            // What it showed in clear before giving up is still real.
+                            self.absorb(&flight, &ev);
+                            if !result.accepted {
+                                result.evidence.get_or_insert(ev);
+                            }
+                            continue;
+                        }
                         result.accepted = true;
                         if result.suites.is_empty() {
                             result.evidence = Some(ev.clone());
@@ -245,6 +262,15 @@ impl<'p, 'a> Auditor<'p, 'a> {
                     }
                 }
             }
+        }
+        if !aborted.is_empty() {
+            self.out.notes.push(format!(
+                "{}: the server chose {} suites but aborted its own handshake each time, so they \
+                 are not counted as accepted: {}",
+                version.display(),
+                aborted.len(),
+                aborted.join(", ")
+            ));
         }
         if result.complete && result.suites.len() >= 2 {
             result.preference = self.preference(version, &offer, &result.suites).await;
