@@ -107,6 +107,18 @@ fn chunks(offer: &[CipherSuite]) -> Vec<Vec<CipherSuite>> {
     offer.chunks(size).map(<[CipherSuite]>::to_vec).collect()
 }
 
+/// Aborted handshakes of one kind of suite before the rest of that kind is left untried.
+const ABORTS_PER_KIND: u32 = 2;
+
+/// A kind of suite: its key exchange and authentication.
+type SuiteKind = (KeyExchange, &'static str);
+
+fn kind_of(suite: CipherSuite) -> SuiteKind {
+    suite.class().map_or((KeyExchange::Other, "other"), |c| {
+        (c.key_exchange, c.authentication)
+    })
+}
+
 /// What one handshake came to.
 enum Reply {
     Hello(Box<Flight>),
@@ -205,8 +217,15 @@ impl<'p, 'a> Auditor<'p, 'a> {
             complete: true,
         };
         let mut aborted: Vec<String> = Vec::new();
-        'chunks: for chunk in chunks(&offer) {
-            let mut remaining = chunk;
+        // Aborts per kind of suite (key exchange and authentication): a server that
+        // cannot complete one kind usually cannot complete any suite of it, so after
+        // ABORTS_PER_KIND the rest of that kind is left untried rather than walked.
+        let mut aborts: Vec<(SuiteKind, u32)> = Vec::new();
+        let mut given_up: Vec<SuiteKind> = Vec::new();
+        let offers = chunks(&offer);
+        'chunks: for (at, chunk) in offers.iter().enumerate() {
+            let mut remaining = chunk.clone();
+            remaining.retain(|s| !given_up.contains(&kind_of(*s)));
             while !remaining.is_empty() {
                 let (reply, ev) = self.tls_hello(version, &remaining, &[], true).await;
                 match reply {
@@ -238,6 +257,29 @@ impl<'p, 'a> Auditor<'p, 'a> {
                             ));
                             // What it showed in clear before giving up is still real.
                             self.absorb(&flight, &ev);
+                            let kind = kind_of(hello.suite);
+                            let n = match aborts.iter_mut().find(|(k, _)| *k == kind) {
+                                Some((_, n)) => {
+                                    *n += 1;
+                                    *n
+                                }
+                                None => {
+                                    aborts.push((kind, 1));
+                                    1
+                                }
+                            };
+                            if n >= ABORTS_PER_KIND && !given_up.contains(&kind) {
+                                let before = remaining.len();
+                                remaining.retain(|s| kind_of(*s) != kind);
+                                let later = offers[at + 1..]
+                                    .iter()
+                                    .flatten()
+                                    .any(|s| kind_of(*s) == kind);
+                                if remaining.len() < before || later {
+                                    given_up.push(kind);
+                                    result.complete = false;
+                                }
+                            }
                             if !result.accepted {
                                 result.evidence.get_or_insert(ev);
                             }
@@ -270,6 +312,19 @@ impl<'p, 'a> Auditor<'p, 'a> {
                 version.display(),
                 aborted.len(),
                 aborted.join(", ")
+            ));
+        }
+        if !given_up.is_empty() {
+            self.out.complete = false;
+            self.out.notes.push(format!(
+                "{}: after {ABORTS_PER_KIND} aborted handshakes of a kind, the other suites of \
+                 that kind were not tried: {}",
+                version.display(),
+                given_up
+                    .iter()
+                    .map(|(kx, auth)| format!("{}-{auth}", kx.as_str()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         if result.complete && result.suites.len() >= 2 {
@@ -719,5 +774,123 @@ mod tests {
             );
             assert!(max - min <= 1, "{v:?}: {min}..{max}");
         }
+    }
+}
+
+/// The audit against a scripted server on loopback, for behaviour no lab daemon shows.
+#[cfg(test)]
+mod scripted {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::evidence::EvidenceLog;
+    use crate::governor::{Governor, SafetySettings};
+    use crate::ports::PortCatalog;
+    use crate::scope::{AddrRange, Scope, ScopeGuard};
+    use crate::service::Clients;
+
+    /// Reads one ClientHello record; returns (client_version, first offered suite).
+    async fn read_hello(s: &mut TcpStream) -> Option<(u16, u16)> {
+        let mut header = [0u8; 5];
+        s.read_exact(&mut header).await.ok()?;
+        if header[0] != 22 {
+            return None; // SSLv2 or anything else: no answer
+        }
+        let mut body = vec![0u8; usize::from(u16::from_be_bytes([header[3], header[4]]))];
+        s.read_exact(&mut body).await.ok()?;
+        let version = u16::from_be_bytes([*body.get(4)?, *body.get(5)?]);
+        let sid = usize::from(*body.get(38)?);
+        let at = 39 + sid + 2;
+        Some((
+            version,
+            u16::from_be_bytes([*body.get(at)?, *body.get(at + 1)?]),
+        ))
+    }
+
+    /// Chooses the first suite of every TLS 1.2 hello and then aborts with internal_error,
+    /// as a server that cannot sign with its key does; refuses every other version.
+    async fn aborting_server() -> u16 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        tokio::spawn(async move {
+            while let Ok((mut s, _)) = listener.accept().await {
+                tokio::spawn(async move {
+                    let reply = match read_hello(&mut s).await {
+                        Some((0x0303, suite)) if suite >> 8 != 0x13 => {
+                            let mut hello = vec![3, 3];
+                            hello.extend([7u8; 32]);
+                            hello.push(0);
+                            hello.extend(suite.to_be_bytes());
+                            hello.push(0);
+                            let mut msg = vec![2, 0, 0, u8::try_from(hello.len()).unwrap_or(0)];
+                            msg.extend(hello);
+                            let mut out = vec![22, 3, 3, 0, u8::try_from(msg.len()).unwrap_or(0)];
+                            out.extend(msg);
+                            out.extend([21, 3, 3, 0, 2, 2, 80]);
+                            out
+                        }
+                        Some(_) => vec![21, 3, 1, 0, 2, 2, 70],
+                        None => Vec::new(),
+                    };
+                    let _ = s.write_all(&reply).await;
+                });
+            }
+        });
+        port
+    }
+
+    #[tokio::test]
+    async fn suites_a_server_chooses_and_then_aborts_are_not_counted_as_accepted() {
+        let port = aborting_server().await;
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let guard = ScopeGuard::new(
+            Scope::new(vec![AddrRange::single(lo)], vec![], 16, false).expect("scope"),
+        );
+        let cleared = guard.clear(lo).expect("in scope");
+        let governor = Governor::new(SafetySettings::default());
+        let cancel = CancellationToken::new();
+        let evidence = EvidenceLog::default();
+        let catalog = PortCatalog::builtin().expect("catalog");
+        let clients = Clients::new("kenshin-test").expect("clients");
+        let prober = Prober {
+            governor: &governor,
+            cancel: &cancel,
+            evidence: &evidence,
+            catalog: &catalog,
+            clients: &clients,
+        };
+        let settings = AuditSettings {
+            pause: Duration::ZERO,
+            max_handshakes: 100,
+            deadline: Duration::from_secs(30),
+        };
+        let audit = Auditor::new(&prober, cleared, port, Channel::Direct, None, settings)
+            .run()
+            .await;
+        assert!(
+            audit.versions.iter().all(|v| !v.accepted),
+            "{:?}",
+            audit.versions
+        );
+        let note = audit
+            .notes
+            .iter()
+            .find(|n| n.contains("aborted its own handshake"))
+            .unwrap_or_else(|| panic!("no note about the aborts: {:?}", audit.notes));
+        assert!(note.contains("(internal_error)"), "{note}");
+        // Two aborts of a kind and the rest of that kind is left untried, so the audit
+        // costs about two handshakes per kind, not one per suite, and says it is partial.
+        assert!(audit.handshakes < 50, "{} handshakes", audit.handshakes);
+        assert!(!audit.complete);
+        assert!(
+            audit.notes.iter().any(|n| n.contains("ECDHE-RSA")),
+            "{:?}",
+            audit.notes
+        );
     }
 }
