@@ -100,8 +100,8 @@ fi
 # protocol: its narrowest run that gives the same verdicts); then one default testssl.sh
 # run per server for scale. Connections are the SYNs counted in the TLS host's namespace.
 if has tls; then
-TLS_PORTS=(4431 4432 4433 4434 4435 4436 21 25)
-TESTSSL_VERSION="$(testssl --version 2>/dev/null | grep -m1 -o 'testssl.sh *[0-9][^ ]*' || echo testssl.sh)"
+read -r -a TLS_PORTS <<< "${TLS_PORTS:-4431 4432 4433 4434 4435 4436 21 25}"
+TESTSSL_VERSION="$(testssl --version 2>/dev/null | sed 's/\x1b\[[0-9;]*m//g' | grep -m1 -o 'testssl *[0-9][0-9.]*' | tr -s ' ' || echo testssl)"
 conns() { ip netns exec ksl-tls nft list counter inet count tls_connections | grep -o 'packets [0-9]*' | cut -d' ' -f2; }
 tls_timed() { # tls_timed NAME CMD...: timed, with the connections it opened in NAME.conns
   local name="$1"; shift

@@ -208,6 +208,8 @@ pub struct TlsAuditObservation {
     pub sslv2_ciphers: Vec<String>,
     /// TLS handshakes attempted (one TCP connection each).
     pub handshakes: u32,
+    /// How long the audit took, pauses included.
+    pub duration: Duration,
     pub complete: bool,
     pub notes: Vec<String>,
 }

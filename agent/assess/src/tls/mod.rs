@@ -100,6 +100,8 @@ pub struct TlsReport {
     pub evaluation: Evaluation,
     /// TLS handshakes made, one TCP connection each.
     pub handshakes: u32,
+    /// How long the audit took, pauses included.
+    pub duration_ms: u64,
     /// False if the audit stopped before it could ask everything.
     pub complete: bool,
     pub notes: Vec<String>,
@@ -124,6 +126,7 @@ pub fn judge(audit: &TlsAuditObservation, names: &[String], k: TlsKnowledge<'_>)
         other_certificates: Vec::new(),
         evaluation: k.profiles.evaluate(&TlsFacts::default()),
         handshakes: audit.handshakes,
+        duration_ms: u64::try_from(audit.duration.as_millis()).unwrap_or(u64::MAX),
         complete: audit.complete,
         notes: audit.notes.clone(),
         evidence: TlsEvidence::default(),

@@ -176,6 +176,7 @@ impl<'p, 'a> Auditor<'p, 'a> {
 
     /// Runs the whole audit.
     pub(crate) async fn run(mut self) -> TlsAuditObservation {
+        let started = Instant::now();
         for version in VERSIONS {
             if self.stopped {
                 break;
@@ -195,6 +196,7 @@ impl<'p, 'a> Auditor<'p, 'a> {
         if self.stopped {
             self.out.complete = false;
         }
+        self.out.duration = started.elapsed();
         self.out
     }
 
