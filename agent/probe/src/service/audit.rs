@@ -846,9 +846,27 @@ mod scripted {
         port
     }
 
-    #[tokio::test]
-    async fn suites_a_server_chooses_and_then_aborts_are_not_counted_as_accepted() {
-        let port = aborting_server().await;
+    /// Refuses every hello with protocol_version on its first `n` connections, then
+    /// closes its port, as a server that starts refusing a scanner does.
+    async fn server_that_stops_after(n: usize) -> u16 {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        tokio::spawn(async move {
+            for _ in 0..n {
+                let Ok((mut s, _)) = listener.accept().await else {
+                    return;
+                };
+                let _ = read_hello(&mut s).await;
+                let _ = s.write_all(&[21, 3, 1, 0, 2, 2, 70]).await;
+            }
+            drop(listener);
+        });
+        port
+    }
+
+    async fn audit(port: u16, max_handshakes: u32) -> TlsAuditObservation {
         let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
         let guard = ScopeGuard::new(
             Scope::new(vec![AddrRange::single(lo)], vec![], 16, false).expect("scope"),
@@ -868,12 +886,41 @@ mod scripted {
         };
         let settings = AuditSettings {
             pause: Duration::ZERO,
-            max_handshakes: 100,
+            max_handshakes,
             deadline: Duration::from_secs(30),
         };
-        let audit = Auditor::new(&prober, cleared, port, Channel::Direct, None, settings)
+        Auditor::new(&prober, cleared, port, Channel::Direct, None, settings)
             .run()
-            .await;
+            .await
+    }
+
+    #[tokio::test]
+    async fn a_server_that_starts_refusing_is_given_a_rest_then_left_with_a_partial_result() {
+        let port = server_that_stops_after(3).await;
+        let started = std::time::Instant::now();
+        let audit = audit(port, 100).await;
+        assert!(started.elapsed() >= BACKOFF, "asked again without resting");
+        assert!(!audit.complete);
+        assert_eq!(audit.handshakes, 3, "{audit:?}");
+        let note = audit.notes.join(" | ");
+        assert!(
+            note.contains("stopped accepting connections after 3 handshakes"),
+            "{note}"
+        );
+        // TLS 1.3 was refused in full; TLS 1.2's offer takes three hellos (at most 128
+        // suites each), and the third found the port closed: TLS 1.2 is unfinished.
+        let finished: Vec<(Version, bool)> = audit
+            .versions
+            .iter()
+            .map(|v| (v.version, v.complete))
+            .collect();
+        assert_eq!(finished, [(Version::TLS13, true), (Version::TLS12, false)]);
+    }
+
+    #[tokio::test]
+    async fn suites_a_server_chooses_and_then_aborts_are_not_counted_as_accepted() {
+        let port = aborting_server().await;
+        let audit = audit(port, 100).await;
         assert!(
             audit.versions.iter().all(|v| !v.accepted),
             "{:?}",
