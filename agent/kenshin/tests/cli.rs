@@ -126,3 +126,37 @@ fn help_documents_the_exit_codes() {
     assert!(out.contains("130 interrupted"), "{out}");
     assert!(out.contains("2 usage or runtime error"), "{out}");
 }
+
+#[test]
+fn a_ca_file_that_cannot_be_used_is_named_before_anything_is_sent() {
+    refused(
+        &[
+            "scan",
+            "198.18.1.1",
+            "--ca-file",
+            "/nonexistent/hospital-ca.pem",
+        ],
+        "/nonexistent/hospital-ca.pem",
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let empty = dir.path().join("not-a-ca.pem");
+    std::fs::write(&empty, "this is not a certificate\n").expect("write");
+    refused(
+        &[
+            "scan",
+            "198.18.1.1",
+            "--ca-file",
+            empty.to_str().expect("utf-8"),
+        ],
+        "holds no PEM certificate",
+    );
+}
+
+#[test]
+fn tls_audit_limits_out_of_range_are_named() {
+    refused(&["scan", "198.18.1.1", "--tls-pause", "99999"], "99999");
+    refused(
+        &["scan", "198.18.1.1", "--tls-max-handshakes", "0"],
+        "tls-max-handshakes",
+    );
+}
