@@ -73,7 +73,7 @@ def section(work, runs, testssl_version, ports):
     out += [
         "Written by `bench/run.sh` (`SECTIONS=tls bench/run.sh` re-measures this section alone).",
         "",
-        f"- Servers: the lab's TLS segment, 198.18.3.10 (real nginx with Debian's OpenSSL, and vsftpd), with no loss",
+        f"- Servers: the lab's TLS segment, 198.18.3.10 (real nginx with Debian's OpenSSL, vsftpd, Postfix), with no loss",
         "  on the link. Each server is measured alone: the whole `kenshin scan 198.18.3.10 -p PORT` (discovery, port",
         "  scan, identification and the TLS audit, default settings: one connection at a time, 50 ms between",
         f"  handshakes) against {testssl_version} `-p -E` (protocols, and the ciphers of each protocol: its narrowest",

@@ -5,11 +5,13 @@ use std::path::Path;
 
 use anyhow::Context;
 use kenshin_assess::fingerprint::FingerprintSet;
+use kenshin_assess::tls::ProfileSet;
 use kenshin_probe::ports::PortCatalog;
 
 use crate::cli::VerifyArgs;
 
-/// Checks the port catalog and the fingerprints; returns exit code 0 or 1.
+/// Checks the port catalog, the fingerprints and the TLS guideline profiles; returns
+/// exit code 0 or 1.
 pub(crate) fn verify(args: &VerifyArgs) -> anyhow::Result<u8> {
     let (catalog, fingerprints) = match &args.dir {
         None => (
@@ -58,6 +60,22 @@ pub(crate) fn verify(args: &VerifyArgs) -> anyhow::Result<u8> {
             }
         },
     }
+    let profiles = match &args.dir {
+        None => ProfileSet::builtin().map_err(anyhow::Error::from),
+        Some(dir) => load_profiles(dir),
+    };
+    match profiles {
+        Ok(p) => println!(
+            "ok   tls/ipa-profiles.toml: {} profiles ({} {})",
+            p.profile.len(),
+            p.source.title_ja,
+            p.source.edition
+        ),
+        Err(e) => {
+            failed = true;
+            println!("FAIL tls/ipa-profiles.toml: {e:#}");
+        }
+    }
     if failed {
         eprintln!("kenshin: the rules in {source} have problems (listed above)");
         Ok(1)
@@ -65,6 +83,13 @@ pub(crate) fn verify(args: &VerifyArgs) -> anyhow::Result<u8> {
         println!("all rules in {source} verified");
         Ok(0)
     }
+}
+
+fn load_profiles(dir: &Path) -> Result<ProfileSet, anyhow::Error> {
+    let path = dir.join("tls/ipa-profiles.toml");
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("cannot read {}", path.display()))?;
+    ProfileSet::parse(&text).with_context(|| format!("in {}", path.display()))
 }
 
 fn load_catalog(dir: &Path) -> Result<PortCatalog, anyhow::Error> {

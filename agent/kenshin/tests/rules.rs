@@ -20,6 +20,12 @@ fn copy_rules(to: &Path) {
     let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
     std::fs::create_dir_all(to.join("fingerprints")).expect("mkdir");
     std::fs::copy(from.join("ports.toml"), to.join("ports.toml")).expect("ports.toml");
+    std::fs::create_dir_all(to.join("tls")).expect("mkdir");
+    std::fs::copy(
+        from.join("tls/ipa-profiles.toml"),
+        to.join("tls/ipa-profiles.toml"),
+    )
+    .expect("ipa-profiles.toml");
     for e in std::fs::read_dir(from.join("fingerprints")).expect("fingerprints") {
         let e = e.expect("entry");
         std::fs::copy(e.path(), to.join("fingerprints").join(e.file_name())).expect("copy");
@@ -33,6 +39,26 @@ fn the_built_in_rules_verify_and_say_how_much_was_checked() {
     let out = stdout(&o);
     assert!(out.contains("ok   ports.toml"), "{out}");
     assert!(out.contains("counterexamples hold, none shadowed"), "{out}");
+    assert!(
+        out.contains("ok   tls/ipa-profiles.toml: 3 profiles"),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_tls_profile_with_an_unknown_version_is_named_and_fails() {
+    let dir = tempfile::tempdir().expect("temp");
+    copy_rules(dir.path());
+    let path = dir.path().join("tls/ipa-profiles.toml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(&path, text.replacen("\"TLSv1.2\"]", "\"TLS1.2\"]", 1)).expect("write");
+    let o = verify_dir(dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("FAIL tls/ipa-profiles.toml") && out.contains("\"TLS1.2\""),
+        "{out}"
+    );
 }
 
 #[test]
