@@ -113,6 +113,17 @@ fn tls_of(port: u16) -> Value {
     service["tls"].clone()
 }
 
+/// The evidence record with the ID `id` holds.
+fn evidence_record(id: &Value) -> Value {
+    tls_scan().report["evidence"]
+        .as_array()
+        .expect("evidence")
+        .iter()
+        .find(|e| &e["id"] == id)
+        .unwrap_or_else(|| panic!("evidence {id} missing"))
+        .clone()
+}
+
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
         .unwrap_or_else(|| panic!("not an array: {v}"))
@@ -400,13 +411,7 @@ fn ftp_is_upgraded_with_auth_tls_and_audited_like_any_tls_port() {
     assert_eq!(tls["certificate"]["subject_cn"], TLS_NAME);
     // Each handshake's evidence shows the upgrade before the hello.
     let ev = &tls["evidence"]["versions"]["TLSv1.2"];
-    let evidence = tls_scan().report["evidence"]
-        .as_array()
-        .expect("evidence")
-        .iter()
-        .find(|e| &e["id"] == ev)
-        .unwrap_or_else(|| panic!("evidence {ev} missing"))
-        .clone();
+    let evidence = evidence_record(ev);
     assert_eq!(evidence["probe"], "tls-hello");
     let sent = base64_decode(evidence["sent"].as_str().expect("sent"));
     assert!(
@@ -474,13 +479,7 @@ fn smtp_is_upgraded_with_starttls_after_ehlo_on_a_real_mail_server() {
     assert_eq!(tls["certificate"]["subject_cn"], TLS_NAME);
     assert_eq!(tls["certificate"]["chain_trusted"], true);
     let ev = &tls["evidence"]["certificate"];
-    let evidence = tls_scan().report["evidence"]
-        .as_array()
-        .expect("evidence")
-        .iter()
-        .find(|e| &e["id"] == ev)
-        .unwrap_or_else(|| panic!("evidence {ev} missing"))
-        .clone();
+    let evidence = evidence_record(ev);
     let sent = base64_decode(evidence["sent"].as_str().expect("sent"));
     assert!(
         sent.starts_with(b"EHLO kenshin.invalid\r\nSTARTTLS\r\n"),

@@ -7,12 +7,13 @@
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 
+use kenshin_probe::service::subject_alt_names;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, TrustAnchor, UnixTime};
 use serde::Serialize;
 use thiserror::Error;
 use time::OffsetDateTime;
-use x509_parser::prelude::{FromDer, GeneralName, X509Certificate};
+use x509_parser::prelude::{FromDer, X509Certificate};
 use x509_parser::public_key::PublicKey;
 
 /// Where Debian keeps the system's trusted roots.
@@ -212,7 +213,7 @@ pub fn describe(der: &[u8], now: OffsetDateTime) -> Result<CertificateFacts, Str
         subject: cert.subject().to_string(),
         issuer: cert.issuer().to_string(),
         subject_cn,
-        sans: sans_of(&cert),
+        sans: subject_alt_names(&cert),
         serial: cert.raw_serial_as_string(),
         not_before: rfc3339(not_before),
         not_after: rfc3339(not_after),
@@ -237,29 +238,6 @@ fn rfc3339(t: OffsetDateTime) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-fn sans_of(cert: &X509Certificate<'_>) -> Vec<String> {
-    let Ok(Some(san)) = cert.subject_alternative_name() else {
-        return Vec::new();
-    };
-    san.value
-        .general_names
-        .iter()
-        .filter_map(|n| match n {
-            GeneralName::DNSName(d) => Some((*d).to_owned()),
-            GeneralName::IPAddress(b) => match b.len() {
-                4 => <[u8; 4]>::try_from(*b)
-                    .ok()
-                    .map(|a| IpAddr::from(a).to_string()),
-                16 => <[u8; 16]>::try_from(*b)
-                    .ok()
-                    .map(|a| IpAddr::from(a).to_string()),
-                _ => None,
-            },
-            _ => None,
-        })
-        .collect()
 }
 
 fn key_of(cert: &X509Certificate<'_>) -> (String, Option<u32>, Option<String>) {

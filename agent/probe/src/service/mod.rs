@@ -40,6 +40,7 @@ pub use http::HttpClient;
 pub use sniff::{opening, Opening};
 pub use starttls::Channel;
 pub use tape::Tape;
+pub use tls::subject_alt_names;
 
 use crate::evidence::{EvidenceLog, Transcript};
 use crate::governor::{Admission, Governor, ProbeKind};

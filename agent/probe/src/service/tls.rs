@@ -218,6 +218,30 @@ pub(crate) fn apply<S>(out: &Outcome<S>, obs: &mut ServiceObservation) {
     }
 }
 
+/// A certificate's DNS and IP subject alternative names, as text.
+pub fn subject_alt_names(cert: &X509Certificate<'_>) -> Vec<String> {
+    let Ok(Some(san)) = cert.subject_alternative_name() else {
+        return Vec::new();
+    };
+    san.value
+        .general_names
+        .iter()
+        .filter_map(|n| match n {
+            GeneralName::DNSName(d) => Some((*d).to_owned()),
+            GeneralName::IPAddress(b) => match b.len() {
+                4 => <[u8; 4]>::try_from(*b)
+                    .ok()
+                    .map(|a| IpAddr::from(a).to_string()),
+                16 => <[u8; 16]>::try_from(*b)
+                    .ok()
+                    .map(|a| IpAddr::from(a).to_string()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .collect()
+}
+
 /// Subject, issuer, names and validity of the server's certificate.
 fn certificate_facts(der: &[u8], obs: &mut ServiceObservation) {
     let Ok((_, cert)) = X509Certificate::from_der(der) else {
@@ -262,25 +286,8 @@ fn certificate_facts(der: &[u8], obs: &mut ServiceObservation) {
             .unwrap_or_else(|_| t.to_string());
         set_text(obs, name, text);
     }
-    if let Ok(Some(san)) = cert.subject_alternative_name() {
-        let names: Vec<String> = san
-            .value
-            .general_names
-            .iter()
-            .filter_map(|n| match n {
-                GeneralName::DNSName(d) => Some((*d).to_owned()),
-                GeneralName::IPAddress(b) => match b.len() {
-                    4 => <[u8; 4]>::try_from(*b)
-                        .ok()
-                        .map(|a| IpAddr::from(a).to_string()),
-                    16 => <[u8; 16]>::try_from(*b)
-                        .ok()
-                        .map(|a| IpAddr::from(a).to_string()),
-                    _ => None,
-                },
-                _ => None,
-            })
-            .collect();
+    {
+        let names = subject_alt_names(&cert);
         if !names.is_empty() {
             set(obs, "tls.sans", Fact::List(names));
         }
