@@ -9,6 +9,7 @@
 pub mod fingerprint;
 pub mod identify;
 pub mod oui;
+pub mod requirements;
 pub mod tls;
 
 pub use identify::{assess, AssessedHost, DeviceKind, Service};

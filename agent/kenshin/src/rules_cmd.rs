@@ -5,13 +5,14 @@ use std::path::Path;
 
 use anyhow::Context;
 use kenshin_assess::fingerprint::FingerprintSet;
+use kenshin_assess::requirements::Registry;
 use kenshin_assess::tls::ProfileSet;
 use kenshin_probe::ports::PortCatalog;
 
 use crate::cli::VerifyArgs;
 
-/// Checks the port catalog, the fingerprints and the TLS guideline profiles; returns
-/// exit code 0 or 1.
+/// Checks the port catalog, the fingerprints, the TLS guideline profiles and the
+/// requirement registries; returns exit code 0 or 1.
 pub(crate) fn verify(args: &VerifyArgs) -> anyhow::Result<u8> {
     let (catalog, fingerprints) = match &args.dir {
         None => (
@@ -74,6 +75,26 @@ pub(crate) fn verify(args: &VerifyArgs) -> anyhow::Result<u8> {
         Err(e) => {
             failed = true;
             println!("FAIL tls/ipa-profiles.toml: {e:#}");
+        }
+    }
+    let registry = match &args.dir {
+        None => Registry::builtin(),
+        Some(dir) => Registry::load_dir(&dir.join("requirements")),
+    };
+    match registry {
+        Ok(r) => {
+            let v = r.verified();
+            println!(
+                "ok   requirements: {} frameworks, {} items ({} marked unconfirmed), {} mappings \
+                 between frameworks and editions resolve",
+                v.frameworks, v.requirements, v.unconfirmed, v.mappings
+            );
+        }
+        Err(problems) => {
+            failed = true;
+            for p in problems {
+                println!("FAIL requirements/{p}");
+            }
         }
     }
     if failed {

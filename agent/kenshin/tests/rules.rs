@@ -21,6 +21,11 @@ fn copy_rules(to: &Path) {
     std::fs::create_dir_all(to.join("fingerprints")).expect("mkdir");
     std::fs::copy(from.join("ports.toml"), to.join("ports.toml")).expect("ports.toml");
     std::fs::create_dir_all(to.join("tls")).expect("mkdir");
+    std::fs::create_dir_all(to.join("requirements")).expect("mkdir");
+    for e in std::fs::read_dir(from.join("requirements")).expect("requirements") {
+        let e = e.expect("entry");
+        std::fs::copy(e.path(), to.join("requirements").join(e.file_name())).expect("copy");
+    }
     std::fs::copy(
         from.join("tls/ipa-profiles.toml"),
         to.join("tls/ipa-profiles.toml"),
@@ -41,6 +46,27 @@ fn the_built_in_rules_verify_and_say_how_much_was_checked() {
     assert!(out.contains("counterexamples hold, none shadowed"), "{out}");
     assert!(
         out.contains("ok   tls/ipa-profiles.toml: 3 profiles"),
+        "{out}"
+    );
+    assert!(out.contains("ok   requirements: 6 frameworks"), "{out}");
+}
+
+#[test]
+fn a_mapping_between_editions_that_does_not_resolve_is_named_and_fails() {
+    let dir = tempfile::tempdir().expect("temp");
+    copy_rules(dir.path());
+    let path = dir.path().join("requirements/mhlw-checklist-r6.toml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(
+        &path,
+        text.replacen("mhlw-checklist-r7:2-⑬", "mhlw-checklist-r7:2-⑳", 1),
+    )
+    .expect("write");
+    let o = verify_dir(dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("FAIL requirements/") && out.contains("2-⑳"),
         "{out}"
     );
 }
