@@ -37,6 +37,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
         "mhlw-notice-2024-08-01.toml",
         include_str!("../../../rules/requirements/mhlw-notice-2024-08-01.toml"),
     ),
+    (
+        "provider-guideline.toml",
+        include_str!("../../../rules/requirements/provider-guideline.toml"),
+    ),
 ];
 
 /// What can show that an item is met or not.
@@ -256,7 +260,7 @@ mod tests {
     fn the_shipped_registries_load_and_every_mapping_resolves() {
         let r = Registry::builtin().expect("registries");
         let v = r.verified();
-        assert_eq!(v.frameworks, 6);
+        assert_eq!(v.frameworks, 7);
         assert!(v.requirements >= 60 && v.mappings >= 25, "{v:?}");
         let item = r.get("mhlw-checklist-r7", "2-⑥").expect("2-⑥");
         assert_eq!(item.evidence, [Evidence::Network, Evidence::Host]);
