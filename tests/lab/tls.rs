@@ -26,51 +26,49 @@ pub const TLS_SEGMENT: &str = "198.18.3.0/24";
 pub struct TlsServer {
     pub port: u16,
     pub name: &'static str,
-    /// How it is configured, in words.
-    pub setup: &'static str,
 }
 
 /// Every TLS server on the TLS host.
 pub const SERVERS: [TlsServer; 8] = [
+    // TLS 1.0-1.2, every suite OpenSSL has at @SECLEVEL=0, RSA-2048
     TlsServer {
         port: 4431,
         name: "legacy",
-        setup: "TLS 1.0-1.2, every suite OpenSSL has at @SECLEVEL=0, RSA-2048",
     },
+    // TLS 1.2 only, ECDHE with AES-GCM or ChaCha20, server order
     TlsServer {
         port: 4432,
         name: "aead-only",
-        setup: "TLS 1.2 only, ECDHE with AES-GCM or ChaCha20, server order",
     },
+    // TLS 1.3 only
     TlsServer {
         port: 4433,
         name: "tls13-only",
-        setup: "TLS 1.3 only",
     },
+    // TLS 1.2, RSA-1024 SHA-1 expired self-signed certificate
     TlsServer {
         port: 4434,
         name: "weak-certificate",
-        setup: "TLS 1.2, RSA-1024 SHA-1 expired self-signed certificate",
     },
+    // TLS 1.2-1.3, ECDSA P-256 leaf under an intermediate and the lab root
     TlsServer {
         port: 4435,
         name: "ecdsa-chain",
-        setup: "TLS 1.2-1.3, ECDSA P-256 leaf under an intermediate and the lab root",
     },
+    // TLS 1.2-1.3, a valid chain for another name
     TlsServer {
         port: 4436,
         name: "name-mismatch",
-        setup: "TLS 1.2-1.3, a valid chain for another name",
     },
+    // vsftpd with ssl_enable (AUTH TLS)
     TlsServer {
         port: 21,
         name: "ftp-auth-tls",
-        setup: "vsftpd with ssl_enable (AUTH TLS)",
     },
+    // Postfix with STARTTLS, RSA-2048 under the lab CA
     TlsServer {
         port: 25,
         name: "smtp-starttls",
-        setup: "Postfix with STARTTLS, RSA-2048 under the lab CA",
     },
 ];
 

@@ -198,8 +198,6 @@ pub struct TlsAuditObservation {
     pub versions: Vec<TlsVersionObservation>,
     /// Key-exchange groups in the server's order, with evidence.
     pub groups: Vec<(NamedGroup, String)>,
-    /// The version the groups were learned with.
-    pub groups_version: Option<Version>,
     /// Finite-field DHE prime sizes seen, with evidence.
     pub dh_bits: Vec<(u16, String)>,
     /// Distinct chains (by leaf), in the order seen.

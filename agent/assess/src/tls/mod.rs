@@ -110,6 +110,24 @@ pub struct TlsReport {
 
 /// Judges one audit. `names` are the names and address the host was scanned as.
 pub fn judge(audit: &TlsAuditObservation, names: &[String], k: TlsKnowledge<'_>) -> TlsReport {
+    let mut versions: Vec<_> = audit.versions.iter().collect();
+    versions.sort_by_key(|v| std::cmp::Reverse(v.version));
+    let first = audit.chains.first();
+    let describe = |der: &Vec<u8>| certificate::describe(der, k.now).ok();
+    let leaf = first.and_then(|c| c.der.first()).and_then(describe);
+    let accepted = versions.iter().filter(|v| v.accepted);
+    let facts = TlsFacts {
+        versions: accepted.clone().map(|v| v.version).collect(),
+        suites: accepted
+            .flat_map(|v| v.suites.iter().map(move |(s, _)| (v.version, *s)))
+            .collect(),
+        groups: audit.groups.iter().map(|(g, _)| *g).collect(),
+        dh_bits: audit.dh_bits.iter().map(|(b, _)| *b).collect(),
+        key: leaf
+            .as_ref()
+            .and_then(|l| l.key_bits.map(|b| (l.key_type.clone(), b))),
+        signature_hash: leaf.as_ref().and_then(|l| l.signature_hash.clone()),
+    };
     let mut report = TlsReport {
         channel: audit.channel,
         starttls: starttls_of(audit.channel),
@@ -119,25 +137,23 @@ pub fn judge(audit: &TlsAuditObservation, names: &[String], k: TlsKnowledge<'_>)
         preference: BTreeMap::new(),
         suites: Vec::new(),
         groups: audit.groups.iter().map(|(g, _)| g.display()).collect(),
-        dh_bits: audit.dh_bits.iter().map(|(b, _)| *b).collect(),
+        dh_bits: facts.dh_bits.clone(),
         sslv2_ciphers: audit.sslv2_ciphers.clone(),
         certificate: None,
-        chain: Vec::new(),
-        other_certificates: Vec::new(),
-        evaluation: k.profiles.evaluate(&TlsFacts::default()),
+        chain: first.map_or_else(Vec::new, |c| c.der.iter().filter_map(describe).collect()),
+        other_certificates: audit
+            .chains
+            .iter()
+            .skip(1)
+            .filter_map(|c| c.der.first().and_then(describe))
+            .collect(),
+        evaluation: k.profiles.evaluate(&facts),
         handshakes: audit.handshakes,
         duration_ms: u64::try_from(audit.duration.as_millis()).unwrap_or(u64::MAX),
         complete: audit.complete,
         notes: audit.notes.clone(),
         evidence: TlsEvidence::default(),
     };
-    let mut facts = TlsFacts {
-        groups: audit.groups.iter().map(|(g, _)| *g).collect(),
-        dh_bits: report.dh_bits.clone(),
-        ..TlsFacts::default()
-    };
-    let mut versions: Vec<_> = audit.versions.iter().collect();
-    versions.sort_by_key(|v| std::cmp::Reverse(v.version));
     for v in versions {
         let name = v.version.display();
         if let Some(ev) = &v.evidence {
@@ -150,7 +166,6 @@ pub fn judge(audit: &TlsAuditObservation, names: &[String], k: TlsKnowledge<'_>)
             continue;
         }
         report.versions.push(name.clone());
-        facts.versions.push(v.version);
         if v.version != Version::SSL2 {
             report
                 .preference
@@ -161,7 +176,6 @@ pub fn judge(audit: &TlsAuditObservation, names: &[String], k: TlsKnowledge<'_>)
             );
         }
         for (suite, ev) in &v.suites {
-            facts.suites.push((v.version, *suite));
             report.suites.push(suite_report(v.version, *suite, ev));
         }
     }
@@ -171,22 +185,15 @@ pub fn judge(audit: &TlsAuditObservation, names: &[String], k: TlsKnowledge<'_>)
     for (b, ev) in &audit.dh_bits {
         report.evidence.dh.insert(b.to_string(), ev.clone());
     }
-    if let Some(first) = audit.chains.first() {
-        report.chain = first
-            .der
-            .iter()
-            .filter_map(|d| certificate::describe(d, k.now).ok())
-            .collect();
+    if let Some(first) = first {
         report.evidence.certificate = Some(first.evidence.clone());
-        match (first.der.first(), report.chain.first()) {
-            (Some(_), Some(leaf)) => {
-                facts.key = leaf.key_bits.map(|b| (leaf.key_type.clone(), b));
-                facts.signature_hash = leaf.signature_hash.clone();
+        match leaf {
+            Some(leaf) => {
                 let chain_result = k.trust.verify(&first.der, k.now);
                 report.certificate = Some(LeafReport {
-                    facts: leaf.clone(),
                     hostname_match: (!names.is_empty())
-                        .then(|| names.iter().any(|n| certificate::matches_name(leaf, n))),
+                        .then(|| names.iter().any(|n| certificate::matches_name(&leaf, n))),
+                    facts: leaf,
                     names_checked: names.to_vec(),
                     chain_trusted: chain_result.is_ok(),
                     chain_error: chain_result.err(),
@@ -194,18 +201,11 @@ pub fn judge(audit: &TlsAuditObservation, names: &[String], k: TlsKnowledge<'_>)
                     evidence: first.evidence.clone(),
                 });
             }
-            (Some(_), None) => report
+            None => report
                 .notes
                 .push("the server's certificate does not parse as X.509".into()),
-            _ => {}
-        }
-        for other in &audit.chains[1..] {
-            if let Some(Ok(leaf)) = other.der.first().map(|d| certificate::describe(d, k.now)) {
-                report.other_certificates.push(leaf);
-            }
         }
     }
-    report.evaluation = k.profiles.evaluate(&facts);
     report
 }
 

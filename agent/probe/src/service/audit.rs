@@ -25,8 +25,8 @@
 use std::time::Duration;
 
 use kenshin_wire::tls::{
-    self, sslv2, CipherSuite, ClientHello, Flight, FlightEnd, KeyExchange, KeyExchangeParams,
-    NamedGroup, Version,
+    self, sslv2, AlertDescription, CipherSuite, ClientHello, Flight, FlightEnd, KeyExchange,
+    KeyExchangeParams, NamedGroup, Version,
 };
 use tokio::net::TcpStream;
 use tokio::time::Instant;
@@ -108,7 +108,7 @@ fn chunks(offer: &[CipherSuite]) -> Vec<Vec<CipherSuite>> {
 }
 
 /// Aborted handshakes of one kind of suite before the rest of that kind is left untried.
-const ABORTS_PER_KIND: u32 = 2;
+const ABORTS_PER_KIND: usize = 2;
 
 /// A kind of suite: its key exchange and authentication.
 type SuiteKind = (KeyExchange, &'static str);
@@ -218,11 +218,11 @@ impl<'p, 'a> Auditor<'p, 'a> {
             evidence: None,
             complete: true,
         };
-        let mut aborted: Vec<String> = Vec::new();
-        // Aborts per kind of suite (key exchange and authentication): a server that
-        // cannot complete one kind usually cannot complete any suite of it, so after
-        // ABORTS_PER_KIND the rest of that kind is left untried rather than walked.
-        let mut aborts: Vec<(SuiteKind, u32)> = Vec::new();
+        // Suites the server chose and then aborted its own handshake on. A server that
+        // cannot complete one kind of suite (key exchange and authentication) usually
+        // cannot complete any suite of it, so after ABORTS_PER_KIND of a kind the rest
+        // of that kind is left untried rather than walked.
+        let mut aborted: Vec<(CipherSuite, AlertDescription)> = Vec::new();
         let mut given_up: Vec<SuiteKind> = Vec::new();
         let offers = chunks(&offer);
         'chunks: for (at, chunk) in offers.iter().enumerate() {
@@ -252,24 +252,11 @@ impl<'p, 'a> Auditor<'p, 'a> {
                         {
                             // The server chose the suite, then gave up on its own flight
                             // (a key it cannot sign with, say): no connection can complete.
-                            aborted.push(format!(
-                                "{} ({})",
-                                hello.suite.display(),
-                                alert.description.display()
-                            ));
+                            aborted.push((hello.suite, alert.description));
                             // What it showed in clear before giving up is still real.
                             self.absorb(&flight, &ev);
                             let kind = kind_of(hello.suite);
-                            let n = match aborts.iter_mut().find(|(k, _)| *k == kind) {
-                                Some((_, n)) => {
-                                    *n += 1;
-                                    *n
-                                }
-                                None => {
-                                    aborts.push((kind, 1));
-                                    1
-                                }
-                            };
+                            let n = aborted.iter().filter(|(s, _)| kind_of(*s) == kind).count();
                             if n >= ABORTS_PER_KIND && !given_up.contains(&kind) {
                                 let before = remaining.len();
                                 remaining.retain(|s| kind_of(*s) != kind);
@@ -313,7 +300,11 @@ impl<'p, 'a> Auditor<'p, 'a> {
                  are not counted as accepted: {}",
                 version.display(),
                 aborted.len(),
-                aborted.join(", ")
+                aborted
+                    .iter()
+                    .map(|(s, a)| format!("{} ({})", s.display(), a.display()))
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ));
         }
         if !given_up.is_empty() {
@@ -392,20 +383,16 @@ impl<'p, 'a> Auditor<'p, 'a> {
             if self.accepted(Version::TLS13) {
                 (Version::TLS13, offer_for(Version::TLS13), true)
             } else {
-                let Some(v) = self.out.versions.iter().find(|v| {
-                    v.accepted
-                        && v.suites.iter().any(|(s, _)| {
-                            s.class().map(|c| c.key_exchange) == Some(KeyExchange::Ecdhe)
-                        })
-                }) else {
+                let is_ecdhe = |s: &CipherSuite| kind_of(*s).0 == KeyExchange::Ecdhe;
+                let Some(v) = self
+                    .out
+                    .versions
+                    .iter()
+                    .find(|v| v.accepted && v.suites.iter().any(|(s, _)| is_ecdhe(s)))
+                else {
                     return;
                 };
-                let ecdhe = v
-                    .suites
-                    .iter()
-                    .map(|(s, _)| *s)
-                    .filter(|s| s.class().map(|c| c.key_exchange) == Some(KeyExchange::Ecdhe))
-                    .collect();
+                let ecdhe = v.suites.iter().map(|(s, _)| *s).filter(is_ecdhe).collect();
                 (v.version, ecdhe, false)
             };
         let mut remaining: Vec<NamedGroup> = NamedGroup::ALL
@@ -413,7 +400,6 @@ impl<'p, 'a> Auditor<'p, 'a> {
             .copied()
             .filter(|g| by_retry || !g.is_ffdhe())
             .collect();
-        self.out.groups_version = Some(version);
         // Up to TLS 1.2 an ECDSA certificate is usable only if its curve is offered, so
         // that curve stays in every hello (last, so a server that follows the client's
         // order picks it only when nothing else is left).
@@ -546,7 +532,6 @@ impl<'p, 'a> Auditor<'p, 'a> {
         let server_name = self.server_name.clone();
         let hello = ClientHello {
             version,
-            also_tls12: false,
             suites,
             groups,
             key_shares: &shares,

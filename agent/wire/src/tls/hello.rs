@@ -14,10 +14,8 @@ use super::suites::{CipherSuite, EMPTY_RENEGOTIATION_INFO_SCSV};
 /// Everything one ClientHello offers.
 #[derive(Debug, Clone)]
 pub struct ClientHello<'a> {
-    /// The highest version offered. TLS 1.3 is offered through supported_versions.
+    /// The version offered, alone. TLS 1.3 is offered through supported_versions.
     pub version: Version,
-    /// For a TLS 1.3 hello, also offer TLS 1.2 in supported_versions.
-    pub also_tls12: bool,
     pub suites: &'a [CipherSuite],
     pub groups: &'a [NamedGroup],
     /// Key shares for TLS 1.3; empty asks the server to pick a group (a HelloRetryRequest).
@@ -113,13 +111,8 @@ pub fn encode_client_hello(h: &ClientHello<'_>) -> Vec<u8> {
         put_ext(&mut exts, ext::EXTENDED_MASTER_SECRET, &[]);
         put_ext(&mut exts, ext::RENEGOTIATION_INFO, &[0]);
         if tls13 {
-            let mut versions = vec![0u8];
-            put_u16(&mut versions, Version::TLS13.0);
-            if h.also_tls12 {
-                put_u16(&mut versions, Version::TLS12.0);
-            }
-            versions[0] = u8::try_from(versions.len() - 1).unwrap_or(0);
-            put_ext(&mut exts, ext::SUPPORTED_VERSIONS, &versions);
+            // One version, two bytes: TLS 1.3 alone.
+            put_ext(&mut exts, ext::SUPPORTED_VERSIONS, &[2, 0x03, 0x04]);
             put_ext(&mut exts, ext::PSK_KEY_EXCHANGE_MODES, &[1, 1]); // psk_dhe_ke
             let mut shares = Vec::new();
             for (group, key) in h.key_shares {
@@ -180,7 +173,6 @@ mod tests {
     fn hello(version: Version, suites: &[CipherSuite]) -> Vec<u8> {
         encode_client_hello(&ClientHello {
             version,
-            also_tls12: false,
             suites,
             groups: &[NamedGroup::X25519, NamedGroup::SECP256R1],
             key_shares: &[(NamedGroup::X25519, vec![9; 32])],

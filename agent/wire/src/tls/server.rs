@@ -443,6 +443,24 @@ mod tests {
     }
 
     #[test]
+    fn a_certificate_request_in_the_flight_is_noticed() {
+        // The guideline asks for client-certificate authentication on HTTPS: a server
+        // that asks for one says so in its first flight.
+        let mut hs = server_hello(0x0303, 0xC02F, &[], [1; 32]);
+        hs.extend(message(13, &[1, 1, 0, 2, 4, 1, 0, 0]));
+        hs.extend(message(14, &[]));
+        let f = read_flight(&record(22, &hs))
+            .expect("ok")
+            .expect("complete");
+        assert!(f.certificate_request);
+        let plain = [server_hello(0x0303, 0xC02F, &[], [1; 32]), message(14, &[])].concat();
+        let f = read_flight(&record(22, &plain))
+            .expect("ok")
+            .expect("complete");
+        assert!(!f.certificate_request);
+    }
+
+    #[test]
     fn a_dhe_key_exchange_gives_the_prime_size() {
         let mut p = vec![0x00, 0x80];
         p.extend(vec![0xFF; 255]);
