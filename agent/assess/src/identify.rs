@@ -7,6 +7,7 @@ use kenshin_probe::ports::{FirstProbe, PortCatalog, Protocol};
 
 use crate::fingerprint::{FingerprintSet, Identity, Subject};
 use crate::oui::OuiRegistry;
+use crate::segments::Segments;
 use crate::tls::{TlsKnowledge, TlsReport};
 
 /// The report contract's device kinds.
@@ -116,6 +117,8 @@ pub struct AssessedHost {
     pub mac_vendor: Option<String>,
     pub kind: DeviceKind,
     pub kind_reason: String,
+    /// The named segment the host is in, if the user named segments.
+    pub segment: Option<String>,
     pub services: Vec<Service>,
 }
 
@@ -131,6 +134,8 @@ pub struct Knowledge<'a> {
     /// Trust store, guideline profiles and time for judging TLS; `None` leaves TLS
     /// audits unjudged.
     pub tls: Option<TlsKnowledge<'a>>,
+    /// Named segments, to place each host in.
+    pub segments: Option<&'a Segments>,
 }
 
 /// Names services (from their bytes, else their port), runs the fingerprints, names MAC
@@ -288,11 +293,16 @@ fn assess_host(observation: HostObservation, k: Knowledge<'_>) -> AssessedHost {
         })
         .collect();
     let (kind, kind_reason) = infer_kind(&services, catalog);
+    let segment = k
+        .segments
+        .and_then(|s| s.name_of(observation.address))
+        .map(str::to_owned);
     AssessedHost {
         observation,
         mac_vendor,
         kind,
         kind_reason,
+        segment,
         services,
     }
 }
@@ -382,6 +392,7 @@ mod tests {
             fingerprints: FPS.get_or_init(|| FingerprintSet::builtin().expect("fingerprints")),
             oui,
             tls: None,
+            segments: None,
         }
     }
 
