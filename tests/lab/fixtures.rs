@@ -1,6 +1,7 @@
 //! Lab services with no Debian daemon behind them: an RDP listener that answers
 //! the X.224 Connection Request as [MS-RDPBCGR] 2.2.1.2 specifies and then hands the
-//! connection to a TLS server (as Windows does before CredSSP), and hostile
+//! connection to a TLS server (as Windows does before CredSSP), one that selects
+//! Standard RDP Security as an old terminal does, and hostile
 //! servers that a scanner must survive (a tarpit, a drip, an endless banner,
 //! garbage, a reset mid-banner).
 
@@ -15,6 +16,9 @@ use anyhow::{bail, Context, Result};
 pub enum Fixture {
     /// X.224 Connection Confirm with RDP_NEG_RSP selecting CredSSP (NLA).
     RdpNla,
+    /// X.224 Connection Confirm with RDP_NEG_RSP selecting Standard RDP Security
+    /// (protocol 0), as a server set to the "RDP" security layer answers.
+    RdpStandard,
     /// Accepts and never sends a byte; holds the connection for a minute.
     Tarpit,
     /// Sends `220 ` and then one byte a second, never finishing the line.
@@ -32,6 +36,7 @@ impl Fixture {
     pub fn parse(name: &str) -> Result<Self> {
         Ok(match name {
             "rdp" => Fixture::RdpNla,
+            "rdp-standard" => Fixture::RdpStandard,
             "tarpit" => Fixture::Tarpit,
             "drip" => Fixture::Drip,
             "endless" => Fixture::Endless,
@@ -50,20 +55,40 @@ pub const RDP_CONFIRM_NLA: [u8; 19] = [
     0x00, 0x00, 0x00,
 ];
 
-fn rdp(mut c: TcpStream) {
+/// The same Connection Confirm selecting PROTOCOL_RDP (0): Standard RDP Security.
+pub const RDP_CONFIRM_STANDARD: [u8; 19] = [
+    0x03, 0x00, 0x00, 0x13, 0x0e, 0xd0, 0x00, 0x00, 0x12, 0x34, 0x00, 0x02, 0x00, 0x08, 0x00, 0x00,
+    0x00, 0x00, 0x00,
+];
+
+/// Reads one TPKT packet (the length is in bytes 2..4); false if the peer went away
+/// or sent something else.
+fn read_tpkt(c: &mut TcpStream) -> bool {
     let mut buf = Vec::new();
     let mut chunk = [0u8; 512];
-    // Read one TPKT packet: the length is in bytes 2..4.
     while buf.len() < 4 || buf.len() < usize::from(u16::from_be_bytes([buf[2], buf[3]])) {
         match c.read(&mut chunk) {
-            Ok(0) | Err(_) => return,
+            Ok(0) | Err(_) => return false,
             Ok(n) => buf.extend_from_slice(&chunk[..n]),
         }
         if buf.len() > 4096 || buf.first() != Some(&3) {
-            return;
+            return false;
         }
     }
-    if c.write_all(&RDP_CONFIRM_NLA).is_err() {
+    true
+}
+
+fn rdp_standard(mut c: TcpStream) {
+    if read_tpkt(&mut c) && c.write_all(&RDP_CONFIRM_STANDARD).is_ok() {
+        // A real server would now expect an MCS Connect Initial; kenshin sends none.
+        let _ = c.set_read_timeout(Some(Duration::from_secs(10)));
+        let _ = c.read(&mut [0u8; 512]);
+    }
+}
+
+fn rdp(mut c: TcpStream) {
+    let mut chunk = [0u8; 512];
+    if !read_tpkt(&mut c) || c.write_all(&RDP_CONFIRM_NLA).is_err() {
         return;
     }
     // As a real server does, TLS follows the negotiation (CredSSP runs inside it): the
@@ -105,6 +130,7 @@ fn handle(kind: Fixture, mut c: TcpStream) {
     let _ = c.set_write_timeout(Some(Duration::from_secs(30)));
     match kind {
         Fixture::RdpNla => rdp(c),
+        Fixture::RdpStandard => rdp_standard(c),
         Fixture::Tarpit => {
             let _ = c.set_read_timeout(Some(Duration::from_secs(60)));
             let mut sink = [0u8; 4096];

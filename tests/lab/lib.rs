@@ -66,13 +66,24 @@ pub const FLAKY_ADDR: &str = "198.18.1.200";
 /// MAC address of the silent modality hosts (ksl-a2): an OUI registered to Philips
 /// Medical Systems, harmless inside the isolated lab.
 pub const MODALITY_MAC: &str = "00:09:5c:4b:01:01";
+/// A switch on segment C whose snmpd answers the default community `public` with a
+/// Cisco IOS 12.2 sysDescr (a stand-in: only the answer's shape matters).
+pub const SWITCH_ADDR: &str = "198.18.3.20";
+/// The sysDescr the lab switch answers.
+pub const SWITCH_SYS_DESCR: &str = "Cisco IOS Software, C2960 Software (C2960-LANBASEK9-M), \
+     Version 12.2(55)SE7, RELEASE SOFTWARE (fc1)";
+/// An old terminal on segment C whose RDP selects Standard RDP Security.
+pub const TERMINAL_ADDR: &str = "198.18.3.30";
+/// The FortiGate-like portal's ETag: its last 8 hex digits are the build time,
+/// 0x5b200000 = 2018-06-12, older than every FortiOS fix kenshin's advisories know.
+pub const FORTIGATE_ETAG: &str = "\"1d2-5b200000\"";
 /// The SNMP community the lab's snmpd accepts.
 pub const SNMP_COMMUNITY: &str = "kenshin-lab-ro";
 /// Loss on the routed link, per mille, each direction.
 pub const LOSS_PER_MILLE: u32 = 5;
 
 const ROUTER_NS: &str = "ksl-rtr";
-const ALL_NS: [&str; 10] = [
+const ALL_NS: [&str; 12] = [
     SCANNER_NS,
     ROUTER_NS,
     "ksl-a1",
@@ -83,6 +94,8 @@ const ALL_NS: [&str; 10] = [
     "ksl-b1",
     "ksl-b2",
     "ksl-tls",
+    "ksl-net",
+    "ksl-term",
 ];
 
 /// The Debian packages the lab runs.
@@ -479,6 +492,20 @@ impl Lab {
             Some("198.18.3.1"),
         )?;
 
+        attach(
+            "ksl-net",
+            10,
+            "br3",
+            &[SWITCH_ADDR.parse()?],
+            Some("198.18.3.1"),
+        )?;
+        attach(
+            "ksl-term",
+            11,
+            "br3",
+            &[TERMINAL_ADDR.parse()?],
+            Some("198.18.3.1"),
+        )?;
         nft(
             "ksl-a1",
             "table inet lab { chain input { type filter hook input priority 0; \
@@ -571,6 +598,7 @@ impl Lab {
             self.spawn_in(ns, &bin, &["listen", ports])?;
         }
         self.spawn_in("ksl-svc2", &bin, &["serve", FIXTURES])?;
+        self.spawn_in("ksl-term", &bin, &["serve", "rdp-standard:3389"])?;
         Ok(())
     }
 
@@ -626,10 +654,12 @@ impl Lab {
             "ksl-svc2",
             &(format!(
                 "server {{ listen {SERVICES2_ADDR}:10443 ssl; ssl_certificate {c}; ssl_certificate_key {k};\n\
-                 location = / {{ default_type text/html; return 200 '<html><script type=\"text/javascript\">\
+                 location = / {{ default_type text/html; add_header ETag '{etag}';\
+                 return 200 '<html><script type=\"text/javascript\">\
                  if (window!=top) top.location=window.location;top.location=\"/remote/login\";</script></html>'; }} }}\n",
                 c = p("fgt.crt"),
                 k = p("fgt.key"),
+                etag = FORTIGATE_ETAG,
             ) + &format!(
                 // The TLS server behind the RDP fixture, with a self-signed certificate
                 // named like a Windows host's.
@@ -687,6 +717,27 @@ impl Lab {
                 "--inetd",
                 "-a",
                 "/usr/sbin/telnetd",
+            ],
+        )?;
+        // The lab switch's snmpd: the default community, a Cisco IOS 12.2 sysDescr
+        fs::write(
+            d.join("snmpd-switch.conf"),
+            format!(
+                "rocommunity public 198.18.0.0/15\nsysName lab-switch\nsysDescr {SWITCH_SYS_DESCR}\n"
+            ),
+        )?;
+        self.spawn_in(
+            "ksl-net",
+            "/usr/sbin/snmpd",
+            &[
+                "-f",
+                "-Lo",
+                "-C",
+                "-c",
+                &p("snmpd-switch.conf"),
+                "-p",
+                &p("snmpd-switch.pid"),
+                &format!("udp:{SWITCH_ADDR}:161"),
             ],
         )?;
         self.start_tls_servers()?;
@@ -778,7 +829,7 @@ impl Lab {
             "ec_paramgen_curve:prime256v1",
             "-nodes",
             "-days",
-            "30",
+            "400",
             "-subj",
             subject,
             "-keyout",
@@ -902,6 +953,8 @@ impl Lab {
             ("ksl-tls", ":4431 ".into()),
             ("ksl-tls", ":4434 ".into()),
             ("ksl-tls", ":4436 ".into()),
+            ("ksl-net", ":161 ".into()),
+            ("ksl-term", ":3389 ".into()),
             ("ksl-a1", ":80 ".into()),
             ("ksl-a2", ":9100 ".into()),
             ("ksl-flaky", ":80 ".into()),

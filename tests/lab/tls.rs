@@ -153,7 +153,7 @@ pub fn write_pki(dir: &Path) -> Result<()> {
             "rsa:2048",
             "-nodes",
             "-days",
-            "30",
+            "400",
             "-keyout",
             "rsa.key",
             "-out",
@@ -174,7 +174,7 @@ pub fn write_pki(dir: &Path) -> Result<()> {
     root.extend(ec);
     root.extend([
         "-days",
-        "60",
+        "800",
         "-keyout",
         "root.key",
         "-out",
@@ -272,7 +272,7 @@ fn sign_key(
             &format!("{issuer}.key"),
             "-CAcreateserial",
             "-days",
-            "30",
+            "400",
             "-sha256",
             "-extfile",
             ext,

@@ -9,6 +9,7 @@ use crate::fingerprint::{FingerprintSet, Identity, Subject};
 use crate::oui::OuiRegistry;
 use crate::segments::Segments;
 use crate::tls::{TlsKnowledge, TlsReport};
+use crate::vendor_kinds::VendorKinds;
 
 /// The report contract's device kinds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -136,6 +137,8 @@ pub struct Knowledge<'a> {
     pub tls: Option<TlsKnowledge<'a>>,
     /// Named segments, to place each host in.
     pub segments: Option<&'a Segments>,
+    /// Device kinds by MAC vendor.
+    pub vendor_kinds: Option<&'a VendorKinds>,
 }
 
 /// Names services (from their bytes, else their port), runs the fingerprints, names MAC
@@ -292,7 +295,11 @@ fn assess_host(observation: HostObservation, k: Knowledge<'_>) -> AssessedHost {
             identify_service(p, probed, &observation, k)
         })
         .collect();
-    let (kind, kind_reason) = infer_kind(&services, catalog);
+    let mac_kind = mac_vendor
+        .as_deref()
+        .zip(k.vendor_kinds)
+        .and_then(|(v, kinds)| kinds.kind_of(v).map(|kind| (kind, v.to_owned())));
+    let (kind, kind_reason) = infer_kind(&services, catalog, mac_kind);
     let segment = k
         .segments
         .and_then(|s| s.name_of(observation.address))
@@ -307,7 +314,11 @@ fn assess_host(observation: HostObservation, k: Knowledge<'_>) -> AssessedHost {
     }
 }
 
-fn infer_kind(services: &[Service], catalog: &PortCatalog) -> (DeviceKind, String) {
+fn infer_kind(
+    services: &[Service],
+    catalog: &PortCatalog,
+    mac_kind: Option<(DeviceKind, String)>,
+) -> (DeviceKind, String) {
     // What a service says it is beats what its port number suggests.
     let mut said: BTreeMap<DeviceKind, Vec<String>> = BTreeMap::new();
     for s in services {
@@ -356,16 +367,33 @@ fn infer_kind(services: &[Service], catalog: &PortCatalog) -> (DeviceKind, Strin
             .or_default()
             .push(format!("{}/{} ({})", s.protocol, s.port, s.service));
     }
+    let from_ports = !votes.is_empty();
+    if let Some((kind, vendor)) = &mac_kind {
+        votes
+            .entry(*kind)
+            .or_default()
+            .push(format!("MAC vendor {vendor}"));
+    }
     let winner = catalog
         .hint_precedence
         .iter()
         .filter_map(|k| DeviceKind::parse(k))
         .find(|k| votes.contains_key(k));
     match winner.and_then(|k| votes.get(&k).map(|ports| (k, ports))) {
-        Some((kind, ports)) => (
-            kind,
-            format!("open ports suggest {}: {}", kind.phrase(), ports.join(", ")),
-        ),
+        Some((kind, ports)) => {
+            let by_mac = mac_kind.as_ref().is_some_and(|(k, _)| *k == kind);
+            let by_port = ports.len() > usize::from(by_mac);
+            let sources = match (by_port, by_mac, from_ports) {
+                (true, true, _) => "open ports and the MAC vendor suggest",
+                (false, true, true) => "the MAC vendor suggests (over the open ports' hints)",
+                (false, true, false) => "the MAC vendor suggests",
+                _ => "open ports suggest",
+            };
+            (
+                kind,
+                format!("{sources} {}: {}", kind.phrase(), ports.join(", ")),
+            )
+        }
         None if services.is_empty() => (
             DeviceKind::Unknown,
             "no open port to tell the device kind from".to_owned(),
@@ -393,6 +421,7 @@ mod tests {
             oui,
             tls: None,
             segments: None,
+            vendor_kinds: None,
         }
     }
 
@@ -525,6 +554,34 @@ mod tests {
         obs.mac = Some([0x00, 0x09, 0x5c, 1, 2, 3]);
         let h = assess(vec![obs], knowledge(&cat, Some(&reg))).remove(0);
         assert_eq!(h.mac_vendor.as_deref(), Some("Philips Medical Systems"));
+    }
+
+    #[test]
+    fn a_medical_vendors_mac_outvotes_an_rdp_port_and_names_itself() {
+        let cat = PortCatalog::builtin().expect("catalog");
+        let mut reg = OuiRegistry::default();
+        reg.add_csv("h\nMA-L,00095C,Philips Medical Systems,x\n", 24);
+        let kinds = VendorKinds::builtin().expect("vendor kinds");
+        let mut obs = host(&[(Protocol::Tcp, 3389)]);
+        obs.mac = Some([0x00, 0x09, 0x5c, 1, 2, 3]);
+        let mut k = knowledge(&cat, Some(&reg));
+        k.vendor_kinds = Some(&kinds);
+        let h = assess(vec![obs.clone()], k).remove(0);
+        assert_eq!(h.kind, DeviceKind::MedicalDevice, "{}", h.kind_reason);
+        assert!(
+            h.kind_reason
+                .contains("the MAC vendor suggests (over the open ports' hints)"),
+            "{}",
+            h.kind_reason
+        );
+        obs.ports.clear();
+        let h = assess(vec![obs], k).remove(0);
+        assert_eq!(h.kind, DeviceKind::MedicalDevice, "{}", h.kind_reason);
+        assert!(
+            h.kind_reason.contains("MAC vendor Philips Medical Systems"),
+            "{}",
+            h.kind_reason
+        );
     }
 
     #[test]

@@ -20,6 +20,7 @@ pub mod requirements;
 pub mod segments;
 pub mod subject;
 pub mod tls;
+pub mod vendor_kinds;
 
 pub use identify::{assess, AssessedHost, DeviceKind, Service};
 pub use oui::OuiRegistry;

@@ -44,7 +44,7 @@ pub(crate) enum RulesCommand {
 
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
-    /// A rules folder to check (holding ports.toml and fingerprints/) instead of the
+    /// A rules folder to check (ports.toml, fingerprints/, checks/, advisories/ …) instead of the
     /// rules built into this kenshin.
     #[arg(long, value_name = "DIR")]
     pub dir: Option<PathBuf>,
@@ -146,6 +146,14 @@ pub(crate) struct ScanArgs {
     /// internal CA, say). May be given more than once.
     #[arg(long, value_name = "FILE")]
     pub ca_file: Vec<PathBuf>,
+    /// Names a segment, for checks that depend on where hosts sit:
+    /// NAME=CIDR[,CIDR…] (e.g. clinical=10.1.0.0/16). May be given more than once.
+    #[arg(long, value_name = "NAME=CIDR")]
+    pub segment: Vec<String>,
+    /// The segment the scanner sits in (e.g. user, guest, vendor): checks report
+    /// clinical services and management interfaces reachable from it.
+    #[arg(long, value_name = "NAME")]
+    pub vantage: Option<String>,
     /// Most addresses a scope may hold without --allow-large-scope.
     #[arg(long, value_name = "N", default_value_t = 65_536)]
     pub scope_limit: u64,

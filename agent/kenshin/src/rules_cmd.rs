@@ -4,15 +4,19 @@
 use std::path::Path;
 
 use anyhow::Context;
+use kenshin_assess::advisory::AdvisorySet;
+use kenshin_assess::checks::{parse_noise, CheckSet};
 use kenshin_assess::fingerprint::FingerprintSet;
 use kenshin_assess::requirements::Registry;
 use kenshin_assess::tls::ProfileSet;
+use kenshin_assess::vendor_kinds::VendorKinds;
 use kenshin_probe::ports::PortCatalog;
 
 use crate::cli::VerifyArgs;
 
-/// Checks the port catalog, the fingerprints, the TLS guideline profiles and the
-/// requirement registries; returns exit code 0 or 1.
+/// Checks the port catalog, the fingerprints, the TLS guideline profiles, the
+/// requirement registries, the checks and the advisories (with the noise corpus);
+/// returns exit code 0 or 1.
 pub(crate) fn verify(args: &VerifyArgs) -> anyhow::Result<u8> {
     let (catalog, fingerprints) = match &args.dir {
         None => (
@@ -81,7 +85,7 @@ pub(crate) fn verify(args: &VerifyArgs) -> anyhow::Result<u8> {
         None => Registry::builtin(),
         Some(dir) => Registry::load_dir(&dir.join("requirements")),
     };
-    match registry {
+    let registry = match registry {
         Ok(r) => {
             let v = r.verified();
             println!(
@@ -89,13 +93,120 @@ pub(crate) fn verify(args: &VerifyArgs) -> anyhow::Result<u8> {
                  between frameworks and editions resolve",
                 v.frameworks, v.requirements, v.unconfirmed, v.mappings
             );
+            Some(r)
         }
         Err(problems) => {
             failed = true;
             for p in problems {
                 println!("FAIL requirements/{p}");
             }
+            None
         }
+    };
+    let vendor_kinds = match &args.dir {
+        None => VendorKinds::builtin(),
+        Some(dir) => std::fs::read_to_string(dir.join("mac-vendors.toml"))
+            .map_err(|e| vec![format!("cannot read: {e}")])
+            .and_then(|t| VendorKinds::parse(&t)),
+    };
+    match vendor_kinds.and_then(|v| v.verify().map(|n| (v.rules.len(), n))) {
+        Ok((rules, n)) => println!(
+            "ok   mac-vendors.toml: {rules} vendor rules; {n} examples and counterexamples hold"
+        ),
+        Err(problems) => {
+            failed = true;
+            for p in problems {
+                println!("FAIL mac-vendors.toml: {p}");
+            }
+        }
+    }
+    let noise = match &args.dir {
+        None => Ok(kenshin_assess::checks::NOISE.to_owned()),
+        Some(dir) => {
+            std::fs::read_to_string(dir.join("noise.toml")).map_err(|e| format!("cannot read: {e}"))
+        }
+    }
+    .and_then(|t| parse_noise(&t));
+    let noise = match noise {
+        Ok(n) => n,
+        Err(e) => {
+            failed = true;
+            println!("FAIL noise.toml: {e}");
+            Vec::new()
+        }
+    };
+    let checks = match &args.dir {
+        None => CheckSet::builtin(),
+        Some(dir) => CheckSet::load_dir(&dir.join("checks")),
+    };
+    let advisories = match &args.dir {
+        None => AdvisorySet::builtin(),
+        Some(dir) => AdvisorySet::load_dir(&dir.join("advisories")),
+    };
+    match (checks, &registry) {
+        (Err(problems), _) => {
+            failed = true;
+            for p in problems {
+                println!("FAIL checks/{p}");
+            }
+        }
+        (Ok(_), None) => {
+            failed = true;
+            println!("FAIL checks: cannot be verified without valid requirement registries");
+        }
+        (Ok(set), Some(r)) => match set.verify(r, &noise) {
+            Ok(v) => println!(
+                "ok   checks: {} checks in {} files; {} examples fire, {} counterexamples and \
+                 {} noise samples stay silent; every requirement ID resolves",
+                v.checks,
+                v.files,
+                v.examples,
+                v.counterexamples,
+                noise.len()
+            ),
+            Err(problems) => {
+                failed = true;
+                for p in problems {
+                    println!("FAIL checks/{p}");
+                }
+            }
+        },
+    }
+    match (advisories, &registry) {
+        (Err(problems), _) => {
+            failed = true;
+            for p in problems {
+                println!("FAIL advisories/{p}");
+            }
+        }
+        (Ok(_), None) => {
+            failed = true;
+            println!("FAIL advisories: cannot be verified without valid requirement registries");
+        }
+        (Ok(set), Some(r)) => match set.verify(r, &noise) {
+            Ok(v) => {
+                let kev: Vec<&str> = set
+                    .provenance
+                    .iter()
+                    .map(|(_, p)| p.kev_catalog_version.as_str())
+                    .collect();
+                println!(
+                    "ok   advisories: {} advisories ({} CVEs, {} in CISA KEV catalog {}); {} \
+                     examples hold, boundaries present, noise silent",
+                    v.advisories,
+                    v.cves,
+                    v.kev,
+                    kev.first().copied().unwrap_or("?"),
+                    v.examples
+                );
+            }
+            Err(problems) => {
+                failed = true;
+                for p in problems {
+                    println!("FAIL advisories/{p}");
+                }
+            }
+        },
     }
     if failed {
         eprintln!("kenshin: the rules in {source} have problems (listed above)");

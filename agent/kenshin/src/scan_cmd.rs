@@ -118,6 +118,31 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
         bail!("parallel-hosts = 0 is out of range: at least 1");
     }
     let trust = kenshin_assess::tls::TrustStore::load(&args.ca_file)?;
+    let rules = kenshin_assess::evaluate::Rules::builtin().map_err(|p| {
+        anyhow::anyhow!(
+            "the built-in rules are invalid (run `kenshin rules verify`): {}",
+            p.join("; ")
+        )
+    })?;
+    let vendor_kinds = kenshin_assess::vendor_kinds::VendorKinds::builtin().map_err(|p| {
+        anyhow::anyhow!(
+            "the built-in rules/mac-vendors.toml is invalid: {}",
+            p.join("; ")
+        )
+    })?;
+    let mut segments = kenshin_assess::segments::Segments::default();
+    for spec in &args.segment {
+        segments.add(spec)?;
+    }
+    if let Some(v) = &args.vantage {
+        if v.is_empty()
+            || !v
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+        {
+            bail!("vantage {v:?}: use lower-case letters, digits, '-' and '_' (e.g. guest)");
+        }
+    }
     let profiles = kenshin_assess::tls::ProfileSet::builtin()?;
     let started = OffsetDateTime::now_utc();
     let scan_id = build::scan_id(started);
@@ -207,8 +232,28 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
                 profiles: &profiles,
                 now: outcome.finished_at,
             }),
+            segments: Some(&segments),
+            vendor_kinds: Some(&vendor_kinds),
         },
     );
+    let context = kenshin_assess::subject::ScanContext {
+        vantage: args.vantage.clone(),
+        snmp_default_community: !args.no_snmp
+            && ["public", "private"].contains(&args.snmp_community.as_str()),
+    };
+    let findings = kenshin_assess::evaluate::findings(&assessed, &rules, &context);
+    let checklist = kenshin_assess::checklist::view(
+        kenshin_assess::checklist::CHECKLIST,
+        &rules.registry,
+        &rules.checks,
+        &rules.advisories,
+        &findings,
+    );
+    let conclusions = build::Conclusions {
+        findings,
+        checklist,
+        provenance: rules.advisories.provenance.clone(),
+    };
     let request = ScanRequest {
         id: scan_id,
         targets: args.targets.clone(),
@@ -229,8 +274,10 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
             .collect(),
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         trust_sources: trust.sources.clone(),
+        segments,
+        vantage: args.vantage.clone(),
     };
-    let report = build::build(&request, &plan, &outcome, &assessed);
+    let report = build::build(&request, &plan, &outcome, &assessed, &conclusions);
     let path = output.write_report(&report)?;
 
     if !quiet {

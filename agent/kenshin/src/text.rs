@@ -77,8 +77,62 @@ fn tls_line(lang: Lang, c: &TlsCounts) -> String {
     }
 }
 
+/// Findings by severity, then the worst few, then the checklist's statuses.
+fn findings_lines(lang: Lang, r: &Report) -> String {
+    const SEVERITIES: [(&str, &str); 5] = [
+        ("critical", "緊急"),
+        ("high", "重要"),
+        ("medium", "警告"),
+        ("low", "注意"),
+        ("info", "情報"),
+    ];
+    let count = |sev: &str| r.findings.iter().filter(|f| f.severity == sev).count();
+    let by_severity = SEVERITIES
+        .iter()
+        .map(|(en, ja)| match lang {
+            Lang::Ja => format!("{ja} {}", count(en)),
+            Lang::En => format!("{en} {}", count(en)),
+        })
+        .collect::<Vec<_>>()
+        .join(", ");
+    let status = |st: &str| r.checklist.iter().filter(|c| c.status == st).count();
+    let mut out = match lang {
+        Lang::Ja => format!(
+            "\n検出事項: {by_severity}\nチェックリスト(令和7年度版){} 項目: 所見あり {}、所見なし {}、要確認(文書・端末) {}",
+            r.checklist.len(),
+            status("findings"),
+            status("no-findings"),
+            status("manual")
+        ),
+        Lang::En => format!(
+            "\nfindings: {by_severity}\nchecklist (R7), {} items: {} with findings, {} without, {} for document or host review",
+            r.checklist.len(),
+            status("findings"),
+            status("no-findings"),
+            status("manual")
+        ),
+    };
+    for f in r
+        .findings
+        .iter()
+        .filter(|f| matches!(f.severity.as_str(), "critical" | "high"))
+        .take(5)
+    {
+        let title = match lang {
+            Lang::Ja => &f.title.ja,
+            Lang::En => &f.title.en,
+        };
+        let port = f.port.map(|p| format!(":{p}")).unwrap_or_default();
+        out.push_str(&format!(
+            "\n  [{}/{}] {}{port} {title}",
+            f.severity, f.confidence, f.host
+        ));
+    }
+    out
+}
+
 pub(crate) fn summary(lang: Lang, r: &Report, path: &Path) -> String {
-    let tls = tls_line(lang, &tls_counts(r));
+    let tls = tls_line(lang, &tls_counts(r)) + &findings_lines(lang, r);
     let s = &r.scan.stats;
     let (by_probe, with_product, all) = identified(r);
     let secs = s.duration_ms as f64 / 1000.0;

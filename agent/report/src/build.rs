@@ -1,6 +1,7 @@
 //! Assembles a [`Report`] from a scan's outcome and assessment.
 
 use base64::Engine;
+use kenshin_assess::segments::Segments;
 use kenshin_assess::AssessedHost;
 use kenshin_probe::observation::{PortState, ScanOutcome};
 use kenshin_probe::scan::ScanPlan;
@@ -20,6 +21,19 @@ pub struct ScanRequest {
     pub tool_version: String,
     /// Where the TLS trust anchors came from.
     pub trust_sources: Vec<String>,
+    /// Named segments.
+    pub segments: Segments,
+    /// The segment the scanner sits in.
+    pub vantage: Option<String>,
+}
+
+/// What the rules concluded: findings, the checklist view and the data's provenance.
+#[derive(Debug, Clone, Default)]
+pub struct Conclusions {
+    pub findings: Vec<kenshin_assess::finding::Finding>,
+    pub checklist: Vec<kenshin_assess::checklist::Entry>,
+    /// (file, provenance) of the advisory data.
+    pub provenance: Vec<(String, kenshin_assess::advisory::Provenance)>,
 }
 
 /// A scan ID from its start time: `20261122T045100Z-1a2b3c`.
@@ -59,6 +73,7 @@ pub fn build(
     plan: &ScanPlan,
     outcome: &ScanOutcome,
     hosts: &[AssessedHost],
+    conclusions: &Conclusions,
 ) -> Report {
     let b64 = base64::engine::general_purpose::STANDARD;
     let duration = outcome.finished_at - outcome.started_at;
@@ -69,6 +84,15 @@ pub fn build(
             name: "kenshin".to_owned(),
             version: request.tool_version.clone(),
             rules_version: plan.catalog.version.clone(),
+            advisories: conclusions
+                .provenance
+                .iter()
+                .map(|(file, p)| RulesProvenance {
+                    file: file.clone(),
+                    kev_catalog_version: p.kev_catalog_version.clone(),
+                    compiled: p.compiled.clone(),
+                })
+                .collect(),
         },
         scan: Scan {
             id: request.id.clone(),
@@ -112,6 +136,16 @@ pub fn build(
                 tls_max_handshakes: plan.tls_audit.map(|t| t.max_handshakes),
                 tls_trust_store: request.trust_sources.clone(),
             },
+            segments: request
+                .segments
+                .segments
+                .iter()
+                .map(|s| SegmentDef {
+                    name: s.name.clone(),
+                    ranges: s.ranges.iter().map(ToString::to_string).collect(),
+                })
+                .collect(),
+            vantage: request.vantage.clone(),
             discovery: Discovery {
                 mode: outcome.discovery.mode.as_str().to_owned(),
                 reason: outcome.discovery.reason.clone(),
@@ -132,8 +166,21 @@ pub fn build(
             warnings: outcome.warnings.clone(),
         },
         hosts: hosts.iter().map(host).collect(),
-        findings: Vec::new(),
-        checklist: Vec::new(),
+        findings: conclusions.findings.iter().map(finding).collect(),
+        checklist: conclusions
+            .checklist
+            .iter()
+            .map(|e| ChecklistItem {
+                framework: e.framework.clone(),
+                id: e.id.clone(),
+                forms: e.forms.clone(),
+                question: text(&e.question),
+                unconfirmed: e.unconfirmed,
+                status: e.status.as_str().to_owned(),
+                findings: e.findings.clone(),
+                note: text(&e.note),
+            })
+            .collect(),
         evidence: outcome
             .evidence
             .iter()
@@ -185,6 +232,49 @@ fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
+fn text(t: &kenshin_assess::finding::Text) -> Text {
+    Text {
+        ja: t.ja.clone(),
+        en: t.en.clone(),
+    }
+}
+
+fn finding(f: &kenshin_assess::finding::Finding) -> Finding {
+    Finding {
+        id: f.id.clone(),
+        check: f.check.clone(),
+        severity: f.severity.as_str().to_owned(),
+        confidence: f.confidence.as_str().to_owned(),
+        host: f.host.to_string(),
+        port: f.port,
+        protocol: f.protocol.map(|p| p.as_str().to_owned()),
+        title: text(&f.title),
+        rationale: text(&f.rationale),
+        detail: f.detail.clone(),
+        remediation: text(&f.remediation),
+        requirements: f
+            .requirements
+            .iter()
+            .map(|r| RequirementRef {
+                framework: r.framework.clone(),
+                id: r.id.clone(),
+            })
+            .collect(),
+        evidence: f.evidence.clone(),
+        advisory: f.advisory.as_ref().map(|a| AdvisoryRef {
+            id: a.id.clone(),
+            cve: a.cve.clone(),
+            cvss: a.cvss.map(|c| (f64::from(c) * 10.0).round() / 10.0),
+            kev_added: a.kev_added.clone(),
+            ransomware: a.ransomware.clone(),
+            vendor_advisories: a.vendor_advisories.clone(),
+            references: a.references.clone(),
+            end_of_life: a.end_of_life.clone(),
+            basis: a.basis.clone(),
+        }),
+    }
+}
+
 fn host(h: &AssessedHost) -> Host {
     let o = &h.observation;
     let count = |s: PortState| o.ports.iter().filter(|p| p.state == s).count() as u64;
@@ -195,6 +285,7 @@ fn host(h: &AssessedHost) -> Host {
         hostnames: o.hostnames.clone(),
         kind: h.kind.as_str().to_owned(),
         kind_reason: h.kind_reason.clone(),
+        segment: h.segment.clone(),
         discovered_by: o
             .discovered_by
             .iter()

@@ -19,6 +19,9 @@ pub struct Tool {
     pub name: String,
     pub version: String,
     pub rules_version: String,
+    /// Provenance of the advisory data (KEV catalog version, compile date).
+    #[serde(default)]
+    pub advisories: Vec<RulesProvenance>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -38,6 +41,12 @@ pub struct Scan {
     /// Port spec in nmap syntax (`T:22,80,U:161`).
     pub ports: String,
     pub settings: Settings,
+    /// Named segments, as given.
+    #[serde(default)]
+    pub segments: Vec<SegmentDef>,
+    /// The named segment the scanner sat in.
+    #[serde(default)]
+    pub vantage: Option<String>,
     pub discovery: Discovery,
     pub stats: Stats,
     pub warnings: Vec<String>,
@@ -112,6 +121,9 @@ pub struct Host {
     pub hostnames: Vec<String>,
     pub kind: String,
     pub kind_reason: String,
+    /// The named segment the host is in.
+    #[serde(default)]
+    pub segment: Option<String>,
     pub discovered_by: Vec<String>,
     pub rtt_ms: Option<f64>,
     /// `complete`, `unreachable`, `abandoned`, `interrupted` or `not-port-scanned`.
@@ -194,18 +206,63 @@ pub struct Finding {
     pub port: Option<u16>,
     pub protocol: Option<String>,
     pub title: Text,
+    /// Why it matters.
+    pub rationale: Text,
+    /// What was seen: values, versions, the basis of the confidence.
     pub detail: String,
     pub remediation: Text,
     pub requirements: Vec<RequirementRef>,
     pub evidence: Vec<String>,
+    /// For findings from an advisory: the vulnerability or end of support.
+    pub advisory: Option<AdvisoryRef>,
+}
+
+/// The advisory behind a finding, with its provenance.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct AdvisoryRef {
+    pub id: String,
+    pub cve: Vec<String>,
+    pub cvss: Option<f64>,
+    /// Date CISA added it to the Known Exploited Vulnerabilities catalog.
+    pub kev_added: Option<String>,
+    /// `known` if KEV records ransomware use.
+    pub ransomware: Option<String>,
+    pub vendor_advisories: Vec<String>,
+    pub references: Vec<String>,
+    pub end_of_life: Option<String>,
+    /// Why this confidence.
+    pub basis: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ChecklistItem {
     pub framework: String,
     pub id: String,
+    /// The forms that ask it (医療機関確認用, 事業者確認用).
+    pub forms: Vec<String>,
+    /// kenshin's paraphrase of the item.
+    pub question: Text,
+    /// The item's number or wording is unconfirmed in kenshin's sources.
+    pub unconfirmed: bool,
     pub status: String,
     pub findings: Vec<String>,
+    /// Why this status.
+    pub note: Text,
+}
+
+/// Where the rule data came from.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RulesProvenance {
+    pub file: String,
+    pub kev_catalog_version: String,
+    pub compiled: String,
+}
+
+/// A named segment.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct SegmentDef {
+    pub name: String,
+    pub ranges: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
