@@ -6,6 +6,8 @@ mod support;
 
 /// Degraded conditions: no raw-socket privilege, interruption, SNMP switched off.
 mod degraded;
+/// Findings, device kinds and the checklist view from one scan of the lab.
+mod findings;
 /// Service identification: real Debian daemons, protocol fixtures and hostile servers.
 mod identify;
 /// One full scan of the lab at raised rate caps, and what its report must say.
