@@ -12,7 +12,9 @@
 //!                                             ├─ ksl-b1    .20-.59   RST hosts
 //!                                             └─ ksl-b2    .100-.139 silent hosts
 //!   segment C 198.18.3.0/24 (br3, no loss): ksl-tls .10, nginx TLS servers, vsftpd
-//!   with AUTH TLS and Postfix with STARTTLS (see tls.rs)
+//!   with AUTH TLS and Postfix with STARTTLS (see tls.rs); ksl-net .20, a switch whose
+//!   snmpd answers `public` with a Cisco IOS 12.2 sysDescr; ksl-term .30, an old
+//!   terminal whose RDP selects Standard RDP Security
 //! ```
 //!
 //! The scanner's namespace has one interface on segment A and a single route,

@@ -17,24 +17,22 @@ fn verify_dir(dir: &Path) -> Output {
 }
 
 fn copy_rules(to: &Path) {
-    let from = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules");
-    std::fs::create_dir_all(to.join("fingerprints")).expect("mkdir");
-    std::fs::copy(from.join("ports.toml"), to.join("ports.toml")).expect("ports.toml");
-    std::fs::create_dir_all(to.join("tls")).expect("mkdir");
-    std::fs::create_dir_all(to.join("requirements")).expect("mkdir");
-    for e in std::fs::read_dir(from.join("requirements")).expect("requirements") {
-        let e = e.expect("entry");
-        std::fs::copy(e.path(), to.join("requirements").join(e.file_name())).expect("copy");
+    fn copy_tree(from: &Path, to: &Path) {
+        std::fs::create_dir_all(to).expect("mkdir");
+        for e in std::fs::read_dir(from).expect("rules folder") {
+            let e = e.expect("entry");
+            let target = to.join(e.file_name());
+            if e.path().is_dir() {
+                copy_tree(&e.path(), &target);
+            } else {
+                std::fs::copy(e.path(), target).expect("copy");
+            }
+        }
     }
-    std::fs::copy(
-        from.join("tls/ipa-profiles.toml"),
-        to.join("tls/ipa-profiles.toml"),
-    )
-    .expect("ipa-profiles.toml");
-    for e in std::fs::read_dir(from.join("fingerprints")).expect("fingerprints") {
-        let e = e.expect("entry");
-        std::fs::copy(e.path(), to.join("fingerprints").join(e.file_name())).expect("copy");
-    }
+    copy_tree(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules"),
+        to,
+    );
 }
 
 #[test]
@@ -83,6 +81,55 @@ fn a_tls_profile_with_an_unknown_version_is_named_and_fails() {
     let out = stdout(&o);
     assert!(
         out.contains("FAIL tls/ipa-profiles.toml") && out.contains("\"TLS1.2\""),
+        "{out}"
+    );
+}
+
+#[test]
+fn a_check_that_fires_on_the_noise_corpus_is_named_and_fails() {
+    let dir = tempfile::tempdir().expect("temp");
+    copy_rules(dir.path());
+    let path = dir.path().join("checks/services.toml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    // Telnet's check loosened to any service: the noise corpus must catch it.
+    std::fs::write(
+        &path,
+        text.replacen(
+            "match = [{ field = \"service\", any_of = [\"telnet\"] }, { field = \"named_by\", equals = \"probe\" }]",
+            "match = [{ field = \"port\", present = true }]",
+            1,
+        ),
+    )
+    .expect("write");
+    let o = verify_dir(dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("FAIL checks/services.toml: service.telnet: noise sample"),
+        "{out}"
+    );
+}
+
+#[test]
+fn an_advisory_whose_fixed_version_moved_fails_its_boundary_example() {
+    let dir = tempfile::tempdir().expect("temp");
+    copy_rules(dir.path());
+    let path = dir.path().join("advisories/servers.toml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    std::fs::write(
+        &path,
+        text.replacen(
+            "{ from = \"8.5p1\", fixed = \"9.8p1\" }",
+            "{ from = \"8.5p1\", fixed = \"9.9p1\" }",
+            1,
+        ),
+    )
+    .expect("write");
+    let o = verify_dir(dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        out.contains("openssh-cve-2024-6387") && out.contains("expects none but gives potential"),
         "{out}"
     );
 }
