@@ -22,13 +22,8 @@ fn scan() -> &'static Scan {
     static SCAN: OnceLock<Scan> = OnceLock::new();
     SCAN.get_or_init(|| {
         let session = lab();
-        session
-            .lab
-            .set_scanner_hosts(&[(TLS_ADDR, TLS_NAME)])
-            .expect("hosts file");
         let out = out_dir();
-        let root = out.path().join("lab-root.pem");
-        std::fs::copy(session.lab.dir.join("tls/root.crt"), &root).expect("root CA copied");
+        let root = tls_name_and_root(&session, out.path());
         let dir = out.path().join("report");
         let o = kenshin_in_lab(&[
             "scan",

@@ -138,3 +138,15 @@ pub(crate) fn base64_decode(text: &str) -> Vec<u8> {
         .decode(text)
         .expect("evidence is base64")
 }
+
+/// Points the scanner's hosts file at the TLS host by name and copies the lab's root CA
+/// into `out`, for scans that judge names and chains; returns the CA file's path.
+pub(crate) fn tls_name_and_root(session: &LabSession, out: &Path) -> std::path::PathBuf {
+    session
+        .lab
+        .set_scanner_hosts(&[(kenshin_lab::TLS_ADDR, kenshin_lab::TLS_NAME)])
+        .expect("hosts file");
+    let root = out.join("lab-root.pem");
+    std::fs::copy(session.lab.dir.join("tls/root.crt"), &root).expect("root CA copied");
+    root
+}

@@ -27,13 +27,8 @@ fn tls_scan() -> &'static TlsScan {
     static SCAN: OnceLock<TlsScan> = OnceLock::new();
     SCAN.get_or_init(|| {
         let session = lab();
-        session
-            .lab
-            .set_scanner_hosts(&[(TLS_ADDR, TLS_NAME)])
-            .expect("hosts file");
         let out = out_dir();
-        let root = out.path().join("lab-root.pem");
-        std::fs::copy(session.lab.dir.join("tls/root.crt"), &root).expect("root CA copied");
+        let root = tls_name_and_root(&session, out.path());
         let dir = out.path().join("report");
         let ports: Vec<String> = SERVERS.iter().map(|s| s.port.to_string()).collect();
         let o = kenshin_in_lab(&[

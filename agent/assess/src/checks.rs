@@ -18,6 +18,7 @@ use serde::Deserialize;
 use crate::finding::{Confidence, RequirementRef, Severity, Text};
 use crate::matcher::{compile_all, example_fields, render, template_fields, Matcher, RawMatcher};
 use crate::requirements::Registry;
+use crate::rulefile::{duplicate_ids, parse_each, read_toml_dir};
 use crate::subject::known_field;
 
 /// The shipped check files, in evaluation order.
@@ -245,34 +246,23 @@ impl CheckSet {
 
     /// Every `*.toml` in `dir`.
     pub fn load_dir(dir: &Path) -> Result<Self, Vec<String>> {
-        Self::from_sources(crate::requirements::read_toml_dir(dir)?)
+        Self::from_sources(read_toml_dir(dir)?)
     }
 
     /// Parses files given as (name, text), in name order; every problem is named.
-    pub fn from_sources(mut sources: Vec<(String, String)>) -> Result<Self, Vec<String>> {
-        sources.sort();
-        let mut problems = Vec::new();
+    pub fn from_sources(sources: Vec<(String, String)>) -> Result<Self, Vec<String>> {
         let mut checks: Vec<Check> = Vec::new();
-        for (name, text) in &sources {
-            let file: File = match toml::from_str(text) {
-                Ok(f) => f,
-                Err(e) => {
-                    problems.push(format!("{name}: {e}"));
-                    continue;
-                }
-            };
+        let mut problems = parse_each(sources, |name, file: File, problems| {
             for raw in file.check {
                 match compile(name, raw) {
-                    Ok(c) => {
-                        if checks.iter().any(|x| x.id == c.id) {
-                            problems.push(format!("{name}: {}: the ID is used twice", c.id));
-                        }
-                        checks.push(c);
-                    }
+                    Ok(c) => checks.push(c),
                     Err(p) => problems.extend(p),
                 }
             }
-        }
+        });
+        problems.extend(duplicate_ids(
+            checks.iter().map(|c| (c.file.as_str(), c.id.as_str())),
+        ));
         if problems.is_empty() {
             Ok(Self { checks })
         } else {
@@ -356,7 +346,6 @@ struct NoiseFile {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct NoiseSample {
-    #[allow(dead_code)]
     description: String,
     fields: BTreeMap<String, toml::Value>,
 }
@@ -367,7 +356,10 @@ pub fn parse_noise(text: &str) -> Result<Vec<Facts>, String> {
     file.sample
         .iter()
         .enumerate()
-        .map(|(i, s)| example_fields(&s.fields).map_err(|e| format!("sample {}: {e}", i + 1)))
+        .map(|(i, s)| {
+            example_fields(&s.fields)
+                .map_err(|e| format!("sample {} ({}): {e}", i + 1, s.description))
+        })
         .collect()
 }
 
@@ -417,6 +409,13 @@ mod tests {
     #[test]
     fn the_builtin_list_names_every_file_in_the_rules_folder() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/checks");
+        let names: Vec<String> = read_toml_dir(&dir)
+            .expect("folder")
+            .into_iter()
+            .map(|(n, _)| n)
+            .collect();
+        let builtin: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
+        assert_eq!(names, builtin);
         let loaded = CheckSet::load_dir(&dir).expect("folder");
         assert_eq!(
             loaded.checks.len(),

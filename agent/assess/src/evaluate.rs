@@ -170,7 +170,7 @@ pub fn findings(hosts: &[AssessedHost], rules: &Rules, ctx: &ScanContext) -> Vec
         }
         let mut advisories: Vec<Finding> = Vec::new();
         for s in &host.services {
-            let sf = service_fields(host, s, ctx);
+            let sf = service_fields(&hf, s);
             for c in rules
                 .checks
                 .checks

@@ -17,6 +17,7 @@ pub mod identify;
 pub mod matcher;
 pub mod oui;
 pub mod requirements;
+pub mod rulefile;
 pub mod segments;
 pub mod subject;
 pub mod tls;

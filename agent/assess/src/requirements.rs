@@ -98,24 +98,6 @@ struct File {
     requirement: Vec<Requirement>,
 }
 
-/// Every `*.toml` file in `dir` as (file name, text), for the rule loaders.
-pub fn read_toml_dir(dir: &Path) -> Result<Vec<(String, String)>, Vec<String>> {
-    let entries = std::fs::read_dir(dir)
-        .map_err(|e| vec![format!("{}: cannot read the folder: {e}", dir.display())])?;
-    let mut sources = Vec::new();
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.extension().is_some_and(|x| x == "toml") {
-            let name = entry.file_name().to_string_lossy().into_owned();
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| vec![format!("{name}: cannot read: {e}")])?;
-            sources.push((name, text));
-        }
-    }
-    sources.sort();
-    Ok(sources)
-}
-
 /// Every framework loaded, in file-name order.
 #[derive(Debug, Clone)]
 pub struct Registry {
@@ -144,7 +126,7 @@ impl Registry {
 
     /// Every `*.toml` in `dir`.
     pub fn load_dir(dir: &Path) -> Result<Self, Vec<String>> {
-        Self::from_sources(read_toml_dir(dir)?)
+        Self::from_sources(crate::rulefile::read_toml_dir(dir)?)
     }
 
     /// Parses and checks files given as (name, text); every problem is named by file.
@@ -161,10 +143,7 @@ impl Registry {
                 }
             };
             let id = &file.framework.id;
-            if !id
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-            {
+            if !crate::rulefile::valid_slug(id) {
                 problems.push(format!(
                     "{name}: framework ID {id:?} must be lower-case letters, digits, '-' and '.'"
                 ));

@@ -31,6 +31,14 @@ pub enum SegmentError {
     Range { name: String, value: String },
 }
 
+/// True for a segment name: lower-case letters, digits, '-' and '_'.
+pub fn valid_name(name: &str) -> bool {
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
 impl Segments {
     /// Adds one `NAME=CIDR[,CIDR…]` definition; a name given twice gains the blocks.
     pub fn add(&mut self, spec: &str) -> Result<(), SegmentError> {
@@ -38,11 +46,7 @@ impl Segments {
             .split_once('=')
             .ok_or_else(|| SegmentError::Syntax(spec.to_owned()))?;
         let name = name.trim();
-        if name.is_empty()
-            || !name
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-        {
+        if !valid_name(name) {
             return Err(SegmentError::Name(name.to_owned()));
         }
         let mut ranges = Vec::new();

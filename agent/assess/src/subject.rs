@@ -146,9 +146,10 @@ pub fn host_fields(host: &AssessedHost, ctx: &ScanContext) -> Facts {
     f
 }
 
-/// Every field of one service: the host's, the service's own, its facts and its TLS.
-pub fn service_fields(host: &AssessedHost, service: &Service, ctx: &ScanContext) -> Facts {
-    let mut f = host_fields(host, ctx);
+/// Every field of one service: its host's (from [`host_fields`], built once per
+/// host), the service's own, its facts and its TLS.
+pub fn service_fields(host_fields: &Facts, service: &Service) -> Facts {
+    let mut f = host_fields.clone();
     // Protocol facts first: the fixed names below win over a fact of the same name.
     for (k, v) in &service.facts {
         f.insert(k.clone(), v.clone());

@@ -143,71 +143,37 @@ pub(crate) fn verify(args: &VerifyArgs) -> anyhow::Result<u8> {
         None => AdvisorySet::builtin(),
         Some(dir) => AdvisorySet::load_dir(&dir.join("advisories")),
     };
-    match (checks, &registry) {
-        (Err(problems), _) => {
-            failed = true;
-            for p in problems {
-                println!("FAIL checks/{p}");
-            }
-        }
-        (Ok(_), None) => {
-            failed = true;
-            println!("FAIL checks: cannot be verified without valid requirement registries");
-        }
-        (Ok(set), Some(r)) => match set.verify(r, &noise) {
-            Ok(v) => println!(
-                "ok   checks: {} checks in {} files; {} examples fire, {} counterexamples and \
-                 {} noise samples stay silent; every requirement ID resolves",
+    let no_registry =
+        || vec!["not verified: the requirement registries above are invalid".to_owned()];
+    let checked = checks.and_then(|set| {
+        let r = registry.as_ref().ok_or_else(no_registry)?;
+        set.verify(r, &noise).map(|v| {
+            format!(
+                "{} checks in {} files; {} examples fire, {} counterexamples and {} noise \
+                 samples stay silent; every requirement ID resolves",
                 v.checks,
                 v.files,
                 v.examples,
                 v.counterexamples,
                 noise.len()
-            ),
-            Err(problems) => {
-                failed = true;
-                for p in problems {
-                    println!("FAIL checks/{p}");
-                }
-            }
-        },
-    }
-    match (advisories, &registry) {
-        (Err(problems), _) => {
-            failed = true;
-            for p in problems {
-                println!("FAIL advisories/{p}");
-            }
-        }
-        (Ok(_), None) => {
-            failed = true;
-            println!("FAIL advisories: cannot be verified without valid requirement registries");
-        }
-        (Ok(set), Some(r)) => match set.verify(r, &noise) {
-            Ok(v) => {
-                let kev: Vec<&str> = set
-                    .provenance
-                    .iter()
-                    .map(|(_, p)| p.kev_catalog_version.as_str())
-                    .collect();
-                println!(
-                    "ok   advisories: {} advisories ({} CVEs, {} in CISA KEV catalog {}); {} \
-                     examples hold, boundaries present, noise silent",
-                    v.advisories,
-                    v.cves,
-                    v.kev,
-                    kev.first().copied().unwrap_or("?"),
-                    v.examples
-                );
-            }
-            Err(problems) => {
-                failed = true;
-                for p in problems {
-                    println!("FAIL advisories/{p}");
-                }
-            }
-        },
-    }
+            )
+        })
+    });
+    failed |= !print_outcome("checks", checked);
+    let checked = advisories.and_then(|set| {
+        let r = registry.as_ref().ok_or_else(no_registry)?;
+        let v = set.verify(r, &noise)?;
+        let kev = set
+            .provenance
+            .first()
+            .map_or("?", |(_, p)| p.kev_catalog_version.as_str());
+        Ok(format!(
+            "{} advisories ({} CVEs, {} in CISA KEV catalog {kev}); {} examples hold, \
+             boundaries present, noise silent",
+            v.advisories, v.cves, v.kev, v.examples
+        ))
+    });
+    failed |= !print_outcome("advisories", checked);
     if failed {
         eprintln!("kenshin: the rules in {source} have problems (listed above)");
         Ok(1)
@@ -229,4 +195,20 @@ fn load_catalog(dir: &Path) -> Result<PortCatalog, anyhow::Error> {
     let text = std::fs::read_to_string(&path)
         .with_context(|| format!("cannot read {}", path.display()))?;
     PortCatalog::parse(&text).with_context(|| format!("in {}", path.display()))
+}
+
+/// Prints `ok   WHAT: summary`, or one `FAIL WHAT/problem` line per problem; true if ok.
+fn print_outcome(what: &str, outcome: Result<String, Vec<String>>) -> bool {
+    match outcome {
+        Ok(summary) => {
+            println!("ok   {what}: {summary}");
+            true
+        }
+        Err(problems) => {
+            for p in problems {
+                println!("FAIL {what}/{p}");
+            }
+            false
+        }
+    }
 }

@@ -135,11 +135,7 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
         segments.add(spec)?;
     }
     if let Some(v) = &args.vantage {
-        if v.is_empty()
-            || !v
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
-        {
+        if !kenshin_assess::segments::valid_name(v) {
             bail!("vantage {v:?}: use lower-case letters, digits, '-' and '_' (e.g. guest)");
         }
     }

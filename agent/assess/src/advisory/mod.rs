@@ -34,6 +34,7 @@ use time::{Date, OffsetDateTime};
 use crate::finding::{Confidence, RequirementRef, Severity, Text};
 use crate::matcher::{compile_all, example_fields, Matcher, RawMatcher};
 use crate::requirements::Registry;
+use crate::rulefile::{duplicate_ids, parse_each, read_toml_dir, valid_slug};
 use crate::subject::known_field;
 
 /// The shipped advisory files.
@@ -425,12 +426,7 @@ fn parse_expect(s: &str) -> Result<Option<Confidence>, String> {
 fn compile(file: &str, raw: RawAdvisory) -> Result<Advisory, Vec<String>> {
     let at = format!("{file}: {}", raw.id);
     let mut problems = Vec::new();
-    if raw.id.is_empty()
-        || !raw
-            .id
-            .chars()
-            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
-    {
+    if !valid_slug(&raw.id) {
         problems.push(format!(
             "{at}: the ID must be lower-case letters, digits, '-' and '.'"
         ));
@@ -622,39 +618,28 @@ impl AdvisorySet {
 
     /// Every `*.toml` in `dir`.
     pub fn load_dir(dir: &Path) -> Result<Self, Vec<String>> {
-        Self::from_sources(crate::requirements::read_toml_dir(dir)?)
+        Self::from_sources(read_toml_dir(dir)?)
     }
 
     /// Parses files given as (name, text); every problem is named.
-    pub fn from_sources(mut sources: Vec<(String, String)>) -> Result<Self, Vec<String>> {
-        sources.sort();
-        let mut problems = Vec::new();
+    pub fn from_sources(sources: Vec<(String, String)>) -> Result<Self, Vec<String>> {
         let mut advisories: Vec<Advisory> = Vec::new();
         let mut provenance = Vec::new();
-        for (name, text) in &sources {
-            let file: File = match toml::from_str(text) {
-                Ok(f) => f,
-                Err(e) => {
-                    problems.push(format!("{name}: {e}"));
-                    continue;
-                }
-            };
+        let mut problems = parse_each(sources, |name, file: File, problems| {
             if let Err(e) = parse_date(&file.provenance.compiled) {
                 problems.push(format!("{name}: provenance.compiled: {e}"));
             }
-            provenance.push((name.clone(), file.provenance));
+            provenance.push((name.to_owned(), file.provenance));
             for raw in file.advisory {
                 match compile(name, raw) {
-                    Ok(a) => {
-                        if advisories.iter().any(|x| x.id == a.id) {
-                            problems.push(format!("{name}: {}: the ID is used twice", a.id));
-                        }
-                        advisories.push(a);
-                    }
+                    Ok(a) => advisories.push(a),
                     Err(p) => problems.extend(p),
                 }
             }
-        }
+        });
+        problems.extend(duplicate_ids(
+            advisories.iter().map(|a| (a.file.as_str(), a.id.as_str())),
+        ));
         if problems.is_empty() {
             Ok(Self {
                 advisories,
