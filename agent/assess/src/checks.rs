@@ -409,13 +409,7 @@ mod tests {
     #[test]
     fn the_builtin_list_names_every_file_in_the_rules_folder() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/checks");
-        let names: Vec<String> = read_toml_dir(&dir)
-            .expect("folder")
-            .into_iter()
-            .map(|(n, _)| n)
-            .collect();
-        let builtin: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
-        assert_eq!(names, builtin);
+        crate::rulefile::assert_lists_folder(BUILTIN, "checks");
         let loaded = CheckSet::load_dir(&dir).expect("folder");
         assert_eq!(
             loaded.checks.len(),

@@ -61,6 +61,25 @@ pub fn valid_slug(id: &str) -> bool {
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '.')
 }
 
+/// For the loaders' tests: the shipped list of (name, text) names exactly the files in
+/// the rules folder `sub`, in order.
+#[cfg(test)]
+pub(crate) fn assert_lists_folder(builtin: &[(&str, &str)], sub: &str) {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../rules")
+        .join(sub);
+    let names: Vec<String> = read_toml_dir(&dir)
+        .expect("rules folder")
+        .into_iter()
+        .map(|(n, _)| n)
+        .collect();
+    let listed: Vec<&str> = builtin.iter().map(|(n, _)| *n).collect();
+    assert_eq!(
+        names, listed,
+        "{sub}: the built-in list and the folder differ"
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -132,13 +132,7 @@ fn http_dates_parse_and_bad_dates_do_not() {
 #[test]
 fn the_builtin_list_names_every_file_in_the_rules_folder() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/advisories");
-    let names: Vec<String> = crate::rulefile::read_toml_dir(&dir)
-        .expect("folder")
-        .into_iter()
-        .map(|(n, _)| n)
-        .collect();
-    let builtin: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
-    assert_eq!(names, builtin);
+    crate::rulefile::assert_lists_folder(BUILTIN, "advisories");
     let loaded = AdvisorySet::load_dir(&dir).expect("loads");
     assert_eq!(loaded.advisories.len(), set().advisories.len());
 }
