@@ -207,6 +207,8 @@ pub fn build(
                     .collect(),
             })
             .collect(),
+        inventory: None,
+        signing: None,
     }
 }
 
@@ -347,5 +349,6 @@ fn host(h: &AssessedHost) -> Host {
             sys_uptime_ticks: s.sys_uptime_ticks,
             evidence: vec![s.evidence.clone()],
         }),
+        ledger: None,
     }
 }

@@ -8,11 +8,45 @@
 //!   private unless asked otherwise.
 
 pub mod build;
+pub mod checklist_export;
+pub mod html;
 pub mod model;
 pub mod output;
+pub mod seal;
+pub mod transcript;
 
 /// The contract identifier written into every report.
 pub const CONTRACT: &str = "kenshin.report/1";
 
 /// The JSON Schema of the contract, as shipped in docs/.
 pub const SCHEMA: &str = include_str!("../../../docs/report-schema.json");
+
+/// The language of text written for people (HTML, checklist, terminal).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Lang {
+    Ja,
+    En,
+}
+
+impl Lang {
+    /// `ja` or `en`, as `lang` attributes want.
+    pub fn code(self) -> &'static str {
+        match self {
+            Lang::Ja => "ja",
+            Lang::En => "en",
+        }
+    }
+
+    /// The Japanese or the English of a pair.
+    pub fn pick<'a>(self, ja: &'a str, en: &'a str) -> &'a str {
+        match self {
+            Lang::Ja => ja,
+            Lang::En => en,
+        }
+    }
+
+    /// The language's half of a report text.
+    pub fn text(self, t: &model::Text) -> &str {
+        self.pick(&t.ja, &t.en)
+    }
+}

@@ -12,6 +12,57 @@ pub struct Report {
     pub findings: Vec<Finding>,
     pub checklist: Vec<ChecklistItem>,
     pub evidence: Vec<Evidence>,
+    /// The comparison with the asset ledger given by `--inventory`.
+    #[serde(default)]
+    pub inventory: Option<Inventory>,
+    /// The key that seals the report folder (manifest.json, manifest.sig).
+    #[serde(default)]
+    pub signing: Option<Signing>,
+}
+
+/// The key that signs the folder's manifest.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Signing {
+    /// `ed25519`.
+    pub algorithm: String,
+    /// `SHA256:` and the unpadded base64 of the SHA-256 of the public key.
+    pub fingerprint: String,
+    /// The manifest file that carries the signature.
+    pub manifest: String,
+}
+
+/// The asset ledger (台帳) compared with what the scan saw.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Inventory {
+    /// The ledger file as given.
+    pub source: String,
+    /// `UTF-8` or `Shift_JIS`.
+    pub encoding: String,
+    /// SHA-256 of the ledger file, so a reader knows which ledger was used.
+    pub sha256: String,
+    pub entries: u64,
+    /// Entries matched to a host seen.
+    pub matched: u64,
+    /// Entries whose address lies outside the scanned scope (not looked for).
+    pub out_of_scope: u64,
+    /// Addresses of hosts seen that no entry names.
+    pub unregistered: Vec<String>,
+    /// Entries in scope (or with no address) that no host seen matched.
+    pub not_seen: Vec<LedgerEntry>,
+}
+
+/// One ledger row.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct LedgerEntry {
+    /// The row's line number in the file (the header is line 1).
+    pub line: u64,
+    pub address: Option<String>,
+    pub mac: Option<String>,
+    pub hostname: Option<String>,
+    pub kind: Option<String>,
+    pub owner: Option<String>,
+    pub location: Option<String>,
+    pub note: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,6 +186,9 @@ pub struct Host {
     pub filtered_ports: u64,
     pub services: Vec<Service>,
     pub snmp: Option<Snmp>,
+    /// The ledger row that names this host, when a ledger was given.
+    #[serde(default)]
+    pub ledger: Option<LedgerEntry>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -116,12 +116,29 @@ impl OutputDir {
         &self.path
     }
 
-    /// Writes `name` atomically with the folder's file mode.
+    /// Creates the subfolder `name` with the folder's mode.
+    pub fn create_subdir(&self, name: &str) -> Result<PathBuf, OutputError> {
+        let path = self.path.join(name);
+        if !path.is_dir() {
+            fs::DirBuilder::new()
+                .mode(self.access.dir_mode())
+                .create(&path)
+                .map_err(io(&path))?;
+            fs::set_permissions(&path, fs::Permissions::from_mode(self.access.dir_mode()))
+                .map_err(io(&path))?;
+        }
+        Ok(path)
+    }
+
+    /// Writes `name` (a file of the folder, or `sub/file` in a subfolder made with
+    /// [`OutputDir::create_subdir`]) atomically with the folder's file mode.
     pub fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, OutputError> {
         let final_path = self.path.join(name);
-        let tmp = self
-            .path
-            .join(format!(".{name}.tmp-{}", std::process::id()));
+        let (dir, file) = match name.rsplit_once('/') {
+            Some((d, f)) => (self.path.join(d), f),
+            None => (self.path.clone(), name),
+        };
+        let tmp = dir.join(format!(".{file}.tmp-{}", std::process::id()));
         let result = (|| {
             let mut f = OpenOptions::new()
                 .write(true)
@@ -133,7 +150,7 @@ impl OutputDir {
             f.write_all(bytes)?;
             f.sync_all()?;
             fs::rename(&tmp, &final_path)?;
-            fs::File::open(&self.path)?.sync_all()
+            fs::File::open(&dir)?.sync_all()
         })();
         if let Err(e) = result {
             let _ = fs::remove_file(&tmp);

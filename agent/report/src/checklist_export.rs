@@ -1,0 +1,354 @@
+//! The 令和7年度版 checklist as the forms ask it: `checklist.csv` (UTF-8 with a BOM,
+//! so Excel opens it in Japanese) and `checklist.xlsx`, one sheet per form
+//! (医療機関確認用, 事業者確認用) laid out like the MHLW form, plus a sheet of the
+//! findings the answers refer to.
+//!
+//! The suggested answer is いいえ where the scan found something for the item, はい
+//! where it found nothing, and 要確認 where a scan cannot tell. Dates are the scan's
+//! start in Japan time, as the form's 点検日.
+
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
+use time::format_description::well_known::Rfc3339;
+use time::{OffsetDateTime, UtcOffset};
+
+use crate::model::{ChecklistItem, Report};
+
+/// The forms, in the order the MHLW publishes them.
+pub const FORMS: [&str; 2] = ["医療機関確認用", "事業者確認用"];
+
+/// The suggested answer for a status, in Japanese and English.
+pub fn suggestion(status: &str) -> (&'static str, &'static str) {
+    match status {
+        "findings" => ("いいえ", "No"),
+        "no-findings" => ("はい", "Yes"),
+        _ => ("要確認", "Check"),
+    }
+}
+
+/// The scan's start date in Japan time (`YYYY-MM-DD`), or the date part as written.
+pub fn inspection_date(report: &Report) -> String {
+    let jst = UtcOffset::from_hms(9, 0, 0).unwrap_or(UtcOffset::UTC);
+    OffsetDateTime::parse(&report.scan.started_at, &Rfc3339)
+        .map(|t| t.to_offset(jst).date().to_string())
+        .unwrap_or_else(|_| report.scan.started_at.chars().take(10).collect())
+}
+
+/// One row of a form.
+struct Row<'a> {
+    form: &'a str,
+    item: &'a ChecklistItem,
+    evidence: String,
+}
+
+fn rows(report: &Report) -> Vec<Row<'_>> {
+    let mut out = Vec::new();
+    for form in FORMS {
+        for item in report
+            .checklist
+            .iter()
+            .filter(|c| c.forms.iter().any(|f| f == form))
+        {
+            out.push(Row {
+                form,
+                item,
+                evidence: evidence_refs(report, item),
+            });
+        }
+    }
+    out
+}
+
+/// `f-0003 (ev-000017, ev-000152); f-0007 (…)`: each finding with its evidence IDs.
+fn evidence_refs(report: &Report, item: &ChecklistItem) -> String {
+    item.findings
+        .iter()
+        .map(|id| {
+            let ev = report
+                .findings
+                .iter()
+                .find(|f| &f.id == id)
+                .map(|f| f.evidence.join(", "))
+                .unwrap_or_default();
+            if ev.is_empty() {
+                id.clone()
+            } else {
+                format!("{id} ({ev})")
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+const CSV_HEADER: [&str; 11] = [
+    "様式",
+    "項目",
+    "確認事項（要約）",
+    "回答案",
+    "根拠",
+    "点検日（JST）",
+    "所見と証跡",
+    "Form",
+    "Question (paraphrased)",
+    "Suggested answer",
+    "Reason",
+];
+
+/// `checklist.csv`: UTF-8 with a BOM, CRLF line ends, every field quoted.
+pub fn csv(report: &Report) -> Vec<u8> {
+    let date = inspection_date(report);
+    let mut out = String::from("\u{feff}");
+    push_csv_line(&mut out, CSV_HEADER.iter().copied());
+    for r in rows(report) {
+        let (ja, en) = suggestion(&r.item.status);
+        let form_en = if r.form == FORMS[0] {
+            "for medical institutions"
+        } else {
+            "for vendors"
+        };
+        push_csv_line(
+            &mut out,
+            [
+                r.form,
+                &r.item.id,
+                &r.item.question.ja,
+                ja,
+                &r.item.note.ja,
+                &date,
+                &r.evidence,
+                form_en,
+                &r.item.question.en,
+                en,
+                &r.item.note.en,
+            ],
+        );
+    }
+    out.into_bytes()
+}
+
+fn push_csv_line<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>) {
+    let mut first = true;
+    for f in fields {
+        if !first {
+            out.push(',');
+        }
+        first = false;
+        out.push('"');
+        // A cell starting with = + - @ would be run as a formula by a spreadsheet.
+        if f.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+            out.push('\'');
+        }
+        out.push_str(&f.replace('"', "\"\""));
+        out.push('"');
+    }
+    out.push_str("\r\n");
+}
+
+/// `checklist.xlsx`: one sheet per form and one of findings.
+pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
+    let date = inspection_date(report);
+    let mut book = Workbook::new();
+    let title = Format::new().set_bold().set_font_size(14);
+    let meta = Format::new().set_font_size(9);
+    let head = Format::new()
+        .set_bold()
+        .set_text_wrap()
+        .set_align(FormatAlign::Center)
+        .set_align(FormatAlign::VerticalCenter)
+        .set_background_color(0xD9E1F2)
+        .set_border(FormatBorder::Thin);
+    let cell = Format::new()
+        .set_text_wrap()
+        .set_align(FormatAlign::Top)
+        .set_border(FormatBorder::Thin);
+    let answer = cell.clone().set_bold().set_align(FormatAlign::Center);
+    let all = rows(report);
+    for form in FORMS {
+        let sheet = book.add_worksheet();
+        sheet.set_name(form)?;
+        sheet.set_paper_size(9); // A4
+        sheet.set_landscape();
+        sheet.set_print_fit_to_pages(1, 0);
+        sheet.write_string_with_format(
+            0,
+            0,
+            format!(
+                "医療機関におけるサイバーセキュリティ対策チェックリスト（令和7年度版）　{form}"
+            ),
+            &title,
+        )?;
+        sheet.write_string_with_format(
+            1,
+            0,
+            format!(
+                "kenshin {} による回答案（スキャン ID {}、点検日 {date}、ルール {}）。最終的な回答は文書と現地で確認してください。",
+                report.tool.version, report.scan.id, report.tool.rules_version
+            ),
+            &meta,
+        )?;
+        if let Some(s) = &report.signing {
+            sheet.write_string_with_format(
+                2,
+                0,
+                format!(
+                    "証跡は manifest.json に署名済み（{} {}）。kenshin verify で改変がないことを確認できます。",
+                    s.algorithm, s.fingerprint
+                ),
+                &meta,
+            )?;
+        }
+        let headers = [
+            ("項目", 8.0),
+            ("確認事項（要約）", 48.0),
+            ("回答案\nはい／いいえ／要確認", 14.0),
+            ("点検日", 12.0),
+            ("根拠となる所見・証跡", 36.0),
+            ("備考", 40.0),
+        ];
+        for (col, (h, width)) in (0u16..).zip(headers) {
+            sheet.write_string_with_format(4, col, h, &head)?;
+            sheet.set_column_width(col, width)?;
+        }
+        sheet.set_freeze_panes(5, 0)?;
+        sheet.set_repeat_rows(4, 4)?;
+        let mut row = 5u32;
+        for r in all.iter().filter(|r| r.form == form) {
+            let (ja, _) = suggestion(&r.item.status);
+            sheet.write_string_with_format(row, 0, &r.item.id, &cell)?;
+            sheet.write_string_with_format(row, 1, &r.item.question.ja, &cell)?;
+            sheet.write_string_with_format(row, 2, ja, &answer)?;
+            sheet.write_string_with_format(row, 3, &date, &cell)?;
+            sheet.write_string_with_format(row, 4, &r.evidence, &cell)?;
+            sheet.write_string_with_format(row, 5, &r.item.note.ja, &cell)?;
+            row += 1;
+        }
+    }
+
+    let sheet = book.add_worksheet();
+    sheet.set_name("所見")?;
+    sheet.set_paper_size(9);
+    sheet.set_landscape();
+    let headers = [
+        ("ID", 8.0),
+        ("重大度", 10.0),
+        ("確度", 10.0),
+        ("場所", 22.0),
+        ("所見", 40.0),
+        ("対処", 50.0),
+        ("要件", 24.0),
+        ("証跡", 24.0),
+    ];
+    for (col, (h, width)) in (0u16..).zip(headers) {
+        sheet.write_string_with_format(0, col, h, &head)?;
+        sheet.set_column_width(col, width)?;
+    }
+    sheet.set_freeze_panes(1, 0)?;
+    for (row, f) in (1u32..).zip(&report.findings) {
+        let place = match (f.port, &f.protocol) {
+            (Some(p), Some(proto)) => format!("{}:{p}/{proto}", f.host),
+            _ => f.host.clone(),
+        };
+        let reqs = f
+            .requirements
+            .iter()
+            .map(|q| q.id.as_str())
+            .collect::<Vec<_>>()
+            .join(", ");
+        let values = [
+            f.id.as_str(),
+            &f.severity,
+            &f.confidence,
+            &place,
+            &f.title.ja,
+            &f.remediation.ja,
+            &reqs,
+            &f.evidence.join(", "),
+        ];
+        for (col, v) in (0u16..).zip(values) {
+            sheet.write_string_with_format(row, col, v, &cell)?;
+        }
+    }
+    book.save_to_buffer()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Cursor;
+
+    use calamine::{Data, Reader, Xlsx};
+
+    use super::*;
+    use crate::html::tests::lab_report;
+
+    #[test]
+    fn the_csv_opens_in_excel_as_utf8_with_both_forms() {
+        let r = lab_report();
+        let bytes = csv(&r);
+        assert!(bytes.starts_with("\u{feff}\"様式\",\"項目\"".as_bytes()));
+        let text = String::from_utf8(bytes).expect("utf-8");
+        let lines: Vec<&str> = text.split("\r\n").filter(|l| !l.is_empty()).collect();
+        let per_form = |form: &str| {
+            r.checklist
+                .iter()
+                .filter(|c| c.forms.iter().any(|f| f == form))
+                .count()
+        };
+        assert_eq!(lines.len(), 1 + per_form(FORMS[0]) + per_form(FORMS[1]));
+        let item = r
+            .checklist
+            .iter()
+            .find(|c| c.status == "findings" && !c.findings.is_empty())
+            .expect("an item with findings");
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with(&format!("\"医療機関確認用\",\"{}\"", item.id)))
+            .expect("its row");
+        assert!(line.contains("\"いいえ\""), "{line}");
+        assert!(line.contains(&format!("\"{}", item.findings[0])), "{line}");
+        assert!(lines.iter().any(|l| l.contains("\"要確認\"")));
+        assert!(lines.iter().any(|l| l.starts_with("\"事業者確認用\"")));
+    }
+
+    #[test]
+    fn a_cell_that_looks_like_a_formula_is_defused() {
+        let mut out = String::new();
+        push_csv_line(&mut out, ["=HYPERLINK(\"x\")", "ok"]);
+        assert_eq!(out, "\"'=HYPERLINK(\"\"x\"\")\",\"ok\"\r\n");
+    }
+
+    #[test]
+    fn the_workbook_has_a_sheet_per_form_laid_out_like_the_mhlw_form() {
+        let r = lab_report();
+        let bytes = xlsx(&r).expect("workbook");
+        let mut book: Xlsx<_> = calamine::open_workbook_from_rs(Cursor::new(bytes)).expect("opens");
+        assert_eq!(
+            book.sheet_names(),
+            ["医療機関確認用", "事業者確認用", "所見"]
+        );
+        let sheet = book.worksheet_range("医療機関確認用").expect("sheet");
+        let text = |row: u32, col: u32| match sheet.get_value((row, col)) {
+            Some(Data::String(s)) => s.clone(),
+            other => format!("{other:?}"),
+        };
+        assert!(text(0, 0).contains("令和7年度版"));
+        assert_eq!(text(4, 0), "項目");
+        assert!(text(4, 2).starts_with("回答案"));
+        let answers: Vec<String> = (5..5 + r.checklist.len() as u32)
+            .map(|row| text(row, 2))
+            .collect();
+        for a in &answers {
+            assert!(["はい", "いいえ", "要確認"].contains(&a.as_str()), "{a}");
+        }
+        let first = &r.checklist[0];
+        assert_eq!(text(5, 0), first.id);
+        assert_eq!(text(5, 3), inspection_date(&r));
+        let findings = book.worksheet_range("所見").expect("findings sheet");
+        assert_eq!(findings.height(), 1 + r.findings.len());
+    }
+
+    #[test]
+    fn the_inspection_date_is_japan_time() {
+        let mut r = lab_report();
+        r.scan.started_at = "2026-11-22T16:30:00Z".to_owned();
+        assert_eq!(inspection_date(&r), "2026-11-23");
+    }
+}
