@@ -14,6 +14,7 @@ pub mod evaluate;
 pub mod finding;
 pub mod fingerprint;
 pub mod identify;
+pub mod ledger;
 pub mod matcher;
 pub mod oui;
 pub mod requirements;

@@ -85,6 +85,10 @@ pub const FIXED_FIELDS: &[(&str, &str)] = &[
         "snmp.default_community",
         "the host answered SNMP to a well-known default community",
     ),
+    (
+        "ledger.registered",
+        "true if a row of the asset ledger (--inventory) names the host; absent without a ledger",
+    ),
 ];
 
 /// Namespaces of protocol facts, as the probes name them.
@@ -108,6 +112,8 @@ pub struct ScanContext {
     pub vantage: Option<String>,
     /// True if the SNMP community used is a well-known default (`public`, `private`).
     pub snmp_default_community: bool,
+    /// With an asset ledger: the addresses of hosts a ledger row names.
+    pub registered: Option<std::collections::BTreeSet<std::net::IpAddr>>,
 }
 
 fn text(facts: &mut Facts, k: &str, v: Option<&str>) {
@@ -143,6 +149,12 @@ pub fn host_fields(host: &AssessedHost, ctx: &ScanContext) -> Facts {
         "snmp.default_community".into(),
         Fact::Bool(answered && ctx.snmp_default_community),
     );
+    if let Some(registered) = &ctx.registered {
+        f.insert(
+            "ledger.registered".into(),
+            Fact::Bool(registered.contains(&host.observation.address)),
+        );
+    }
     f
 }
 

@@ -32,6 +32,51 @@ pub(crate) enum Command {
     /// Check the rule files: the port catalog and every fingerprint's examples.
     #[command(subcommand)]
     Rules(RulesCommand),
+    /// Check a report folder against its signed manifest: every file's SHA-256, no file
+    /// missing or added, and the signature. Exits 0 if intact, 1 if not, 2 on error.
+    Verify(VerifyReportArgs),
+    /// Compare two report folders: hosts, ports, versions and findings that changed.
+    /// Exits 0 if nothing changed, 1 if something did, 2 on error.
+    Diff(DiffArgs),
+    /// Show the signing key's public half (creating the key if there is none), to hand
+    /// its fingerprint to whoever verifies the reports.
+    Key(KeyArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct VerifyReportArgs {
+    /// The report folder (holding manifest.json and manifest.sig).
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// The key that must have signed it: SHA256:<fingerprint>, or a public-key PEM file.
+    #[arg(long, value_name = "FINGERPRINT|FILE")]
+    pub key: Option<String>,
+    /// Language of the messages (default: from LANG).
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct DiffArgs {
+    /// The earlier report folder.
+    #[arg(value_name = "OLD_DIR")]
+    pub old: PathBuf,
+    /// The later report folder.
+    #[arg(value_name = "NEW_DIR")]
+    pub new: PathBuf,
+    /// Print the changes as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Language of the text (default: from LANG).
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct KeyArgs {
+    /// The private key file (created 0600 if missing).
+    #[arg(long, value_name = "FILE", env = "KENSHIN_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
 }
 
 /// `kenshin rules …`
@@ -66,6 +111,37 @@ pub(crate) enum DiscoveryArg {
 pub(crate) enum Lang {
     Ja,
     En,
+}
+
+impl Lang {
+    /// The language asked for, else Japanese if the locale is Japanese, else English.
+    pub(crate) fn resolve(asked: Option<Lang>) -> Lang {
+        asked.unwrap_or_else(|| {
+            let env = ["LC_ALL", "LC_MESSAGES", "LANG"]
+                .iter()
+                .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
+                .unwrap_or_default();
+            if env.starts_with("ja") {
+                Lang::Ja
+            } else {
+                Lang::En
+            }
+        })
+    }
+
+    /// True for Japanese.
+    pub(crate) fn is_ja(self) -> bool {
+        self == Lang::Ja
+    }
+}
+
+impl From<Lang> for kenshin_report::Lang {
+    fn from(l: Lang) -> Self {
+        match l {
+            Lang::Ja => kenshin_report::Lang::Ja,
+            Lang::En => kenshin_report::Lang::En,
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -160,9 +236,18 @@ pub(crate) struct ScanArgs {
     /// Allow a scope larger than --scope-limit.
     #[arg(long)]
     pub allow_large_scope: bool,
-    /// Language of the summary (default: from LANG).
+    /// Language of the summary (default: from LANG) and of report.html (default: ja).
     #[arg(long, value_enum)]
     pub lang: Option<Lang>,
+    /// The asset ledger (CSV, UTF-8 or Shift_JIS; columns address, mac, hostname, kind,
+    /// owner, location, note): hosts not in it, and rows not seen, are reported (2-①).
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// The Ed25519 key that signs the report folder's manifest (created 0600 on first
+    /// use). Default: /etc/kenshin/signing-key.pem for root, else
+    /// ~/.config/kenshin/signing-key.pem.
+    #[arg(long, value_name = "FILE", env = "KENSHIN_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

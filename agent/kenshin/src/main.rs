@@ -9,10 +9,13 @@
 //!   `"complete": false` was written.
 
 mod cli;
+mod diff_cmd;
+mod key_cmd;
 mod progress;
 mod rules_cmd;
 mod scan_cmd;
 mod text;
+mod verify_cmd;
 
 use std::process::ExitCode;
 
@@ -25,6 +28,9 @@ fn main() -> ExitCode {
         cli::Command::Scan(args) => scan_cmd::run(*args, cli.quiet),
         cli::Command::Ports(args) => cli::print_ports(&args),
         cli::Command::Rules(cli::RulesCommand::Verify(args)) => rules_cmd::verify(&args),
+        cli::Command::Verify(args) => verify_cmd::run(&args),
+        cli::Command::Diff(args) => diff_cmd::run(&args),
+        cli::Command::Key(args) => key_cmd::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

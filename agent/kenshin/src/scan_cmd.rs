@@ -55,20 +55,6 @@ async fn resolve_specs(specs: Vec<TargetSpec>) -> anyhow::Result<Resolution> {
     Ok(Resolution { ranges, resolved })
 }
 
-fn lang(args: &ScanArgs) -> Lang {
-    args.lang.unwrap_or_else(|| {
-        let env = ["LC_ALL", "LC_MESSAGES", "LANG"]
-            .iter()
-            .find_map(|k| std::env::var(k).ok().filter(|v| !v.is_empty()))
-            .unwrap_or_default();
-        if env.starts_with("ja") {
-            Lang::Ja
-        } else {
-            Lang::En
-        }
-    })
-}
-
 /// Raises the open-file limit as far as allowed and returns how many probes may be in
 /// flight without running out of descriptors.
 fn inflight_budget() -> u32 {
@@ -77,7 +63,7 @@ fn inflight_budget() -> u32 {
 }
 
 async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
-    let lang = lang(&args);
+    let lang = Lang::resolve(args.lang);
     let catalog =
         Arc::new(PortCatalog::builtin().context("the built-in rules/ports.toml is invalid")?);
     let fingerprints = kenshin_assess::fingerprint::FingerprintSet::builtin().map_err(|p| {
@@ -140,6 +126,24 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
         }
     }
     let profiles = kenshin_assess::tls::ProfileSet::builtin()?;
+    let ledger = args
+        .inventory
+        .as_deref()
+        .map(kenshin_assess::ledger::Ledger::load)
+        .transpose()?;
+    let key_path = args
+        .signing_key
+        .clone()
+        .unwrap_or_else(kenshin_report::seal::default_key_path);
+    let key = kenshin_report::seal::SigningKey::load_or_create(&key_path)?;
+    if key.created() && !quiet {
+        eprintln!(
+            "kenshin: created the signing key {} (fingerprint {}); give this fingerprint to \
+             whoever verifies the reports (`kenshin key` shows it again)",
+            key_path.display(),
+            key.public().fingerprint()
+        );
+    }
     let started = OffsetDateTime::now_utc();
     let scan_id = build::scan_id(started);
     let out_path = args
@@ -232,10 +236,16 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
             vendor_kinds: Some(&vendor_kinds),
         },
     );
+    let comparison = ledger
+        .as_ref()
+        .map(|l| kenshin_assess::ledger::compare(l, &assessed, |a| plan.guard.scope().contains(a)));
     let context = kenshin_assess::subject::ScanContext {
         vantage: args.vantage.clone(),
         snmp_default_community: !args.no_snmp
             && ["public", "private"].contains(&args.snmp_community.as_str()),
+        registered: comparison
+            .as_ref()
+            .map(kenshin_assess::ledger::Comparison::registered),
     };
     let findings = kenshin_assess::evaluate::findings(&assessed, &rules, &context);
     let checklist = kenshin_assess::checklist::view(
@@ -273,14 +283,18 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
         segments,
         vantage: args.vantage.clone(),
     };
-    let report = build::build(&request, &plan, &outcome, &assessed, &conclusions);
-    let path = output.write_report(&report)?;
+    let mut report = build::build(&request, &plan, &outcome, &assessed, &conclusions);
+    if let (Some(l), Some(c)) = (&ledger, &comparison) {
+        build::attach_inventory(&mut report, l, c);
+    }
+    let html_lang = args.lang.unwrap_or(Lang::Ja).into();
+    let written = kenshin_report::bundle::write(&output, &mut report, html_lang, &key)?;
 
     if !quiet {
         for w in &report.scan.warnings {
             eprintln!("kenshin: warning: {w}");
         }
-        println!("{}", text::summary(lang, &report, &path));
+        println!("{}", text::summary(lang, &report, &written));
     }
     Ok(if !report.scan.complete {
         INTERRUPTED

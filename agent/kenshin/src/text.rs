@@ -2,6 +2,8 @@
 
 use std::path::Path;
 
+use kenshin_report::bundle::Written;
+use kenshin_report::diff::Diff;
 use kenshin_report::model::Report;
 
 use crate::cli::Lang;
@@ -131,8 +133,35 @@ fn findings_lines(lang: Lang, r: &Report) -> String {
     out
 }
 
-pub(crate) fn summary(lang: Lang, r: &Report, path: &Path) -> String {
-    let tls = tls_line(lang, &tls_counts(r)) + &findings_lines(lang, r);
+pub(crate) fn summary(lang: Lang, r: &Report, written: &Written) -> String {
+    let path = written.report_json.parent().unwrap_or(Path::new("."));
+    let html = written.report_html.display();
+    let files = written.files;
+    let key = r
+        .signing
+        .as_ref()
+        .map(|s| s.fingerprint.as_str())
+        .unwrap_or("-");
+    let ledger = r
+        .inventory
+        .as_ref()
+        .map_or_else(String::new, |i| match lang {
+            Lang::Ja => format!(
+                "\n台帳: {} 行中 {} 行を確認、台帳にない機器 {} 台、見つからなかった行 {}",
+                i.entries,
+                i.matched,
+                i.unregistered.len(),
+                i.not_seen.len()
+            ),
+            Lang::En => format!(
+                "\nledger: {} of {} rows matched, {} devices not in the ledger, {} rows not seen",
+                i.matched,
+                i.entries,
+                i.unregistered.len(),
+                i.not_seen.len()
+            ),
+        });
+    let tls = tls_line(lang, &tls_counts(r)) + &findings_lines(lang, r) + &ledger;
     let s = &r.scan.stats;
     let (by_probe, with_product, all) = identified(r);
     let secs = s.duration_ms as f64 / 1000.0;
@@ -147,7 +176,7 @@ pub(crate) fn summary(lang: Lang, r: &Report, path: &Path) -> String {
             "kenshin: スキャン{state}: {} アドレス中 {} ホスト稼働、開ポート {}、検出事項 {} 件\n\
              サービス識別: {all} 件中 {by_probe} 件を応答から判定、{with_product} 件で製品を特定{tls}\n\
              所要 {secs:.1} 秒、送信プローブ {}（{} 方式: {}）\n\
-             レポート: {}",
+             レポート: {}（{html}、{files} ファイルを鍵 {key} で署名、kenshin verify で検証）",
             s.addresses,
             s.hosts_up,
             s.open_ports,
@@ -161,7 +190,7 @@ pub(crate) fn summary(lang: Lang, r: &Report, path: &Path) -> String {
             "kenshin: scan {state}: {} hosts up of {} addresses, {} open ports, {} findings\n\
              services: {by_probe} of {all} named from their own answers, {with_product} with a product{tls}\n\
              {secs:.1} s, {} probes sent ({} discovery: {})\n\
-             report: {}",
+             report: {} ({html}; {files} files signed by {key}; check with kenshin verify)",
             s.hosts_up,
             s.addresses,
             s.open_ports,
@@ -172,4 +201,143 @@ pub(crate) fn summary(lang: Lang, r: &Report, path: &Path) -> String {
             path.display()
         ),
     }
+}
+
+/// `kenshin diff` for a terminal: one section per kind of change, `+` for what came,
+/// `-` for what went, `~` for what changed.
+pub(crate) fn diff(lang: Lang, d: &Diff) -> String {
+    let ja = lang.is_ja();
+    let mut out = if ja {
+        format!("差分: {} → {}\n", d.old.id, d.new.id)
+    } else {
+        format!("changes from {} to {}\n", d.old.id, d.new.id)
+    };
+    if d.scope_differs {
+        out.push_str(if ja {
+            "注意: 2 回のスキャンの範囲またはポートが異なります。消えたように見えるものは調べていないだけかもしれません。\n"
+        } else {
+            "note: the two scans covered different scopes or ports; what seems gone may just not have been looked at\n"
+        });
+    }
+    if !d.old.complete || !d.new.complete {
+        out.push_str(if ja {
+            "注意: 中断されたスキャンを含みます。\n"
+        } else {
+            "note: one of the scans was interrupted\n"
+        });
+    }
+    if d.is_empty() {
+        out.push_str(if ja {
+            "変化はありません。\n"
+        } else {
+            "no changes\n"
+        });
+        return out;
+    }
+    let mut section = |title_ja: &str, title_en: &str, lines: Vec<String>| {
+        if lines.is_empty() {
+            return;
+        }
+        out.push_str(&format!(
+            "\n{} ({})\n",
+            if ja { title_ja } else { title_en },
+            lines.len()
+        ));
+        for l in lines {
+            out.push_str(&format!("  {l}\n"));
+        }
+    };
+    section(
+        "新しいホスト",
+        "hosts appeared",
+        d.hosts_appeared
+            .iter()
+            .map(|h| format!("+ {} [{}] {}", h.address, h.kind, h.services.join(", ")))
+            .collect(),
+    );
+    section(
+        "消えたホスト",
+        "hosts vanished",
+        d.hosts_vanished
+            .iter()
+            .map(|h| format!("- {} [{}]", h.address, h.kind))
+            .collect(),
+    );
+    let port = |p: &kenshin_report::diff::PortRef| {
+        format!(
+            "{}:{}/{} {}{}",
+            p.host,
+            p.port,
+            p.protocol,
+            p.service,
+            p.software
+                .as_ref()
+                .map(|s| format!(" ({s})"))
+                .unwrap_or_default()
+        )
+    };
+    section(
+        "開いたポート",
+        "ports opened",
+        d.ports_opened
+            .iter()
+            .map(|p| format!("+ {}", port(p)))
+            .collect(),
+    );
+    section(
+        "閉じたポート",
+        "ports closed",
+        d.ports_closed
+            .iter()
+            .map(|p| format!("- {}", port(p)))
+            .collect(),
+    );
+    section(
+        "変わったサービス・バージョン",
+        "services or versions changed",
+        d.services_changed
+            .iter()
+            .map(|c| {
+                format!(
+                    "~ {}:{}/{} {} → {}",
+                    c.host, c.port, c.protocol, c.old, c.new
+                )
+            })
+            .collect(),
+    );
+    let finding = |f: &kenshin_report::diff::FindingRef| {
+        format!(
+            "[{}] {}{} {} ({})",
+            f.severity,
+            f.host,
+            f.port.map(|p| format!(":{p}")).unwrap_or_default(),
+            if ja { &f.title.ja } else { &f.title.en },
+            f.advisory.as_deref().unwrap_or(&f.check)
+        )
+    };
+    section(
+        "新しい所見",
+        "new findings",
+        d.findings_new
+            .iter()
+            .map(|f| format!("+ {}", finding(f)))
+            .collect(),
+    );
+    section(
+        "解消した所見",
+        "resolved findings",
+        d.findings_resolved
+            .iter()
+            .map(|f| format!("- {}", finding(f)))
+            .collect(),
+    );
+    section(
+        "重大度が変わった所見",
+        "severity changed",
+        d.severity_changed
+            .iter()
+            .map(|c| format!("~ {} (was {})", finding(&c.finding), c.old_severity))
+            .collect(),
+    );
+    out
 }

@@ -352,3 +352,47 @@ fn host(h: &AssessedHost) -> Host {
         ledger: None,
     }
 }
+
+/// Records the ledger comparison: the report's `inventory` and each host's `ledger` row.
+pub fn attach_inventory(
+    report: &mut Report,
+    ledger: &kenshin_assess::ledger::Ledger,
+    cmp: &kenshin_assess::ledger::Comparison,
+) {
+    let entry = |i: usize| ledger.entries.get(i).map(ledger_entry);
+    for (addr, i) in &cmp.matched {
+        let addr = addr.to_string();
+        if let Some(h) = report.hosts.iter_mut().find(|h| h.address == addr) {
+            h.ledger = entry(*i);
+        }
+    }
+    for c in &ledger.ignored_columns {
+        report.scan.warnings.push(format!(
+            "ledger column {c:?} is not one kenshin reads (address, mac, hostname, kind, owner, \
+             location, note); it was ignored"
+        ));
+    }
+    report.inventory = Some(Inventory {
+        source: ledger.source.clone(),
+        encoding: ledger.encoding.to_owned(),
+        sha256: ledger.sha256.clone(),
+        entries: ledger.entries.len() as u64,
+        matched: cmp.matched.len() as u64,
+        out_of_scope: cmp.out_of_scope as u64,
+        unregistered: cmp.unregistered.iter().map(ToString::to_string).collect(),
+        not_seen: cmp.not_seen.iter().filter_map(|&i| entry(i)).collect(),
+    });
+}
+
+fn ledger_entry(e: &kenshin_assess::ledger::Entry) -> LedgerEntry {
+    LedgerEntry {
+        line: e.line,
+        address: e.address.map(|a| a.to_string()),
+        mac: e.mac.map(kenshin_assess::ledger::mac_string),
+        hostname: e.hostname.clone(),
+        kind: e.kind.map(|k| k.as_str().to_owned()),
+        owner: e.owner.clone(),
+        location: e.location.clone(),
+        note: e.note.clone(),
+    }
+}

@@ -210,8 +210,7 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
         }
         sheet.set_freeze_panes(5, 0)?;
         sheet.set_repeat_rows(4, 4)?;
-        let mut row = 5u32;
-        for r in all.iter().filter(|r| r.form == form) {
+        for (row, r) in (5u32..).zip(all.iter().filter(|r| r.form == form)) {
             let (ja, _) = suggestion(&r.item.status);
             sheet.write_string_with_format(row, 0, &r.item.id, &cell)?;
             sheet.write_string_with_format(row, 1, &r.item.question.ja, &cell)?;
@@ -219,7 +218,6 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
             sheet.write_string_with_format(row, 3, &date, &cell)?;
             sheet.write_string_with_format(row, 4, &r.evidence, &cell)?;
             sheet.write_string_with_format(row, 5, &r.item.note.ja, &cell)?;
-            row += 1;
         }
     }
 

@@ -8,7 +8,9 @@
 //!   private unless asked otherwise.
 
 pub mod build;
+pub mod bundle;
 pub mod checklist_export;
+pub mod diff;
 pub mod html;
 pub mod model;
 pub mod output;

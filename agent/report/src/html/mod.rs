@@ -29,11 +29,11 @@ pub fn severity_label(lang: Lang, severity: &str) -> &'static str {
     match (severity, lang) {
         ("critical", Lang::Ja) => "▲▲ 緊急",
         ("critical", Lang::En) => "▲▲ Critical",
-        ("high", Lang::Ja) => "▲ 高",
+        ("high", Lang::Ja) => "▲ 重要",
         ("high", Lang::En) => "▲ High",
-        ("medium", Lang::Ja) => "◆ 中",
+        ("medium", Lang::Ja) => "◆ 警告",
         ("medium", Lang::En) => "◆ Medium",
-        ("low", Lang::Ja) => "▽ 低",
+        ("low", Lang::Ja) => "▽ 注意",
         ("low", Lang::En) => "▽ Low",
         (_, Lang::Ja) => "ⓘ 情報",
         (_, Lang::En) => "ⓘ Info",
@@ -66,13 +66,14 @@ fn kind_label(lang: Lang, kind: &str) -> &str {
     match (kind, lang) {
         ("server", Lang::Ja) => "サーバ",
         ("network_device", Lang::Ja) => "ネットワーク機器",
-        ("terminal", Lang::Ja) => "端末PC",
+        ("terminal_pc", Lang::Ja) => "端末PC",
+        ("iot", Lang::Ja) => "IoT 機器",
         ("printer", Lang::Ja) => "プリンタ",
         ("medical_device", Lang::Ja) => "医療機器",
         ("unknown", Lang::Ja) => "不明",
         ("network_device", Lang::En) => "network device",
         ("medical_device", Lang::En) => "medical device",
-        ("terminal", Lang::En) => "terminal PC",
+        ("terminal_pc", Lang::En) => "terminal PC",
         (other, _) => other,
     }
 }
@@ -118,7 +119,7 @@ impl Page {
     fn head(&mut self, r: &Report) {
         let title = self.t("セキュリティ健診レポート", "Security check-up report");
         let date = r.scan.started_at.get(..10).unwrap_or(&r.scan.started_at);
-        let _ = write!(
+        let _ = writeln!(
             self.out,
             "<!DOCTYPE html>\n<html lang=\"{lang}\">\n<head>\n<meta charset=\"utf-8\">\n\
              <meta http-equiv=\"Content-Security-Policy\" content=\"default-src 'none'; style-src 'unsafe-inline'; img-src data:\">\n\
@@ -129,16 +130,16 @@ impl Page {
                @top-left {{ content: \"kenshin · {hid}\"; font-size: 8pt; color: #59636e; }}\n\
                @top-right {{ content: \"{hdate}\"; font-size: 8pt; color: #59636e; }}\n\
                @bottom-right {{ content: counter(page) \" / \" counter(pages); font-size: 8pt; color: #59636e; }} }}\n\
-             </style>\n</head>\n<body>\n",
+             </style>\n</head>\n<body>",
             lang = self.lang.code(),
             version = esc(&r.tool.version),
             id = esc(&r.scan.id),
             hid = css_string(&r.scan.id),
             hdate = css_string(date),
         );
-        let _ = write!(
+        let _ = writeln!(
             self.out,
-            "<header><h1>{title}</h1><p class=\"meta\">{} <code>{}</code> · {} · kenshin {} · {} {}</p></header>\n",
+            "<header><h1>{title}</h1><p class=\"meta\">{} <code>{}</code> · {} · kenshin {} · {} {}</p></header>",
             self.t("スキャンID", "Scan ID"),
             esc(&r.scan.id),
             esc(date),
@@ -147,9 +148,9 @@ impl Page {
             esc(&r.tool.rules_version),
         );
         if !r.scan.complete {
-            let _ = write!(
+            let _ = writeln!(
                 self.out,
-                "<p class=\"warn\">⚠ {}</p>\n",
+                "<p class=\"warn\">⚠ {}</p>",
                 self.t(
                     "このスキャンは中断されました。結果は途中までのものです。",
                     "This scan was interrupted; the results are partial."
@@ -160,9 +161,9 @@ impl Page {
 
     fn summary(&mut self, r: &Report) {
         let lang = self.lang;
-        let _ = write!(
+        let _ = writeln!(
             self.out,
-            "<section id=\"summary\"><h2>1. {}</h2>\n<dl class=\"facts\">\n",
+            "<section id=\"summary\"><h2>1. {}</h2>\n<dl class=\"facts\">",
             self.t("概要", "Summary")
         );
         let fact = |p: &mut Self, k: &str, v: String| {
@@ -293,9 +294,9 @@ impl Page {
             .filter(|f| f.severity != "info")
             .take(10)
             .collect();
-        let _ = write!(
+        let _ = writeln!(
             self.out,
-            "<h3>{}</h3>\n",
+            "<h3>{}</h3>",
             self.t("優先して対処する所見", "Fix these first")
         );
         if worst.is_empty() {
@@ -303,7 +304,7 @@ impl Page {
                 self.out,
                 "<p>{}</p>",
                 self.t(
-                    "低以上の重大度の所見はありません。",
+                    "注意以上の重大度の所見はありません。",
                     "No findings of low severity or worse."
                 )
             );
@@ -315,9 +316,9 @@ impl Page {
 
     fn finding_table(&mut self, findings: &[&Finding]) {
         let lang = self.lang;
-        let _ = write!(
+        let _ = writeln!(
             self.out,
-            "<table><thead><tr><th>ID</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
+            "<table><thead><tr><th>ID</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
             self.t("重大度", "Severity"),
             self.t("所見", "Finding"),
             self.t("場所", "Where"),
@@ -341,10 +342,10 @@ impl Page {
 
     fn checklist(&mut self, r: &Report) {
         let lang = self.lang;
-        let _ = write!(
+        let _ = writeln!(
             self.out,
             "<section id=\"checklist\" class=\"major\"><h2>2. {}</h2>\n<p>{}</p>\n\
-             <table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
+             <table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
             self.t(
                 "医療機関におけるサイバーセキュリティ対策チェックリスト（令和7年度版）",
                 "MHLW cybersecurity checklist for medical institutions (FY2025 edition)"
@@ -368,12 +369,17 @@ impl Page {
                 .collect();
             let _ = writeln!(
                 self.out,
-                "<tr id=\"r7-{a}\"><td><b>{id}</b>{unc}</td><td>{q}</td><td>{forms}</td><td><span class=\"status status-{st}\">{sl}</span></td><td>{ans}</td><td>{links}{sep}{note}</td></tr>",
+                "<tr id=\"r7-{a}\"><td><b>{id}</b>{unc}</td><td>{q}</td><td>{forms}</td><td><span class=\"status status-{st}\">{sl}</span></td><td class=\"answer\">{ans}</td><td>{links}{sep}{note}</td></tr>",
                 a = anchor(&c.id),
                 id = esc(&c.id),
                 unc = if c.unconfirmed { self.t(" ※", " *") } else { "" },
                 q = esc(lang.text(&c.question)),
-                forms = c.forms.iter().map(|f| esc(f)).collect::<Vec<_>>().join("<br>"),
+                forms = c
+                    .forms
+                    .iter()
+                    .map(|f| esc(f.strip_suffix("確認用").unwrap_or(f)))
+                    .collect::<Vec<_>>()
+                    .join("<br>"),
                 st = anchor(&c.status),
                 sl = status_label(lang, &c.status),
                 ans = suggested_answer(lang, &c.status),
@@ -382,9 +388,9 @@ impl Page {
                 note = esc(lang.text(&c.note)),
             );
         }
-        let _ = write!(
+        let _ = writeln!(
             self.out,
-            "</tbody></table>\n<p class=\"meta\">{}</p>\n</section>\n",
+            "</tbody></table>\n<p class=\"meta\">{}</p>\n</section>",
             self.t(
                 "※ 項目番号または文言が kenshin の資料では未確認のもの。",
                 "* The item's number or wording is unconfirmed in kenshin's sources."
@@ -394,9 +400,9 @@ impl Page {
 
     fn findings(&mut self, r: &Report) {
         let lang = self.lang;
-        let _ = write!(
+        let _ = writeln!(
             self.out,
-            "<section id=\"findings\" class=\"major\"><h2>3. {}</h2>\n<h3>{}</h3>\n",
+            "<section id=\"findings\" class=\"major\"><h2>3. {}</h2>\n<h3>{}</h3>",
             self.t("所見", "Findings"),
             self.t("要件別", "By requirement"),
         );
@@ -417,9 +423,9 @@ impl Page {
             }
         }
         if !by_req.is_empty() {
-            let _ = write!(
+            let _ = writeln!(
                 self.out,
-                "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
+                "<table><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
                 self.t("枠組み", "Framework"),
                 self.t("要件", "Requirement"),
                 self.t("所見", "Findings"),
@@ -452,7 +458,7 @@ impl Page {
             self.w("</tbody></table>\n");
         }
 
-        let _ = write!(self.out, "<h3>{}</h3>\n", self.t("ホスト別", "By host"));
+        let _ = writeln!(self.out, "<h3>{}</h3>", self.t("ホスト別", "By host"));
         let mut by_host: BTreeMap<&str, Vec<&Finding>> = BTreeMap::new();
         for f in &r.findings {
             by_host.entry(f.host.as_str()).or_default().push(f);
@@ -579,10 +585,10 @@ impl Page {
 
     fn inventory(&mut self, r: &Report) {
         let lang = self.lang;
-        let _ = write!(
+        let _ = writeln!(
             self.out,
             "<section id=\"inventory\" class=\"major\"><h2>4. {}</h2>\n\
-             <table><thead><tr><th>{}</th><th>MAC</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
+             <table><thead><tr><th>{}</th><th>MAC</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
             self.t("資産一覧", "Asset inventory"),
             self.t("アドレス", "Address"),
             self.t("名前", "Names"),
@@ -635,9 +641,9 @@ impl Page {
         }
         self.w("</tbody></table>\n");
         if let Some(inv) = &r.inventory {
-            let _ = write!(
-                self.out,
-                "<h3 id=\"ledger\">{}</h3>\n<p>{} <code>{}</code> ({}, SHA-256 <code>{}</code>): {} {} · {} {} · {} {}</p>\n",
+            let _ = writeln!(
+            self.out,
+                "<h3 id=\"ledger\">{}</h3>\n<p>{} <code>{}</code> ({}, SHA-256 <code>{}</code>): {} {} · {} {} · {} {}</p>",
                 self.t("台帳との照合（チェックリスト 2-①）", "Ledger comparison (checklist 2-①)"),
                 self.t("台帳", "Ledger"),
                 esc(&inv.source),
@@ -650,9 +656,9 @@ impl Page {
                 inv.out_of_scope,
                 self.t("行はスキャン範囲外", "outside the scanned scope"),
             );
-            let _ = write!(
+            let _ = writeln!(
                 self.out,
-                "<p><b>✗ {} ({})</b>: {}</p>\n",
+                "<p><b>✗ {} ({})</b>: {}</p>",
                 self.t("台帳にない機器", "Devices seen but not in the ledger"),
                 inv.unregistered.len(),
                 if inv.unregistered.is_empty() {
@@ -671,16 +677,16 @@ impl Page {
                         .join(" ")
                 }
             );
-            let _ = write!(
+            let _ = writeln!(
                 self.out,
-                "<p><b>？ {} ({})</b></p>\n",
+                "<p><b>？ {} ({})</b></p>",
                 self.t("見つからなかった台帳の機器", "Ledger entries not seen"),
                 inv.not_seen.len()
             );
             if !inv.not_seen.is_empty() {
-                let _ = write!(
-                    self.out,
-                    "<table><thead><tr><th>{}</th><th>{}</th><th>MAC</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
+                let _ = writeln!(
+            self.out,
+                    "<table><thead><tr><th>{}</th><th>{}</th><th>MAC</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
                     self.t("行", "Line"),
                     self.t("アドレス", "Address"),
                     self.t("ホスト名", "Hostname"),
@@ -713,10 +719,10 @@ impl Page {
 
     fn tls(&mut self, r: &Report) {
         let lang = self.lang;
-        let _ = write!(
+        let _ = writeln!(
             self.out,
             "<section id=\"tls\" class=\"major\"><h2>5. TLS</h2>\n\
-             <table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
+             <table><thead><tr><th>{}</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
             self.t("場所", "Where"),
             self.t("プロトコル", "Versions"),
             self.t("証明書", "Certificate"),
@@ -821,10 +827,10 @@ impl Page {
     }
 
     fn evidence(&mut self, r: &Report) {
-        let _ = write!(
+        let _ = writeln!(
             self.out,
             "<section id=\"evidence\" class=\"major\"><h2>6. {}</h2>\n<p>{}</p>\n\
-             <table><thead><tr><th>ID</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>\n",
+             <table><thead><tr><th>ID</th><th>{}</th><th>{}</th><th>{}</th><th>{}</th></tr></thead><tbody>",
             self.t("証跡（付録）", "Evidence appendix"),
             self.t(
                 "各プローブの送受信バイトは evidence/ のファイル（16 進ダンプ）と report.json にあり、manifest.json の署名で改変がないことを確認できます。ここでは受信の先頭のみ示します。",
@@ -853,9 +859,9 @@ impl Page {
     }
 
     fn foot(&mut self, r: &Report) {
-        let _ = write!(
+        let _ = writeln!(
             self.out,
-            "<footer>kenshin {} · {} · <code>{}</code></footer>\n</body>\n</html>\n",
+            "<footer>kenshin {} · {} · <code>{}</code></footer>\n</body>\n</html>",
             esc(&r.tool.version),
             esc(&r.contract),
             esc(&r.scan.id)

@@ -24,6 +24,12 @@ const SPKI_PREFIX: [u8; 12] = [
     0x30, 0x2a, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x03, 0x21, 0x00,
 ];
 
+/// The DER prefix of an Ed25519 PKCS#8 v1 private key (RFC 8410 §7), before the
+/// 32-byte seed. OpenSSL reads and writes this form.
+const PKCS8_V1_PREFIX: [u8; 16] = [
+    0x30, 0x2e, 0x02, 0x01, 0x00, 0x30, 0x05, 0x06, 0x03, 0x2b, 0x65, 0x70, 0x04, 0x22, 0x04, 0x20,
+];
+
 /// The largest key file read.
 const MAX_KEY_FILE: u64 = 16 * 1024;
 
@@ -177,11 +183,14 @@ impl SigningKey {
             path: path.to_owned(),
             reason,
         })?;
-        let pair =
-            Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der).map_err(|e| SealError::BadKey {
-                path: path.to_owned(),
-                reason: format!("not an Ed25519 PKCS#8 key ({e})"),
-            })?;
+        let pair = match der.strip_prefix(&PKCS8_V1_PREFIX[..]) {
+            Some(seed) if seed.len() == 32 => Ed25519KeyPair::from_seed_unchecked(seed),
+            _ => Ed25519KeyPair::from_pkcs8_maybe_unchecked(&der),
+        }
+        .map_err(|e| SealError::BadKey {
+            path: path.to_owned(),
+            reason: format!("not an Ed25519 PKCS#8 key ({e})"),
+        })?;
         Ok(Self {
             pair,
             path: path.to_owned(),
@@ -203,9 +212,13 @@ impl SigningKey {
                     .map_err(io)?;
             }
         }
-        let rng = ring::rand::SystemRandom::new();
-        let pkcs8 = Ed25519KeyPair::generate_pkcs8(&rng).map_err(|_| SealError::Random)?;
-        let pair = Ed25519KeyPair::from_pkcs8(pkcs8.as_ref()).map_err(|_| SealError::Random)?;
+        let mut seed = [0u8; 32];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut seed)
+            .map_err(|_| SealError::Random)?;
+        let pair = Ed25519KeyPair::from_seed_unchecked(&seed).map_err(|_| SealError::Random)?;
+        let mut pkcs8 = PKCS8_V1_PREFIX.to_vec();
+        pkcs8.extend_from_slice(&seed);
+        seed.fill(0);
         // create_new: two scans starting at once must not overwrite each other's key.
         let mut f = OpenOptions::new()
             .write(true)
@@ -213,9 +226,11 @@ impl SigningKey {
             .mode(0o600)
             .open(path)
             .map_err(io)?;
-        f.write_all(pem("PRIVATE KEY", pkcs8.as_ref()).as_bytes())
-            .and_then(|()| f.sync_all())
-            .map_err(io)?;
+        let written = f
+            .write_all(pem("PRIVATE KEY", &pkcs8).as_bytes())
+            .and_then(|()| f.sync_all());
+        pkcs8.fill(0);
+        written.map_err(io)?;
         Ok(Self {
             pair,
             path: path.to_owned(),
@@ -315,6 +330,17 @@ mod tests {
         let sig = again.sign(b"manifest");
         assert!(first.public().verifies(b"manifest", &sig));
         assert!(!first.public().verifies(b"manifesT", &sig));
+    }
+
+    #[test]
+    fn the_key_file_is_the_rfc8410_form_openssl_reads() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let path = dir.path().join("k.pem");
+        SigningKey::load_or_create(&path).expect("created");
+        let text = fs::read_to_string(&path).expect("read");
+        let der = unpem("PRIVATE KEY", &text).expect("pem");
+        assert_eq!(der.len(), 48);
+        assert!(der.starts_with(&PKCS8_V1_PREFIX));
     }
 
     #[test]

@@ -1,0 +1,436 @@
+//! The asset ledger (台帳, checklist 2-①): a CSV that hospitals keep, often exported
+//! from Excel in Shift_JIS, compared with the hosts a scan saw.
+//!
+//! Columns (header row required, English or Japanese names, any order):
+//! `address` (IPアドレス), `mac` (MACアドレス), `hostname` (ホスト名), `kind` (種別),
+//! `owner` (管理者), `location` (設置場所), `note` (備考). Each row needs an address,
+//! a MAC or a hostname. Other columns are ignored and named in a warning. A bad value
+//! is an error naming the file, line and column.
+//!
+//! A host matches a row by MAC first, then address, then hostname.
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use thiserror::Error;
+
+use crate::identify::{AssessedHost, DeviceKind};
+
+/// The largest ledger read.
+const MAX_LEDGER_BYTES: u64 = 16 * 1024 * 1024;
+/// The most rows read.
+const MAX_ROWS: usize = 200_000;
+
+/// Why a ledger cannot be used.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum LedgerError {
+    #[error("ledger {path}: {source}", path = path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("ledger {path}: {problem}", path = path.display())]
+    File { path: PathBuf, problem: String },
+    #[error("ledger {path} line {line}: {problem}", path = path.display())]
+    Line {
+        path: PathBuf,
+        line: u64,
+        problem: String,
+    },
+    #[error("ledger {path} line {line}, column {column} ({name}): {problem}", path = path.display())]
+    Cell {
+        path: PathBuf,
+        line: u64,
+        column: usize,
+        name: &'static str,
+        problem: String,
+    },
+}
+
+/// The columns kenshin reads, with the header names it accepts.
+const COLUMNS: [(&str, &[&str]); 7] = [
+    (
+        "address",
+        &[
+            "address",
+            "ip",
+            "ip address",
+            "ipアドレス",
+            "アドレス",
+            "ip addr",
+        ],
+    ),
+    (
+        "mac",
+        &["mac", "mac address", "macアドレス", "物理アドレス"],
+    ),
+    (
+        "hostname",
+        &[
+            "hostname",
+            "host",
+            "name",
+            "ホスト名",
+            "機器名",
+            "コンピュータ名",
+        ],
+    ),
+    ("kind", &["kind", "type", "種別", "機器種別", "分類"]),
+    (
+        "owner",
+        &["owner", "管理者", "管理部署", "担当", "担当者", "所管"],
+    ),
+    ("location", &["location", "設置場所", "場所"]),
+    ("note", &["note", "notes", "備考", "メモ"]),
+];
+
+/// One row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// Line in the file (the header is line 1).
+    pub line: u64,
+    pub address: Option<IpAddr>,
+    pub mac: Option<[u8; 6]>,
+    pub hostname: Option<String>,
+    pub kind: Option<DeviceKind>,
+    pub owner: Option<String>,
+    pub location: Option<String>,
+    pub note: Option<String>,
+}
+
+/// A ledger, read and checked.
+#[derive(Debug, Clone)]
+pub struct Ledger {
+    /// The path as given.
+    pub source: String,
+    /// `UTF-8` or `Shift_JIS`.
+    pub encoding: &'static str,
+    /// Lower-case hex SHA-256 of the file's bytes.
+    pub sha256: String,
+    pub entries: Vec<Entry>,
+    /// Header names that are not columns kenshin reads.
+    pub ignored_columns: Vec<String>,
+}
+
+impl Ledger {
+    /// Reads and checks the ledger at `path`.
+    pub fn load(path: &Path) -> Result<Self, LedgerError> {
+        let io = |source| LedgerError::Io {
+            path: path.to_owned(),
+            source,
+        };
+        let len = std::fs::metadata(path).map_err(io)?.len();
+        if len > MAX_LEDGER_BYTES {
+            return Err(LedgerError::File {
+                path: path.to_owned(),
+                problem: format!("{len} bytes; the limit is {MAX_LEDGER_BYTES}"),
+            });
+        }
+        let bytes = std::fs::read(path).map_err(io)?;
+        Self::parse(path, &bytes)
+    }
+
+    /// Reads a ledger from its bytes; `path` names it in errors.
+    pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self, LedgerError> {
+        let sha256 = ring::digest::digest(&ring::digest::SHA256, bytes)
+            .as_ref()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect();
+        let (text, encoding) = decode(path, bytes)?;
+        let mut reader = csv::ReaderBuilder::new()
+            .has_headers(true)
+            .flexible(false)
+            .trim(csv::Trim::All)
+            .from_reader(text.as_bytes());
+        let file_err = |problem: String| LedgerError::File {
+            path: path.to_owned(),
+            problem,
+        };
+        let headers = reader
+            .headers()
+            .map_err(|e| file_err(format!("the header row cannot be read ({e})")))?
+            .clone();
+        let mut index: HashMap<&'static str, usize> = HashMap::new();
+        let mut ignored = Vec::new();
+        for (i, h) in headers.iter().enumerate() {
+            let norm = h.trim().to_lowercase();
+            match COLUMNS
+                .iter()
+                .find(|(_, names)| names.contains(&norm.as_str()))
+            {
+                Some((name, _)) if index.contains_key(name) => {
+                    return Err(file_err(format!(
+                        "two header columns mean {name} (the second is column {}, {h:?})",
+                        i + 1
+                    )));
+                }
+                Some((name, _)) => {
+                    index.insert(name, i);
+                }
+                None if !norm.is_empty() => ignored.push(h.to_owned()),
+                None => {}
+            }
+        }
+        if !["address", "mac", "hostname"]
+            .iter()
+            .any(|c| index.contains_key(c))
+        {
+            return Err(file_err(format!(
+                "the header row {:?} has no address, mac or hostname column (accepted names: {})",
+                headers.iter().collect::<Vec<_>>().join(","),
+                COLUMNS
+                    .iter()
+                    .map(|(n, names)| format!("{n} = {}", names.join("/")))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )));
+        }
+
+        let mut entries = Vec::new();
+        let mut seen_addr: HashMap<IpAddr, u64> = HashMap::new();
+        let mut seen_mac: HashMap<[u8; 6], u64> = HashMap::new();
+        for record in reader.records() {
+            let record = record.map_err(|e| {
+                let line = e.position().map_or(0, csv::Position::line);
+                LedgerError::Line {
+                    path: path.to_owned(),
+                    line,
+                    problem: match e.kind() {
+                        csv::ErrorKind::UnequalLengths {
+                            expected_len, len, ..
+                        } => format!(
+                            "{len} columns, but the header has {expected_len} (a comma or quote out of place?)"
+                        ),
+                        _ => e.to_string(),
+                    },
+                }
+            })?;
+            if entries.len() >= MAX_ROWS {
+                return Err(file_err(format!("more than {MAX_ROWS} rows")));
+            }
+            let line = record.position().map_or(0, csv::Position::line);
+            if record.iter().all(str::is_empty) {
+                continue;
+            }
+            let cell = |name: &'static str| -> Option<(usize, &str)> {
+                index
+                    .get(name)
+                    .and_then(|&i| record.get(i).map(|v| (i + 1, v)))
+                    .filter(|(_, v)| !v.is_empty())
+            };
+            let bad = |column: usize, name: &'static str, problem: String| LedgerError::Cell {
+                path: path.to_owned(),
+                line,
+                column,
+                name,
+                problem,
+            };
+            let address = match cell("address") {
+                Some((col, v)) => Some(v.parse::<IpAddr>().map_err(|_| {
+                    bad(
+                        col,
+                        "address",
+                        format!("{v:?} is not an IPv4 or IPv6 address"),
+                    )
+                })?),
+                None => None,
+            };
+            let mac = match cell("mac") {
+                Some((col, v)) => Some(parse_mac(v).ok_or_else(|| {
+                    bad(
+                        col,
+                        "mac",
+                        format!("{v:?} is not a MAC address (write 00:09:5c:4b:01:01)"),
+                    )
+                })?),
+                None => None,
+            };
+            let kind = match cell("kind") {
+                Some((col, v)) => Some(parse_kind(v).ok_or_else(|| {
+                    bad(
+                        col,
+                        "kind",
+                        format!(
+                            "{v:?} is not a kind (use server/サーバ, network_device/ネットワーク機器, \
+                             terminal_pc/端末, printer/プリンタ, medical_device/医療機器, iot, unknown/不明)"
+                        ),
+                    )
+                })?),
+                None => None,
+            };
+            let text = |name| cell(name).map(|(_, v)| v.to_owned());
+            let entry = Entry {
+                line,
+                address,
+                mac,
+                hostname: text("hostname").map(|h| h.to_lowercase()),
+                kind,
+                owner: text("owner"),
+                location: text("location"),
+                note: text("note"),
+            };
+            if entry.address.is_none() && entry.mac.is_none() && entry.hostname.is_none() {
+                return Err(LedgerError::Line {
+                    path: path.to_owned(),
+                    line,
+                    problem: "a row needs an address, a MAC or a hostname".to_owned(),
+                });
+            }
+            if let Some(a) = entry.address {
+                if let Some(first) = seen_addr.insert(a, line) {
+                    return Err(LedgerError::Line {
+                        path: path.to_owned(),
+                        line,
+                        problem: format!("address {a} is already on line {first}"),
+                    });
+                }
+            }
+            if let Some(m) = entry.mac {
+                if let Some(first) = seen_mac.insert(m, line) {
+                    return Err(LedgerError::Line {
+                        path: path.to_owned(),
+                        line,
+                        problem: format!("MAC {} is already on line {first}", mac_string(m)),
+                    });
+                }
+            }
+            entries.push(entry);
+        }
+        Ok(Self {
+            source: path.display().to_string(),
+            encoding,
+            sha256,
+            entries,
+            ignored_columns: ignored,
+        })
+    }
+
+    /// The row a host matches: by MAC, else address, else hostname.
+    pub fn find(&self, address: IpAddr, mac: Option<[u8; 6]>, names: &[String]) -> Option<usize> {
+        let by_mac = mac.and_then(|m| self.entries.iter().position(|e| e.mac == Some(m)));
+        by_mac
+            .or_else(|| self.entries.iter().position(|e| e.address == Some(address)))
+            .or_else(|| {
+                self.entries.iter().position(|e| {
+                    e.hostname
+                        .as_ref()
+                        .is_some_and(|h| names.iter().any(|n| n.eq_ignore_ascii_case(h)))
+                })
+            })
+    }
+}
+
+/// The ledger against the hosts seen.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Comparison {
+    /// (host address, row index) for every host that matched a row.
+    pub matched: Vec<(IpAddr, usize)>,
+    /// Hosts no row names.
+    pub unregistered: Vec<IpAddr>,
+    /// Rows (indexes) in scope, or with no address, that no host matched.
+    pub not_seen: Vec<usize>,
+    /// Rows whose address the scan did not cover.
+    pub out_of_scope: usize,
+}
+
+impl Comparison {
+    /// The addresses of hosts that matched a row.
+    pub fn registered(&self) -> BTreeSet<IpAddr> {
+        self.matched.iter().map(|(a, _)| *a).collect()
+    }
+}
+
+/// Compares the ledger with the hosts seen; `in_scope` says whether an address was scanned.
+pub fn compare(
+    ledger: &Ledger,
+    hosts: &[AssessedHost],
+    in_scope: impl Fn(IpAddr) -> bool,
+) -> Comparison {
+    let mut out = Comparison::default();
+    let mut used = vec![false; ledger.entries.len()];
+    for h in hosts {
+        let o = &h.observation;
+        match ledger.find(o.address, o.mac, &o.hostnames) {
+            Some(i) => {
+                used[i] = true;
+                out.matched.push((o.address, i));
+            }
+            None => out.unregistered.push(o.address),
+        }
+    }
+    for (i, e) in ledger.entries.iter().enumerate() {
+        if used[i] {
+            continue;
+        }
+        match e.address {
+            Some(a) if !in_scope(a) => out.out_of_scope += 1,
+            _ => out.not_seen.push(i),
+        }
+    }
+    out
+}
+
+fn decode(path: &Path, bytes: &[u8]) -> Result<(String, &'static str), LedgerError> {
+    let body = bytes.strip_prefix(b"\xef\xbb\xbf").unwrap_or(bytes);
+    if let Ok(s) = std::str::from_utf8(body) {
+        return Ok((s.to_owned(), "UTF-8"));
+    }
+    let (text, _, had_errors) = encoding_rs::SHIFT_JIS.decode(body);
+    if had_errors {
+        let offset = std::str::from_utf8(body)
+            .err()
+            .map_or(0, |e| e.valid_up_to());
+        return Err(LedgerError::File {
+            path: path.to_owned(),
+            problem: format!(
+                "neither UTF-8 nor Shift_JIS (the first byte that is not UTF-8 is at offset {offset}); \
+                 save it from Excel as \"CSV UTF-8\" or \"CSV\""
+            ),
+        });
+    }
+    Ok((text.into_owned(), "Shift_JIS"))
+}
+
+/// `00:09:5c:4b:01:01`, `00-09-5C-4B-01-01`, `0009.5c4b.0101` or `00095c4b0101`.
+pub fn parse_mac(text: &str) -> Option<[u8; 6]> {
+    let hex: String = text
+        .chars()
+        .filter(|c| !matches!(c, ':' | '-' | '.'))
+        .collect();
+    if hex.len() != 12 || !hex.chars().all(|c| c.is_ascii_hexdigit()) {
+        return None;
+    }
+    let mut out = [0u8; 6];
+    for (i, b) in out.iter_mut().enumerate() {
+        *b = u8::from_str_radix(hex.get(i * 2..i * 2 + 2)?, 16).ok()?;
+    }
+    Some(out)
+}
+
+/// `00:09:5c:4b:01:01`.
+pub fn mac_string(m: [u8; 6]) -> String {
+    m.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(":")
+}
+
+fn parse_kind(text: &str) -> Option<DeviceKind> {
+    let t = text.trim().to_lowercase();
+    DeviceKind::parse(&t).or(match t.as_str() {
+        "サーバ" | "サーバー" => Some(DeviceKind::Server),
+        "ネットワーク機器" | "nw機器" | "network" => Some(DeviceKind::NetworkDevice),
+        "端末" | "端末pc" | "pc" | "terminal" => Some(DeviceKind::TerminalPc),
+        "プリンタ" | "プリンター" | "複合機" => Some(DeviceKind::Printer),
+        "医療機器" | "モダリティ" => Some(DeviceKind::MedicalDevice),
+        "iot機器" => Some(DeviceKind::Iot),
+        "不明" | "その他" => Some(DeviceKind::Unknown),
+        _ => None,
+    })
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,145 @@
+//! The whole report folder, in the order that makes it verifiable:
+//!
+//! 1. `evidence/ev-*.txt`, one transcript per probe;
+//! 2. `report.json` (naming the signing key), `report.html`, `checklist.csv`,
+//!    `checklist.xlsx`;
+//! 3. `manifest.json` with every file's SHA-256, and `manifest.sig`, last.
+//!
+//! Each file is written atomically with the folder's mode, so an interrupted write
+//! leaves no half file, and a folder without `manifest.sig` was never finished.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+use crate::model::{Report, Signing};
+use crate::output::{OutputDir, OutputError};
+use crate::seal::{self, SealError, SigningKey};
+use crate::{checklist_export, html, transcript, Lang};
+
+/// Why the folder could not be written.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum BundleError {
+    #[error(transparent)]
+    Output(#[from] OutputError),
+    #[error("cannot write checklist.xlsx: {0}")]
+    Xlsx(#[from] rust_xlsxwriter::XlsxError),
+    #[error("cannot seal the report folder: {0}")]
+    Seal(#[from] SealError),
+}
+
+/// What was written.
+#[derive(Debug, Clone)]
+pub struct Written {
+    pub report_json: PathBuf,
+    pub report_html: PathBuf,
+    /// Files listed in the manifest.
+    pub files: usize,
+}
+
+/// Writes every file of the folder and seals it with `key`.
+pub fn write(
+    out: &OutputDir,
+    report: &mut Report,
+    html_lang: Lang,
+    key: &SigningKey,
+) -> Result<Written, BundleError> {
+    report.signing = Some(Signing {
+        algorithm: "ed25519".to_owned(),
+        fingerprint: key.public().fingerprint(),
+        manifest: seal::MANIFEST.to_owned(),
+    });
+    out.create_subdir("evidence")?;
+    for e in &report.evidence {
+        out.write_atomic(&transcript::file_name(e), transcript::render(e).as_bytes())?;
+    }
+    let report_json = out.write_report(report)?;
+    let report_html =
+        out.write_atomic("report.html", html::render(report, html_lang).as_bytes())?;
+    out.write_atomic("checklist.csv", &checklist_export::csv(report))?;
+    out.write_atomic("checklist.xlsx", &checklist_export::xlsx(report)?)?;
+    let manifest = seal::seal(
+        out.path(),
+        &report.scan.id,
+        &report.scan.finished_at,
+        &format!("{} {}", report.tool.name, report.tool.version),
+        key,
+        |name, bytes| {
+            out.write_atomic(name, bytes)
+                .map(|_| ())
+                .map_err(|e| match e {
+                    OutputError::Io { path, source } => SealError::Io { path, source },
+                    other => SealError::Io {
+                        path: out.path().join(name),
+                        source: std::io::Error::other(other.to_string()),
+                    },
+                })
+        },
+    )?;
+    Ok(Written {
+        report_json,
+        report_html,
+        files: manifest.files.len(),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+    use crate::html::tests::lab_report;
+    use crate::output::Access;
+    use crate::seal::{verify, KeyPin};
+
+    #[test]
+    fn a_written_folder_holds_every_output_is_private_and_verifies() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = SigningKey::load_or_create(&dir.path().join("key.pem")).expect("key");
+        let out = OutputDir::prepare(&dir.path().join("r"), Access::Private).expect("out");
+        let mut report = lab_report();
+        let written = write(&out, &mut report, Lang::Ja, &key).expect("written");
+        assert_eq!(written.files, 4 + report.evidence.len());
+        let root = dir.path().join("r");
+        for name in [
+            "report.json",
+            "report.html",
+            "checklist.csv",
+            "checklist.xlsx",
+            "manifest.json",
+            "manifest.sig",
+        ] {
+            let mode = std::fs::metadata(root.join(name))
+                .expect(name)
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}");
+        }
+        let ev = std::fs::metadata(root.join("evidence")).expect("evidence/");
+        assert_eq!(ev.permissions().mode() & 0o777, 0o700);
+        let json: Report =
+            serde_json::from_slice(&std::fs::read(root.join("report.json")).expect("read"))
+                .expect("parses");
+        let fp = key.public().fingerprint();
+        assert_eq!(
+            json.signing.as_ref().map(|s| s.fingerprint.as_str()),
+            Some(fp.as_str())
+        );
+        let value: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(root.join("report.json")).expect("read"))
+                .expect("json");
+        let schema: serde_json::Value = serde_json::from_str(crate::SCHEMA).expect("schema");
+        let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+        let errors: Vec<String> = validator
+            .iter_errors(&value)
+            .map(|e| format!("{e} at {}", e.instance_path))
+            .collect();
+        assert!(errors.is_empty(), "{errors:#?}");
+        let html = std::fs::read_to_string(root.join("report.html")).expect("html");
+        assert!(html.contains(&fp));
+        let v = verify(&root, Some(&KeyPin::Fingerprint(fp))).expect("verify");
+        assert!(v.passed(), "{:?}", v.problems);
+        assert_eq!(v.files_ok, written.files);
+    }
+}
