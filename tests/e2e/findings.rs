@@ -10,20 +10,58 @@ use serde_json::Value;
 
 use crate::support::*;
 
-struct Scan {
-    report: Value,
-    output: String,
-    code: Option<i32>,
+pub(crate) struct Scan {
+    pub report: Value,
+    pub output: String,
+    pub code: Option<i32>,
+    /// The report folder, kept for the report-folder tests.
+    pub dir: std::path::PathBuf,
+    _out: tempfile::TempDir,
 }
 
+/// The asset ledger given to the scan, as a hospital's Excel would export it
+/// (Shift_JIS, Japanese headers): the services hosts by address, the TLS host by
+/// name, the switch; not the old terminal. One row has no address and is not on
+/// the network; one lies outside the scanned scope.
+pub(crate) const LEDGER: &str =
+    "IPアドレス,MACアドレス,ホスト名,種別,管理者,設置場所,備考,資産番号\r\n\
+198.18.2.10,,,医療機器,放射線科,CT室,PACS,A-001\r\n\
+198.18.2.11,,,ネットワーク機器,情報システム課,サーバ室,VPN,A-002\r\n\
+,,tls.lab.example,サーバ,情報システム課,サーバ室,,A-003\r\n\
+198.18.3.20,,,ネットワーク機器,情報システム課,2階 EPS,,A-004\r\n\
+,,old-fax,その他,医事課,1階受付,廃棄予定,A-005\r\n\
+198.18.9.9,,,サーバ,医事課,別棟,,A-006\r\n";
+
 /// The lab's real services, the TLS servers by name (so the name check applies), the
-/// switch and the old terminal, scanned from the segment named `guest`.
-fn scan() -> &'static Scan {
-    static SCAN: OnceLock<Scan> = OnceLock::new();
-    SCAN.get_or_init(|| {
+/// switch and the old terminal, scanned from the segment named `guest`, with the
+/// asset ledger.
+pub(crate) fn scan() -> &'static Scan {
+    static SCAN: OnceLock<Result<Scan, String>> = OnceLock::new();
+    // A failed scan is remembered, so the tests sharing it fail at once instead of
+    // each scanning again.
+    let outcome = SCAN.get_or_init(|| {
+        std::panic::catch_unwind(run_scan).map_err(|p| {
+            p.downcast_ref::<String>()
+                .cloned()
+                .or_else(|| p.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+                .unwrap_or_default()
+        })
+    });
+    match outcome {
+        Ok(s) => s,
+        Err(e) => panic!("the shared findings scan failed: {e}"),
+    }
+}
+
+fn run_scan() -> Scan {
+    {
         let session = lab();
         let out = out_dir();
         let root = tls_name_and_root(&session, out.path());
+        let ledger = out.path().join("台帳.csv");
+        let (sjis, _, lossy) = encoding_rs::SHIFT_JIS.encode(LEDGER);
+        assert!(!lossy, "the ledger fits Shift_JIS");
+        std::fs::write(&ledger, &sjis).expect("ledger written");
         let dir = out.path().join("report");
         let o = kenshin_in_lab(&[
             "scan",
@@ -33,7 +71,7 @@ fn scan() -> &'static Scan {
             SWITCH_ADDR,
             TERMINAL_ADDR,
             "-p",
-            "T:21-23,25,443,445,3389,4431-4436,5901,10443,11112,U:161",
+            "T:21-23,25,443,445,2121,3389,4431-4436,5901,10443,11112,U:161",
             "--ca-file",
             root.to_str().expect("utf-8"),
             "--segment",
@@ -44,6 +82,8 @@ fn scan() -> &'static Scan {
             "servers=198.18.3.0/24",
             "--vantage",
             "guest",
+            "--inventory",
+            ledger.to_str().expect("utf-8"),
             "-o",
             dir.to_str().expect("utf-8"),
         ]);
@@ -53,8 +93,10 @@ fn scan() -> &'static Scan {
             report,
             output: text(&o),
             code: o.status.code(),
+            dir,
+            _out: out,
         }
-    })
+    }
 }
 
 fn findings() -> &'static [Value] {

@@ -4,6 +4,9 @@
 
 mod support;
 
+/// Headless Chromium over the DevTools protocol, for rendering report.html.
+mod browser;
+
 /// Degraded conditions: no raw-socket privilege, interruption, SNMP switched off.
 mod degraded;
 /// Findings, device kinds and the checklist view from one scan of the lab.
@@ -12,6 +15,9 @@ mod findings;
 mod identify;
 /// One full scan of the lab at raised rate caps, and what its report must say.
 mod lab_scan;
+/// The report folder from the findings scan: HTML in Chromium, checklist exports,
+/// the ledger, verify after tampering, and diff across a port opened between scans.
+mod report_folder;
 /// Excludes, hostnames and the scope guard: nothing is sent out of scope.
 mod scope_safety;
 /// The TLS audit on the lab's TLS segment, checked against testssl.sh.

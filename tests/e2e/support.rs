@@ -51,6 +51,7 @@ pub(crate) fn kenshin_in_lab(args: &[&str]) -> Output {
         .arg(kenshin())
         .args(args)
         .env("LANG", "C")
+        .env("KENSHIN_SIGNING_KEY", signing_key())
         .output()
         .expect("ip netns exec runs")
 }
@@ -141,7 +142,7 @@ pub(crate) fn base64_decode(text: &str) -> Vec<u8> {
 
 /// Points the scanner's hosts file at the TLS host by name and copies the lab's root CA
 /// into `out`, for scans that judge names and chains; returns the CA file's path.
-pub(crate) fn tls_name_and_root(session: &LabSession, out: &Path) -> std::path::PathBuf {
+pub(crate) fn tls_name_and_root(session: &LabSession, out: &Path) -> PathBuf {
     session
         .lab
         .set_scanner_hosts(&[(kenshin_lab::TLS_ADDR, kenshin_lab::TLS_NAME)])
@@ -149,4 +150,19 @@ pub(crate) fn tls_name_and_root(session: &LabSession, out: &Path) -> std::path::
     let root = out.join("lab-root.pem");
     std::fs::copy(session.lab.dir.join("tls/root.crt"), &root).expect("root CA copied");
     root
+}
+
+/// The lab tests' signing key (never the machine's /etc/kenshin key).
+pub(crate) fn signing_key() -> &'static Path {
+    static KEY: OnceLock<PathBuf> = OnceLock::new();
+    KEY.get_or_init(|| {
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-signing-key/signing-key.pem")
+    })
+}
+
+/// Where lab tests keep files for people to look at (screenshots, PDFs).
+pub(crate) fn artifacts() -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("e2e-artifacts");
+    std::fs::create_dir_all(&dir).expect("artifacts folder");
+    dir
 }

@@ -3,7 +3,7 @@
 //! connection to a TLS server (as Windows does before CredSSP), one that selects
 //! Standard RDP Security as an old terminal does, and hostile
 //! servers that a scanner must survive (a tarpit, a drip, an endless banner,
-//! garbage, a reset mid-banner).
+//! garbage, a reset mid-banner, a banner full of markup).
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -29,7 +29,15 @@ pub enum Fixture {
     Garbage,
     /// Sends half an SSH identification, then resets the connection.
     Reset,
+    /// Greets like FTP with a banner full of markup, a terminal escape and 600 more
+    /// bytes, as a device with a hostile (or just careless) banner would: the report
+    /// must show it as capped text.
+    Hostile,
 }
+
+/// The hostile fixture's greeting, before the padding.
+pub const HOSTILE_BANNER: &str = "220 <script>document.title='pwned'</script>\
+<img src=x onerror=\"document.title='pwned'\"> \u{1b}[2J kenshin-lab ";
 
 impl Fixture {
     /// Parses `rdp`, `tarpit`, `drip`, `endless`, `garbage`, `reset`.
@@ -42,6 +50,7 @@ impl Fixture {
             "endless" => Fixture::Endless,
             "garbage" => Fixture::Garbage,
             "reset" => Fixture::Reset,
+            "hostile" => Fixture::Hostile,
             other => bail!("unknown fixture {other:?}"),
         })
     }
@@ -158,6 +167,12 @@ fn handle(kind: Fixture, mut c: TcpStream) {
                 .collect();
             let _ = c.write_all(&[0x00, 0x13, 0x37]);
             let _ = c.write_all(&junk);
+        }
+        Fixture::Hostile => {
+            let mut greeting = HOSTILE_BANNER.as_bytes().to_vec();
+            greeting.extend(std::iter::repeat_n(b'A', 600));
+            greeting.extend_from_slice(b"\r\n");
+            let _ = c.write_all(&greeting);
         }
         Fixture::Reset => {
             let _ = c.write_all(b"SSH-2.0-Open");

@@ -62,7 +62,8 @@ fn remove_x_display() {
 }
 
 /// Fixtures on the second services host, as (fixture, port).
-pub const FIXTURES: &str = "rdp:3389,tarpit:2323,drip:21,endless:25,garbage:110,reset:22";
+pub const FIXTURES: &str =
+    "rdp:3389,tarpit:2323,drip:21,endless:25,garbage:110,reset:22,hostile:2121";
 /// The host that stops answering after its first few dozen packets.
 pub const FLAKY_ADDR: &str = "198.18.1.200";
 /// MAC address of the silent modality hosts (ksl-a2): an OUI registered to Philips
@@ -225,7 +226,7 @@ pub fn truth() -> Truth {
     add(
         v4(198, 18, 2, 11),
         "ksl-svc2",
-        &[21, 22, 25, 110, 445, 2323, 3389, 10443],
+        &[21, 22, 25, 110, 445, 2121, 2323, 3389, 10443],
         &[],
         true,
         false,
@@ -566,6 +567,28 @@ impl Lab {
             ),
         )?;
         Ok(())
+    }
+
+    /// Starts `program ARGS` in namespace `ns`; it is stopped with the lab. Tests use
+    /// it to change the lab between two scans (open a port, say).
+    pub fn start_in(&mut self, ns: &str, program: &Path, args: &[&str]) -> Result<()> {
+        self.spawn_in(ns, &program.to_string_lossy(), args)
+    }
+
+    /// Waits up to 10 s until something in namespace `ns` listens on TCP `port`.
+    pub fn wait_listening(&self, ns: &str, port: u16) -> Result<()> {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let want = format!(":{port} ");
+        loop {
+            let out = run(Command::new("ip").args(["netns", "exec", ns, "ss", "-lntH"]))?;
+            if out.contains(&want) {
+                return Ok(());
+            }
+            if Instant::now() > deadline {
+                bail!("nothing listens on {ns} tcp/{port} after 10 s");
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
     }
 
     fn spawn_in(&mut self, ns: &str, program: &str, args: &[&str]) -> Result<()> {
@@ -947,6 +970,7 @@ impl Lab {
             ("ksl-svc2", ":445 ".into()),
             ("ksl-svc2", ":3389 ".into()),
             ("ksl-svc2", ":2323 ".into()),
+            ("ksl-svc2", ":2121 ".into()),
             ("ksl-svc", ":443 ".into()),
             ("ksl-svc2", ":10443 ".into()),
             ("ksl-svc2", format!(":{} ", fixtures::RDP_TLS_BACKEND)),

@@ -94,7 +94,7 @@ pub const FIXED_FIELDS: &[(&str, &str)] = &[
 /// Namespaces of protocol facts, as the probes name them.
 pub const FACT_NAMESPACES: &[&str] = &[
     "ssh.", "http.", "smb.", "rdp.", "vnc.", "ftp.", "telnet.", "dicom.", "tls.", "snmp.", "smtp.",
-    "imap.", "pop3.",
+    "imap.", "pop3.", "reply.",
 ];
 
 /// True if `name` is a field a rule may read.

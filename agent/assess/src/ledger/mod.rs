@@ -194,7 +194,7 @@ impl Ledger {
         let mut seen_mac: HashMap<[u8; 6], u64> = HashMap::new();
         for record in reader.records() {
             let record = record.map_err(|e| {
-                let line = e.position().map_or(0, csv::Position::line);
+                let line = e.position().map_or(0, |p| line_at(&text, p));
                 LedgerError::Line {
                     path: path.to_owned(),
                     line,
@@ -211,7 +211,7 @@ impl Ledger {
             if entries.len() >= MAX_ROWS {
                 return Err(file_err(format!("more than {MAX_ROWS} rows")));
             }
-            let line = record.position().map_or(0, csv::Position::line);
+            let line = record.position().map_or(0, |p| line_at(&text, p));
             if record.iter().all(str::is_empty) {
                 continue;
             }
@@ -371,6 +371,20 @@ pub fn compare(
         }
     }
     out
+}
+
+/// The 1-based line a record starts on, counted from line feeds (the csv crate's own
+/// count differs between LF and CRLF files).
+fn line_at(text: &str, pos: &csv::Position) -> u64 {
+    let bytes = text.as_bytes();
+    let mut end = usize::try_from(pos.byte())
+        .unwrap_or(usize::MAX)
+        .min(bytes.len());
+    // With CRLF, a record's position may point at the line feed before it.
+    while end < bytes.len() && matches!(bytes[end], b'\r' | b'\n') {
+        end += 1;
+    }
+    1 + bytes[..end].iter().filter(|&&b| b == b'\n').count() as u64
 }
 
 fn decode(path: &Path, bytes: &[u8]) -> Result<(String, &'static str), LedgerError> {

@@ -35,6 +35,7 @@ fn a_shift_jis_export_from_excel_with_japanese_headers_is_read() {
     assert!(!errors);
     let l = Ledger::parse(Path::new("台帳.csv"), &sjis).expect("parses");
     assert_eq!(l.encoding, "Shift_JIS");
+    assert_eq!(l.entries[0].line, 2, "CRLF lines are counted like LF lines");
     assert_eq!(l.entries[0].kind, Some(DeviceKind::NetworkDevice));
     assert_eq!(l.entries[0].location.as_deref(), Some("サーバ室"));
     assert_eq!(l.ignored_columns, ["資産番号"]);
@@ -71,6 +72,8 @@ fn a_row_with_the_wrong_number_of_fields_names_its_line() {
             .starts_with("ledger ledger.csv line 3: 3 columns"),
         "{err}"
     );
+    let err = parse("address,owner\r\n198.18.2.1,a\r\n198.18.2.300,b\r\n").expect_err("crlf");
+    assert!(err.to_string().contains("line 3, column 1"), "{err}");
 }
 
 #[test]

@@ -119,7 +119,11 @@ async fn reply<S: AsyncRead + AsyncWrite + Unpin>(
     match hear_greeting(conv, greeting::parse_reply).await {
         Heard::Done(reply) => {
             let text = reply.text();
-            let proto = sniff::reply_protocol(&text).unwrap_or("ftp-or-smtp");
+            let named = sniff::reply_protocol(&text);
+            let proto = named.unwrap_or("ftp-or-smtp");
+            // Facts of a greeting that names no protocol go under `reply.`, a
+            // namespace rules can read (fact names are `namespace.field`).
+            let ns = named.unwrap_or("reply");
             obs.detected = Some(proto.into());
             obs.banner = Some(
                 format!("{} {}", reply.code, text)
@@ -127,8 +131,8 @@ async fn reply<S: AsyncRead + AsyncWrite + Unpin>(
                     .take(MAX_BANNER)
                     .collect(),
             );
-            set(obs, &format!("{proto}.code"), Fact::Int(reply.code.into()));
-            set_text(obs, &format!("{proto}.greeting"), text);
+            set(obs, &format!("{ns}.code"), Fact::Int(reply.code.into()));
+            set_text(obs, &format!("{ns}.greeting"), text);
             format!("connected and read the {proto} greeting; nothing was sent")
         }
         other => partial(conv, obs, "ftp-or-smtp", "greeting", &other),
