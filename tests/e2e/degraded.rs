@@ -42,6 +42,12 @@ fn without_raw_socket_privilege_the_scan_falls_back_to_tcp_with_one_warning() {
             "443,3389,9100",
             "-o",
             dir.to_str().expect("utf-8"),
+            // A key the unprivileged user can create (the default is under /root).
+            "--signing-key",
+            out.path()
+                .join("key/signing-key.pem")
+                .to_str()
+                .expect("utf-8"),
         ])
         .env("LANG", "C")
         .output()

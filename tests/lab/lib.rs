@@ -226,7 +226,9 @@ pub fn truth() -> Truth {
     add(
         v4(198, 18, 2, 11),
         "ksl-svc2",
-        &[21, 22, 25, 110, 445, 2121, 2323, 3389, 10443],
+        // The hostile-banner fixture on 2121 is left out: it is outside the default
+        // port list, and only the findings scan asks for it.
+        &[21, 22, 25, 110, 445, 2323, 3389, 10443],
         &[],
         true,
         false,

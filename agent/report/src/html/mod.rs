@@ -327,7 +327,7 @@ impl Page {
         for f in findings {
             let _ = writeln!(
                 self.out,
-                "<tr><td><a href=\"#{a}\">{id}</a></td><td><span class=\"sev sev-{sev}\">{sl}</span></td><td>{title}</td><td><code>{at}</code></td><td>{conf}</td></tr>",
+                "<tr><td class=\"id\"><a href=\"#{a}\">{id}</a></td><td><span class=\"sev sev-{sev}\">{sl}</span></td><td>{title}</td><td><code>{at}</code></td><td>{conf}</td></tr>",
                 a = anchor(&f.id),
                 id = esc(&f.id),
                 sev = anchor(&f.severity),
