@@ -236,12 +236,7 @@ fn compile(file: &str, raw: RawCheck) -> Result<Check, Vec<String>> {
 impl CheckSet {
     /// The shipped checks.
     pub fn builtin() -> Result<Self, Vec<String>> {
-        Self::from_sources(
-            BUILTIN
-                .iter()
-                .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
-                .collect(),
-        )
+        Self::from_sources(crate::rulefile::owned(BUILTIN))
     }
 
     /// Every `*.toml` in `dir`.
@@ -368,21 +363,11 @@ mod tests {
     use super::*;
 
     fn with(name: &str, text: &str) -> Result<CheckSet, Vec<String>> {
-        let mut sources: Vec<(String, String)> = BUILTIN
-            .iter()
-            .filter(|(n, _)| *n != name)
-            .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
-            .collect();
-        sources.push((name.to_owned(), text.to_owned()));
-        CheckSet::from_sources(sources)
+        CheckSet::from_sources(crate::rulefile::replacing(BUILTIN, name, text))
     }
 
     fn text_of(name: &str) -> &'static str {
-        BUILTIN
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, t)| *t)
-            .expect("shipped")
+        crate::rulefile::shipped_text(BUILTIN, name)
     }
 
     #[test]

@@ -301,11 +301,7 @@ fn template_names(template: &str) -> Vec<&str> {
 impl FingerprintSet {
     /// The fingerprints kenshin ships with.
     pub fn builtin() -> Result<Self, Vec<Problem>> {
-        Self::from_sources(
-            BUILTIN
-                .iter()
-                .map(|(n, t)| ((*n).to_owned(), (*t).to_owned())),
-        )
+        Self::from_sources(crate::rulefile::owned(BUILTIN))
     }
 
     /// Loads every `*.toml` in `dir`, in name order.

@@ -116,12 +116,7 @@ pub struct Verified {
 impl Registry {
     /// The shipped registries.
     pub fn builtin() -> Result<Self, Vec<String>> {
-        Self::from_sources(
-            BUILTIN
-                .iter()
-                .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
-                .collect(),
-        )
+        Self::from_sources(crate::rulefile::owned(BUILTIN))
     }
 
     /// Every `*.toml` in `dir`.
@@ -224,21 +219,11 @@ mod tests {
     use super::*;
 
     fn with(name: &str, text: &str) -> Result<Registry, Vec<String>> {
-        let mut sources: Vec<(String, String)> = BUILTIN
-            .iter()
-            .filter(|(n, _)| *n != name)
-            .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
-            .collect();
-        sources.push((name.to_owned(), text.to_owned()));
-        Registry::from_sources(sources)
+        Registry::from_sources(crate::rulefile::replacing(BUILTIN, name, text))
     }
 
     fn builtin_text(name: &str) -> &'static str {
-        BUILTIN
-            .iter()
-            .find(|(n, _)| *n == name)
-            .map(|(_, t)| *t)
-            .expect("shipped file")
+        crate::rulefile::shipped_text(BUILTIN, name)
     }
 
     #[test]

@@ -63,6 +63,33 @@ pub fn valid_slug(id: &str) -> bool {
 
 /// For the loaders' tests: the shipped list of (name, text) names exactly the files in
 /// the rules folder `sub`, in order.
+/// Built-in rule files (name, text), as the owned sources the loaders take.
+pub fn owned(builtin: &[(&str, &str)]) -> Vec<(String, String)> {
+    builtin
+        .iter()
+        .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
+        .collect()
+}
+
+/// The built-in files with `name` replaced by `text` (tests of broken rule files).
+#[cfg(test)]
+pub(crate) fn replacing(builtin: &[(&str, &str)], name: &str, text: &str) -> Vec<(String, String)> {
+    let mut sources = owned(builtin);
+    sources.retain(|(n, _)| n != name);
+    sources.push((name.to_owned(), text.to_owned()));
+    sources
+}
+
+/// The text of the built-in file `name`.
+#[cfg(test)]
+pub(crate) fn shipped_text(builtin: &[(&str, &'static str)], name: &str) -> &'static str {
+    builtin
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, t)| *t)
+        .unwrap_or_else(|| panic!("{name} is not a built-in rule file"))
+}
+
 #[cfg(test)]
 pub(crate) fn assert_lists_folder(builtin: &[(&str, &str)], sub: &str) {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))

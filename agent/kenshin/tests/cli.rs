@@ -2,29 +2,8 @@
 //! names the bad value, exits 2 and leaves no output folder behind. None of these
 //! scans can start, so none sends anything; the addresses are from the lab range.
 
-use std::process::Output;
-
 mod support;
-use support::kenshin;
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn refused(args: &[&str], must_name: &str) {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let out = dir.path().join("report");
-    let mut all: Vec<&str> = args.to_vec();
-    all.extend(["-o", out.to_str().expect("utf-8")]);
-    let o = kenshin(&all);
-    assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
-    assert!(
-        stderr(&o).contains(must_name),
-        "{args:?}: the error does not name {must_name:?}: {}",
-        stderr(&o)
-    );
-    assert!(!out.exists(), "{args:?}: an output folder was left behind");
-}
+use support::{kenshin, refused, stderr};
 
 #[test]
 fn a_mistyped_address_is_named_and_never_looked_up() {

@@ -59,28 +59,19 @@ pub fn write(
         out.write_atomic("report.html", html::render(report, html_lang).as_bytes())?;
     out.write_atomic("checklist.csv", &checklist_export::csv(report))?;
     out.write_atomic("checklist.xlsx", &checklist_export::xlsx(report)?)?;
-    let manifest = seal::seal(
+    let sealed = seal::seal(
         out.path(),
         &report.scan.id,
         &report.scan.finished_at,
         &format!("{} {}", report.tool.name, report.tool.version),
         key,
-        |name, bytes| {
-            out.write_atomic(name, bytes)
-                .map(|_| ())
-                .map_err(|e| match e {
-                    OutputError::Io { path, source } => SealError::Io { path, source },
-                    other => SealError::Io {
-                        path: out.path().join(name),
-                        source: std::io::Error::other(other.to_string()),
-                    },
-                })
-        },
     )?;
+    out.write_atomic(seal::MANIFEST, &sealed.json)?;
+    out.write_atomic(seal::SIGNATURE, &sealed.signature)?;
     Ok(Written {
         report_json,
         report_html,
-        files: manifest.files.len(),
+        files: sealed.manifest.files.len(),
     })
 }
 

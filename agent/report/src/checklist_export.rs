@@ -241,10 +241,7 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
     }
     sheet.set_freeze_panes(1, 0)?;
     for (row, f) in (1u32..).zip(&report.findings) {
-        let place = match (f.port, &f.protocol) {
-            (Some(p), Some(proto)) => format!("{}:{p}/{proto}", f.host),
-            _ => f.host.clone(),
-        };
+        let place = f.place();
         let reqs = f
             .requirements
             .iter()

@@ -271,6 +271,17 @@ pub struct Finding {
     pub advisory: Option<AdvisoryRef>,
 }
 
+impl Finding {
+    /// Where it was seen: `host:port/proto`, `host:port`, or the host alone.
+    pub fn place(&self) -> String {
+        match (self.port, &self.protocol) {
+            (Some(p), Some(proto)) => format!("{}:{p}/{proto}", self.host),
+            (Some(p), None) => format!("{}:{p}", self.host),
+            _ => self.host.clone(),
+        }
+    }
+}
+
 /// The advisory behind a finding, with its provenance.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct AdvisoryRef {

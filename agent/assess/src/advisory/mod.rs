@@ -608,12 +608,7 @@ pub struct Verified {
 impl AdvisorySet {
     /// The shipped advisories.
     pub fn builtin() -> Result<Self, Vec<String>> {
-        Self::from_sources(
-            BUILTIN
-                .iter()
-                .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
-                .collect(),
-        )
+        Self::from_sources(crate::rulefile::owned(BUILTIN))
     }
 
     /// Every `*.toml` in `dir`.

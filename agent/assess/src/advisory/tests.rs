@@ -101,12 +101,7 @@ fn a_missing_boundary_example_is_named() {
         cut, text,
         "the boundary example to remove is in servers.toml"
     );
-    let mut sources: Vec<(String, String)> = BUILTIN
-        .iter()
-        .filter(|(n, _)| *n != "servers.toml")
-        .map(|(n, t)| ((*n).to_owned(), (*t).to_owned()))
-        .collect();
-    sources.push(("servers.toml".into(), cut));
+    let sources = crate::rulefile::replacing(BUILTIN, "servers.toml", &cut);
     let problems = AdvisorySet::from_sources(sources)
         .expect("parses")
         .verify(&Registry::builtin().expect("r"), &[])

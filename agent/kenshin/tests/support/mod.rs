@@ -1,6 +1,9 @@
 //! What the CLI tests share: running the built binary with a fixed locale and a
 //! signing key of the tests' own (never the machine's /etc/kenshin key).
 
+// Each test binary compiles this module and uses only part of it.
+#![allow(dead_code)]
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::sync::OnceLock;
@@ -21,4 +24,26 @@ pub(crate) fn kenshin(args: &[&str]) -> Output {
         .env("KENSHIN_SIGNING_KEY", test_key())
         .output()
         .expect("kenshin runs")
+}
+
+/// What kenshin wrote on stderr.
+pub(crate) fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+/// Runs `kenshin ARGS… -o DIR` and asserts it exits 2, names `must_name` on stderr
+/// and leaves no output folder behind.
+pub(crate) fn refused(args: &[&str], must_name: &str) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let out = dir.path().join("report");
+    let mut all: Vec<&str> = args.to_vec();
+    all.extend(["-o", out.to_str().expect("utf-8")]);
+    let o = kenshin(&all);
+    assert_eq!(o.status.code(), Some(2), "{args:?}: {}", stderr(&o));
+    assert!(
+        stderr(&o).contains(must_name),
+        "{args:?}: the error does not name {must_name:?}: {}",
+        stderr(&o)
+    );
+    assert!(!out.exists(), "{args:?}: an output folder was left behind");
 }

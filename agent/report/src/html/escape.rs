@@ -33,8 +33,13 @@ pub fn esc(text: &str) -> String {
 
 /// The first [`EXCERPT_CHARS`] characters of `text`, with `…` if cut.
 pub fn excerpt(text: &str) -> String {
+    excerpt_to(text, EXCERPT_CHARS)
+}
+
+/// The first `max` characters of `text`, with `…` if cut.
+pub fn excerpt_to(text: &str, max: usize) -> String {
     let mut chars = text.chars();
-    let head: String = chars.by_ref().take(EXCERPT_CHARS).collect();
+    let head: String = chars.by_ref().take(max).collect();
     if chars.next().is_some() {
         format!("{head}…")
     } else {

@@ -14,7 +14,7 @@ mod escape;
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-pub use escape::{anchor, esc, excerpt, EXCERPT_CHARS};
+pub use escape::{anchor, esc, excerpt, excerpt_to, EXCERPT_CHARS};
 
 use crate::model::{Finding, Report, Service};
 use crate::Lang;
@@ -333,7 +333,7 @@ impl Page {
                 sev = anchor(&f.severity),
                 sl = severity_label(lang, &f.severity),
                 title = esc(lang.text(&f.title)),
-                at = esc(&place(f)),
+                at = esc(&f.place()),
                 conf = esc(confidence_label(lang, &f.confidence)),
             );
         }
@@ -382,7 +382,10 @@ impl Page {
                     .join("<br>"),
                 st = anchor(&c.status),
                 sl = status_label(lang, &c.status),
-                ans = suggested_answer(lang, &c.status),
+                ans = {
+                    let (ja, en) = crate::checklist_export::suggestion(&c.status);
+                    lang.pick(ja, en)
+                },
                 links = links.join(" "),
                 sep = if links.is_empty() { "" } else { "<br>" },
                 note = esc(lang.text(&c.note)),
@@ -517,12 +520,12 @@ impl Page {
             sl = severity_label(lang, &f.severity),
             id = esc(&f.id),
             title = esc(lang.text(&f.title)),
-            at = esc(&place(f)),
+            at = esc(&f.place()),
             cl = self.t("確度", "confidence"),
             conf = esc(confidence_label(lang, &f.confidence)),
             check = esc(&f.check),
             ld = self.t("観測", "Seen"),
-            detail = esc(&excerpt_long(&f.detail)),
+            detail = esc(&excerpt_to(&f.detail, EXCERPT_CHARS * 4)),
             lr = self.t("理由", "Why it matters"),
             why = esc(lang.text(&f.rationale)),
             lf = self.t("対処", "Remediation"),
@@ -866,37 +869,6 @@ impl Page {
             esc(&r.contract),
             esc(&r.scan.id)
         );
-    }
-}
-
-/// `host:port/proto`, or the host alone.
-fn place(f: &Finding) -> String {
-    match (f.port, &f.protocol) {
-        (Some(p), Some(proto)) => format!("{}:{p}/{proto}", f.host),
-        (Some(p), None) => format!("{}:{p}", f.host),
-        _ => f.host.clone(),
-    }
-}
-
-fn suggested_answer(lang: Lang, status: &str) -> &'static str {
-    match (status, lang) {
-        ("findings", Lang::Ja) => "いいえ",
-        ("findings", Lang::En) => "No",
-        ("no-findings", Lang::Ja) => "はい",
-        ("no-findings", Lang::En) => "Yes",
-        (_, Lang::Ja) => "要確認",
-        (_, Lang::En) => "Check",
-    }
-}
-
-/// A finding's detail may be longer than a banner, but not unbounded.
-fn excerpt_long(text: &str) -> String {
-    let mut chars = text.chars();
-    let head: String = chars.by_ref().take(EXCERPT_CHARS * 4).collect();
-    if chars.next().is_some() {
-        format!("{head}…")
-    } else {
-        head
     }
 }
 

@@ -102,17 +102,25 @@ pub struct FileEntry {
     pub sha256: String,
 }
 
-/// Hashes every file of `dir` but the manifest and signature, and writes both.
-///
-/// `write` stores a file in the folder (atomically, with the folder's mode).
+/// A manifest and its signature, ready to be written as [`MANIFEST`] and [`SIGNATURE`]
+/// (the manifest first: a folder without its signature was never finished).
+#[derive(Debug, Clone)]
+pub struct Sealed {
+    pub manifest: Manifest,
+    /// `manifest.json`'s exact bytes.
+    pub json: Vec<u8>,
+    /// The 64-byte Ed25519 signature of `json`.
+    pub signature: Vec<u8>,
+}
+
+/// Hashes every file of `dir` but the manifest and signature, and signs the list.
 pub fn seal(
     dir: &Path,
     scan_id: &str,
     created_at: &str,
     tool: &str,
     key: &SigningKey,
-    mut write: impl FnMut(&str, &[u8]) -> Result<(), SealError>,
-) -> Result<Manifest, SealError> {
+) -> Result<Sealed, SealError> {
     let files = walk(dir)?
         .into_iter()
         .map(|(path, abs)| {
@@ -135,9 +143,11 @@ pub fn seal(
     let mut json = serde_json::to_vec_pretty(&manifest)?;
     json.push(b'\n');
     let signature = key.sign(&json);
-    write(MANIFEST, &json)?;
-    write(SIGNATURE, &signature)?;
-    Ok(manifest)
+    Ok(Sealed {
+        manifest,
+        json,
+        signature,
+    })
 }
 
 /// What is wrong with a sealed folder, one file or fact at a time.
@@ -184,8 +194,7 @@ impl Problem {
             (Self::BadManifest { reason }, true) => {
                 format!("manifest.json が kenshin のマニフェストではありません: {reason}")
             }
-            (Self::NoSignature { reason }, false) => format!("manifest.sig: {reason}"),
-            (Self::NoSignature { reason }, true) => format!("manifest.sig: {reason}"),
+            (Self::NoSignature { reason }, _) => format!("manifest.sig: {reason}"),
             (Self::BadSignature, false) => "the signature does not match: manifest.json or \
                  manifest.sig was altered"
                 .to_owned(),

@@ -13,21 +13,22 @@ fn sealed() -> (tempfile::TempDir, SigningKey) {
     .expect("w");
     fs::write(folder.join("report.html"), "<p>健診</p>").expect("w");
     fs::write(folder.join("evidence/e-0001.txt"), b"220 hello\r\n").expect("w");
-    seal(
-        &folder,
+    seal_into(&folder, &key);
+    (dir, key)
+}
+
+/// Seals `folder` with `key` and writes the manifest and signature into it.
+fn seal_into(folder: &Path, key: &SigningKey) {
+    let s = seal(
+        folder,
         "scan-1",
         "2026-11-22T00:00:00Z",
         "kenshin 0.1.0",
-        &key,
-        |name, bytes| {
-            fs::write(folder.join(name), bytes).map_err(|source| SealError::Io {
-                path: folder.join(name),
-                source,
-            })
-        },
+        key,
     )
     .expect("sealed");
-    (dir, key)
+    fs::write(folder.join(MANIFEST), &s.json).expect("manifest written");
+    fs::write(folder.join(SIGNATURE), &s.signature).expect("signature written");
 }
 
 fn folder(dir: &tempfile::TempDir) -> PathBuf {
@@ -111,13 +112,7 @@ fn a_folder_resealed_with_another_key_fails_only_when_the_key_is_pinned() {
     fs::write(f.join("report.html"), "<p>forged</p>").expect("w");
     fs::remove_file(f.join(MANIFEST)).expect("rm");
     fs::remove_file(f.join(SIGNATURE)).expect("rm");
-    seal(&f, "scan-1", "t", "kenshin", &other, |name, bytes| {
-        fs::write(f.join(name), bytes).map_err(|source| SealError::Io {
-            path: f.join(name),
-            source,
-        })
-    })
-    .expect("resealed");
+    seal_into(&f, &other);
     assert!(verify(&f, None).expect("runs").passed());
     let pin = KeyPin::Key(original.public());
     let v = verify(&f, Some(&pin)).expect("runs");
