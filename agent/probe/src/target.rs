@@ -34,7 +34,7 @@ pub enum TargetSpec {
 pub enum TargetError {
     #[error("target {token:?}: {reason}")]
     Invalid { token: String, reason: String },
-    #[error("cannot read target file {path}: {source}")]
+    #[error("cannot read target file {path}", path = path.display())]
     File {
         path: PathBuf,
         source: std::io::Error,

@@ -19,7 +19,7 @@ use crate::model::Report;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum OutputError {
-    #[error("output folder {path}: {source}")]
+    #[error("output folder {path}", path = path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,

@@ -26,7 +26,7 @@ const MAX_ROWS: usize = 200_000;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum LedgerError {
-    #[error("ledger {path}: {source}", path = path.display())]
+    #[error("ledger {path}", path = path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,

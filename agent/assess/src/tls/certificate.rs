@@ -25,7 +25,7 @@ pub const EXPIRY_WARNING_DAYS: i64 = 30;
 /// A trust-store file that cannot be used.
 #[derive(Debug, Error)]
 pub enum TrustError {
-    #[error("cannot read the CA file {path}: {source}")]
+    #[error("cannot read the CA file {path}", path = path.display())]
     Read {
         path: PathBuf,
         source: std::io::Error,

@@ -34,7 +34,7 @@ const MAX_FILES: usize = 100_000;
 #[derive(Debug, Error)]
 #[non_exhaustive]
 pub enum SealError {
-    #[error("{path}: {source}")]
+    #[error("{}", path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
@@ -340,7 +340,7 @@ pub fn verify(dir: &Path, pin: Option<&KeyPin>) -> Result<Verification, SealErro
                     }),
                     Err(e) => out.problems.push(Problem::Unreadable {
                         path: rel.clone(),
-                        reason: e.to_string(),
+                        reason: with_cause(&e),
                     }),
                 }
             }
@@ -355,6 +355,17 @@ pub fn verify(dir: &Path, pin: Option<&KeyPin>) -> Result<Verification, SealErro
     }
     out.manifest = Some(manifest);
     Ok(out)
+}
+
+/// An error with its causes, `a: b: c`, for a message that stands alone.
+fn with_cause(e: &dyn std::error::Error) -> String {
+    let mut out = e.to_string();
+    let mut cause = e.source();
+    while let Some(c) = cause {
+        out.push_str(&format!(": {c}"));
+        cause = c.source();
+    }
+    out
 }
 
 fn parse_manifest(bytes: &[u8]) -> Result<Manifest, String> {
