@@ -189,7 +189,7 @@ fn verify_passes_on_the_untouched_folder_and_names_the_file_after_one_changed_by
         .expect("fingerprint")
         .to_owned();
     let dir = folder().to_str().expect("utf-8");
-    let o = kenshin_in_lab(&["verify", dir, "--key", &fp]);
+    let o = kenshin_offline(&["verify", dir, "--key", &fp]);
     assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     eprintln!("{}", text(&o));
 
@@ -205,7 +205,7 @@ fn verify_passes_on_the_untouched_folder_and_names_the_file_after_one_changed_by
     let i = bytes.len() - 10;
     bytes[i] ^= 0x01;
     std::fs::write(&target, bytes).expect("write");
-    let o = kenshin_in_lab(&["verify", tampered.to_str().expect("utf-8"), "--key", &fp]);
+    let o = kenshin_offline(&["verify", tampered.to_str().expect("utf-8"), "--key", &fp]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("changed: checklist.csv"), "{}", text(&o));
     eprintln!("{}", text(&o));
@@ -246,7 +246,7 @@ fn diff_shows_a_port_opened_between_two_lab_scans() {
         before.to_str().expect("utf-8"),
         after.to_str().expect("utf-8"),
     );
-    let o = kenshin_in_lab(&["diff", b, a]);
+    let o = kenshin_offline(&["diff", b, a]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     let printed = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(
@@ -254,7 +254,7 @@ fn diff_shows_a_port_opened_between_two_lab_scans() {
         "{printed}"
     );
     eprintln!("{printed}");
-    let o = kenshin_in_lab(&["diff", b, a, "--json"]);
+    let o = kenshin_offline(&["diff", b, a, "--json"]);
     let d: Value = serde_json::from_slice(&o.stdout).expect("diff JSON");
     assert_eq!(d["ports_opened"][0]["port"], 8081, "{d:#}");
     assert_eq!(d["ports_opened"][0]["host"], SERVICES2_ADDR);

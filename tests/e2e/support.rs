@@ -44,16 +44,26 @@ pub(crate) fn kenshin() -> &'static Path {
     })
 }
 
-/// Runs `kenshin ARGS` inside the scanner namespace.
+/// Runs `kenshin ARGS` inside the scanner namespace. The caller holds a
+/// lab session for as long as this runs: the namespace exists only then.
 pub(crate) fn kenshin_in_lab(args: &[&str]) -> Output {
-    Command::new("ip")
-        .args(["netns", "exec", SCANNER_NS])
-        .arg(kenshin())
-        .args(args)
+    let mut c = Command::new("ip");
+    c.args(["netns", "exec", SCANNER_NS]).arg(kenshin());
+    run_kenshin(c, args)
+}
+
+/// Runs `kenshin ARGS` for a command that sends nothing (verify, diff,
+/// history…), outside any namespace, so it needs no lab session.
+pub(crate) fn kenshin_offline(args: &[&str]) -> Output {
+    run_kenshin(Command::new(kenshin()), args)
+}
+
+fn run_kenshin(mut c: Command, args: &[&str]) -> Output {
+    c.args(args)
         .env("LANG", "C")
         .env("KENSHIN_SIGNING_KEY", signing_key())
         .output()
-        .expect("ip netns exec runs")
+        .expect("kenshin runs")
 }
 
 pub(crate) fn text(o: &Output) -> String {
