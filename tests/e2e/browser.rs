@@ -78,6 +78,7 @@ impl Browser {
             host.starts_with("127.0.0.1:"),
             "DevTools must listen on loopback: {url}"
         );
+        #[allow(clippy::disallowed_methods)] // loopback only, asserted just above
         let stream = TcpStream::connect(&host).expect("connect to DevTools");
         stream
             .set_read_timeout(Some(Duration::from_secs(60)))
