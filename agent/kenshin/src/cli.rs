@@ -41,6 +41,85 @@ pub(crate) enum Command {
     /// Show the signing key's public half (creating the key if there is none), to hand
     /// its fingerprint to whoever verifies the reports.
     Key(KeyArgs),
+    /// Run the scopes of the configuration file on their schedules, keep their history
+    /// and send change alerts. SIGHUP reloads the configuration; SIGTERM stops cleanly.
+    Daemon(ConfigArgs),
+    /// Check the configuration file without scanning: every key, schedule, window,
+    /// target and setting. Exits 0 if valid, 2 naming the file, line and key if not.
+    CheckConfig(CheckConfigArgs),
+    /// The last and next scan of every scope, and whether the daemon runs.
+    Status(StatusArgs),
+    /// The scans the daemon recorded: a list, one scan's changes, or one host's timeline.
+    History(HistoryArgs),
+    /// Check this machine without sending a packet: OS, kernel, uptime, listening
+    /// services and processes, mapped to the checklist items that need a host view.
+    /// Exits 0 with no findings, 1 with findings.
+    HostCheck(HostCheckArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ConfigArgs {
+    /// The configuration file.
+    #[arg(short, long, value_name = "FILE", env = "KENSHIN_CONFIG", default_value = crate::config::DEFAULT_PATH)]
+    pub config: PathBuf,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct CheckConfigArgs {
+    /// The configuration file (also taken as the first argument).
+    #[arg(value_name = "FILE")]
+    pub file: Option<PathBuf>,
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Language of the text (default: from LANG).
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct StatusArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Language of the text (default: from LANG).
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HistoryArgs {
+    #[command(flatten)]
+    pub config: ConfigArgs,
+    /// Only this scope's scans.
+    #[arg(long, value_name = "NAME")]
+    pub scope: Option<String>,
+    /// One host's timeline: what each scan saw at this address.
+    #[arg(long, value_name = "ADDRESS", conflicts_with = "scan")]
+    pub host: Option<String>,
+    /// One scan: its record, its changes since the scan before, its notifications.
+    #[arg(long, value_name = "ID")]
+    pub scan: Option<String>,
+    /// How many scans to list.
+    #[arg(long, value_name = "N", default_value_t = 20)]
+    pub limit: usize,
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Language of the text (default: from LANG).
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct HostCheckArgs {
+    /// Print JSON (kenshin.host-check/1).
+    #[arg(long)]
+    pub json: bool,
+    /// Language of the text (default: from LANG).
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
 }
 
 #[derive(Debug, Args)]
@@ -144,7 +223,7 @@ impl From<Lang> for kenshin_report::Lang {
     }
 }
 
-#[derive(Debug, Args)]
+#[derive(Debug, Clone, Args)]
 pub(crate) struct ScanArgs {
     /// Targets: addresses, CIDR blocks, ranges (198.18.1.1-40), hostnames, @FILE.
     #[arg(required = true, value_name = "TARGET")]

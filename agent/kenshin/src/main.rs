@@ -8,12 +8,22 @@
 //! - 130: interrupted (Ctrl-C or SIGTERM); a partial report marked
 //!   `"complete": false` was written.
 
+mod check_config_cmd;
 mod cli;
+mod clock;
+mod config;
+mod daemon;
 mod diff_cmd;
+mod history;
+mod history_cmd;
+mod host_check;
 mod key_cmd;
+mod notify;
 mod progress;
 mod rules_cmd;
 mod scan_cmd;
+mod scan_job;
+mod status_cmd;
 mod text;
 mod verify_cmd;
 
@@ -23,7 +33,9 @@ use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    init_tracing(cli.verbose, cli.quiet);
+    // The daemon's log is its only output: say what it does by default.
+    let daemon = matches!(cli.command, cli::Command::Daemon(_));
+    init_tracing(cli.verbose + u8::from(daemon), cli.quiet);
     let result = match cli.command {
         cli::Command::Scan(args) => scan_cmd::run(*args, cli.quiet),
         cli::Command::Ports(args) => cli::print_ports(&args),
@@ -31,6 +43,11 @@ fn main() -> ExitCode {
         cli::Command::Verify(args) => verify_cmd::run(&args),
         cli::Command::Diff(args) => diff_cmd::run(&args),
         cli::Command::Key(args) => key_cmd::run(&args),
+        cli::Command::Daemon(args) => daemon::run(&args.config),
+        cli::Command::CheckConfig(args) => check_config_cmd::run(&args),
+        cli::Command::Status(args) => status_cmd::run(&args),
+        cli::Command::History(args) => history_cmd::run(&args),
+        cli::Command::HostCheck(args) => host_check::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

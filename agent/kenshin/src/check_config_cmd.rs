@@ -1,0 +1,151 @@
+//! `kenshin check-config`: loads the configuration as the daemon would and says what
+//! it will do: each scope's next runs, which scopes never run at once, where alerts go.
+
+use time::OffsetDateTime;
+
+use crate::cli::{CheckConfigArgs, Lang};
+use crate::clock;
+use crate::config::{Config, SyslogTarget};
+
+/// How many upcoming runs to show per scope.
+const UPCOMING: usize = 3;
+
+pub(crate) fn run(args: &CheckConfigArgs) -> anyhow::Result<u8> {
+    let path = args
+        .file
+        .clone()
+        .unwrap_or_else(|| args.config.config.clone());
+    let ja = Lang::resolve(args.lang).is_ja();
+    let t = |j: &str, e: &str| if ja { j.to_owned() } else { e.to_owned() };
+    let config = Config::load(&path)?;
+    let d = &config.daemon;
+    println!("{} {}", path.display(), t("は正しい設定です", "is valid"));
+    println!(
+        "  {}: {} ({}: {})",
+        t("状態フォルダ", "state"),
+        d.state_dir.display(),
+        t("報告書", "reports"),
+        d.reports_dir.display()
+    );
+    println!(
+        "  {}: {}",
+        t("署名鍵", "signing key"),
+        d.signing_key.display()
+    );
+    let (h, m, _) = d.utc_offset.as_hms();
+    println!(
+        "  {}: UTC{}{:02}:{:02}; {}: {}",
+        t("時刻", "times in"),
+        if d.utc_offset.is_negative() { '-' } else { '+' },
+        h.unsigned_abs(),
+        m.unsigned_abs(),
+        t("同時に実行するスキャン", "scans at once"),
+        d.max_parallel_scans
+    );
+    let keep = match (config.retention.keep_scans, config.retention.keep_days) {
+        (None, None) => t("すべて保存", "keep everything"),
+        (n, days) => [
+            n.map(|n| t(&format!("{n} 回分"), &format!("{n} scans"))),
+            days.map(|d| t(&format!("{d} 日"), &format!("{d} days"))),
+        ]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(", "),
+    };
+    println!("  {}: {keep}", t("保存期間", "retention"));
+    if config.scopes.is_empty() {
+        println!(
+            "  {}",
+            t(
+                "スコープがありません（[[scope]] を追加するまで何もスキャンしません）",
+                "no scopes: nothing is scanned until a [[scope]] is added"
+            )
+        );
+    }
+    let now = clock::local(OffsetDateTime::now_utc(), d.utc_offset);
+    for s in &config.scopes {
+        let ports = s
+            .args
+            .ports
+            .clone()
+            .unwrap_or_else(|| t("既定のポート", "default ports"));
+        println!(
+            "  scope {:?}: {} {}, {ports}, schedule \"{}\"{}{}",
+            s.name,
+            s.args.targets.len(),
+            t("件の対象", "target(s)"),
+            s.schedule,
+            s.window
+                .map(|w| format!(", window {w}"))
+                .unwrap_or_default(),
+            if s.freeze.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    ", {} {}",
+                    s.freeze.len(),
+                    t("件の凍結期間", "freeze period(s)")
+                )
+            }
+        );
+        let mut at = now;
+        let mut next = Vec::new();
+        for _ in 0..UPCOMING {
+            match s.next_run_after(at) {
+                Some(n) => {
+                    next.push(clock::show(clock::instant(n, d.utc_offset), d.utc_offset));
+                    at = n;
+                }
+                None => break,
+            }
+        }
+        if next.is_empty() {
+            println!(
+                "      {}",
+                t(
+                    "警告: スケジュール・時間帯・凍結日の組み合わせでは一度も実行されません",
+                    "warning: the schedule, window and freeze dates leave no time to run"
+                )
+            );
+        } else {
+            println!("      {}: {}", t("次回", "next runs"), next.join(", "));
+        }
+    }
+    for (i, a) in config.scopes.iter().enumerate() {
+        for b in &config.scopes[i + 1..] {
+            if a.overlaps(b) {
+                println!(
+                    "  {:?} / {:?}: {}",
+                    a.name,
+                    b.name,
+                    t(
+                        "対象が重なる（または名前で指定された）ため、同時には実行しません",
+                        "share addresses (or name hosts), so never run at once"
+                    )
+                );
+            }
+        }
+    }
+    for w in &config.notify.webhooks {
+        println!(
+            "  webhook {} ({}: {})",
+            w.url,
+            t("通知", "events"),
+            w.events
+                .iter()
+                .map(|e| e.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
+    }
+    if let Some(s) = &config.notify.syslog {
+        let target = match &s.target {
+            SyslogTarget::Unix(p) => format!("unix:{}", p.display()),
+            SyslogTarget::Udp(a) => format!("udp://{a}"),
+            SyslogTarget::Tcp(a) => format!("tcp://{a}"),
+        };
+        println!("  syslog {target} (facility {})", s.facility);
+    }
+    Ok(0)
+}

@@ -1,0 +1,878 @@
+//! The daemon's configuration file (`/etc/kenshin/kenshin.toml`): named scopes with
+//! their schedules, windows and freeze dates, scan settings, retention, notification
+//! targets and paths.
+//!
+//! Parsing is strict. An unknown key in any table, a value of the wrong type, or a
+//! value that does not make sense (a schedule, window, date, target, port list or URL
+//! that does not parse; a scan setting out of range) is an error naming the file, the
+//! line and the key. [`Config::load`] checks everything that can be checked without
+//! resolving a name or sending a packet, so `kenshin check-config` finds every
+//! mistake before the daemon does.
+
+pub(crate) mod cron;
+pub(crate) mod window;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Parser;
+use kenshin_probe::scope::AddrRange;
+use kenshin_probe::target::TargetSpec;
+use serde::Deserialize;
+use time::UtcOffset;
+use toml::Spanned;
+
+use crate::cli::{parse_duration, Cli, Command, DiscoveryArg, Lang, ScanArgs};
+use cron::Schedule;
+use window::{Freeze, Window};
+
+/// Where the daemon and `check-config` look unless told otherwise.
+pub(crate) const DEFAULT_PATH: &str = "/etc/kenshin/kenshin.toml";
+
+/// A configuration error: the file, the line (when known) and what is wrong.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum ConfigError {
+    #[error("cannot read the configuration {}", path.display())]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Syntax {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{}:{line}: {key}: {message}", path.display())]
+    Value {
+        path: PathBuf,
+        line: usize,
+        key: String,
+        message: String,
+    },
+}
+
+// ---------------------------------------------------------------------------
+// The file as written. Every table refuses keys it does not know.
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    daemon: RawDaemon,
+    #[serde(default)]
+    retention: RawRetention,
+    #[serde(default)]
+    defaults: RawSettings,
+    #[serde(default)]
+    segments: BTreeMap<String, Vec<Spanned<String>>>,
+    #[serde(default)]
+    scope: Vec<RawScope>,
+    #[serde(default)]
+    notify: RawNotify,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDaemon {
+    state_dir: Option<PathBuf>,
+    reports_dir: Option<PathBuf>,
+    signing_key: Option<PathBuf>,
+    utc_offset: Option<Spanned<String>>,
+    max_parallel_scans: Option<Spanned<usize>>,
+    lang: Option<Spanned<String>>,
+    group_readable: Option<bool>,
+    ledger: Option<PathBuf>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    keep_scans: Option<Spanned<u32>>,
+    keep_days: Option<Spanned<u32>>,
+}
+
+/// Scan settings: `[defaults]` for every scope, `[scope.settings]` for one.
+#[derive(Debug, Default, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSettings {
+    ports: Option<Spanned<String>>,
+    rate_pps: Option<Spanned<u32>>,
+    host_rate_pps: Option<Spanned<u32>>,
+    host_conns: Option<Spanned<u32>>,
+    parallel_hosts: Option<usize>,
+    retries: Option<u32>,
+    discovery: Option<Spanned<String>>,
+    time_budget: Option<Spanned<String>>,
+    icmp: Option<bool>,
+    arp: Option<bool>,
+    snmp: Option<bool>,
+    snmp_community: Option<String>,
+    identify: Option<bool>,
+    tls_audit: Option<bool>,
+    tls_pause_ms: Option<Spanned<u64>>,
+    tls_max_handshakes: Option<Spanned<u32>>,
+    ca_files: Option<Vec<PathBuf>>,
+    scope_limit: Option<u64>,
+    allow_large_scope: Option<bool>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawScope {
+    name: Spanned<String>,
+    targets: Vec<Spanned<String>>,
+    #[serde(default)]
+    exclude: Vec<Spanned<String>>,
+    #[serde(default)]
+    exclude_files: Vec<PathBuf>,
+    vantage: Option<String>,
+    schedule: Spanned<String>,
+    window: Option<Spanned<String>>,
+    #[serde(default)]
+    freeze: Vec<Spanned<String>>,
+    ledger: Option<PathBuf>,
+    #[serde(default)]
+    settings: RawSettings,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawNotify {
+    #[serde(default)]
+    webhook: Vec<RawWebhook>,
+    syslog: Option<RawSyslog>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawWebhook {
+    url: Spanned<String>,
+    timeout: Option<Spanned<String>>,
+    retries: Option<Spanned<u32>>,
+    events: Option<Vec<Spanned<String>>>,
+    #[serde(default)]
+    headers: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawSyslog {
+    target: Spanned<String>,
+    facility: Option<Spanned<String>>,
+    events: Option<Vec<Spanned<String>>>,
+}
+
+// ---------------------------------------------------------------------------
+// The configuration as the daemon uses it.
+
+/// Whether checking a configuration reads the files it names.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Files {
+    Read,
+    /// For example configurations, whose files exist only on the machine they describe.
+    Skip,
+}
+
+/// A loaded, checked configuration.
+#[derive(Debug)]
+pub(crate) struct Config {
+    pub daemon: Daemon,
+    pub retention: Retention,
+    pub scopes: Vec<ScopeConfig>,
+    pub notify: Notify,
+}
+
+/// Paths and daemon-wide settings.
+#[derive(Debug, Clone)]
+pub(crate) struct Daemon {
+    /// history.db and the daemon's lock live here.
+    pub state_dir: PathBuf,
+    /// One folder per scope, one report folder per scan inside it.
+    pub reports_dir: PathBuf,
+    pub signing_key: PathBuf,
+    /// Schedules, windows and freeze dates are in this offset (default +09:00, JST).
+    pub utc_offset: UtcOffset,
+    pub max_parallel_scans: usize,
+    pub lang: Lang,
+}
+
+/// How many scans of each scope to keep. The newest complete scan is always kept.
+#[derive(Debug, Clone, Copy, Default)]
+pub(crate) struct Retention {
+    pub keep_scans: Option<u32>,
+    pub keep_days: Option<u32>,
+}
+
+/// One named scope.
+#[derive(Debug)]
+pub(crate) struct ScopeConfig {
+    pub name: String,
+    pub schedule: Schedule,
+    pub window: Option<Window>,
+    pub freeze: Vec<Freeze>,
+    /// The scan's settings, as `kenshin scan` would take them.
+    pub args: ScanArgs,
+    /// The address ranges the targets name; `None` when a target is a hostname, whose
+    /// addresses are known only when it is resolved.
+    pub ranges: Option<Vec<AddrRange>>,
+}
+
+impl ScopeConfig {
+    /// True if the two scopes may share an address, so must never be scanned at once.
+    pub(crate) fn overlaps(&self, other: &ScopeConfig) -> bool {
+        match (&self.ranges, &other.ranges) {
+            (Some(a), Some(b)) => a.iter().any(|x| {
+                b.iter().any(|y| {
+                    x.is_ipv6() == y.is_ipv6() && x.first() <= y.last() && y.first() <= x.last()
+                })
+            }),
+            _ => true,
+        }
+    }
+
+    /// True if a scan may start at local time `t`: inside the window, not frozen.
+    pub(crate) fn may_start(&self, t: time::PrimitiveDateTime) -> bool {
+        self.window.is_none_or(|w| w.contains(t.time()))
+            && !self.freeze.iter().any(|f| f.contains(t.date()))
+    }
+
+    /// The next minute after `t` (local time) at which the schedule fires and a scan
+    /// may start; `None` if none comes within the schedule's horizon.
+    pub(crate) fn next_run_after(
+        &self,
+        t: time::PrimitiveDateTime,
+    ) -> Option<time::PrimitiveDateTime> {
+        let mut at = t;
+        for _ in 0..200_000 {
+            at = self.schedule.next_after(at)?;
+            if self.may_start(at) {
+                return Some(at);
+            }
+        }
+        None
+    }
+}
+
+/// Where notifications go.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Notify {
+    pub webhooks: Vec<Webhook>,
+    pub syslog: Option<Syslog>,
+}
+
+/// What a notification target is told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub(crate) enum EventKind {
+    /// A critical or high finding the previous scan did not have.
+    NewFinding,
+    /// A host the previous scan did not see.
+    NewHost,
+    /// A remote-access or remote-maintenance port newly open.
+    RemoteAccessOpened,
+    /// A scan that did not complete (interrupted, window closed, failed).
+    ScanIncomplete,
+}
+
+impl EventKind {
+    pub(crate) const ALL: [EventKind; 4] = [
+        EventKind::NewFinding,
+        EventKind::NewHost,
+        EventKind::RemoteAccessOpened,
+        EventKind::ScanIncomplete,
+    ];
+
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            EventKind::NewFinding => "new-finding",
+            EventKind::NewHost => "new-host",
+            EventKind::RemoteAccessOpened => "remote-access-opened",
+            EventKind::ScanIncomplete => "scan-incomplete",
+        }
+    }
+}
+
+/// A webhook: the JSON body of docs/notifications.md is POSTed to it.
+#[derive(Debug, Clone)]
+pub(crate) struct Webhook {
+    pub url: url::Url,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub events: Vec<EventKind>,
+    pub headers: Vec<(String, String)>,
+}
+
+/// Where syslog messages go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum SyslogTarget {
+    /// A local datagram socket such as /dev/log.
+    Unix(PathBuf),
+    Udp(String),
+    Tcp(String),
+}
+
+/// RFC 5424 syslog.
+#[derive(Debug, Clone)]
+pub(crate) struct Syslog {
+    pub target: SyslogTarget,
+    pub facility: u8,
+    pub events: Vec<EventKind>,
+}
+
+// ---------------------------------------------------------------------------
+// Loading and checking.
+
+struct Ctx<'a> {
+    path: &'a Path,
+    text: &'a str,
+}
+
+impl Ctx<'_> {
+    fn line_of(&self, offset: usize) -> usize {
+        self.text
+            .get(..offset)
+            .map_or(1, |s| s.bytes().filter(|b| *b == b'\n').count() + 1)
+    }
+
+    fn err(&self, span: std::ops::Range<usize>, key: &str, message: impl ToString) -> ConfigError {
+        ConfigError::Value {
+            path: self.path.to_owned(),
+            line: self.line_of(span.start),
+            key: key.to_owned(),
+            message: message.to_string(),
+        }
+    }
+}
+
+impl Config {
+    /// Reads and checks the configuration file.
+    pub(crate) fn load(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Checks configuration text; `path` only names it in errors.
+    pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+        Config::parse_with(path, text, Files::Read)
+    }
+
+    /// Checks configuration text, reading the files it names (ledger, CA files,
+    /// exclude files) or not.
+    pub(crate) fn parse_with(path: &Path, text: &str, files: Files) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| {
+            let ctx = Ctx { path, text };
+            let offset = e.span().map_or(0, |s| s.start);
+            let line = ctx.line_of(offset);
+            let line_start = text
+                .get(..offset)
+                .and_then(|s| s.rfind('\n'))
+                .map_or(0, |i| i + 1);
+            let table = text
+                .get(..offset)
+                .unwrap_or("")
+                .lines()
+                .rev()
+                .find_map(|l| {
+                    let l = l.trim();
+                    l.starts_with('[').then(|| {
+                        l.trim_start_matches('[')
+                            .split(']')
+                            .next()
+                            .unwrap_or("")
+                            .trim()
+                            .to_owned()
+                    })
+                });
+            let message = e.message().trim();
+            ConfigError::Syntax {
+                path: path.to_owned(),
+                line,
+                column: text
+                    .get(line_start..offset)
+                    .map_or(1, |s| s.chars().count() + 1),
+                message: match table {
+                    Some(t) if line > 1 => format!("in [{t}]: {message}"),
+                    _ => message.to_owned(),
+                },
+            }
+        })?;
+        let ctx = Ctx { path, text };
+        let daemon = check_daemon(&ctx, &raw.daemon)?;
+        let retention = Retention {
+            keep_scans: check_positive(
+                &ctx,
+                raw.retention.keep_scans.as_ref(),
+                "retention.keep_scans",
+            )?,
+            keep_days: check_positive(
+                &ctx,
+                raw.retention.keep_days.as_ref(),
+                "retention.keep_days",
+            )?,
+        };
+        let mut segments = Vec::new();
+        for (name, cidrs) in &raw.segments {
+            let spec = format!(
+                "{name}={}",
+                cidrs
+                    .iter()
+                    .map(|c| c.get_ref().as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            );
+            let span = cidrs.first().map_or(0..0, Spanned::span);
+            kenshin_assess::segments::Segments::default()
+                .add(&spec)
+                .map_err(|e| ctx.err(span, &format!("segments.{name}"), e))?;
+            segments.push(spec);
+        }
+        let mut scopes: Vec<ScopeConfig> = Vec::new();
+        for s in &raw.scope {
+            let scope = check_scope(&ctx, s, &raw, &daemon, &segments, files)?;
+            if scopes.iter().any(|o| o.name == scope.name) {
+                return Err(ctx.err(
+                    s.name.span(),
+                    "scope.name",
+                    format!("{:?} names two scopes", scope.name),
+                ));
+            }
+            scopes.push(scope);
+        }
+        let notify = check_notify(&ctx, &raw.notify)?;
+        Ok(Config {
+            daemon,
+            retention,
+            scopes,
+            notify,
+        })
+    }
+
+    /// The database of scans.
+    pub(crate) fn history_path(&self) -> PathBuf {
+        self.daemon.state_dir.join("history.db")
+    }
+}
+
+fn check_positive(
+    ctx: &Ctx<'_>,
+    v: Option<&Spanned<u32>>,
+    key: &str,
+) -> Result<Option<u32>, ConfigError> {
+    match v {
+        Some(n) if *n.get_ref() == 0 => Err(ctx.err(
+            n.span(),
+            key,
+            "must be at least 1 (leave it out for no limit)",
+        )),
+        Some(n) => Ok(Some(*n.get_ref())),
+        None => Ok(None),
+    }
+}
+
+fn check_daemon(ctx: &Ctx<'_>, d: &RawDaemon) -> Result<Daemon, ConfigError> {
+    let state_dir = d
+        .state_dir
+        .clone()
+        .unwrap_or_else(|| PathBuf::from("/var/lib/kenshin"));
+    let utc_offset = match &d.utc_offset {
+        None => UtcOffset::from_hms(9, 0, 0).unwrap_or(UtcOffset::UTC),
+        Some(s) => parse_offset(s.get_ref()).ok_or_else(|| {
+            ctx.err(
+                s.span(),
+                "daemon.utc_offset",
+                format!("{:?} is not an offset like \"+09:00\"", s.get_ref()),
+            )
+        })?,
+    };
+    let max_parallel_scans = match &d.max_parallel_scans {
+        None => 1,
+        Some(n) if (1..=16).contains(n.get_ref()) => *n.get_ref(),
+        Some(n) => {
+            return Err(ctx.err(
+                n.span(),
+                "daemon.max_parallel_scans",
+                format!("{} is out of range: 1 to 16", n.get_ref()),
+            ))
+        }
+    };
+    let lang = match &d.lang {
+        None => Lang::Ja,
+        Some(l) => match l.get_ref().as_str() {
+            "ja" => Lang::Ja,
+            "en" => Lang::En,
+            other => {
+                return Err(ctx.err(
+                    l.span(),
+                    "daemon.lang",
+                    format!("{other:?} is not \"ja\" or \"en\""),
+                ))
+            }
+        },
+    };
+    Ok(Daemon {
+        reports_dir: d
+            .reports_dir
+            .clone()
+            .unwrap_or_else(|| state_dir.join("reports")),
+        signing_key: d
+            .signing_key
+            .clone()
+            .unwrap_or_else(|| state_dir.join("signing-key.pem")),
+        state_dir,
+        utc_offset,
+        max_parallel_scans,
+        lang,
+    })
+}
+
+fn parse_offset(s: &str) -> Option<UtcOffset> {
+    if s == "Z" || s == "UTC" {
+        return Some(UtcOffset::UTC);
+    }
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1i8, &s[1..]),
+        b'-' => (-1i8, &s[1..]),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (i8, i8) = (h.parse().ok()?, m.parse().ok()?);
+    UtcOffset::from_hms(sign * h, sign * m, 0).ok()
+}
+
+/// Scan arguments with `kenshin scan`'s own defaults, for these targets.
+fn default_args(targets: &[String]) -> Option<ScanArgs> {
+    let argv = ["kenshin", "scan", "--"]
+        .into_iter()
+        .map(str::to_owned)
+        .chain(targets.iter().cloned());
+    match Cli::try_parse_from(argv).ok()?.command {
+        Command::Scan(args) => Some(*args),
+        _ => None,
+    }
+}
+
+/// Applies one settings table over the arguments.
+fn apply(
+    ctx: &Ctx<'_>,
+    s: &RawSettings,
+    args: &mut ScanArgs,
+    table: &str,
+) -> Result<(), ConfigError> {
+    if let Some(p) = &s.ports {
+        if p.get_ref() != "default" {
+            kenshin_probe::ports::parse_port_spec(p.get_ref())
+                .map_err(|e| ctx.err(p.span(), &format!("{table}.ports"), e))?;
+            args.ports = Some(p.get_ref().clone());
+        } else {
+            args.ports = None;
+        }
+    }
+    macro_rules! set {
+        ($field:ident => $arg:ident) => {
+            if let Some(v) = &s.$field {
+                args.$arg = v.clone();
+            }
+        };
+    }
+    // The governor's limits, checked here so the error points at the key.
+    for (value, key, arg) in [
+        (&s.rate_pps, "rate_pps", &mut args.rate),
+        (&s.host_rate_pps, "host_rate_pps", &mut args.host_rate),
+        (&s.host_conns, "host_conns", &mut args.host_conns),
+    ] {
+        if let Some(v) = value {
+            let probe = kenshin_probe::governor::SafetySettings {
+                rate_pps: if key == "rate_pps" { *v.get_ref() } else { 1 },
+                host_rate_pps: if key == "host_rate_pps" {
+                    *v.get_ref()
+                } else {
+                    1
+                },
+                host_concurrency: if key == "host_conns" { *v.get_ref() } else { 1 },
+                ..kenshin_probe::governor::SafetySettings::default()
+            };
+            probe.validate().map_err(|e| {
+                ctx.err(
+                    v.span(),
+                    &format!("{table}.{key}"),
+                    format!("{} is out of range: {}", v.get_ref(), e.reason),
+                )
+            })?;
+            *arg = *v.get_ref();
+        }
+    }
+    set!(retries => retries);
+    set!(snmp_community => snmp_community);
+    set!(ca_files => ca_file);
+    set!(scope_limit => scope_limit);
+    set!(allow_large_scope => allow_large_scope);
+    if let Some(n) = s.parallel_hosts {
+        args.parallel_hosts = Some(n);
+    }
+    if let Some(b) = s.icmp {
+        args.no_icmp = !b;
+    }
+    if let Some(b) = s.arp {
+        args.no_arp = !b;
+    }
+    if let Some(b) = s.snmp {
+        args.no_snmp = !b;
+    }
+    if let Some(b) = s.identify {
+        args.no_identify = !b;
+    }
+    if let Some(b) = s.tls_audit {
+        args.no_tls_audit = !b;
+    }
+    if let Some(d) = &s.discovery {
+        args.discovery = match d.get_ref().as_str() {
+            "auto" => DiscoveryArg::Auto,
+            "gate" => DiscoveryArg::Gate,
+            "direct" => DiscoveryArg::Direct,
+            other => {
+                return Err(ctx.err(
+                    d.span(),
+                    &format!("{table}.discovery"),
+                    format!("{other:?} is not \"auto\", \"gate\" or \"direct\""),
+                ))
+            }
+        };
+    }
+    if let Some(t) = &s.time_budget {
+        args.time_budget = parse_duration(t.get_ref())
+            .map_err(|e| ctx.err(t.span(), &format!("{table}.time_budget"), e))?;
+    }
+    if let Some(ms) = &s.tls_pause_ms {
+        if *ms.get_ref() > 10_000 {
+            return Err(ctx.err(
+                ms.span(),
+                &format!("{table}.tls_pause_ms"),
+                format!("{} is out of range: 0 to 10000", ms.get_ref()),
+            ));
+        }
+        args.tls_pause = *ms.get_ref();
+    }
+    if let Some(n) = &s.tls_max_handshakes {
+        if !(1..=5000).contains(n.get_ref()) {
+            return Err(ctx.err(
+                n.span(),
+                &format!("{table}.tls_max_handshakes"),
+                format!("{} is out of range: 1 to 5000", n.get_ref()),
+            ));
+        }
+        args.tls_max_handshakes = *n.get_ref();
+    }
+    Ok(())
+}
+
+fn check_scope(
+    ctx: &Ctx<'_>,
+    s: &RawScope,
+    raw: &RawConfig,
+    daemon: &Daemon,
+    segments: &[String],
+    files: Files,
+) -> Result<ScopeConfig, ConfigError> {
+    let name = s.name.get_ref().clone();
+    let key = |k: &str| format!("scope {name:?} {k}");
+    if !kenshin_assess::segments::valid_name(&name) {
+        return Err(ctx.err(
+            s.name.span(),
+            "scope.name",
+            format!("{name:?}: use lower-case letters, digits, '-' and '_' (it names a folder)"),
+        ));
+    }
+    if s.targets.is_empty() {
+        return Err(ctx.err(s.name.span(), &key("targets"), "no targets"));
+    }
+    let mut ranges = Some(Vec::new());
+    for t in &s.targets {
+        match kenshin_probe::target::parse_target(t.get_ref()) {
+            Ok(TargetSpec::Range(r)) => {
+                if let Some(v) = ranges.as_mut() {
+                    v.push(r);
+                }
+            }
+            Ok(TargetSpec::Hostname(_)) => ranges = None,
+            Err(e) => return Err(ctx.err(t.span(), &key("targets"), e)),
+        }
+        if t.get_ref().starts_with('@') {
+            return Err(ctx.err(
+                t.span(),
+                &key("targets"),
+                "@FILE is for the command line; list the targets here",
+            ));
+        }
+    }
+    for x in &s.exclude {
+        kenshin_probe::target::parse_target(x.get_ref())
+            .map_err(|e| ctx.err(x.span(), &key("exclude"), e))?;
+    }
+    let schedule = Schedule::parse(s.schedule.get_ref()).map_err(|e| {
+        ctx.err(
+            s.schedule.span(),
+            &key("schedule"),
+            format!("{:?}: {e}", s.schedule.get_ref()),
+        )
+    })?;
+    let window = s
+        .window
+        .as_ref()
+        .map(|w| Window::parse(w.get_ref()).map_err(|e| ctx.err(w.span(), &key("window"), e)))
+        .transpose()?;
+    let freeze = s
+        .freeze
+        .iter()
+        .map(|f| Freeze::parse(f.get_ref()).map_err(|e| ctx.err(f.span(), &key("freeze"), e)))
+        .collect::<Result<Vec<_>, _>>()?;
+
+    let targets: Vec<String> = s.targets.iter().map(|t| t.get_ref().clone()).collect();
+    let mut args = default_args(&targets)
+        .ok_or_else(|| ctx.err(s.name.span(), &key("targets"), "cannot be given to a scan"))?;
+    apply(ctx, &raw.defaults, &mut args, "defaults")?;
+    apply(ctx, &s.settings, &mut args, &key("settings"))?;
+    args.exclude = s.exclude.iter().map(|x| x.get_ref().clone()).collect();
+    args.exclude_file = s.exclude_files.clone();
+    args.vantage = s.vantage.clone();
+    args.segment = segments.to_vec();
+    args.inventory = s.ledger.clone().or_else(|| raw.daemon.ledger.clone());
+    args.signing_key = Some(daemon.signing_key.clone());
+    args.group_readable = raw.daemon.group_readable.unwrap_or(false);
+    args.lang = Some(daemon.lang);
+    // Everything `kenshin scan` checks before sending, checked now.
+    let mut checked_args = args.clone();
+    if files == Files::Skip {
+        checked_args.inventory = None;
+        checked_args.ca_file.clear();
+        checked_args.exclude_file.clear();
+    }
+    crate::scan_job::check(checked_args)
+        .map_err(|e| ctx.err(s.name.span(), &format!("scope {name:?}"), format!("{e:#}")))?;
+    Ok(ScopeConfig {
+        name,
+        schedule,
+        window,
+        freeze,
+        args,
+        ranges,
+    })
+}
+
+fn check_events(
+    ctx: &Ctx<'_>,
+    events: Option<&Vec<Spanned<String>>>,
+    key: &str,
+) -> Result<Vec<EventKind>, ConfigError> {
+    let Some(events) = events else {
+        return Ok(EventKind::ALL.to_vec());
+    };
+    events
+        .iter()
+        .map(|e| {
+            EventKind::ALL
+                .into_iter()
+                .find(|k| k.as_str() == e.get_ref())
+                .ok_or_else(|| {
+                    ctx.err(
+                        e.span(),
+                        key,
+                        format!(
+                            "{:?} is not one of {}",
+                            e.get_ref(),
+                            EventKind::ALL.map(EventKind::as_str).join(", ")
+                        ),
+                    )
+                })
+        })
+        .collect()
+}
+
+fn check_notify(ctx: &Ctx<'_>, n: &RawNotify) -> Result<Notify, ConfigError> {
+    let mut webhooks = Vec::new();
+    for w in &n.webhook {
+        let url = url::Url::parse(w.url.get_ref())
+            .ok()
+            .filter(|u| matches!(u.scheme(), "http" | "https") && u.host().is_some())
+            .ok_or_else(|| {
+                ctx.err(
+                    w.url.span(),
+                    "notify.webhook.url",
+                    format!("{:?} is not an http:// or https:// URL", w.url.get_ref()),
+                )
+            })?;
+        let timeout = match &w.timeout {
+            None => Duration::from_secs(10),
+            Some(t) => parse_duration(t.get_ref())
+                .ok()
+                .filter(|d| (1..=300).contains(&d.as_secs()))
+                .ok_or_else(|| {
+                    ctx.err(
+                        t.span(),
+                        "notify.webhook.timeout",
+                        format!("{:?}: use 1s to 5m", t.get_ref()),
+                    )
+                })?,
+        };
+        let retries = match &w.retries {
+            None => 3,
+            Some(r) if *r.get_ref() <= 10 => *r.get_ref(),
+            Some(r) => {
+                return Err(ctx.err(
+                    r.span(),
+                    "notify.webhook.retries",
+                    format!("{} is out of range: 0 to 10", r.get_ref()),
+                ))
+            }
+        };
+        webhooks.push(Webhook {
+            url,
+            timeout,
+            retries,
+            events: check_events(ctx, w.events.as_ref(), "notify.webhook.events")?,
+            headers: w
+                .headers
+                .iter()
+                .map(|(k, v)| (k.clone(), v.clone()))
+                .collect(),
+        });
+    }
+    let syslog = n
+        .syslog
+        .as_ref()
+        .map(|s| {
+            let t = s.target.get_ref();
+            let target = if let Some(p) = t.strip_prefix("unix:") {
+                SyslogTarget::Unix(PathBuf::from(p))
+            } else if let Some(a) = t.strip_prefix("udp://") {
+                SyslogTarget::Udp(a.to_owned())
+            } else if let Some(a) = t.strip_prefix("tcp://") {
+                SyslogTarget::Tcp(a.to_owned())
+            } else {
+                return Err(ctx.err(s.target.span(), "notify.syslog.target", format!("{t:?}: use unix:/dev/log, udp://HOST:PORT or tcp://HOST:PORT")));
+            };
+            let facility = match &s.facility {
+                None => 3, // daemon
+                Some(f) => crate::notify::syslog::facility_code(f.get_ref()).ok_or_else(|| {
+                    ctx.err(f.span(), "notify.syslog.facility", format!("{:?} is not a syslog facility (daemon, local0 … local7, user, auth, security)", f.get_ref()))
+                })?,
+            };
+            Ok(Syslog {
+                target,
+                facility,
+                events: check_events(ctx, s.events.as_ref(), "notify.syslog.events")?,
+            })
+        })
+        .transpose()?;
+    Ok(Notify { webhooks, syslog })
+}
+
+#[cfg(test)]
+mod tests;

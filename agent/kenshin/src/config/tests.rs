@@ -1,0 +1,249 @@
+use std::path::{Path, PathBuf};
+
+use super::*;
+
+fn parse(text: &str) -> Result<Config, ConfigError> {
+    Config::parse_with(Path::new("/etc/kenshin/kenshin.toml"), text, Files::Skip)
+}
+
+fn error(text: &str) -> String {
+    parse(text).expect_err("must be refused").to_string()
+}
+
+const MINIMAL: &str = r#"
+[[scope]]
+name = "servers"
+targets = ["198.18.1.0/24"]
+schedule = "0 2 * * *"
+"#;
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn every_example_configuration_parses() {
+    let mut files = vec![repo().join("packaging/kenshin.toml")];
+    for e in std::fs::read_dir(repo().join("docs/examples")).expect("docs/examples") {
+        let p = e.expect("entry").path();
+        if p.extension().is_some_and(|x| x == "toml") {
+            files.push(p);
+        }
+    }
+    assert!(files.len() >= 3, "{files:?}");
+    for f in &files {
+        let text = std::fs::read_to_string(f).expect("read");
+        if let Err(e) = Config::parse_with(f, &text, Files::Skip) {
+            panic!("{}: {e}", f.display());
+        }
+    }
+}
+
+#[test]
+fn the_shipped_default_scans_nothing_and_keeps_state_under_var_lib() {
+    let text = std::fs::read_to_string(repo().join("packaging/kenshin.toml")).expect("read");
+    let c = parse(&text).expect("parses");
+    assert!(c.scopes.is_empty());
+    assert_eq!(c.daemon.state_dir, Path::new("/var/lib/kenshin"));
+    assert_eq!(
+        c.daemon.signing_key,
+        Path::new("/var/lib/kenshin/signing-key.pem")
+    );
+    assert_eq!(
+        c.daemon.utc_offset,
+        UtcOffset::from_hms(9, 0, 0).expect("offset")
+    );
+}
+
+#[test]
+fn a_minimal_scope_takes_kenshin_scans_own_defaults() {
+    let c = parse(MINIMAL).expect("parses");
+    let s = &c.scopes[0];
+    assert_eq!(s.name, "servers");
+    assert_eq!(s.args.targets, ["198.18.1.0/24"]);
+    assert_eq!(s.args.rate, kenshin_probe::governor::DEFAULT_RATE_PPS);
+    assert_eq!(
+        s.args.host_rate,
+        kenshin_probe::governor::DEFAULT_HOST_RATE_PPS
+    );
+    assert!(s.args.ports.is_none() && !s.args.no_snmp);
+    assert_eq!(
+        s.args.signing_key.as_deref(),
+        Some(Path::new("/var/lib/kenshin/signing-key.pem"))
+    );
+}
+
+#[test]
+fn defaults_apply_to_every_scope_and_a_scope_overrides_them() {
+    let c = parse(&format!(
+        "[defaults]\nhost_rate_pps = 20\nsnmp = false\n{MINIMAL}[scope.settings]\nhost_rate_pps = 10\nports = \"T:22\"\n"
+    ))
+    .expect("parses");
+    let a = &c.scopes[0].args;
+    assert_eq!((a.host_rate, a.no_snmp), (10, true));
+    assert_eq!(a.ports.as_deref(), Some("T:22"));
+}
+
+#[test]
+fn an_unknown_key_is_refused_in_every_table_naming_the_key_table_and_line() {
+    let cases = [
+        (
+            "[daemon]\nstate_dirr = \"/x\"\n",
+            "[daemon]",
+            "state_dirr",
+            2,
+        ),
+        ("[retention]\nkeep = 3\n", "[retention]", "keep", 2),
+        ("[defaults]\nrate = 3\n", "[defaults]", "rate", 2),
+        (
+            &format!("{MINIMAL}color = \"red\"\n"),
+            "[[scope]]",
+            "color",
+            6,
+        ),
+        (
+            &format!("{MINIMAL}[scope.settings]\nspeed = 1\n"),
+            "[scope.settings]",
+            "speed",
+            7,
+        ),
+        ("[notify]\nemail = \"x\"\n", "[notify]", "email", 2),
+        (
+            "[[notify.webhook]]\nurl = \"http://127.0.0.1:1/\"\nsecret = \"x\"\n",
+            "[notify.webhook]",
+            "secret",
+            3,
+        ),
+        (
+            "[notify.syslog]\ntarget = \"unix:/dev/log\"\nlevel = 1\n",
+            "[notify.syslog]",
+            "level",
+            3,
+        ),
+        ("colour = 1\n", "", "colour", 1),
+    ];
+    for (text, table, key, line) in cases {
+        let e = error(text);
+        assert!(
+            e.contains(&format!("kenshin.toml:{line}:")),
+            "{text:?}: {e}"
+        );
+        assert!(e.contains(&format!("`{key}`")), "{text:?}: {e}");
+        if !table.is_empty() {
+            let t = table.trim_matches(|c| c == '[' || c == ']');
+            assert!(e.contains(&format!("[{t}]")), "{text:?}: {e}");
+        }
+    }
+}
+
+#[test]
+fn bad_values_name_the_key_and_their_line() {
+    let scope = |extra: &str| {
+        format!("[[scope]]\nname = \"s\"\ntargets = [\"198.18.1.1\"]\nschedule = \"0 2 * * *\"\n{extra}")
+    };
+    let cases = [
+        ("[[scope]]\nname = \"s\"\ntargets = [\"198.18.1.1\"]\nschedule = \"0 25 * * *\"\n".to_owned(), ":4:", "hour 25"),
+        (scope("window = \"22:00-30:00\"\n"), ":5:", "window"),
+        (scope("freeze = [\"2026-02-30\"]\n"), ":5:", "2026-02-30"),
+        ("[[scope]]\nname = \"s\"\ntargets = [\"198.18.1.1\", \"300.1.1.1\"]\nschedule = \"@daily\"\n".to_owned(), ":3:", "300.1.1.1"),
+        (scope("[scope.settings]\nports = \"T:99999\"\n"), ":6:", "99999"),
+        (scope("[scope.settings]\ndiscovery = \"fast\"\n"), ":6:", "fast"),
+        (scope("[scope.settings]\nrate_pps = 0\n"), ":6:", "settings.rate_pps: 0 is out of range"),
+        ("[daemon]\nutc_offset = \"JST\"\n".to_owned(), ":2:", "JST"),
+        ("[daemon]\nmax_parallel_scans = 0\n".to_owned(), ":2:", "max_parallel_scans"),
+        ("[retention]\nkeep_scans = 0\n".to_owned(), ":2:", "keep_scans"),
+        ("[[notify.webhook]]\nurl = \"ftp://x/\"\n".to_owned(), ":2:", "ftp://x/"),
+        ("[[notify.webhook]]\nurl = \"http://x/\"\nevents = [\"all\"]\n".to_owned(), ":3:", "\"all\""),
+        ("[notify.syslog]\ntarget = \"/dev/log\"\n".to_owned(), ":2:", "unix:/dev/log"),
+        ("[notify.syslog]\ntarget = \"unix:/dev/log\"\nfacility = \"local9\"\n".to_owned(), ":3:", "local9"),
+        ("[daemon]\nlang = 3\n".to_owned(), ":2:", "string"),
+    ];
+    for (text, line, names) in cases {
+        let e = error(&text);
+        assert!(e.contains(line) && e.contains(names), "{text:?}: {e}");
+    }
+}
+
+#[test]
+fn two_scopes_may_not_share_a_name() {
+    let e = error(&format!("{MINIMAL}{MINIMAL}"));
+    assert!(
+        e.contains("\"servers\" names two scopes") && e.contains(":8:"),
+        "{e}"
+    );
+}
+
+#[test]
+fn scopes_overlap_when_they_share_an_address_or_name_a_host() {
+    let c = parse(
+        r#"
+[[scope]]
+name = "a"
+targets = ["198.18.1.0/24"]
+schedule = "@daily"
+[[scope]]
+name = "b"
+targets = ["198.18.1.200-198.18.2.10"]
+schedule = "@daily"
+[[scope]]
+name = "c"
+targets = ["198.18.3.0/24"]
+schedule = "@daily"
+[[scope]]
+name = "d"
+targets = ["pacs.example"]
+schedule = "@daily"
+"#,
+    )
+    .expect("parses");
+    let s = |n: &str| c.scopes.iter().find(|s| s.name == n).expect("scope");
+    assert!(s("a").overlaps(s("b")));
+    assert!(!s("a").overlaps(s("c")));
+    assert!(
+        s("d").overlaps(s("c")),
+        "a hostname's addresses are unknown until resolved"
+    );
+}
+
+#[test]
+fn the_next_run_respects_the_window_and_the_freeze_dates() {
+    let c = parse(
+        r#"
+[[scope]]
+name = "night"
+targets = ["198.18.1.1"]
+schedule = "0 * * * *"
+window = "22:00-06:00"
+freeze = ["2026-11-23"]
+"#,
+    )
+    .expect("parses");
+    let s = &c.scopes[0];
+    use time::macros::datetime;
+    assert_eq!(
+        s.next_run_after(datetime!(2026-11-22 12:10)),
+        Some(datetime!(2026-11-22 22:00))
+    );
+    // The 23rd is frozen all day: from 23:00 on the 22nd the next run is the 24th at 00:00.
+    assert_eq!(
+        s.next_run_after(datetime!(2026-11-22 23:10)),
+        Some(datetime!(2026-11-24 00:00))
+    );
+    assert!(!s.may_start(datetime!(2026-11-22 06:00)));
+}
+
+#[test]
+fn a_missing_file_is_an_error_naming_it() {
+    let e = Config::load(Path::new("/nonexistent/kenshin.toml")).expect_err("missing");
+    assert!(format!("{e:#}").contains("/nonexistent/kenshin.toml"));
+}
+
+#[test]
+fn a_missing_ledger_is_an_error_when_files_are_read() {
+    let text = format!("[daemon]\nledger = \"/nonexistent/ledger.csv\"\n{MINIMAL}");
+    let e = Config::parse(Path::new("k.toml"), &text)
+        .expect_err("missing ledger")
+        .to_string();
+    assert!(e.contains("/nonexistent/ledger.csv"), "{e}");
+    assert!(parse(&text).is_ok());
+}

@@ -1,0 +1,379 @@
+//! `kenshin daemon`: runs each scope on its schedule, inside its window, never two
+//! overlapping scopes at once; records every scan in the history; alerts on changes.
+//!
+//! Signals: `SIGHUP` reloads the configuration (a bad one is refused and the old one
+//! kept); `SIGTERM` or Ctrl-C stops the running scans after their probes in flight,
+//! writes their reports marked incomplete, and exits 0. A scan cut off by `kill -9`
+//! is found `running` in the history at the next start, marked `interrupted`, and
+//! run again as soon as its window allows.
+
+pub(crate) mod lock;
+pub(crate) mod retention;
+pub(crate) mod scan_task;
+
+use std::collections::BTreeMap;
+use std::os::unix::fs::DirBuilderExt;
+use std::path::Path;
+
+use anyhow::Context;
+use time::OffsetDateTime;
+use tokio::signal::unix::{signal, SignalKind};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+
+use crate::clock;
+use crate::config::{Config, ScopeConfig};
+use crate::history::Store;
+use scan_task::{ScanTask, TaskEnd};
+
+/// Longest the scheduler sleeps between looks at the clock.
+const TICK: std::time::Duration = std::time::Duration::from_secs(20);
+
+pub(crate) fn run(config_path: &Path) -> anyhow::Result<u8> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")?;
+    runtime.block_on(run_async(config_path))
+}
+
+fn make_dir(path: &Path, mode: u32) -> anyhow::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(mode)
+        .create(path)
+        .with_context(|| format!("cannot create {}", path.display()))
+}
+
+/// True if this process may open raw sockets (ICMP echo, ARP).
+pub(crate) fn has_cap_net_raw() -> bool {
+    const CAP_NET_RAW: u32 = 13;
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("CapEff:"))
+                .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
+        })
+        .is_some_and(|caps| caps & (1 << CAP_NET_RAW) != 0)
+}
+
+/// What the scheduler knows about one scope.
+#[derive(Debug, Default)]
+struct ScopeState {
+    next: Option<OffsetDateTime>,
+    /// An interrupted scan to run again as soon as the window allows.
+    rerun_of: Option<String>,
+    queued: bool,
+    running: bool,
+}
+
+struct Scheduler {
+    config: Config,
+    states: BTreeMap<String, ScopeState>,
+    /// Scopes due, in the order they fell due.
+    queue: Vec<String>,
+}
+
+impl Scheduler {
+    fn new(config: Config, reruns: BTreeMap<String, String>) -> Scheduler {
+        let mut s = Scheduler {
+            config,
+            states: BTreeMap::new(),
+            queue: Vec::new(),
+        };
+        s.plan(reruns);
+        s
+    }
+
+    fn scope(&self, name: &str) -> Option<&ScopeConfig> {
+        self.config.scopes.iter().find(|s| s.name == name)
+    }
+
+    /// Computes each scope's next run; keeps what is running or queued.
+    fn plan(&mut self, reruns: BTreeMap<String, String>) {
+        let now = OffsetDateTime::now_utc();
+        let offset = self.config.daemon.utc_offset;
+        let mut states = BTreeMap::new();
+        for scope in &self.config.scopes {
+            let mut st = self.states.remove(&scope.name).unwrap_or_default();
+            st.next = scope
+                .next_run_after(clock::local(now, offset))
+                .map(|t| clock::instant(t, offset));
+            if let Some(r) = reruns.get(&scope.name) {
+                st.rerun_of = Some(r.clone());
+            }
+            match st.next {
+                Some(t) => {
+                    tracing::info!(scope = %scope.name, "next scan {}", clock::show(t, offset))
+                }
+                None => {
+                    tracing::warn!(scope = %scope.name, "the schedule, window and freeze dates leave no time to scan")
+                }
+            }
+            states.insert(scope.name.clone(), st);
+        }
+        self.queue.retain(|q| states.contains_key(q));
+        self.states = states;
+    }
+
+    /// Queues the scopes that are due now.
+    fn queue_due(&mut self) {
+        let now = OffsetDateTime::now_utc();
+        let offset = self.config.daemon.utc_offset;
+        let local = clock::local(now, offset);
+        for scope in &self.config.scopes {
+            let Some(st) = self.states.get_mut(&scope.name) else {
+                continue;
+            };
+            let rerun_ready = st.rerun_of.is_some() && scope.may_start(local);
+            let due = st.next.is_some_and(|t| t <= now);
+            if due {
+                st.next = scope
+                    .next_run_after(local)
+                    .map(|t| clock::instant(t, offset));
+            }
+            if (due || rerun_ready) && !st.queued {
+                if st.running {
+                    tracing::warn!(scope = %scope.name, "due again while its previous scan still runs; this run is skipped");
+                    continue;
+                }
+                st.queued = true;
+                self.queue.push(scope.name.clone());
+            }
+        }
+    }
+
+    /// Takes from the queue the scans that may start now: within the parallel limit,
+    /// overlapping no running scope, and still inside their window.
+    fn startable(&mut self) -> Vec<ScanTask> {
+        let mut out = Vec::new();
+        let now = OffsetDateTime::now_utc();
+        let offset = self.config.daemon.utc_offset;
+        let local = clock::local(now, offset);
+        let mut i = 0;
+        while i < self.queue.len() {
+            let running: Vec<&ScopeConfig> = self
+                .states
+                .iter()
+                .filter(|(_, s)| s.running)
+                .filter_map(|(n, _)| self.scope(n))
+                .collect();
+            if running.len() >= self.config.daemon.max_parallel_scans {
+                break;
+            }
+            let name = self.queue[i].clone();
+            let Some(scope) = self.scope(&name) else {
+                self.queue.remove(i);
+                continue;
+            };
+            if !scope.may_start(local) {
+                tracing::info!(scope = %name, "not started: outside its window or on a freeze date");
+                self.queue.remove(i);
+                if let Some(st) = self.states.get_mut(&name) {
+                    st.queued = false;
+                }
+                continue;
+            }
+            if let Some(busy) = running.iter().find(|r| r.overlaps(scope)) {
+                tracing::info!(scope = %name, "waits for scope {:?}, which shares addresses with it", busy.name);
+                i += 1;
+                continue;
+            }
+            let window_closes = scope.window.map(|w| {
+                let closes = w.closes_after(local);
+                (
+                    clock::instant(closes, offset),
+                    clock::show(clock::instant(closes, offset), offset),
+                )
+            });
+            let task = ScanTask {
+                scope: name.clone(),
+                args: scope.args.clone(),
+                reports_dir: self.config.daemon.reports_dir.clone(),
+                state_dir: self.config.daemon.state_dir.clone(),
+                notify: self.config.notify.clone(),
+                retention: self.config.retention,
+                window_closes,
+                rerun_of: None,
+            };
+            self.queue.remove(i);
+            if let Some(st) = self.states.get_mut(&name) {
+                st.queued = false;
+                st.running = true;
+                out.push(ScanTask {
+                    rerun_of: st.rerun_of.take(),
+                    ..task
+                });
+            }
+        }
+        out
+    }
+
+    fn finished(&mut self, scope: &str) {
+        if let Some(st) = self.states.get_mut(scope) {
+            st.running = false;
+        }
+    }
+
+    /// When the scheduler must look again.
+    fn next_wake(&self) -> std::time::Duration {
+        let now = OffsetDateTime::now_utc();
+        self.states
+            .values()
+            .filter_map(|s| s.next)
+            .map(|t| (t - now).max(time::Duration::ZERO))
+            .min()
+            .and_then(|d| std::time::Duration::try_from(d).ok())
+            .map_or(TICK, |d| d.min(TICK))
+    }
+}
+
+async fn run_async(config_path: &Path) -> anyhow::Result<u8> {
+    let config = Config::load(config_path)?;
+    let d = config.daemon.clone();
+    make_dir(&d.state_dir, 0o750)?;
+    make_dir(&d.reports_dir, 0o750)?;
+    let _lock = lock::acquire(&d.state_dir)?;
+    tracing::info!(
+        config = %config_path.display(),
+        scopes = config.scopes.len(),
+        "kenshin {} daemon started (state {}, reports {})",
+        env!("CARGO_PKG_VERSION"),
+        d.state_dir.display(),
+        d.reports_dir.display()
+    );
+    if !has_cap_net_raw() {
+        tracing::warn!(
+            "no CAP_NET_RAW: ICMP and ARP discovery are off, and hosts are found by TCP and UDP \
+             probes only (grant it with AmbientCapabilities=CAP_NET_RAW, as the shipped unit does)"
+        );
+    }
+    if config.scopes.is_empty() {
+        tracing::warn!("no [[scope]] in {}: nothing will be scanned until one is added and the daemon reloaded (SIGHUP)", config_path.display());
+    }
+
+    let history = config.history_path();
+    let store = Store::open(&history)?;
+    let integrity = store.integrity()?;
+    if integrity != "ok" {
+        anyhow::bail!(
+            "the history database {} is damaged: {integrity}",
+            history.display()
+        );
+    }
+    let mut reruns = BTreeMap::new();
+    for s in store.mark_interrupted(&clock::now_rfc3339())? {
+        tracing::warn!(scope = %s.scope, scan = %s.id, "scan {} was cut off (the daemon was killed or crashed); it runs again as soon as its window allows", s.id);
+        if let Some(dir) = &s.report_dir {
+            remove_partial(Path::new(dir), &d.reports_dir);
+        }
+        reruns.insert(s.scope.clone(), s.id.clone());
+    }
+    // A scope whose latest scan is interrupted (the daemon died again before the re-run).
+    for scope in &config.scopes {
+        if let Some(last) = store.scans(Some(&scope.name), 1)?.into_iter().next() {
+            if last.status == crate::history::Status::Interrupted {
+                reruns.entry(scope.name.clone()).or_insert(last.id);
+            }
+        }
+    }
+    drop(store);
+
+    let mut sched = Scheduler::new(config, reruns);
+    let stop = CancellationToken::new();
+    let mut tasks: JoinSet<TaskEnd> = JoinSet::new();
+    let mut task_scopes: BTreeMap<tokio::task::Id, String> = BTreeMap::new();
+    let mut sending: Vec<tokio::task::JoinHandle<()>> = Vec::new();
+    let mut hup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
+    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
+
+    loop {
+        sched.queue_due();
+        for task in sched.startable() {
+            let scope = task.scope.clone();
+            let handle = tasks.spawn(scan_task::run(task, stop.clone()));
+            task_scopes.insert(handle.id(), scope);
+        }
+        sending.retain(|h| !h.is_finished());
+        let wake = sched.next_wake();
+        tokio::select! {
+            _ = hup.recv() => reload(&mut sched, config_path),
+            _ = term.recv() => break,
+            _ = int.recv() => break,
+            Some(done) = tasks.join_next_with_id(), if !tasks.is_empty() => match done {
+                Ok((id, end)) => {
+                    task_scopes.remove(&id);
+                    sched.finished(&end.scope);
+                    sending.extend(end.sending);
+                }
+                Err(e) => {
+                    let scope = task_scopes.remove(&e.id()).unwrap_or_default();
+                    tracing::error!(%scope, "the scan task failed: {e}");
+                    sched.finished(&scope);
+                }
+            },
+            () = tokio::time::sleep(wake) => {}
+        }
+    }
+
+    let running = tasks.len();
+    if running > 0 {
+        tracing::warn!("stopping: finishing the probes in flight of {running} scan(s) and writing partial reports");
+    }
+    stop.cancel();
+    while let Some(done) = tasks.join_next().await {
+        if let Ok(end) = done {
+            sending.extend(end.sending);
+        }
+    }
+    // Give notifications of the last scans a little time; never wait on a dead target.
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(15), async {
+        for h in sending {
+            let _ = h.await;
+        }
+    })
+    .await;
+    tracing::info!("kenshin daemon stopped");
+    Ok(0)
+}
+
+fn reload(sched: &mut Scheduler, path: &Path) {
+    match Config::load(path) {
+        Ok(new) => {
+            if new.daemon.state_dir != sched.config.daemon.state_dir
+                || new.daemon.reports_dir != sched.config.daemon.reports_dir
+            {
+                tracing::error!("reload refused: state_dir and reports_dir change only at a restart; the running configuration is kept");
+                return;
+            }
+            tracing::info!(
+                scopes = new.scopes.len(),
+                "configuration reloaded from {}",
+                path.display()
+            );
+            sched.config = new;
+            sched.plan(BTreeMap::new());
+        }
+        Err(e) => tracing::error!("reload refused, the running configuration is kept: {e:#}"),
+    }
+}
+
+/// Removes the unsealed folder of a scan that was cut off; only a `.ID.partial`
+/// folder under the reports folder.
+fn remove_partial(dir: &Path, reports_dir: &Path) {
+    let is_partial = dir
+        .file_name()
+        .and_then(|n| n.to_str())
+        .is_some_and(|n| n.starts_with('.') && n.ends_with(".partial"));
+    if is_partial && dir.starts_with(reports_dir) && dir.is_dir() {
+        match std::fs::remove_dir_all(dir) {
+            Ok(()) => tracing::info!(
+                "removed the unsealed folder {} of the cut-off scan",
+                dir.display()
+            ),
+            Err(e) => tracing::warn!("cannot remove {}: {e}", dir.display()),
+        }
+    }
+}

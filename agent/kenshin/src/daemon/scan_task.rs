@@ -1,0 +1,260 @@
+//! One scheduled scan of one scope, start to end: recorded as running before the
+//! first packet, written into a hidden `.ID.partial` folder and renamed into place
+//! once sealed (so every folder under the reports folder is a whole report),
+//! recorded with its changes since the scope's last complete scan, then notified.
+
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+
+use kenshin_probe::ports::PortCatalog;
+use kenshin_probe::scan::Progress;
+use kenshin_report::model::Report;
+use time::OffsetDateTime;
+use tokio_util::sync::CancellationToken;
+
+use crate::cli::ScanArgs;
+use crate::config::{Notify, Retention};
+use crate::history::{Status, Store};
+use crate::notify::{self, Event, Notification, ScanInfo};
+use crate::{clock, scan_job};
+
+/// Everything a scan task needs, copied out of the configuration when it starts.
+#[derive(Debug, Clone)]
+pub(crate) struct ScanTask {
+    pub scope: String,
+    pub args: ScanArgs,
+    pub reports_dir: PathBuf,
+    pub state_dir: PathBuf,
+    pub notify: Notify,
+    pub retention: Retention,
+    /// When the scope's window closes; the scan stops there.
+    pub window_closes: Option<(OffsetDateTime, String)>,
+    /// The interrupted scan this one re-runs.
+    pub rerun_of: Option<String>,
+}
+
+/// How a task ended, for the scheduler.
+#[derive(Debug)]
+pub(crate) struct TaskEnd {
+    pub scope: String,
+    pub status: Status,
+    /// Notifications still being sent.
+    pub sending: Vec<tokio::task::JoinHandle<()>>,
+}
+
+fn history(state_dir: &Path) -> PathBuf {
+    state_dir.join("history.db")
+}
+
+/// Runs the scan. `stop` is the daemon's SIGTERM.
+pub(crate) async fn run(task: ScanTask, stop: CancellationToken) -> TaskEnd {
+    let id = scan_job::new_scan_id();
+    let started = clock::now_rfc3339();
+    let scope_dir = task.reports_dir.join(&task.scope);
+    let partial = scope_dir.join(format!(".{id}.partial"));
+    let final_dir = scope_dir.join(&id);
+    let mut end = TaskEnd {
+        scope: task.scope.clone(),
+        status: Status::Failed,
+        sending: Vec::new(),
+    };
+    let store = match Store::open(&history(&task.state_dir)) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!(scope = %task.scope, "cannot record the scan, so it does not run: {e:#}");
+            return end;
+        }
+    };
+    if let Err(e) = store.begin(
+        &id,
+        &task.scope,
+        &started,
+        &partial,
+        task.rerun_of.as_deref(),
+    ) {
+        tracing::error!(scope = %task.scope, "cannot record the scan, so it does not run: {e:#}");
+        return end;
+    }
+    tracing::info!(scope = %task.scope, scan = %id, rerun_of = task.rerun_of.as_deref(), "scan started");
+
+    let cancel = stop.child_token();
+    let window_closed = Arc::new(AtomicBool::new(false));
+    if let Some((closes, _)) = &task.window_closes {
+        let wait = (*closes - OffsetDateTime::now_utc()).max(time::Duration::ZERO);
+        let (cancel, flag) = (cancel.clone(), window_closed.clone());
+        tokio::spawn(async move {
+            tokio::time::sleep(wait.try_into().unwrap_or_default()).await;
+            flag.store(true, Ordering::SeqCst);
+            cancel.cancel();
+        });
+    }
+
+    let result = scan_once(&task, &id, &partial, cancel.clone()).await;
+    cancel.cancel(); // ends the window timer
+    let stopped_why = if window_closed.load(Ordering::SeqCst) {
+        let at = task.window_closes.as_ref().map_or("", |(_, s)| s.as_str());
+        Some(format!("the scan window closed at {at}"))
+    } else if stop.is_cancelled() {
+        Some("the daemon was stopped (SIGTERM)".to_owned())
+    } else {
+        None
+    };
+
+    let report = match result {
+        Ok(report) => report,
+        Err(e) => {
+            let reason = format!("{e:#}");
+            tracing::error!(scope = %task.scope, scan = %id, "scan failed: {reason}");
+            let _ = std::fs::remove_dir_all(&partial);
+            if let Err(e) = store.fail(&id, Status::Failed, &reason, &clock::now_rfc3339()) {
+                tracing::error!("cannot record the failed scan: {e:#}");
+            }
+            end.sending = send(
+                &task,
+                &id,
+                &started,
+                None,
+                None,
+                Status::Failed,
+                vec![incomplete("failed", &reason)],
+            );
+            return end;
+        }
+    };
+    let report_dir = match std::fs::rename(&partial, &final_dir) {
+        Ok(()) => final_dir,
+        Err(e) => {
+            tracing::warn!(
+                "cannot rename {} to {}: {e}; the report stays where it is",
+                partial.display(),
+                final_dir.display()
+            );
+            partial
+        }
+    };
+
+    // Changes since the last complete scan of this scope.
+    let baseline = store.baseline(&task.scope).ok().flatten();
+    let previous: Option<(String, Report)> = baseline.and_then(|b| {
+        let dir = b.report_dir?;
+        let text = std::fs::read(Path::new(&dir).join("report.json")).ok()?;
+        Some((b.id, serde_json::from_slice(&text).ok()?))
+    });
+    let diff = previous
+        .as_ref()
+        .map(|(_, old)| kenshin_report::diff::diff(old, &report));
+    let changes = diff.as_ref().and_then(|d| serde_json::to_value(d).ok());
+    let status = if report.scan.complete {
+        Status::Complete
+    } else {
+        Status::Partial
+    };
+    if let Err(e) = store.finish(
+        &id,
+        &report,
+        &report_dir,
+        previous.as_ref().map(|(p, _)| p.as_str()),
+        changes.as_ref(),
+        stopped_why.as_deref(),
+    ) {
+        tracing::error!(scope = %task.scope, scan = %id, "cannot record the finished scan: {e:#}");
+    }
+    end.status = status;
+    tracing::info!(
+        scope = %task.scope,
+        scan = %id,
+        status = status.as_str(),
+        hosts = report.hosts.len(),
+        findings = report.findings.len(),
+        changes = diff.as_ref().map_or(0, |d| d.findings_new.len() + d.ports_opened.len() + d.hosts_appeared.len()),
+        "scan finished: {}",
+        report_dir.display()
+    );
+
+    let catalog = PortCatalog::builtin().ok();
+    let mut events = catalog
+        .as_ref()
+        .map(|c| notify::events(&report, diff.as_ref(), c))
+        .unwrap_or_default();
+    if let Some(why) = &stopped_why {
+        events.push(incomplete("partial", why));
+    }
+    end.sending = send(
+        &task,
+        &id,
+        &started,
+        Some(&report_dir),
+        previous.as_ref().map(|(p, _)| p.clone()),
+        status,
+        events,
+    );
+    match crate::daemon::retention::apply(&store, &task.scope, task.retention, &task.reports_dir) {
+        Ok(0) => {}
+        Ok(n) => tracing::info!(scope = %task.scope, "retention removed {n} old scans"),
+        Err(e) => tracing::warn!(scope = %task.scope, "retention failed: {e:#}"),
+    }
+    end
+}
+
+fn incomplete(status: &str, reason: &str) -> Event {
+    Event::ScanIncomplete {
+        status: status.to_owned(),
+        reason: reason.to_owned(),
+    }
+}
+
+async fn scan_once(
+    task: &ScanTask,
+    id: &str,
+    partial: &Path,
+    cancel: CancellationToken,
+) -> anyhow::Result<Report> {
+    let checked = scan_job::check(task.args.clone())?;
+    let prepared = scan_job::prepare(checked, id.to_owned(), partial.to_owned()).await?;
+    if prepared.key().created() {
+        tracing::warn!(
+            "created the signing key {} (fingerprint {}); give this fingerprint to whoever verifies the reports",
+            prepared.key_path().display(),
+            prepared.key().public().fingerprint()
+        );
+    }
+    let finished = scan_job::execute(prepared, cancel, Arc::new(Progress::default())).await?;
+    for w in &finished.report.scan.warnings {
+        tracing::debug!(scan = %id, "scan warning: {w}");
+    }
+    Ok(finished.report)
+}
+
+fn send(
+    task: &ScanTask,
+    id: &str,
+    started: &str,
+    report_dir: Option<&Path>,
+    previous: Option<String>,
+    status: Status,
+    events: Vec<Event>,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    if events.is_empty() {
+        return Vec::new();
+    }
+    let summary = notify::summarize(&task.scope, &events);
+    let n = Notification {
+        kind: "kenshin.notification/1",
+        sent_at: clock::now_rfc3339(),
+        agent: notify::agent_name(),
+        scope: task.scope.clone(),
+        scan: ScanInfo {
+            id: id.to_owned(),
+            status: status.as_str().to_owned(),
+            started_at: started.to_owned(),
+            finished_at: Some(clock::now_rfc3339()),
+            complete: status == Status::Complete,
+            report_dir: report_dir.map(|d| d.display().to_string()),
+        },
+        previous_scan: previous,
+        events,
+        summary,
+    };
+    notify::dispatch(&task.notify, &n, &task.state_dir)
+}

@@ -1,0 +1,585 @@
+//! The history store: every scan the daemon ran, with its hosts, services and
+//! findings, in one SQLite database (`/var/lib/kenshin/history.db`).
+//!
+//! The database is in WAL mode with `synchronous = FULL`: each change is one
+//! transaction, so a `kill -9` (or a power cut) at any moment leaves either the state
+//! before it or the state after it. A scan is recorded as `running` before its first
+//! packet; a scan still `running` when the daemon starts was cut off, and is marked
+//! `interrupted` (and re-run). Nothing is ever rewritten but a scan's own row.
+
+use std::path::Path;
+
+use anyhow::Context;
+use kenshin_report::model::Report;
+use rusqlite::{params, Connection, OptionalExtension};
+use serde::Serialize;
+
+/// Schema version kept in `PRAGMA user_version`.
+const SCHEMA_VERSION: i64 = 1;
+
+const SCHEMA: &str = "
+CREATE TABLE scans (
+    id            TEXT PRIMARY KEY,
+    scope         TEXT NOT NULL,
+    status        TEXT NOT NULL CHECK (status IN ('running','complete','partial','interrupted','failed')),
+    reason        TEXT,
+    started_at    TEXT NOT NULL,
+    finished_at   TEXT,
+    report_dir    TEXT,
+    rerun_of      TEXT,
+    previous_scan TEXT,
+    hosts_up      INTEGER,
+    open_ports    INTEGER,
+    findings      INTEGER,
+    critical      INTEGER,
+    high          INTEGER,
+    changes       TEXT
+);
+CREATE INDEX scans_by_scope ON scans (scope, started_at);
+CREATE TABLE hosts (
+    scan_id    TEXT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+    address    TEXT NOT NULL,
+    mac        TEXT,
+    mac_vendor TEXT,
+    hostnames  TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    PRIMARY KEY (scan_id, address)
+);
+CREATE INDEX hosts_by_address ON hosts (address);
+CREATE TABLE services (
+    scan_id  TEXT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+    address  TEXT NOT NULL,
+    port     INTEGER NOT NULL,
+    protocol TEXT NOT NULL,
+    service  TEXT NOT NULL,
+    product  TEXT,
+    version  TEXT,
+    PRIMARY KEY (scan_id, address, port, protocol)
+);
+CREATE TABLE findings (
+    scan_id  TEXT NOT NULL REFERENCES scans (id) ON DELETE CASCADE,
+    id       TEXT NOT NULL,
+    check_id TEXT NOT NULL,
+    advisory TEXT,
+    severity TEXT NOT NULL,
+    host     TEXT NOT NULL,
+    port     INTEGER,
+    protocol TEXT,
+    title_ja TEXT NOT NULL,
+    title_en TEXT NOT NULL,
+    PRIMARY KEY (scan_id, id)
+);
+CREATE INDEX findings_by_host ON findings (host);
+CREATE TABLE notifications (
+    id       INTEGER PRIMARY KEY,
+    scan_id  TEXT NOT NULL,
+    target   TEXT NOT NULL,
+    at       TEXT NOT NULL,
+    ok       INTEGER NOT NULL,
+    attempts INTEGER,
+    error    TEXT
+);
+";
+
+/// How a scan ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub(crate) enum Status {
+    /// Started and not yet finished (or the daemon died during it).
+    Running,
+    Complete,
+    /// Stopped early (SIGTERM, the window closed); its report is marked incomplete.
+    Partial,
+    /// Cut off without a report: the daemon was killed or crashed.
+    Interrupted,
+    /// Could not run or could not write its report.
+    Failed,
+}
+
+impl Status {
+    pub(crate) fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Complete => "complete",
+            Status::Partial => "partial",
+            Status::Interrupted => "interrupted",
+            Status::Failed => "failed",
+        }
+    }
+
+    fn parse(s: &str) -> Status {
+        match s {
+            "complete" => Status::Complete,
+            "partial" => Status::Partial,
+            "interrupted" => Status::Interrupted,
+            "failed" => Status::Failed,
+            _ => Status::Running,
+        }
+    }
+}
+
+/// One scan as recorded.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ScanRow {
+    pub id: String,
+    pub scope: String,
+    pub status: Status,
+    pub reason: Option<String>,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub report_dir: Option<String>,
+    pub rerun_of: Option<String>,
+    pub previous_scan: Option<String>,
+    pub hosts_up: Option<i64>,
+    pub open_ports: Option<i64>,
+    pub findings: Option<i64>,
+    pub critical: Option<i64>,
+    pub high: Option<i64>,
+}
+
+const SCAN_COLUMNS: &str = "id, scope, status, reason, started_at, finished_at, report_dir, \
+     rerun_of, previous_scan, hosts_up, open_ports, findings, critical, high";
+
+fn scan_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScanRow> {
+    Ok(ScanRow {
+        id: r.get(0)?,
+        scope: r.get(1)?,
+        status: Status::parse(&r.get::<_, String>(2)?),
+        reason: r.get(3)?,
+        started_at: r.get(4)?,
+        finished_at: r.get(5)?,
+        report_dir: r.get(6)?,
+        rerun_of: r.get(7)?,
+        previous_scan: r.get(8)?,
+        hosts_up: r.get(9)?,
+        open_ports: r.get(10)?,
+        findings: r.get(11)?,
+        critical: r.get(12)?,
+        high: r.get(13)?,
+    })
+}
+
+/// A host as one scan saw it, with its services and findings.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct HostAt {
+    pub scan: ScanRow,
+    /// `None` when this scan did not see the host.
+    pub seen: Option<HostSeen>,
+}
+
+/// What a scan recorded about a host.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct HostSeen {
+    pub mac: Option<String>,
+    pub mac_vendor: Option<String>,
+    pub hostnames: Vec<String>,
+    pub kind: String,
+    pub services: Vec<String>,
+    pub findings: Vec<String>,
+}
+
+/// The open database.
+#[derive(Debug)]
+pub(crate) struct Store {
+    conn: Connection,
+}
+
+impl Store {
+    /// Opens (creating if needed) the database and brings its schema up to date.
+    pub(crate) fn open(path: &Path) -> anyhow::Result<Store> {
+        // Created private: it lists every host and finding. SQLite gives its -wal and
+        // -shm files the same mode.
+        if !path.exists() {
+            use std::os::unix::fs::OpenOptionsExt;
+            std::fs::OpenOptions::new()
+                .write(true)
+                .create(true)
+                .truncate(false)
+                .mode(0o640)
+                .open(path)
+                .with_context(|| {
+                    format!("cannot create the history database {}", path.display())
+                })?;
+        }
+        let conn = Connection::open(path)
+            .with_context(|| format!("cannot open the history database {}", path.display()))?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        conn.pragma_update(None, "journal_mode", "WAL")
+            .with_context(|| format!("cannot put {} in WAL mode", path.display()))?;
+        conn.pragma_update(None, "synchronous", "FULL")?;
+        conn.pragma_update(None, "foreign_keys", "ON")?;
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        match version {
+            0 => {
+                let tx = conn.unchecked_transaction()?;
+                tx.execute_batch(SCHEMA)?;
+                tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
+                tx.commit()?;
+            }
+            SCHEMA_VERSION => {}
+            v => anyhow::bail!(
+                "{} has schema version {v}; this kenshin knows version {SCHEMA_VERSION} (a newer kenshin wrote it)",
+                path.display()
+            ),
+        }
+        Ok(Store { conn })
+    }
+
+    /// SQLite's own consistency check: `ok`, or what is wrong.
+    pub(crate) fn integrity(&self) -> anyhow::Result<String> {
+        Ok(self
+            .conn
+            .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
+    }
+
+    /// Records a scan as running, before its first packet.
+    pub(crate) fn begin(
+        &self,
+        id: &str,
+        scope: &str,
+        started_at: &str,
+        report_dir: &Path,
+        rerun_of: Option<&str>,
+    ) -> anyhow::Result<()> {
+        self.conn.execute(
+            "INSERT INTO scans (id, scope, status, started_at, report_dir, rerun_of) \
+             VALUES (?1, ?2, 'running', ?3, ?4, ?5)",
+            params![
+                id,
+                scope,
+                started_at,
+                report_dir.to_string_lossy(),
+                rerun_of
+            ],
+        )?;
+        Ok(())
+    }
+
+    /// Records a scan that wrote its report, with its hosts, services and findings
+    /// and its changes since `previous`, in one transaction.
+    pub(crate) fn finish(
+        &self,
+        id: &str,
+        report: &Report,
+        report_dir: &Path,
+        previous: Option<&str>,
+        changes: Option<&serde_json::Value>,
+        reason: Option<&str>,
+    ) -> anyhow::Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        let status = if report.scan.complete {
+            Status::Complete
+        } else {
+            Status::Partial
+        };
+        let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
+        let open_ports = n(report.hosts.iter().map(|h| h.services.len()).sum());
+        let count = |s: &str| n(report.findings.iter().filter(|f| f.severity == s).count());
+        tx.execute(
+            "UPDATE scans SET status = ?2, reason = ?3, finished_at = ?4, report_dir = ?5, \
+             previous_scan = ?6, hosts_up = ?7, open_ports = ?8, findings = ?9, critical = ?10, \
+             high = ?11, changes = ?12 WHERE id = ?1",
+            params![
+                id,
+                status.as_str(),
+                reason,
+                report.scan.finished_at,
+                report_dir.to_string_lossy(),
+                previous,
+                n(report.hosts.len()),
+                open_ports,
+                n(report.findings.len()),
+                count("critical"),
+                count("high"),
+                changes.map(ToString::to_string),
+            ],
+        )?;
+        {
+            let mut host = tx.prepare(
+                "INSERT INTO hosts (scan_id, address, mac, mac_vendor, hostnames, kind) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            )?;
+            let mut service = tx.prepare(
+                "INSERT OR IGNORE INTO services (scan_id, address, port, protocol, service, product, version) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+            )?;
+            for h in &report.hosts {
+                host.execute(params![
+                    id,
+                    h.address,
+                    h.mac,
+                    h.mac_vendor,
+                    serde_json::to_string(&h.hostnames)?,
+                    h.kind
+                ])?;
+                for s in &h.services {
+                    service.execute(params![
+                        id, h.address, s.port, s.protocol, s.service, s.product, s.version
+                    ])?;
+                }
+            }
+            let mut finding = tx.prepare(
+                "INSERT INTO findings (scan_id, id, check_id, advisory, severity, host, port, protocol, title_ja, title_en) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+            for f in &report.findings {
+                finding.execute(params![
+                    id,
+                    f.id,
+                    f.check,
+                    f.advisory.as_ref().map(|a| a.id.clone()),
+                    f.severity,
+                    f.host,
+                    f.port,
+                    f.protocol,
+                    f.title.ja,
+                    f.title.en
+                ])?;
+            }
+        }
+        tx.commit()?;
+        Ok(())
+    }
+
+    /// Records a scan that ended without a report.
+    pub(crate) fn fail(
+        &self,
+        id: &str,
+        status: Status,
+        reason: &str,
+        at: &str,
+    ) -> anyhow::Result<()> {
+        self.conn.execute(
+            "UPDATE scans SET status = ?2, reason = ?3, finished_at = ?4 WHERE id = ?1",
+            params![id, status.as_str(), reason, at],
+        )?;
+        Ok(())
+    }
+
+    /// Marks every scan still `running` as interrupted (the daemon died during it)
+    /// and returns them. Called when the daemon starts, before it scans.
+    pub(crate) fn mark_interrupted(&self, at: &str) -> anyhow::Result<Vec<ScanRow>> {
+        let tx = self.conn.unchecked_transaction()?;
+        let rows = {
+            let mut q = tx.prepare(&format!(
+                "SELECT {SCAN_COLUMNS} FROM scans WHERE status = 'running' ORDER BY started_at"
+            ))?;
+            let rows = q.query_map([], scan_row)?.collect::<Result<Vec<_>, _>>()?;
+            rows
+        };
+        tx.execute(
+            "UPDATE scans SET status = 'interrupted', finished_at = ?1, \
+             reason = 'the daemon stopped during the scan (killed or crashed); no report was written' \
+             WHERE status = 'running'",
+            params![at],
+        )?;
+        tx.commit()?;
+        Ok(rows)
+    }
+
+    /// Scans, newest first: of one scope, or of all.
+    pub(crate) fn scans(&self, scope: Option<&str>, limit: usize) -> anyhow::Result<Vec<ScanRow>> {
+        let mut q = self.conn.prepare(&format!(
+            "SELECT {SCAN_COLUMNS} FROM scans WHERE ?1 IS NULL OR scope = ?1 \
+             ORDER BY started_at DESC, rowid DESC LIMIT ?2"
+        ))?;
+        let rows = q
+            .query_map(
+                params![scope, i64::try_from(limit).unwrap_or(i64::MAX)],
+                scan_row,
+            )?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// One scan by ID.
+    pub(crate) fn scan(&self, id: &str) -> anyhow::Result<Option<ScanRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!("SELECT {SCAN_COLUMNS} FROM scans WHERE id = ?1"),
+                params![id],
+                scan_row,
+            )
+            .optional()?)
+    }
+
+    /// The scope's latest complete scan: the baseline a new scan is compared with.
+    pub(crate) fn baseline(&self, scope: &str) -> anyhow::Result<Option<ScanRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {SCAN_COLUMNS} FROM scans WHERE scope = ?1 AND status = 'complete' \
+                     ORDER BY started_at DESC, rowid DESC LIMIT 1"
+                ),
+                params![scope],
+                scan_row,
+            )
+            .optional()?)
+    }
+
+    /// The scan's stored changes since its baseline (the `kenshin diff --json` form).
+    pub(crate) fn changes(&self, id: &str) -> anyhow::Result<Option<serde_json::Value>> {
+        let text: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT changes FROM scans WHERE id = ?1",
+                params![id],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        Ok(text.and_then(|t| serde_json::from_str(&t).ok()))
+    }
+
+    /// Every scan's view of one host, oldest first: from the first scan that saw it.
+    pub(crate) fn host_timeline(&self, address: &str) -> anyhow::Result<Vec<HostAt>> {
+        let scopes: Vec<String> = {
+            let mut q = self
+                .conn
+                .prepare("SELECT DISTINCT s.scope FROM hosts h JOIN scans s ON s.id = h.scan_id WHERE h.address = ?1")?;
+            let v = q
+                .query_map(params![address], |r| r.get(0))?
+                .collect::<Result<Vec<_>, _>>()?;
+            v
+        };
+        let first_seen: Option<String> = self
+            .conn
+            .query_row(
+                "SELECT MIN(s.started_at) FROM hosts h JOIN scans s ON s.id = h.scan_id WHERE h.address = ?1",
+                params![address],
+                |r| r.get(0),
+            )
+            .optional()?
+            .flatten();
+        let Some(first_seen) = first_seen else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        let mut q = self.conn.prepare(&format!(
+            "SELECT {SCAN_COLUMNS} FROM scans WHERE started_at >= ?1 AND status IN ('complete','partial') \
+             ORDER BY started_at, rowid"
+        ))?;
+        let scans = q
+            .query_map(params![first_seen], scan_row)?
+            .collect::<Result<Vec<_>, _>>()?;
+        for scan in scans.into_iter().filter(|s| scopes.contains(&s.scope)) {
+            let seen = self.host_seen(&scan.id, address)?;
+            out.push(HostAt { scan, seen });
+        }
+        Ok(out)
+    }
+
+    fn host_seen(&self, scan: &str, address: &str) -> anyhow::Result<Option<HostSeen>> {
+        let host = self
+            .conn
+            .query_row(
+                "SELECT mac, mac_vendor, hostnames, kind FROM hosts WHERE scan_id = ?1 AND address = ?2",
+                params![scan, address],
+                |r| {
+                    Ok((
+                        r.get::<_, Option<String>>(0)?,
+                        r.get::<_, Option<String>>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, String>(3)?,
+                    ))
+                },
+            )
+            .optional()?;
+        let Some((mac, mac_vendor, hostnames, kind)) = host else {
+            return Ok(None);
+        };
+        let mut q = self.conn.prepare(
+            "SELECT port, protocol, service, product, version FROM services \
+             WHERE scan_id = ?1 AND address = ?2 ORDER BY protocol, port",
+        )?;
+        let services = q
+            .query_map(params![scan, address], |r| {
+                let (port, proto, service): (i64, String, String) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?);
+                let software: Vec<String> = [
+                    r.get::<_, Option<String>>(3)?,
+                    r.get::<_, Option<String>>(4)?,
+                ]
+                .into_iter()
+                .flatten()
+                .collect();
+                let mut s = format!("{port}/{proto} {service}");
+                if !software.is_empty() {
+                    s.push(' ');
+                    s.push_str(&software.join(" "));
+                }
+                Ok(s)
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        let mut q = self.conn.prepare(
+            "SELECT severity, check_id, port FROM findings WHERE scan_id = ?1 AND host = ?2 ORDER BY id",
+        )?;
+        let findings = q
+            .query_map(params![scan, address], |r| {
+                let (sev, check, port): (String, String, Option<i64>) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?);
+                Ok(match port {
+                    Some(p) => format!("{sev} {check} (port {p})"),
+                    None => format!("{sev} {check}"),
+                })
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Some(HostSeen {
+            mac,
+            mac_vendor,
+            hostnames: serde_json::from_str(&hostnames).unwrap_or_default(),
+            kind,
+            services,
+            findings,
+        }))
+    }
+
+    /// Records one notification attempt's outcome.
+    pub(crate) fn record_notification(
+        &self,
+        scan: &str,
+        target: &str,
+        result: &Result<u32, String>,
+    ) -> anyhow::Result<()> {
+        let at = crate::clock::now_rfc3339();
+        let (ok, attempts, error) = match result {
+            Ok(n) => (1, Some(*n), None),
+            Err(e) => (0, None, Some(e.as_str())),
+        };
+        self.conn.execute(
+            "INSERT INTO notifications (scan_id, target, at, ok, attempts, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+            params![scan, target, at, ok, attempts, error],
+        )?;
+        Ok(())
+    }
+
+    /// Notification outcomes of a scan: (target, ok, error).
+    pub(crate) fn notifications(
+        &self,
+        scan: &str,
+    ) -> anyhow::Result<Vec<(String, bool, Option<String>)>> {
+        let mut q = self.conn.prepare(
+            "SELECT target, ok, error FROM notifications WHERE scan_id = ?1 ORDER BY id",
+        )?;
+        let rows = q
+            .query_map(params![scan], |r| {
+                Ok((r.get(0)?, r.get::<_, i64>(1)? == 1, r.get(2)?))
+            })?
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(rows)
+    }
+
+    /// Deletes a scan's records (retention). Its report folder is the caller's.
+    pub(crate) fn forget(&self, id: &str) -> anyhow::Result<()> {
+        let tx = self.conn.unchecked_transaction()?;
+        tx.execute("DELETE FROM notifications WHERE scan_id = ?1", params![id])?;
+        tx.execute("DELETE FROM scans WHERE id = ?1", params![id])?;
+        tx.commit()?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,184 @@
+//! `kenshin history`: the scans the daemon recorded, one scan's changes and
+//! notifications, or one host's timeline.
+
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::cli::{HistoryArgs, Lang};
+use crate::clock;
+use crate::config::Config;
+use crate::history::Store;
+
+pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<u8> {
+    let config = Config::load(&args.config.config)?;
+    let db = config.history_path();
+    if !db.exists() {
+        anyhow::bail!(
+            "no history at {}: the daemon has not run a scan with this configuration yet",
+            db.display()
+        );
+    }
+    let store = Store::open(&db)?;
+    let offset = config.daemon.utc_offset;
+    let ja = Lang::resolve(args.lang).is_ja();
+    let t = |j: &'static str, e: &'static str| if ja { j } else { e };
+    let show = |rfc: &str| {
+        OffsetDateTime::parse(rfc, &time::format_description::well_known::Rfc3339)
+            .map_or_else(|_| rfc.to_owned(), |x| clock::show(x, offset))
+    };
+
+    if let Some(id) = &args.scan {
+        let Some(scan) = store.scan(id)? else {
+            anyhow::bail!("no scan {id:?} in {}", db.display());
+        };
+        let changes = store.changes(id)?;
+        let notifications = store.notifications(id)?;
+        if args.json {
+            let n: Vec<_> = notifications
+                .iter()
+                .map(|(target, ok, error)| json!({"target": target, "ok": ok, "error": error}))
+                .collect();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(
+                    &json!({"scan": scan, "changes": changes, "notifications": n})
+                )?
+            );
+            return Ok(0);
+        }
+        println!(
+            "{} {} [{}] {}",
+            scan.id,
+            scan.scope,
+            scan.status.as_str(),
+            show(&scan.started_at)
+        );
+        if let Some(r) = &scan.reason {
+            println!("  {}: {r}", t("理由", "reason"));
+        }
+        if let Some(d) = &scan.report_dir {
+            println!("  {}: {d}", t("報告書", "report"));
+        }
+        match (&scan.previous_scan, &changes) {
+            (Some(p), Some(c)) => {
+                println!("  {} {p}:", t("前回からの変化", "changes since"));
+                let diff: Option<kenshin_report::diff::Diff> =
+                    serde_json::from_value(c.clone()).ok();
+                match diff {
+                    Some(d) => {
+                        for line in
+                            crate::text::diff(if ja { Lang::Ja } else { Lang::En }, &d).lines()
+                        {
+                            println!("    {line}");
+                        }
+                    }
+                    None => println!("    {c}"),
+                }
+            }
+            _ => println!(
+                "  {}",
+                t(
+                    "比較する前回の完了スキャンはありません",
+                    "no earlier complete scan to compare with"
+                )
+            ),
+        }
+        for (target, ok, error) in &notifications {
+            let how = if *ok {
+                t("送信済み", "sent").to_owned()
+            } else {
+                format!(
+                    "{}: {}",
+                    t("失敗", "failed"),
+                    error.as_deref().unwrap_or("")
+                )
+            };
+            println!("  {} {target}: {how}", t("通知", "notification"));
+        }
+        return Ok(0);
+    }
+
+    if let Some(addr) = &args.host {
+        let timeline = store.host_timeline(addr)?;
+        if args.json {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&json!({"host": addr, "timeline": timeline}))?
+            );
+            return Ok(0);
+        }
+        if timeline.is_empty() {
+            println!(
+                "{addr}: {}",
+                t(
+                    "どのスキャンにも記録がありません",
+                    "no scan has seen this address"
+                )
+            );
+            return Ok(0);
+        }
+        let mut last: Option<Vec<String>> = None;
+        for at in &timeline {
+            print!(
+                "{} {} [{}] ",
+                show(&at.scan.started_at),
+                at.scan.id,
+                at.scan.scope
+            );
+            match &at.seen {
+                None => println!("{}", t("見えず", "not seen")),
+                Some(h) => {
+                    let changed = last.as_ref() != Some(&h.services);
+                    println!(
+                        "{} {}{}",
+                        h.kind,
+                        h.services.join(", "),
+                        if changed && last.is_some() {
+                            t("  ← 変化", "  <- changed")
+                        } else {
+                            ""
+                        }
+                    );
+                    for f in &h.findings {
+                        println!("    {f}");
+                    }
+                    last = Some(h.services.clone());
+                }
+            }
+        }
+        return Ok(0);
+    }
+
+    let scans = store.scans(args.scope.as_deref(), args.limit)?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&scans)?);
+        return Ok(0);
+    }
+    if scans.is_empty() {
+        println!(
+            "{}",
+            t("記録されたスキャンはありません", "no scans recorded")
+        );
+    }
+    for s in &scans {
+        println!(
+            "{}  {:<12} {:<11} {}  {} {}, {} {}, {} {} ({} {})",
+            show(&s.started_at),
+            s.scope,
+            s.status.as_str(),
+            s.id,
+            s.hosts_up.unwrap_or(0),
+            t("台", "hosts"),
+            s.open_ports.unwrap_or(0),
+            t("ポート", "ports"),
+            s.findings.unwrap_or(0),
+            t("件の所見", "findings"),
+            s.critical.unwrap_or(0) + s.high.unwrap_or(0),
+            t("緊急・重要", "critical/high"),
+        );
+        if let Some(r) = &s.reason {
+            println!("      {r}");
+        }
+    }
+    Ok(0)
+}

@@ -1,0 +1,379 @@
+//! Change alerts: what a finished scan tells the operator (new critical and high
+//! findings, new devices, newly opened remote-access ports, a scan that did not
+//! complete), as the `kenshin.notification/1` JSON of docs/notifications.md, sent to
+//! webhooks and syslog.
+//!
+//! Sending never blocks or fails a scan: each target is tried in its own task, with
+//! retries and a timeout, and only its outcome is logged and recorded.
+
+pub(crate) mod syslog;
+pub(crate) mod webhook;
+
+use std::collections::BTreeSet;
+
+use kenshin_probe::ports::{PortCatalog, Protocol};
+use kenshin_report::diff::Diff;
+use kenshin_report::model::Report;
+use serde::Serialize;
+
+use crate::config::{EventKind, Notify};
+
+/// Categories of rules/ports.toml whose ports are remote entry points (2-⑥).
+const REMOTE_CATEGORIES: [&str; 3] = ["remote-access", "remote-maintenance", "vpn"];
+
+/// The notification document.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Notification {
+    pub kind: &'static str,
+    pub sent_at: String,
+    /// The machine kenshin runs on.
+    pub agent: String,
+    pub scope: String,
+    pub scan: ScanInfo,
+    pub previous_scan: Option<String>,
+    pub events: Vec<Event>,
+    pub summary: Summary,
+}
+
+/// The scan a notification is about.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct ScanInfo {
+    pub id: String,
+    pub status: String,
+    pub started_at: String,
+    pub finished_at: Option<String>,
+    pub complete: bool,
+    pub report_dir: Option<String>,
+}
+
+/// One thing that changed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(tag = "type", rename_all = "kebab-case")]
+pub(crate) enum Event {
+    NewFinding {
+        severity: String,
+        check: String,
+        advisory: Option<String>,
+        host: String,
+        port: Option<u16>,
+        title_ja: String,
+        title_en: String,
+        finding: String,
+    },
+    NewHost {
+        address: String,
+        kind: String,
+        hostnames: Vec<String>,
+        mac: Option<String>,
+        mac_vendor: Option<String>,
+    },
+    RemoteAccessOpened {
+        host: String,
+        port: u16,
+        protocol: String,
+        service: String,
+    },
+    ScanIncomplete {
+        status: String,
+        reason: String,
+    },
+}
+
+impl Event {
+    pub(crate) fn kind(&self) -> EventKind {
+        match self {
+            Event::NewFinding { .. } => EventKind::NewFinding,
+            Event::NewHost { .. } => EventKind::NewHost,
+            Event::RemoteAccessOpened { .. } => EventKind::RemoteAccessOpened,
+            Event::ScanIncomplete { .. } => EventKind::ScanIncomplete,
+        }
+    }
+
+    /// One line for syslog and logs.
+    pub(crate) fn line(&self) -> String {
+        match self {
+            Event::NewFinding {
+                severity,
+                host,
+                port,
+                title_en,
+                check,
+                ..
+            } => {
+                let place = port.map_or_else(|| host.clone(), |p| format!("{host}:{p}"));
+                format!("new {severity} finding {check} on {place}: {title_en}")
+            }
+            Event::NewHost {
+                address,
+                kind,
+                mac_vendor,
+                ..
+            } => format!(
+                "new host {address} ({kind}{})",
+                mac_vendor
+                    .as_ref()
+                    .map(|v| format!(", {v}"))
+                    .unwrap_or_default()
+            ),
+            Event::RemoteAccessOpened {
+                host,
+                port,
+                protocol,
+                service,
+            } => format!("remote access opened: {host}:{port}/{protocol} {service}"),
+            Event::ScanIncomplete { status, reason } => {
+                format!("scan incomplete ({status}): {reason}")
+            }
+        }
+    }
+}
+
+/// Counts in words, for chat messages and mail subjects.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Summary {
+    pub ja: String,
+    pub en: String,
+}
+
+fn is_remote(catalog: &PortCatalog, protocol: &str, port: u16, service: &str) -> bool {
+    let proto = if protocol == "udp" {
+        Protocol::Udp
+    } else {
+        Protocol::Tcp
+    };
+    let by_port = catalog
+        .entry(proto, port)
+        .is_some_and(|e| REMOTE_CATEGORIES.contains(&e.category.as_str()));
+    let by_service = catalog.entries.iter().any(|e| {
+        REMOTE_CATEGORIES.contains(&e.category.as_str())
+            && e.service == service
+            && !service.is_empty()
+    });
+    by_port || by_service
+}
+
+/// The events of a finished scan: against `previous` (the scope's last scan with a
+/// report) when there is one. A first scan reports only its critical and high
+/// findings, not every host and port as new.
+pub(crate) fn events(
+    report: &Report,
+    previous: Option<&Diff>,
+    catalog: &PortCatalog,
+) -> Vec<Event> {
+    let mut out = Vec::new();
+    let serious = |s: &str| matches!(s, "critical" | "high");
+    let finding = |severity: &str,
+                   check: &str,
+                   advisory: Option<&str>,
+                   host: &str,
+                   port: Option<u16>,
+                   title: &kenshin_report::model::Text,
+                   id: &str| Event::NewFinding {
+        severity: severity.to_owned(),
+        check: check.to_owned(),
+        advisory: advisory.map(str::to_owned),
+        host: host.to_owned(),
+        port,
+        title_ja: title.ja.clone(),
+        title_en: title.en.clone(),
+        finding: id.to_owned(),
+    };
+    match previous {
+        None => {
+            for f in report.findings.iter().filter(|f| serious(&f.severity)) {
+                let advisory = f.advisory.as_ref().map(|a| a.id.as_str());
+                out.push(finding(
+                    &f.severity,
+                    &f.check,
+                    advisory,
+                    &f.host,
+                    f.port,
+                    &f.title,
+                    &f.id,
+                ));
+            }
+        }
+        Some(diff) => {
+            for f in diff.findings_new.iter().filter(|f| serious(&f.severity)) {
+                let advisory = f.advisory.as_deref();
+                out.push(finding(
+                    &f.severity,
+                    &f.check,
+                    advisory,
+                    &f.host,
+                    f.port,
+                    &f.title,
+                    &f.id,
+                ));
+            }
+            let appeared: BTreeSet<&str> = diff
+                .hosts_appeared
+                .iter()
+                .map(|h| h.address.as_str())
+                .collect();
+            for h in report
+                .hosts
+                .iter()
+                .filter(|h| appeared.contains(h.address.as_str()))
+            {
+                out.push(Event::NewHost {
+                    address: h.address.clone(),
+                    kind: h.kind.clone(),
+                    hostnames: h.hostnames.clone(),
+                    mac: h.mac.clone(),
+                    mac_vendor: h.mac_vendor.clone(),
+                });
+                for s in &h.services {
+                    if is_remote(catalog, &s.protocol, s.port, &s.service) {
+                        out.push(Event::RemoteAccessOpened {
+                            host: h.address.clone(),
+                            port: s.port,
+                            protocol: s.protocol.clone(),
+                            service: s.service.clone(),
+                        });
+                    }
+                }
+            }
+            for p in &diff.ports_opened {
+                if is_remote(catalog, &p.protocol, p.port, &p.service) {
+                    out.push(Event::RemoteAccessOpened {
+                        host: p.host.clone(),
+                        port: p.port,
+                        protocol: p.protocol.clone(),
+                        service: p.service.clone(),
+                    });
+                }
+            }
+        }
+    }
+    out
+}
+
+/// Counts of each kind of event, in Japanese and English.
+pub(crate) fn summarize(scope: &str, events: &[Event]) -> Summary {
+    let count = |k: EventKind| events.iter().filter(|e| e.kind() == k).count();
+    let (f, h, r, i) = (
+        count(EventKind::NewFinding),
+        count(EventKind::NewHost),
+        count(EventKind::RemoteAccessOpened),
+        count(EventKind::ScanIncomplete),
+    );
+    let mut ja = Vec::new();
+    let mut en = Vec::new();
+    if f > 0 {
+        ja.push(format!("重大な新規所見 {f} 件"));
+        en.push(format!("{f} new critical/high finding(s)"));
+    }
+    if h > 0 {
+        ja.push(format!("新しい機器 {h} 台"));
+        en.push(format!("{h} new host(s)"));
+    }
+    if r > 0 {
+        ja.push(format!("新たに開いたリモートアクセスのポート {r} 件"));
+        en.push(format!("{r} remote-access port(s) newly open"));
+    }
+    if i > 0 {
+        ja.push("スキャンが完了しませんでした".to_owned());
+        en.push("the scan did not complete".to_owned());
+    }
+    Summary {
+        ja: format!("kenshin [{scope}]: {}", ja.join("、")),
+        en: format!("kenshin [{scope}]: {}", en.join(", ")),
+    }
+}
+
+/// The machine's name, for the `agent` field and syslog's HOSTNAME.
+pub(crate) fn agent_name() -> String {
+    sysinfo::System::host_name()
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "-".to_owned())
+}
+
+/// Sends `n` to every target that wants at least one of its events, each in its own
+/// task. Returns the tasks so a caller that is exiting can wait for them.
+pub(crate) fn dispatch(
+    config: &Notify,
+    n: &Notification,
+    state_dir: &std::path::Path,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let mut tasks = Vec::new();
+    for hook in &config.webhooks {
+        let Some(doc) = for_target(n, &hook.events) else {
+            continue;
+        };
+        let hook = hook.clone();
+        let db = state_dir.to_owned();
+        tasks.push(tokio::spawn(async move {
+            let target = hook.url.as_str().to_owned();
+            let result = webhook::send(&hook, &doc).await;
+            record(&db, &doc, &format!("webhook {target}"), &result);
+        }));
+    }
+    if let Some(sys) = &config.syslog {
+        if let Some(doc) = for_target(n, &sys.events) {
+            let sys = sys.clone();
+            let db = state_dir.to_owned();
+            tasks.push(tokio::spawn(async move {
+                let result = tokio::task::spawn_blocking({
+                    let doc = doc.clone();
+                    let sys = sys.clone();
+                    move || syslog::send(&sys, &doc)
+                })
+                .await
+                .unwrap_or_else(|e| Err(format!("the syslog task failed: {e}")));
+                record(
+                    &db,
+                    &doc,
+                    &format!("syslog {:?}", sys.target),
+                    &result.map(|()| 1),
+                );
+            }));
+        }
+    }
+    tasks
+}
+
+/// The notification with only the events a target asked for; `None` if none is left.
+fn for_target(n: &Notification, wanted: &[EventKind]) -> Option<Notification> {
+    let events: Vec<Event> = n
+        .events
+        .iter()
+        .filter(|e| wanted.contains(&e.kind()))
+        .cloned()
+        .collect();
+    if events.is_empty() {
+        return None;
+    }
+    let summary = summarize(&n.scope, &events);
+    Some(Notification {
+        events,
+        summary,
+        ..n.clone()
+    })
+}
+
+fn record(
+    state_dir: &std::path::Path,
+    n: &Notification,
+    target: &str,
+    result: &Result<u32, String>,
+) {
+    match result {
+        Ok(attempts) => {
+            tracing::info!(scope = %n.scope, scan = %n.scan.id, %target, attempts, "notification sent")
+        }
+        Err(e) => {
+            tracing::warn!(scope = %n.scope, scan = %n.scan.id, %target, "notification failed: {e}")
+        }
+    }
+    let outcome = match crate::history::Store::open(&state_dir.join("history.db")) {
+        Ok(store) => store.record_notification(&n.scan.id, target, result),
+        Err(e) => Err(e),
+    };
+    if let Err(e) = outcome {
+        tracing::warn!("cannot record the notification in the history: {e:#}");
+    }
+}
+
+#[cfg(test)]
+mod tests;
