@@ -7,6 +7,8 @@ mod support;
 /// Headless Chromium over the DevTools protocol, for rendering report.html.
 mod browser;
 
+/// The daemon: scheduled scans, history, webhook alerts, kill -9 and SIGTERM.
+mod daemon;
 /// Degraded conditions: no raw-socket privilege, interruption, SNMP switched off.
 mod degraded;
 /// Findings, device kinds and the checklist view from one scan of the lab.

@@ -36,6 +36,7 @@ use serde::Serialize;
 
 pub mod fixtures;
 pub mod tls;
+pub mod webhook;
 
 pub use tls::{TLS_ADDR, TLS_NAME, TLS_SEGMENT};
 

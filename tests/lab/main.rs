@@ -6,6 +6,7 @@
 //! kenshin-lab down              remove the lab
 //! kenshin-lab listen 22,80      (inside a lab namespace) accept and close on these ports
 //! kenshin-lab serve rdp:3389,tarpit:2323   (inside a lab namespace) run fixtures
+//! kenshin-lab webhook 8808 FILE   (inside a lab namespace) append POSTed bodies to FILE
 //! ```
 
 use anyhow::{bail, Context, Result};
@@ -57,6 +58,16 @@ fn main() -> Result<()> {
                 .collect::<Result<Vec<_>>>()?;
             kenshin_lab::fixtures::serve(&specs)
         }
-        _ => bail!("usage: kenshin-lab up [TRUTH.json] | down | listen PORTS | serve FIXTURES"),
+        Some("webhook") => {
+            let port = args
+                .get(1)
+                .and_then(|p| p.parse::<u16>().ok())
+                .context("webhook needs a port and a file")?;
+            let file = args.get(2).context("webhook needs a port and a file")?;
+            kenshin_lab::webhook::receive(port, std::path::Path::new(file))
+        }
+        _ => bail!(
+            "usage: kenshin-lab up [TRUTH.json] | down | listen PORTS | serve FIXTURES | webhook PORT FILE"
+        ),
     }
 }

@@ -27,7 +27,7 @@ const MAX_DESCR: usize = 512;
 
 /// The request for attempt `attempt`: v2c first, v1 on the first retry, then alternating.
 pub fn request(community: &str, attempt: u32, request_id: i32) -> Option<(Version, Vec<u8>)> {
-    let version = if attempt % 2 == 0 {
+    let version = if attempt.is_multiple_of(2) {
         Version::V2C
     } else {
         Version::V1

@@ -139,7 +139,7 @@ fn smb2_header(command: u16, message_id: u64) -> Vec<u8> {
 }
 
 fn context(out: &mut Vec<u8>, kind: u16, data: &[u8]) {
-    while out.len() % 8 != 0 {
+    while !out.len().is_multiple_of(8) {
         out.push(0);
     }
     out.extend(kind.to_le_bytes());

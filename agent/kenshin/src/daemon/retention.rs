@@ -12,11 +12,11 @@ use crate::history::{ScanRow, Status, Store};
 /// The scans to delete from `scans` (one scope's, newest first): beyond `keep_scans`,
 /// or older than `keep_days`. The newest complete scan (the next scan's baseline) and
 /// a running scan are always kept.
-pub(crate) fn expired<'a>(
-    scans: &'a [ScanRow],
+pub(crate) fn expired(
+    scans: &[ScanRow],
     retention: Retention,
     now: OffsetDateTime,
-) -> Vec<&'a ScanRow> {
+) -> Vec<&ScanRow> {
     let baseline = scans
         .iter()
         .find(|s| s.status == Status::Complete)

@@ -157,7 +157,7 @@ fn a_database_from_a_newer_kenshin_is_refused() {
     let dir = tempfile::tempdir().expect("dir");
     let db = dir.path().join("history.db");
     drop(Store::open(&db).expect("open"));
-    let c = rusqlite::Connection::open(&db).expect("raw");
+    let c = Connection::open(&db).expect("raw");
     c.pragma_update(None, "user_version", 99).expect("bump");
     drop(c);
     let e = Store::open(&db).expect_err("newer").to_string();

@@ -84,7 +84,7 @@ pub fn read_server_hello(buf: &[u8]) -> Result<Option<ServerHello>, DecodeError>
     let _conn_id_len = m.u16_be("SSLv2 connection id length")?;
     let certificate = m.take(cert_len, "SSLv2 certificate")?.to_vec();
     let specs = m.take(specs_len, "SSLv2 cipher specs")?;
-    if specs_len % 3 != 0 {
+    if !specs_len.is_multiple_of(3) {
         return Err(DecodeError::Invalid {
             field: "SSLv2 cipher specs",
             reason: "not a multiple of three bytes",
