@@ -51,9 +51,19 @@ fn mode_owner(path: &str) -> String {
 #[test]
 fn the_debian_package_installs_a_user_its_folders_a_key_and_a_hardened_unit() {
     let id = ok(Command::new("id").arg("-u"));
-    assert_eq!(id.trim(), "0", "the package test installs a package: run it as root");
-    let has_deb = Command::new("cargo").args(["deb", "--version"]).output().is_ok_and(|o| o.status.success());
-    assert!(has_deb, "cargo-deb is missing: `cargo install --locked cargo-deb` (tests/run does)");
+    assert_eq!(
+        id.trim(),
+        "0",
+        "the package test installs a package: run it as root"
+    );
+    let has_deb = Command::new("cargo")
+        .args(["deb", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    assert!(
+        has_deb,
+        "cargo-deb is missing: `cargo install --locked cargo-deb` (tests/run does)"
+    );
     let status = run(Command::new("dpkg-query").args(["-W", "-f=${Status}", "kenshin"]));
     assert!(
         !String::from_utf8_lossy(&status.stdout).contains("installed"),
@@ -70,7 +80,13 @@ fn the_debian_package_installs_a_user_its_folders_a_key_and_a_hardened_unit() {
         .args(["deb", "-p", "kenshin", "--no-build", "--strip", "-o"])
         .arg(&out)
         .current_dir(root()));
-    let deb = PathBuf::from(built.lines().last().expect("cargo deb prints the package path").trim());
+    let deb = PathBuf::from(
+        built
+            .lines()
+            .last()
+            .expect("cargo deb prints the package path")
+            .trim(),
+    );
     assert!(deb.is_file(), "{built}");
 
     // What is in it.
@@ -82,10 +98,15 @@ fn the_debian_package_installs_a_user_its_folders_a_key_and_a_hardened_unit() {
         ("-rw-r--r--", "./usr/lib/systemd/system/kenshin.service"),
         ("-rw-r--r--", "./usr/share/doc/kenshin/install.md"),
         ("-rw-r--r--", "./usr/share/doc/kenshin/notifications.md"),
-        ("-rw-r--r--", "./usr/share/doc/kenshin/examples/small-hospital.toml"),
+        (
+            "-rw-r--r--",
+            "./usr/share/doc/kenshin/examples/small-hospital.toml",
+        ),
     ] {
         assert!(
-            contents.lines().any(|l| l.starts_with(mode) && l.ends_with(path)),
+            contents
+                .lines()
+                .any(|l| l.starts_with(mode) && l.ends_with(path)),
             "{path} ({mode}) is not in the package:\n{contents}"
         );
     }
@@ -112,18 +133,32 @@ fn the_debian_package_installs_a_user_its_folders_a_key_and_a_hardened_unit() {
     );
     assert!(installed.status.success(), "dpkg -i failed:\n{said}");
     eprintln!("{said}");
-    assert!(said.contains("SHA256:"), "the install prints the key's fingerprint:\n{said}");
+    assert!(
+        said.contains("SHA256:"),
+        "the install prints the key's fingerprint:\n{said}"
+    );
 
     // The user, the folders, the key and the configuration.
     let passwd = ok(Command::new("getent").args(["passwd", "kenshin"]));
     assert!(passwd.contains(":/var/lib/kenshin:"), "{passwd}");
-    assert!(passwd.trim_end().ends_with("nologin") || passwd.trim_end().ends_with("/bin/false"), "{passwd}");
+    assert!(
+        passwd.trim_end().ends_with("nologin") || passwd.trim_end().ends_with("/bin/false"),
+        "{passwd}"
+    );
     assert_eq!(mode_owner("/var/lib/kenshin"), "750 kenshin:kenshin");
-    assert_eq!(mode_owner("/var/lib/kenshin/signing-key.pem"), "600 kenshin:kenshin");
+    assert_eq!(
+        mode_owner("/var/lib/kenshin/signing-key.pem"),
+        "600 kenshin:kenshin"
+    );
     assert_eq!(mode_owner("/etc/kenshin"), "750 root:kenshin");
     assert_eq!(mode_owner("/etc/kenshin/kenshin.toml"), "640 root:kenshin");
-    let checked = ok(Command::new("runuser").args(["-u", "kenshin", "--", "/usr/bin/kenshin", "check-config"]).env("LANG", "C"));
-    assert!(checked.contains("/etc/kenshin/kenshin.toml is valid"), "{checked}");
+    let checked = ok(Command::new("runuser")
+        .args(["-u", "kenshin", "--", "/usr/bin/kenshin", "check-config"])
+        .env("LANG", "C"));
+    assert!(
+        checked.contains("/etc/kenshin/kenshin.toml is valid"),
+        "{checked}"
+    );
 
     // The unit: verified by systemd, one capability, its own user, hardened.
     let unit = "/usr/lib/systemd/system/kenshin.service";
@@ -138,7 +173,10 @@ fn the_debian_package_installs_a_user_its_folders_a_key_and_a_hardened_unit() {
         "PrivateTmp=yes",
         "ReadWritePaths=/var/lib/kenshin",
     ] {
-        assert!(text.lines().any(|l| l == line), "{line} is missing from the unit");
+        assert!(
+            text.lines().any(|l| l == line),
+            "{line} is missing from the unit"
+        );
     }
     let security = run(Command::new("systemd-analyze").args(["security", "--offline=yes", unit]));
     let verdict = String::from_utf8_lossy(&security.stdout);
@@ -158,11 +196,17 @@ fn the_debian_package_installs_a_user_its_folders_a_key_and_a_hardened_unit() {
         .expect("daemon");
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let status = run(Command::new("/usr/bin/kenshin").arg("status").env("LANG", "C"));
+        let status = run(Command::new("/usr/bin/kenshin")
+            .arg("status")
+            .env("LANG", "C"));
         if String::from_utf8_lossy(&status.stdout).contains("daemon: running") {
             break;
         }
-        assert!(Instant::now() < deadline, "status never saw the daemon: {}", std::fs::read_to_string(&log).unwrap_or_default());
+        assert!(
+            Instant::now() < deadline,
+            "status never saw the daemon: {}",
+            std::fs::read_to_string(&log).unwrap_or_default()
+        );
         std::thread::sleep(Duration::from_millis(200));
     }
     let pid = ok(Command::new("pgrep").args(["-u", "kenshin", "-x", "kenshin"]));
@@ -177,5 +221,8 @@ fn the_debian_package_installs_a_user_its_folders_a_key_and_a_hardened_unit() {
     ok(Command::new("dpkg").args(["--purge", "kenshin"]));
     assert!(!Path::new("/usr/bin/kenshin").exists());
     assert!(!Path::new("/etc/kenshin").exists());
-    assert!(Path::new("/var/lib/kenshin/signing-key.pem").exists(), "reports and the key are kept on purge");
+    assert!(
+        Path::new("/var/lib/kenshin/signing-key.pem").exists(),
+        "reports and the key are kept on purge"
+    );
 }

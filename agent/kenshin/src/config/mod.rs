@@ -379,14 +379,15 @@ impl Config {
                 .rev()
                 .find_map(|l| {
                     let l = l.trim();
-                    l.starts_with('[').then(|| {
-                        l.trim_start_matches('[')
-                            .split(']')
-                            .next()
-                            .unwrap_or("")
-                            .trim()
-                            .to_owned()
-                    })
+                    // The header as written: `[daemon]`, `[[scope]]`, `[scope.settings]`.
+                    let end = if l.starts_with("[[") {
+                        l.find("]]").map(|i| i + 1)
+                    } else if l.starts_with('[') {
+                        l.find(']')
+                    } else {
+                        None
+                    };
+                    end.and_then(|i| l.get(..=i)).map(str::to_owned)
                 });
             let message = e.message().trim();
             ConfigError::Syntax {
@@ -396,7 +397,7 @@ impl Config {
                     .get(line_start..offset)
                     .map_or(1, |s| s.chars().count() + 1),
                 message: match table {
-                    Some(t) if line > 1 => format!("in [{t}]: {message}"),
+                    Some(t) if line > 1 => format!("in {t}: {message}"),
                     _ => message.to_owned(),
                 },
             }

@@ -377,3 +377,119 @@ fn remove_partial(dir: &Path, reports_dir: &Path) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn scheduler(scopes: &str, parallel: usize) -> Scheduler {
+        let text =
+            format!("[daemon]\nmax_parallel_scans = {parallel}\nutc_offset = \"+00:00\"\n{scopes}");
+        let config = Config::parse_with(Path::new("k.toml"), &text, crate::config::Files::Skip)
+            .expect("config");
+        Scheduler::new(config, BTreeMap::new())
+    }
+
+    fn scope(name: &str, target: &str) -> String {
+        format!(
+            "[[scope]]\nname = \"{name}\"\ntargets = [\"{target}\"]\nschedule = \"* * * * *\"\n"
+        )
+    }
+
+    fn due_now(s: &mut Scheduler) {
+        let past = OffsetDateTime::now_utc() - time::Duration::minutes(1);
+        for st in s.states.values_mut() {
+            st.next = Some(past);
+        }
+        s.queue_due();
+    }
+
+    #[test]
+    fn scopes_that_share_addresses_never_run_at_once() {
+        let mut s = scheduler(
+            &(scope("a", "198.18.1.0/24") + &scope("b", "198.18.1.10")),
+            4,
+        );
+        due_now(&mut s);
+        let started: Vec<String> = s.startable().into_iter().map(|t| t.scope).collect();
+        assert_eq!(started, ["a"]);
+        assert!(s.startable().is_empty(), "b waits while a runs");
+        s.finished("a");
+        let started: Vec<String> = s.startable().into_iter().map(|t| t.scope).collect();
+        assert_eq!(started, ["b"]);
+    }
+
+    #[test]
+    fn disjoint_scopes_run_together_up_to_the_parallel_limit() {
+        let three = scope("a", "198.18.1.0/24")
+            + &scope("b", "198.18.2.0/24")
+            + &scope("c", "198.18.3.0/24");
+        let mut s = scheduler(&three, 2);
+        due_now(&mut s);
+        assert_eq!(s.startable().len(), 2);
+        assert!(s.startable().is_empty());
+        s.finished("a");
+        assert_eq!(
+            s.startable()
+                .into_iter()
+                .map(|t| t.scope)
+                .collect::<Vec<_>>(),
+            ["c"]
+        );
+    }
+
+    #[test]
+    fn a_scope_due_while_it_still_runs_is_not_queued_twice() {
+        let mut s = scheduler(&scope("a", "198.18.1.0/24"), 1);
+        due_now(&mut s);
+        assert_eq!(s.startable().len(), 1);
+        due_now(&mut s);
+        assert!(s.queue.is_empty() && s.startable().is_empty());
+    }
+
+    #[test]
+    fn an_interrupted_scan_is_rerun_at_once_and_names_what_it_reruns() {
+        let text = format!(
+            "[daemon]\nutc_offset = \"+00:00\"\n{}",
+            scope("a", "198.18.1.0/24")
+        );
+        let config = Config::parse_with(Path::new("k.toml"), &text, crate::config::Files::Skip)
+            .expect("config");
+        let mut s = Scheduler::new(
+            config,
+            BTreeMap::from([("a".to_owned(), "cut-1".to_owned())]),
+        );
+        s.queue_due();
+        let t = s.startable();
+        assert_eq!(t.len(), 1);
+        assert_eq!(t[0].rerun_of.as_deref(), Some("cut-1"));
+    }
+
+    #[test]
+    fn a_scope_outside_its_window_is_not_started() {
+        let now = OffsetDateTime::now_utc();
+        // A one-hour window that ends an hour from now is open; one that opened an
+        // hour from now is not.
+        let hm = |t: OffsetDateTime| format!("{:02}:{:02}", t.hour(), t.minute());
+        let closed = format!(
+            "{}window = \"{}-{}\"\n",
+            scope("a", "198.18.1.0/24"),
+            hm(now + time::Duration::hours(1)),
+            hm(now + time::Duration::hours(2))
+        );
+        let mut s = scheduler(&closed, 1);
+        due_now(&mut s);
+        assert!(s.startable().is_empty());
+        let open = format!(
+            "{}window = \"{}-{}\"\n",
+            scope("a", "198.18.1.0/24"),
+            hm(now - time::Duration::hours(1)),
+            hm(now + time::Duration::hours(1))
+        );
+        let mut s = scheduler(&open, 1);
+        due_now(&mut s);
+        let t = s.startable();
+        assert_eq!(t.len(), 1);
+        assert!(t[0].window_closes.is_some());
+    }
+}
