@@ -70,10 +70,13 @@ fn the_debian_package_installs_a_user_its_folders_a_key_and_a_hardened_unit() {
         "kenshin is already installed on this machine; the package test will not replace it"
     );
 
-    // Build: the release binary (as the e2e tests use), then the package.
-    ok(Command::new(env!("CARGO"))
-        .args(["build", "--quiet", "--release", "--locked", "-p", "kenshin"])
-        .current_dir(root()));
+    // Build: the release binary (tests/run has built it and names it in KENSHIN_BIN,
+    // as for the e2e tests), then the package.
+    if std::env::var_os("KENSHIN_BIN").is_none() {
+        ok(Command::new(env!("CARGO"))
+            .args(["build", "--quiet", "--release", "--locked", "-p", "kenshin"])
+            .current_dir(root()));
+    }
     let out = Path::new(env!("CARGO_TARGET_TMPDIR")).join("deb");
     let _ = std::fs::remove_dir_all(&out);
     let built = ok(Command::new(env!("CARGO"))
@@ -113,6 +116,10 @@ fn the_debian_package_installs_a_user_its_folders_a_key_and_a_hardened_unit() {
     let control = ok(Command::new("dpkg-deb").arg("-I").arg(&deb));
     assert!(control.contains("Depends: adduser"), "{control}");
     assert!(control.contains("conffiles"), "{control}");
+
+    // root's own `kenshin scan` may keep its signing key in /etc/kenshin; the purge
+    // must leave such a file alone.
+    let etc_before = Path::new("/etc/kenshin").exists();
 
     // Install, with service starts forbidden while dpkg runs.
     let policy = Path::new("/usr/sbin/policy-rc.d");
@@ -220,7 +227,12 @@ fn the_debian_package_installs_a_user_its_folders_a_key_and_a_hardened_unit() {
     // Purge: the configuration folder goes, the evidence stays.
     ok(Command::new("dpkg").args(["--purge", "kenshin"]));
     assert!(!Path::new("/usr/bin/kenshin").exists());
-    assert!(!Path::new("/etc/kenshin").exists());
+    assert!(!Path::new("/etc/kenshin/kenshin.toml").exists());
+    assert_eq!(
+        Path::new("/etc/kenshin").exists(),
+        etc_before,
+        "/etc/kenshin is removed on purge only when the package made it and nothing else is in it"
+    );
     assert!(
         Path::new("/var/lib/kenshin/signing-key.pem").exists(),
         "reports and the key are kept on purge"

@@ -88,6 +88,8 @@ fn an_interrupted_scan_writes_a_partial_report_and_exits_130() {
             "-o",
             dir.to_str().expect("utf-8"),
         ])
+        // The tests' key, never root's /etc/kenshin one.
+        .env("KENSHIN_SIGNING_KEY", signing_key())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

@@ -84,15 +84,21 @@ pub(crate) async fn run(task: ScanTask, stop: CancellationToken) -> TaskEnd {
         let wait = (*closes - OffsetDateTime::now_utc()).max(time::Duration::ZERO);
         let (cancel, flag) = (cancel.clone(), window_closed.clone());
         tokio::spawn(async move {
-            tokio::time::sleep(wait.try_into().unwrap_or_default()).await;
-            flag.store(true, Ordering::SeqCst);
-            cancel.cancel();
+            tokio::select! {
+                () = tokio::time::sleep(wait.try_into().unwrap_or_default()) => {
+                    flag.store(true, Ordering::SeqCst);
+                    cancel.cancel();
+                }
+                // The scan ended (or the daemon stops) first: nothing to do.
+                () = cancel.cancelled() => {}
+            }
         });
     }
 
     let result = scan_once(&task, &id, &partial, cancel.clone()).await;
     cancel.cancel(); // ends the window timer
-    let stopped_why = if window_closed.load(Ordering::SeqCst) {
+    let stopped_by_window = window_closed.load(Ordering::SeqCst);
+    let stopped_why = if stopped_by_window {
         let at = task.window_closes.as_ref().map_or("", |(_, s)| s.as_str());
         Some(format!("the scan window closed at {at}"))
     } else if stop.is_cancelled() {
