@@ -216,7 +216,8 @@ fn the_debian_package_installs_a_user_its_folders_a_key_and_a_hardened_unit() {
         );
         std::thread::sleep(Duration::from_millis(200));
     }
-    let pid = ok(Command::new("pgrep").args(["-u", "kenshin", "-x", "kenshin"]));
+    // The daemon's lock file holds its PID.
+    let pid = std::fs::read_to_string("/var/lib/kenshin/daemon.lock").expect("lock file");
     ok(Command::new("kill").args(["-TERM", pid.trim()]));
     let exit = daemon.wait().expect("wait");
     let said = std::fs::read_to_string(&log).expect("log");
