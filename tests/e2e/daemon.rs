@@ -83,20 +83,16 @@ impl Drop for Daemon {
 
 fn write_config(dir: &Path, body: &str) -> PathBuf {
     let path = dir.join("kenshin.toml");
-    let text = format!(
+    let toml = format!(
         "[daemon]\nstate_dir = \"{}\"\nsigning_key = \"{}\"\nmax_parallel_scans = 2\n\n\
          [[notify.webhook]]\nurl = \"http://127.0.0.1:{WEBHOOK_PORT}/kenshin\"\ntimeout = \"5s\"\n\n{body}",
         dir.join("state").display(),
         signing_key().display()
     );
-    std::fs::write(&path, text).expect("config");
+    std::fs::write(&path, toml).expect("config");
     let o = kenshin_offline(&["check-config", path.to_str().expect("utf-8")]);
-    assert_eq!(o.status.code(), Some(0), "{}", text_of(&o));
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
     path
-}
-
-fn text_of(o: &std::process::Output) -> String {
-    text(o)
 }
 
 /// The recorded scans, newest first.

@@ -15,8 +15,8 @@ pub(crate) fn run(args: &CheckConfigArgs) -> anyhow::Result<u8> {
         .file
         .clone()
         .unwrap_or_else(|| args.config.config.clone());
-    let ja = Lang::resolve(args.lang).is_ja();
-    let t = |j: &str, e: &str| if ja { j.to_owned() } else { e.to_owned() };
+    let lang = Lang::resolve(args.lang);
+    let t = |j: &'static str, e: &'static str| lang.pick(j, e);
     let config = Config::load(&path)?;
     let d = &config.daemon;
     println!("{} {}", path.display(), t("は正しい設定です", "is valid"));
@@ -43,10 +43,16 @@ pub(crate) fn run(args: &CheckConfigArgs) -> anyhow::Result<u8> {
         d.max_parallel_scans
     );
     let keep = match (config.retention.keep_scans, config.retention.keep_days) {
-        (None, None) => t("すべて保存", "keep everything"),
+        (None, None) => t("すべて保存", "keep everything").to_owned(),
         (n, days) => [
-            n.map(|n| t(&format!("{n} 回分"), &format!("{n} scans"))),
-            days.map(|d| t(&format!("{d} 日"), &format!("{d} days"))),
+            n.map(|n| {
+                lang.pick(&format!("{n} 回分"), &format!("{n} scans"))
+                    .to_owned()
+            }),
+            days.map(|d| {
+                lang.pick(&format!("{d} 日"), &format!("{d} days"))
+                    .to_owned()
+            }),
         ]
         .into_iter()
         .flatten()
@@ -69,7 +75,7 @@ pub(crate) fn run(args: &CheckConfigArgs) -> anyhow::Result<u8> {
             .args
             .ports
             .clone()
-            .unwrap_or_else(|| t("既定のポート", "default ports"));
+            .unwrap_or_else(|| t("既定のポート", "default ports").to_owned());
         println!(
             "  scope {:?}: {} {}, {ports}, schedule \"{}\"{}{}",
             s.name,

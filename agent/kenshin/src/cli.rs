@@ -212,6 +212,15 @@ impl Lang {
     pub(crate) fn is_ja(self) -> bool {
         self == Lang::Ja
     }
+
+    /// The text in this language.
+    pub(crate) fn pick<'a>(self, ja: &'a str, en: &'a str) -> &'a str {
+        if self.is_ja() {
+            ja
+        } else {
+            en
+        }
+    }
 }
 
 impl From<Lang> for kenshin_report::Lang {

@@ -18,6 +18,16 @@ pub(crate) fn rfc3339(t: OffsetDateTime) -> String {
         .unwrap_or_default()
 }
 
+/// Parses RFC 3339 text (as the history stores it).
+pub(crate) fn parse(text: &str) -> Option<OffsetDateTime> {
+    OffsetDateTime::parse(text, &Rfc3339).ok()
+}
+
+/// RFC 3339 text as [`show`] gives it, or the text itself if it does not parse.
+pub(crate) fn show_text(text: &str, offset: UtcOffset) -> String {
+    parse(text).map_or_else(|| text.to_owned(), |t| show(t, offset))
+}
+
 /// Wall-clock time at `offset`.
 pub(crate) fn local(t: OffsetDateTime, offset: UtcOffset) -> PrimitiveDateTime {
     let l = t.to_offset(offset);

@@ -2,7 +2,6 @@
 //! notifications, or one host's timeline.
 
 use serde_json::json;
-use time::OffsetDateTime;
 
 use crate::cli::{HistoryArgs, Lang};
 use crate::clock;
@@ -20,12 +19,9 @@ pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<u8> {
     }
     let store = Store::open(&db)?;
     let offset = config.daemon.utc_offset;
-    let ja = Lang::resolve(args.lang).is_ja();
-    let t = |j: &'static str, e: &'static str| if ja { j } else { e };
-    let show = |rfc: &str| {
-        OffsetDateTime::parse(rfc, &time::format_description::well_known::Rfc3339)
-            .map_or_else(|_| rfc.to_owned(), |x| clock::show(x, offset))
-    };
+    let lang = Lang::resolve(args.lang);
+    let t = |j: &'static str, e: &'static str| lang.pick(j, e);
+    let show = |rfc: &str| clock::show_text(rfc, offset);
 
     if let Some(id) = &args.scan {
         let Some(scan) = store.scan(id)? else {
@@ -66,9 +62,7 @@ pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<u8> {
                     serde_json::from_value(c.clone()).ok();
                 match diff {
                     Some(d) => {
-                        for line in
-                            crate::text::diff(if ja { Lang::Ja } else { Lang::En }, &d).lines()
-                        {
+                        for line in crate::text::diff(lang, &d).lines() {
                             println!("    {line}");
                         }
                     }

@@ -19,6 +19,7 @@ mod history_cmd;
 mod host_check;
 mod key_cmd;
 mod notify;
+mod privilege;
 mod progress;
 mod rules_cmd;
 mod scan_cmd;

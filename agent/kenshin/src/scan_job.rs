@@ -34,17 +34,17 @@ use tokio_util::sync::CancellationToken;
 
 use crate::cli::{DiscoveryArg, Lang, ScanArgs};
 
-/// The rules built into this kenshin, loaded once per scan.
-struct Knowledge {
-    catalog: Arc<PortCatalog>,
-    fingerprints: FingerprintSet,
-    rules: Rules,
-    vendor_kinds: VendorKinds,
-    profiles: ProfileSet,
+/// The rules built into this kenshin, loaded once per scan (and by host-check).
+pub(crate) struct Knowledge {
+    pub catalog: Arc<PortCatalog>,
+    pub fingerprints: FingerprintSet,
+    pub rules: Rules,
+    pub vendor_kinds: VendorKinds,
+    pub profiles: ProfileSet,
 }
 
 impl Knowledge {
-    fn builtin() -> anyhow::Result<Knowledge> {
+    pub(crate) fn builtin() -> anyhow::Result<Knowledge> {
         let catalog =
             Arc::new(PortCatalog::builtin().context("the built-in rules/ports.toml is invalid")?);
         let fingerprints = FingerprintSet::builtin().map_err(|p| {
@@ -186,7 +186,6 @@ pub(crate) struct Prepared {
     checked: Checked,
     key: SigningKey,
     scan_id: String,
-    out_path: PathBuf,
     output: OutputDir,
     plan: ScanPlan,
     resolved: Vec<(String, Vec<IpAddr>)>,
@@ -196,7 +195,6 @@ impl std::fmt::Debug for Prepared {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Prepared")
             .field("scan_id", &self.scan_id)
-            .field("out_path", &self.out_path)
             .finish_non_exhaustive()
     }
 }
@@ -295,7 +293,6 @@ pub(crate) async fn prepare(
         checked,
         key,
         scan_id,
-        out_path,
         output,
         plan,
         resolved,
@@ -307,6 +304,8 @@ pub(crate) async fn prepare(
 pub(crate) struct Finished {
     pub report: Report,
     pub written: Written,
+    /// The port catalog the scan used (the daemon's alerts read its categories).
+    pub catalog: Arc<PortCatalog>,
 }
 
 /// Scans, assesses and writes the folder. A cancelled scan still writes what it
@@ -320,7 +319,6 @@ pub(crate) async fn execute(
         checked,
         key,
         scan_id,
-        out_path: _,
         output,
         plan,
         resolved,
@@ -408,7 +406,11 @@ pub(crate) async fn execute(
     }
     let html_lang = args.lang.unwrap_or(Lang::Ja).into();
     let written = kenshin_report::bundle::write(&output, &mut report, html_lang, &key)?;
-    Ok(Finished { report, written })
+    Ok(Finished {
+        report,
+        written,
+        catalog: knowledge.catalog.clone(),
+    })
 }
 
 fn oui_dir() -> PathBuf {

@@ -65,8 +65,8 @@ pub(crate) fn run(args: &StatusArgs) -> anyhow::Result<u8> {
         println!("{}", serde_json::to_string_pretty(&status)?);
         return Ok(0);
     }
-    let ja = Lang::resolve(args.lang).is_ja();
-    let t = |j: &'static str, e: &'static str| if ja { j } else { e };
+    let lang = Lang::resolve(args.lang);
+    let t = |j: &'static str, e: &'static str| lang.pick(j, e);
     match status.daemon_pid {
         Some(pid) => println!("{} (pid {pid})", t("デーモン: 実行中", "daemon: running")),
         None => println!("{}", t("デーモン: 停止中", "daemon: not running")),
@@ -77,10 +77,7 @@ pub(crate) fn run(args: &StatusArgs) -> anyhow::Result<u8> {
             t("スコープが設定されていません", "no scopes are configured")
         );
     }
-    let show = |rfc: &str| {
-        OffsetDateTime::parse(rfc, &time::format_description::well_known::Rfc3339)
-            .map_or_else(|_| rfc.to_owned(), |t| clock::show(t, offset))
-    };
+    let show = |rfc: &str| clock::show_text(rfc, offset);
     for s in &status.scopes {
         println!("scope {:?}", s.scope);
         match &s.last {

@@ -455,7 +455,7 @@ impl Config {
 
     /// The database of scans.
     pub(crate) fn history_path(&self) -> PathBuf {
-        self.daemon.state_dir.join("history.db")
+        crate::history::path(&self.daemon.state_dir)
     }
 }
 

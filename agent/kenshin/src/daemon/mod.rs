@@ -45,19 +45,6 @@ fn make_dir(path: &Path, mode: u32) -> anyhow::Result<()> {
         .with_context(|| format!("cannot create {}", path.display()))
 }
 
-/// True if this process may open raw sockets (ICMP echo, ARP).
-pub(crate) fn has_cap_net_raw() -> bool {
-    const CAP_NET_RAW: u32 = 13;
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("CapEff:"))
-                .and_then(|hex| u64::from_str_radix(hex.trim(), 16).ok())
-        })
-        .is_some_and(|caps| caps & (1 << CAP_NET_RAW) != 0)
-}
-
 /// What the scheduler knows about one scope.
 #[derive(Debug, Default)]
 struct ScopeState {
@@ -243,7 +230,7 @@ async fn run_async(config_path: &Path) -> anyhow::Result<u8> {
         d.state_dir.display(),
         d.reports_dir.display()
     );
-    if !has_cap_net_raw() {
+    if !crate::privilege::has_cap_net_raw() {
         tracing::warn!(
             "no CAP_NET_RAW: ICMP and ARP discovery are off, and hosts are found by TCP and UDP \
              probes only (grant it with AmbientCapabilities=CAP_NET_RAW, as the shipped unit does)"

@@ -23,11 +23,8 @@ pub(crate) fn expired(
         .map(|s| &s.id);
     let too_old = |s: &ScanRow| {
         retention.keep_days.is_some_and(|days| {
-            OffsetDateTime::parse(
-                &s.started_at,
-                &time::format_description::well_known::Rfc3339,
-            )
-            .is_ok_and(|t| now - t > time::Duration::days(i64::from(days)))
+            crate::clock::parse(&s.started_at)
+                .is_some_and(|t| now - t > time::Duration::days(i64::from(days)))
         })
     };
     scans

@@ -7,7 +7,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 
-use kenshin_probe::ports::PortCatalog;
 use kenshin_probe::scan::Progress;
 use kenshin_report::model::Report;
 use time::OffsetDateTime;
@@ -38,13 +37,8 @@ pub(crate) struct ScanTask {
 #[derive(Debug)]
 pub(crate) struct TaskEnd {
     pub scope: String,
-    pub status: Status,
     /// Notifications still being sent.
     pub sending: Vec<tokio::task::JoinHandle<()>>,
-}
-
-fn history(state_dir: &Path) -> PathBuf {
-    state_dir.join("history.db")
 }
 
 /// Runs the scan. `stop` is the daemon's SIGTERM.
@@ -56,10 +50,9 @@ pub(crate) async fn run(task: ScanTask, stop: CancellationToken) -> TaskEnd {
     let final_dir = scope_dir.join(&id);
     let mut end = TaskEnd {
         scope: task.scope.clone(),
-        status: Status::Failed,
         sending: Vec::new(),
     };
-    let store = match Store::open(&history(&task.state_dir)) {
+    let store = match Store::open(&crate::history::path(&task.state_dir)) {
         Ok(s) => s,
         Err(e) => {
             tracing::error!(scope = %task.scope, "cannot record the scan, so it does not run: {e:#}");
@@ -107,8 +100,10 @@ pub(crate) async fn run(task: ScanTask, stop: CancellationToken) -> TaskEnd {
         None
     };
 
-    let report = match result {
-        Ok(report) => report,
+    let scan_job::Finished {
+        report, catalog, ..
+    } = match result {
+        Ok(finished) => finished,
         Err(e) => {
             let reason = format!("{e:#}");
             tracing::error!(scope = %task.scope, scan = %id, "scan failed: {reason}");
@@ -166,7 +161,6 @@ pub(crate) async fn run(task: ScanTask, stop: CancellationToken) -> TaskEnd {
     ) {
         tracing::error!(scope = %task.scope, scan = %id, "cannot record the finished scan: {e:#}");
     }
-    end.status = status;
     tracing::info!(
         scope = %task.scope,
         scan = %id,
@@ -178,11 +172,7 @@ pub(crate) async fn run(task: ScanTask, stop: CancellationToken) -> TaskEnd {
         report_dir.display()
     );
 
-    let catalog = PortCatalog::builtin().ok();
-    let mut events = catalog
-        .as_ref()
-        .map(|c| notify::events(&report, diff.as_ref(), c))
-        .unwrap_or_default();
+    let mut events = notify::events(&report, diff.as_ref(), &catalog);
     if let Some(why) = &stopped_why {
         events.push(incomplete("partial", why));
     }
@@ -215,7 +205,7 @@ async fn scan_once(
     id: &str,
     partial: &Path,
     cancel: CancellationToken,
-) -> anyhow::Result<Report> {
+) -> anyhow::Result<scan_job::Finished> {
     let checked = scan_job::check(task.args.clone())?;
     let prepared = scan_job::prepare(checked, id.to_owned(), partial.to_owned()).await?;
     if prepared.key().created() {
@@ -229,7 +219,7 @@ async fn scan_once(
     for w in &finished.report.scan.warnings {
         tracing::debug!(scan = %id, "scan warning: {w}");
     }
-    Ok(finished.report)
+    Ok(finished)
 }
 
 fn send(

@@ -14,6 +14,11 @@ use kenshin_report::model::Report;
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
+/// The database in a state folder.
+pub(crate) fn path(state_dir: &Path) -> std::path::PathBuf {
+    state_dir.join("history.db")
+}
+
 /// Schema version kept in `PRAGMA user_version`.
 const SCHEMA_VERSION: i64 = 1;
 

@@ -11,16 +11,13 @@ mod sockets;
 use std::collections::BTreeSet;
 use std::net::IpAddr;
 
-use anyhow::Context;
-use kenshin_assess::evaluate::Rules;
-use kenshin_assess::fingerprint::FingerprintSet;
 use kenshin_probe::observation::{HostObservation, HostScanState, PortObservation, PortState};
-use kenshin_probe::ports::PortCatalog;
 use serde::Serialize;
 use serde_json::json;
 
 use crate::cli::{HostCheckArgs, Lang};
 use crate::clock;
+use crate::scan_job::Knowledge;
 
 /// Processes listed in the text output (all are in the JSON).
 const TOP_PROCESSES: usize = 10;
@@ -46,33 +43,27 @@ struct ProcessOut {
 }
 
 pub(crate) fn run(args: &HostCheckArgs) -> anyhow::Result<u8> {
-    let ja = Lang::resolve(args.lang).is_ja();
-    let catalog = PortCatalog::builtin().context("the built-in rules/ports.toml is invalid")?;
-    let fingerprints = FingerprintSet::builtin()
-        .map_err(|p| anyhow::anyhow!("the built-in fingerprints are invalid: {}", p.len()))?;
-    let rules = Rules::builtin()
-        .map_err(|p| anyhow::anyhow!("the built-in rules are invalid: {}", p.join("; ")))?;
+    let lang = Lang::resolve(args.lang);
+    let Knowledge {
+        catalog,
+        fingerprints,
+        rules,
+        ..
+    } = Knowledge::builtin()?;
 
     let mut sys = sysinfo::System::new();
     sys.refresh_processes(sysinfo::ProcessesToUpdate::All, true);
     sys.refresh_memory();
     let hostname = sysinfo::System::host_name().unwrap_or_default();
     let mut notes = Vec::new();
-    let is_root = std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find_map(|l| l.strip_prefix("Uid:"))
-                .map(|u| u.split_whitespace().next() == Some("0"))
-        })
-        .unwrap_or(false);
-    if !is_root {
-        notes.push(if ja {
-            "root ではないため、他のユーザーのプロセスが持つソケットの所有者は分かりません"
-                .to_owned()
-        } else {
-            "not run as root: the owners of other users' sockets are unknown".to_owned()
-        });
+    if !crate::privilege::is_root() {
+        notes.push(
+            lang.pick(
+                "root ではないため、他のユーザーのプロセスが持つソケットの所有者は分かりません",
+                "not run as root: the owners of other users' sockets are unknown",
+            )
+            .to_owned(),
+        );
     }
 
     let listeners = sockets::listeners();
@@ -199,7 +190,7 @@ pub(crate) fn run(args: &HostCheckArgs) -> anyhow::Result<u8> {
         return Ok(u8::from(serious));
     }
 
-    let t = |j: &'static str, e: &'static str| if ja { j } else { e };
+    let t = |j: &'static str, e: &'static str| lang.pick(j, e);
     println!("{} {hostname}", t("ホスト", "host"));
     println!("  OS: {os}");
     println!("  {}: {kernel}", t("カーネル", "kernel"));
@@ -258,7 +249,7 @@ pub(crate) fn run(args: &HostCheckArgs) -> anyhow::Result<u8> {
             f.port
                 .map(|p| format!(" {p}/{}", f.protocol.map_or("", |x| x.as_str())))
                 .unwrap_or_default(),
-            if ja { &f.title.ja } else { &f.title.en },
+            lang.pick(&f.title.ja, &f.title.en),
             reqs.join(", ")
         );
     }

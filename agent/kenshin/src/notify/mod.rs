@@ -206,6 +206,8 @@ pub(crate) fn events(
                     &f.id,
                 ));
             }
+            // Ports newly open: those of new hosts, and those opened on known ones.
+            let mut opened: Vec<(&String, u16, &String, &String)> = Vec::new();
             let appeared: BTreeSet<&str> = diff
                 .hosts_appeared
                 .iter()
@@ -223,24 +225,24 @@ pub(crate) fn events(
                     mac: h.mac.clone(),
                     mac_vendor: h.mac_vendor.clone(),
                 });
-                for s in &h.services {
-                    if is_remote(catalog, &s.protocol, s.port, &s.service) {
-                        out.push(Event::RemoteAccessOpened {
-                            host: h.address.clone(),
-                            port: s.port,
-                            protocol: s.protocol.clone(),
-                            service: s.service.clone(),
-                        });
-                    }
-                }
+                opened.extend(
+                    h.services
+                        .iter()
+                        .map(|s| (&h.address, s.port, &s.protocol, &s.service)),
+                );
             }
-            for p in &diff.ports_opened {
-                if is_remote(catalog, &p.protocol, p.port, &p.service) {
+            opened.extend(
+                diff.ports_opened
+                    .iter()
+                    .map(|p| (&p.host, p.port, &p.protocol, &p.service)),
+            );
+            for (host, port, protocol, service) in opened {
+                if is_remote(catalog, protocol, port, service) {
                     out.push(Event::RemoteAccessOpened {
-                        host: p.host.clone(),
-                        port: p.port,
-                        protocol: p.protocol.clone(),
-                        service: p.service.clone(),
+                        host: host.clone(),
+                        port,
+                        protocol: protocol.clone(),
+                        service: service.clone(),
                     });
                 }
             }
@@ -366,7 +368,7 @@ fn record(
             tracing::warn!(scope = %n.scope, scan = %n.scan.id, %target, "notification failed: {e}")
         }
     }
-    let outcome = match crate::history::Store::open(&state_dir.join("history.db")) {
+    let outcome = match crate::history::Store::open(&crate::history::path(state_dir)) {
         Ok(store) => store.record_notification(&n.scan.id, target, result),
         Err(e) => Err(e),
     };

@@ -68,14 +68,7 @@ pub(crate) async fn send(hook: &Webhook, n: &Notification) -> Result<u32, String
                 last = if e.is_timeout() {
                     format!("no answer within {} s", hook.timeout.as_secs())
                 } else {
-                    let mut s = e.to_string();
-                    let mut src = std::error::Error::source(&e);
-                    while let Some(c) = src {
-                        s.push_str(": ");
-                        s.push_str(&c.to_string());
-                        src = c.source();
-                    }
-                    s
+                    format!("{:#}", anyhow::Error::from(e))
                 };
             }
         }
