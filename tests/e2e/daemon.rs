@@ -141,6 +141,23 @@ fn count(scans: &[Value], scope: &str, status: &str) -> usize {
         .count()
 }
 
+/// `kenshin status --json` for the scope "slow".
+fn slow_status(config: &Path) -> Value {
+    let o = kenshin_offline(&[
+        "status",
+        "--json",
+        "--config",
+        config.to_str().expect("utf-8"),
+    ]);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let v: Value = serde_json::from_slice(&o.stdout).expect("status JSON");
+    v["scopes"]
+        .as_array()
+        .and_then(|a| a.iter().find(|s| s["scope"] == "slow"))
+        .cloned()
+        .unwrap_or_else(|| panic!("no scope slow: {v:#}"))
+}
+
 fn integrity(config_dir: &Path) -> String {
     let c = rusqlite::Connection::open(config_dir.join("state/history.db")).expect("open");
     c.query_row("PRAGMA integrity_check", [], |r| r.get(0))
@@ -293,6 +310,9 @@ fn a_daemon_killed_mid_scan_keeps_its_history_reruns_the_scan_and_stops_cleanly_
     assert!(after_kill
         .iter()
         .any(|x| x["id"] == cut_id.as_str() && x["status"] == "running"));
+    // With no daemon holding it, `status` calls that scan cut off.
+    let st = slow_status(&config);
+    assert_eq!(st["rerun_pending"], true, "{st:#}");
 
     // Restarted, the daemon marks it interrupted and runs it again at once.
     let daemon = Daemon::start(&config, log);
@@ -346,6 +366,9 @@ fn a_daemon_killed_mid_scan_keeps_its_history_reruns_the_scan_and_stops_cleanly_
             x["scope"] == "slow" && x["status"] == "running" && x["id"] != rerun_id.as_str()
         })
     });
+    // A scan the running daemon is doing is not a cut-off one.
+    let st = slow_status(&config);
+    assert_eq!(st["rerun_pending"], false, "{st:#}");
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(daemon.terminate(), Some(0));
     let s = scans(&config);

@@ -35,17 +35,18 @@ pub(crate) fn run(args: &StatusArgs) -> anyhow::Result<u8> {
         None
     };
     let now = OffsetDateTime::now_utc();
+    let daemon_pid = lock::holder(&config.daemon.state_dir);
     let mut scopes = Vec::new();
     for s in &config.scopes {
         let last = match &store {
             Some(st) => st.scans(Some(&s.name), 1)?.into_iter().next(),
             None => None,
         };
-        let rerun_pending = last.as_ref().is_some_and(|l| {
-            matches!(
-                l.status,
-                crate::history::Status::Interrupted | crate::history::Status::Running
-            )
+        // A scan recorded running is cut off only if no daemon is running it.
+        let rerun_pending = last.as_ref().is_some_and(|l| match l.status {
+            crate::history::Status::Interrupted => true,
+            crate::history::Status::Running => daemon_pid.is_none(),
+            _ => false,
         });
         let next = s
             .next_run_after(clock::local(now, offset))
@@ -57,10 +58,7 @@ pub(crate) fn run(args: &StatusArgs) -> anyhow::Result<u8> {
             rerun_pending,
         });
     }
-    let status = Status {
-        daemon_pid: lock::holder(&config.daemon.state_dir),
-        scopes,
-    };
+    let status = Status { daemon_pid, scopes };
     if args.json {
         println!("{}", serde_json::to_string_pretty(&status)?);
         return Ok(0);
