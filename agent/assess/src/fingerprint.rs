@@ -19,7 +19,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::identify::DeviceKind;
+use crate::kind::DeviceKind;
 
 /// Attributes a fingerprint may set.
 pub const ATTRIBUTES: &[&str] = &[

@@ -14,6 +14,7 @@ pub mod evaluate;
 pub mod finding;
 pub mod fingerprint;
 pub mod identify;
+pub mod kind;
 pub mod ledger;
 pub mod matcher;
 pub mod oui;
@@ -24,5 +25,6 @@ pub mod subject;
 pub mod tls;
 pub mod vendor_kinds;
 
-pub use identify::{assess, AssessedHost, DeviceKind, Service};
+pub use identify::{assess, AssessedHost, Service};
+pub use kind::DeviceKind;
 pub use oui::OuiRegistry;

@@ -5,7 +5,7 @@
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::identify::DeviceKind;
+use crate::kind::DeviceKind;
 
 /// The shipped rules.
 pub const BUILTIN: &str = include_str!("../../../rules/mac-vendors.toml");

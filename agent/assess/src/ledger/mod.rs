@@ -15,7 +15,8 @@ use std::path::{Path, PathBuf};
 
 use thiserror::Error;
 
-use crate::identify::{AssessedHost, DeviceKind};
+use crate::identify::AssessedHost;
+use crate::kind::DeviceKind;
 
 /// The largest ledger read.
 const MAX_LEDGER_BYTES: u64 = 16 * 1024 * 1024;
