@@ -4,8 +4,9 @@
 use time::OffsetDateTime;
 
 use crate::cli::{CheckConfigArgs, Lang};
-use crate::clock;
-use crate::config::{Config, SyslogTarget};
+use kenshin_daemon::config::Config;
+use kenshin_daemon::notify::SyslogTarget;
+use kenshin_engine::clock;
 
 /// How many upcoming runs to show per scope.
 const UPCOMING: usize = 3;
@@ -72,14 +73,14 @@ pub(crate) fn run(args: &CheckConfigArgs) -> anyhow::Result<u8> {
     let now = clock::local(OffsetDateTime::now_utc(), d.utc_offset);
     for s in &config.scopes {
         let ports = s
-            .args
+            .settings
             .ports
             .clone()
             .unwrap_or_else(|| t("既定のポート", "default ports").to_owned());
         println!(
             "  scope {:?}: {} {}, {ports}, schedule \"{}\"{}{}",
             s.name,
-            s.args.targets.len(),
+            s.settings.targets.len(),
             t("件の対象", "target(s)"),
             s.schedule,
             s.window

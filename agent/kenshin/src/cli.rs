@@ -1,8 +1,10 @@
-//! Command-line syntax.
+//! Command-line syntax, and its translation into the engine's [`ScanSettings`]
+//! (whose defaults and ranges the flags show and obey).
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
+use kenshin_engine::settings::{self, parse_duration, Discovery, ScanSettings};
 
 /// kenshin (健診): finds every host and open port on a hospital network, gently,
 /// and writes a verifiable report.
@@ -60,7 +62,7 @@ pub(crate) enum Command {
 #[derive(Debug, Args)]
 pub(crate) struct ConfigArgs {
     /// The configuration file.
-    #[arg(short, long, value_name = "FILE", env = "KENSHIN_CONFIG", default_value = crate::config::DEFAULT_PATH)]
+    #[arg(short, long, value_name = "FILE", env = "KENSHIN_CONFIG", default_value = kenshin_daemon::config::DEFAULT_PATH)]
     pub config: PathBuf,
 }
 
@@ -265,15 +267,15 @@ pub(crate) struct ScanArgs {
     #[arg(long, value_name = "N")]
     pub parallel_hosts: Option<usize>,
     /// Extra attempts for a probe that got no answer.
-    #[arg(long, value_name = "N", default_value_t = 1)]
+    #[arg(long, value_name = "N", default_value_t = settings::DEFAULT_RETRIES)]
     pub retries: u32,
     /// Which addresses get a port scan.
     #[arg(long, value_enum, default_value_t = DiscoveryArg::Auto)]
     pub discovery: DiscoveryArg,
     /// Longest a direct scan of every address may take before --discovery auto gates on
-    /// discovery (seconds, or with s/m/h suffix).
-    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
-    pub time_budget: std::time::Duration,
+    /// discovery (seconds, or with s/m/h suffix) [default: 30m].
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub time_budget: Option<std::time::Duration>,
     /// Do not send ICMP echo requests.
     #[arg(long)]
     pub no_icmp: bool,
@@ -284,7 +286,7 @@ pub(crate) struct ScanArgs {
     #[arg(
         long,
         value_name = "COMMUNITY",
-        default_value = "public",
+        default_value = settings::DEFAULT_SNMP_COMMUNITY,
         env = "KENSHIN_SNMP_COMMUNITY",
         hide_env_values = true
     )]
@@ -301,10 +303,10 @@ pub(crate) struct ScanArgs {
     #[arg(long)]
     pub no_tls_audit: bool,
     /// Pause between two TLS handshakes to the same port, in milliseconds.
-    #[arg(long, value_name = "MS", default_value_t = 50, value_parser = clap::value_parser!(u64).range(0..=10_000))]
+    #[arg(long, value_name = "MS", default_value_t = settings::DEFAULT_TLS_PAUSE_MS)]
     pub tls_pause: u64,
     /// Most TLS handshakes (TCP connections) spent auditing one port.
-    #[arg(long, value_name = "N", default_value_t = kenshin_probe::service::DEFAULT_MAX_HANDSHAKES, value_parser = clap::value_parser!(u32).range(1..=5000))]
+    #[arg(long, value_name = "N", default_value_t = kenshin_probe::service::DEFAULT_MAX_HANDSHAKES)]
     pub tls_max_handshakes: u32,
     /// A PEM file of CA certificates to trust besides the system's roots (a hospital's
     /// internal CA, say). May be given more than once.
@@ -319,7 +321,7 @@ pub(crate) struct ScanArgs {
     #[arg(long, value_name = "NAME")]
     pub vantage: Option<String>,
     /// Most addresses a scope may hold without --allow-large-scope.
-    #[arg(long, value_name = "N", default_value_t = 65_536)]
+    #[arg(long, value_name = "N", default_value_t = settings::DEFAULT_SCOPE_LIMIT)]
     pub scope_limit: u64,
     /// Allow a scope larger than --scope-limit.
     #[arg(long)]
@@ -345,43 +347,50 @@ pub(crate) struct PortsArgs {
     pub spec: bool,
 }
 
-/// Parses `90`, `90s`, `15m`, `2h`.
-pub(crate) fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
-    let s = s.trim();
-    let (num, mult) = match s.char_indices().last() {
-        Some((i, 's')) => (&s[..i], 1),
-        Some((i, 'm')) => (&s[..i], 60),
-        Some((i, 'h')) => (&s[..i], 3600),
-        _ => (s, 1),
-    };
-    num.parse::<u64>()
-        .ok()
-        .and_then(|n| n.checked_mul(mult))
-        .map(std::time::Duration::from_secs)
-        .ok_or_else(|| format!("{s:?} is not a duration (examples: 90, 90s, 15m, 2h)"))
+impl From<DiscoveryArg> for Discovery {
+    fn from(d: DiscoveryArg) -> Self {
+        match d {
+            DiscoveryArg::Auto => Discovery::Auto,
+            DiscoveryArg::Gate => Discovery::Gate,
+            DiscoveryArg::Direct => Discovery::Direct,
+        }
+    }
 }
 
-/// `kenshin ports`.
-pub(crate) fn print_ports(args: &PortsArgs) -> anyhow::Result<u8> {
-    let catalog = kenshin_probe::ports::PortCatalog::builtin()?;
-    if args.spec {
-        println!("{}", catalog.default_ports().to_spec());
-        return Ok(0);
+impl From<ScanArgs> for ScanSettings {
+    /// The flags' meaning; the checks are the engine's ([`ScanSettings::validate`]).
+    fn from(a: ScanArgs) -> Self {
+        let defaults = ScanSettings::default();
+        ScanSettings {
+            targets: a.targets,
+            exclude: a.exclude,
+            exclude_files: a.exclude_file,
+            ports: a.ports,
+            rate_pps: a.rate,
+            host_rate_pps: a.host_rate,
+            host_conns: a.host_conns,
+            parallel_hosts: a.parallel_hosts,
+            retries: a.retries,
+            discovery: a.discovery.into(),
+            time_budget: a.time_budget.unwrap_or(defaults.time_budget),
+            icmp: !a.no_icmp,
+            arp: !a.no_arp,
+            snmp_community: (!a.no_snmp).then_some(a.snmp_community),
+            identify: !a.no_identify,
+            tls_audit: !a.no_tls_audit,
+            tls_pause_ms: a.tls_pause,
+            tls_max_handshakes: a.tls_max_handshakes,
+            ca_files: a.ca_file,
+            segments: a.segment,
+            vantage: a.vantage,
+            scope_limit: a.scope_limit,
+            allow_large_scope: a.allow_large_scope,
+            inventory: a.inventory,
+            signing_key: a.signing_key,
+            group_readable: a.group_readable,
+            report_lang: a.lang.map_or(defaults.report_lang, Into::into),
+        }
     }
-    let mut entries = catalog.entries.clone();
-    entries.sort_by_key(|e| (e.protocol, e.port));
-    for e in entries {
-        let flag = if catalog.is_connect_only(e.protocol, e.port) {
-            " [connect only]"
-        } else {
-            ""
-        };
-        println!(
-            "{:>5}/{:<3}  {:<20} {:<18} {}{flag}",
-            e.port, e.protocol, e.service, e.category, e.reason
-        );
-    }
-    Ok(0)
 }
 
 #[cfg(test)]
@@ -389,17 +398,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn durations_take_plain_seconds_and_suffixes() {
-        assert_eq!(parse_duration("90"), Ok(std::time::Duration::from_secs(90)));
+    fn flags_left_out_give_the_engines_defaults() {
+        let cli = Cli::try_parse_from(["kenshin", "scan", "198.18.1.1"]).expect("parses");
+        let Command::Scan(args) = cli.command else {
+            panic!("not a scan")
+        };
         assert_eq!(
-            parse_duration("15m"),
-            Ok(std::time::Duration::from_secs(900))
+            ScanSettings::from(*args),
+            ScanSettings::for_targets(vec!["198.18.1.1".into()])
         );
-        assert_eq!(
-            parse_duration("2h"),
-            Ok(std::time::Duration::from_secs(7200))
-        );
-        assert!(parse_duration("soon").is_err());
     }
 
     #[test]

@@ -4,9 +4,9 @@
 use serde_json::json;
 
 use crate::cli::{HistoryArgs, Lang};
-use crate::clock;
-use crate::config::Config;
-use crate::history::Store;
+use kenshin_daemon::config::Config;
+use kenshin_daemon::history::Store;
+use kenshin_engine::clock;
 
 pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<u8> {
     let config = Config::load(&args.config.config)?;

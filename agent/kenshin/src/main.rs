@@ -1,4 +1,5 @@
-//! The `kenshin` binary: command-line glue over the probe, assess and report crates.
+//! The `kenshin` binary: command-line glue over the engine, the daemon and the report
+//! crates. One small file per command; no business rule lives here.
 //!
 //! Exit codes (documented in README.md and `kenshin --help`):
 //! - 0: the scan completed and produced no findings;
@@ -10,20 +11,14 @@
 
 mod check_config_cmd;
 mod cli;
-mod clock;
-mod config;
-mod daemon;
 mod diff_cmd;
-mod history;
 mod history_cmd;
-mod host_check;
+mod host_check_cmd;
 mod key_cmd;
-mod notify;
-mod privilege;
+mod ports_cmd;
 mod progress;
 mod rules_cmd;
 mod scan_cmd;
-mod scan_job;
 mod status_cmd;
 mod text;
 mod verify_cmd;
@@ -39,16 +34,16 @@ fn main() -> ExitCode {
     init_tracing(cli.verbose + u8::from(daemon), cli.quiet);
     let result = match cli.command {
         cli::Command::Scan(args) => scan_cmd::run(*args, cli.quiet),
-        cli::Command::Ports(args) => cli::print_ports(&args),
+        cli::Command::Ports(args) => ports_cmd::run(&args),
         cli::Command::Rules(cli::RulesCommand::Verify(args)) => rules_cmd::verify(&args),
         cli::Command::Verify(args) => verify_cmd::run(&args),
         cli::Command::Diff(args) => diff_cmd::run(&args),
         cli::Command::Key(args) => key_cmd::run(&args),
-        cli::Command::Daemon(args) => daemon::run(&args.config),
+        cli::Command::Daemon(args) => kenshin_daemon::run(&args.config),
         cli::Command::CheckConfig(args) => check_config_cmd::run(&args),
         cli::Command::Status(args) => status_cmd::run(&args),
         cli::Command::History(args) => history_cmd::run(&args),
-        cli::Command::HostCheck(args) => host_check::run(&args),
+        cli::Command::HostCheck(args) => host_check_cmd::run(&args),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -1,5 +1,5 @@
 //! `kenshin scan`: from arguments to a written report, with a progress bar, a
-//! summary and Ctrl-C/SIGTERM handling around [`crate::scan_job`].
+//! summary and Ctrl-C/SIGTERM handling around the engine's scan job.
 //!
 //! Everything that can be wrong with the input (targets, ports, limits, the
 //! output folder) is checked before the first packet is sent.
@@ -8,11 +8,12 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context;
+use kenshin_engine::{job, ScanSettings, SettingError};
 use kenshin_probe::scan::Progress;
 use tokio_util::sync::CancellationToken;
 
 use crate::cli::{Lang, ScanArgs};
-use crate::{progress, scan_job, text};
+use crate::{progress, text};
 
 /// Exit code of an interrupted scan.
 const INTERRUPTED: u8 = 130;
@@ -28,10 +29,12 @@ pub(crate) fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
 async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
     let lang = Lang::resolve(args.lang);
     let out = args.out.clone();
-    let checked = scan_job::check(args)?;
-    let scan_id = scan_job::new_scan_id();
+    let settings = ScanSettings::from(args);
+    settings.validate().map_err(flag_error)?;
+    let checked = job::check(settings)?;
+    let scan_id = job::new_scan_id();
     let out = out.unwrap_or_else(|| PathBuf::from(format!("kenshin-{}", &scan_id[..16])));
-    let prepared = scan_job::prepare(checked, scan_id, out).await?;
+    let prepared = job::prepare(checked, scan_id, out).await?;
     if prepared.key().created() && !quiet {
         eprintln!(
             "kenshin: created the signing key {} (fingerprint {}); give this fingerprint to \
@@ -46,7 +49,7 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
     let progress_state = Arc::new(Progress::default());
     let display =
         progress::Display::start(progress_state.clone(), !quiet, prepared.addresses(), lang);
-    let finished = scan_job::execute(prepared, cancel, progress_state).await;
+    let finished = job::execute(prepared, cancel, progress_state).await;
     display.finish();
     let finished = finished?;
     let report = &finished.report;
@@ -65,6 +68,11 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
     } else {
         1
     })
+}
+
+/// A bad value, named by its flag: `--rate: 0 is out of range: 1 to 100000 packets/s`.
+fn flag_error(e: SettingError) -> anyhow::Error {
+    anyhow::anyhow!("{}: {e}", e.setting.flag())
 }
 
 /// Ctrl-C and SIGTERM stop the scan; what was found so far is still written.

@@ -4,10 +4,10 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::cli::{Lang, StatusArgs};
-use crate::clock;
-use crate::config::Config;
-use crate::daemon::lock;
-use crate::history::{ScanRow, Store};
+use kenshin_daemon::config::Config;
+use kenshin_daemon::history::{ScanRow, Store};
+use kenshin_daemon::lock;
+use kenshin_engine::clock;
 
 #[derive(Debug, Serialize)]
 struct Status {
@@ -44,8 +44,8 @@ pub(crate) fn run(args: &StatusArgs) -> anyhow::Result<u8> {
         };
         // A scan recorded running is cut off only if no daemon is running it.
         let rerun_pending = last.as_ref().is_some_and(|l| match l.status {
-            crate::history::Status::Interrupted => true,
-            crate::history::Status::Running => daemon_pid.is_none(),
+            kenshin_daemon::history::Status::Interrupted => true,
+            kenshin_daemon::history::Status::Running => daemon_pid.is_none(),
             _ => false,
         });
         let next = s

@@ -43,10 +43,15 @@ fn a_missing_target_file_is_named() {
 
 #[test]
 fn out_of_range_safety_settings_are_named() {
-    refused(&["scan", "198.18.1.1", "--rate", "0"], "rate = 0");
+    // The same words as the daemon's configuration gives (settings.rate_pps: 0 is …):
+    // the range lives once, in the engine's ScanSettings.
+    refused(
+        &["scan", "198.18.1.1", "--rate", "0"],
+        "--rate: 0 is out of range: 1 to 100000 packets/s",
+    );
     refused(
         &["scan", "198.18.1.1", "--host-conns", "1000"],
-        "host-conns = 1000",
+        "--host-conns: 1000 is out of range: 1 to 256",
     );
 }
 
@@ -133,9 +138,12 @@ fn a_ca_file_that_cannot_be_used_is_named_before_anything_is_sent() {
 
 #[test]
 fn tls_audit_limits_out_of_range_are_named() {
-    refused(&["scan", "198.18.1.1", "--tls-pause", "99999"], "99999");
+    refused(
+        &["scan", "198.18.1.1", "--tls-pause", "99999"],
+        "--tls-pause: 99999 is out of range: 0 to 10000",
+    );
     refused(
         &["scan", "198.18.1.1", "--tls-max-handshakes", "0"],
-        "tls-max-handshakes",
+        "--tls-max-handshakes: 0 is out of range: 1 to 5000",
     );
 }

@@ -6,24 +6,89 @@
 //! Sending never blocks or fails a scan: each target is tried in its own task, with
 //! retries and a timeout, and only its outcome is logged and recorded.
 
-pub(crate) mod syslog;
-pub(crate) mod webhook;
+pub mod syslog;
+pub mod webhook;
 
 use std::collections::BTreeSet;
+use std::path::PathBuf;
+use std::time::Duration;
 
 use kenshin_probe::ports::{PortCatalog, Protocol};
 use kenshin_report::diff::Diff;
 use kenshin_report::model::Report;
 use serde::Serialize;
 
-use crate::config::{EventKind, Notify};
-
 /// Categories of rules/ports.toml whose ports are remote entry points (2-⑥).
 const REMOTE_CATEGORIES: [&str; 3] = ["remote-access", "remote-maintenance", "vpn"];
 
+/// Where notifications go.
+#[derive(Debug, Clone, Default)]
+pub struct Notify {
+    pub webhooks: Vec<Webhook>,
+    pub syslog: Option<Syslog>,
+}
+
+/// What a notification target is told about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum EventKind {
+    /// A critical or high finding the previous scan did not have.
+    NewFinding,
+    /// A host the previous scan did not see.
+    NewHost,
+    /// A remote-access or remote-maintenance port newly open.
+    RemoteAccessOpened,
+    /// A scan that did not complete (interrupted, window closed, failed).
+    ScanIncomplete,
+}
+
+impl EventKind {
+    pub const ALL: [EventKind; 4] = [
+        EventKind::NewFinding,
+        EventKind::NewHost,
+        EventKind::RemoteAccessOpened,
+        EventKind::ScanIncomplete,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            EventKind::NewFinding => "new-finding",
+            EventKind::NewHost => "new-host",
+            EventKind::RemoteAccessOpened => "remote-access-opened",
+            EventKind::ScanIncomplete => "scan-incomplete",
+        }
+    }
+}
+
+/// A webhook: the JSON body of docs/notifications.md is POSTed to it.
+#[derive(Debug, Clone)]
+pub struct Webhook {
+    pub url: url::Url,
+    pub timeout: Duration,
+    pub retries: u32,
+    pub events: Vec<EventKind>,
+    pub headers: Vec<(String, String)>,
+}
+
+/// Where syslog messages go.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SyslogTarget {
+    /// A local datagram socket such as /dev/log.
+    Unix(PathBuf),
+    Udp(String),
+    Tcp(String),
+}
+
+/// RFC 5424 syslog.
+#[derive(Debug, Clone)]
+pub struct Syslog {
+    pub target: SyslogTarget,
+    pub facility: u8,
+    pub events: Vec<EventKind>,
+}
+
 /// The notification document.
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct Notification {
+pub struct Notification {
     pub kind: &'static str,
     pub sent_at: String,
     /// The machine kenshin runs on.
@@ -37,7 +102,7 @@ pub(crate) struct Notification {
 
 /// The scan a notification is about.
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct ScanInfo {
+pub struct ScanInfo {
     pub id: String,
     pub status: String,
     pub started_at: String,
@@ -49,7 +114,7 @@ pub(crate) struct ScanInfo {
 /// One thing that changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
-pub(crate) enum Event {
+pub enum Event {
     NewFinding {
         severity: String,
         check: String,
@@ -80,7 +145,7 @@ pub(crate) enum Event {
 }
 
 impl Event {
-    pub(crate) fn kind(&self) -> EventKind {
+    pub fn kind(&self) -> EventKind {
         match self {
             Event::NewFinding { .. } => EventKind::NewFinding,
             Event::NewHost { .. } => EventKind::NewHost,
@@ -90,7 +155,7 @@ impl Event {
     }
 
     /// One line for syslog and logs.
-    pub(crate) fn line(&self) -> String {
+    pub fn line(&self) -> String {
         match self {
             Event::NewFinding {
                 severity,
@@ -130,7 +195,7 @@ impl Event {
 
 /// Counts in words, for chat messages and mail subjects.
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct Summary {
+pub struct Summary {
     pub ja: String,
     pub en: String,
 }
@@ -155,11 +220,7 @@ fn is_remote(catalog: &PortCatalog, protocol: &str, port: u16, service: &str) ->
 /// The events of a finished scan: against `previous` (the scope's last scan with a
 /// report) when there is one. A first scan reports only its critical and high
 /// findings, not every host and port as new.
-pub(crate) fn events(
-    report: &Report,
-    previous: Option<&Diff>,
-    catalog: &PortCatalog,
-) -> Vec<Event> {
+pub fn events(report: &Report, previous: Option<&Diff>, catalog: &PortCatalog) -> Vec<Event> {
     let mut out = Vec::new();
     let serious = |s: &str| matches!(s, "critical" | "high");
     let finding = |severity: &str,
@@ -252,7 +313,7 @@ pub(crate) fn events(
 }
 
 /// Counts of each kind of event, in Japanese and English.
-pub(crate) fn summarize(scope: &str, events: &[Event]) -> Summary {
+pub fn summarize(scope: &str, events: &[Event]) -> Summary {
     let count = |k: EventKind| events.iter().filter(|e| e.kind() == k).count();
     let (f, h, r, i) = (
         count(EventKind::NewFinding),
@@ -285,7 +346,7 @@ pub(crate) fn summarize(scope: &str, events: &[Event]) -> Summary {
 }
 
 /// The machine's name, for the `agent` field and syslog's HOSTNAME.
-pub(crate) fn agent_name() -> String {
+pub fn agent_name() -> String {
     sysinfo::System::host_name()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "-".to_owned())
@@ -293,7 +354,7 @@ pub(crate) fn agent_name() -> String {
 
 /// Sends `n` to every target that wants at least one of its events, each in its own
 /// task. Returns the tasks so a caller that is exiting can wait for them.
-pub(crate) fn dispatch(
+pub fn dispatch(
     config: &Notify,
     n: &Notification,
     state_dir: &std::path::Path,

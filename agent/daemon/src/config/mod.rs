@@ -9,30 +9,34 @@
 //! resolving a name or sending a packet, so `kenshin check-config` finds every
 //! mistake before the daemon does.
 
-pub(crate) mod cron;
-pub(crate) mod window;
+pub mod cron;
+mod settings;
+pub mod window;
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-use clap::Parser;
+use kenshin_engine::settings::parse_duration;
+use kenshin_engine::ScanSettings;
 use kenshin_probe::scope::AddrRange;
 use kenshin_probe::target::TargetSpec;
+use kenshin_report::Lang;
 use serde::Deserialize;
 use time::UtcOffset;
 use toml::Spanned;
 
-use crate::cli::{parse_duration, Cli, Command, DiscoveryArg, Lang, ScanArgs};
+use crate::notify::{EventKind, Notify, Syslog, SyslogTarget, Webhook};
 use cron::Schedule;
+use settings::{scope_settings, RawSettings};
 use window::{Freeze, Window};
 
 /// Where the daemon and `check-config` look unless told otherwise.
-pub(crate) const DEFAULT_PATH: &str = "/etc/kenshin/kenshin.toml";
+pub const DEFAULT_PATH: &str = "/etc/kenshin/kenshin.toml";
 
 /// A configuration error: the file, the line (when known) and what is wrong.
 #[derive(Debug, thiserror::Error)]
-pub(crate) enum ConfigError {
+pub enum ConfigError {
     #[error("cannot read the configuration {}", path.display())]
     Read {
         path: PathBuf,
@@ -94,31 +98,6 @@ struct RawRetention {
     keep_days: Option<Spanned<u32>>,
 }
 
-/// Scan settings: `[defaults]` for every scope, `[scope.settings]` for one.
-#[derive(Debug, Default, Clone, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct RawSettings {
-    ports: Option<Spanned<String>>,
-    rate_pps: Option<Spanned<u32>>,
-    host_rate_pps: Option<Spanned<u32>>,
-    host_conns: Option<Spanned<u32>>,
-    parallel_hosts: Option<usize>,
-    retries: Option<u32>,
-    discovery: Option<Spanned<String>>,
-    time_budget: Option<Spanned<String>>,
-    icmp: Option<bool>,
-    arp: Option<bool>,
-    snmp: Option<bool>,
-    snmp_community: Option<String>,
-    identify: Option<bool>,
-    tls_audit: Option<bool>,
-    tls_pause_ms: Option<Spanned<u64>>,
-    tls_max_handshakes: Option<Spanned<u32>>,
-    ca_files: Option<Vec<PathBuf>>,
-    scope_limit: Option<u64>,
-    allow_large_scope: Option<bool>,
-}
-
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct RawScope {
@@ -170,7 +149,7 @@ struct RawSyslog {
 
 /// Whether checking a configuration reads the files it names.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Files {
+pub enum Files {
     Read,
     /// For example configurations, whose files exist only on the machine they describe.
     Skip,
@@ -178,7 +157,7 @@ pub(crate) enum Files {
 
 /// A loaded, checked configuration.
 #[derive(Debug)]
-pub(crate) struct Config {
+pub struct Config {
     pub daemon: Daemon,
     pub retention: Retention,
     pub scopes: Vec<ScopeConfig>,
@@ -187,7 +166,7 @@ pub(crate) struct Config {
 
 /// Paths and daemon-wide settings.
 #[derive(Debug, Clone)]
-pub(crate) struct Daemon {
+pub struct Daemon {
     /// history.db and the daemon's lock live here.
     pub state_dir: PathBuf,
     /// One folder per scope, one report folder per scan inside it.
@@ -201,20 +180,21 @@ pub(crate) struct Daemon {
 
 /// How many scans of each scope to keep. The newest complete scan is always kept.
 #[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Retention {
+pub struct Retention {
     pub keep_scans: Option<u32>,
     pub keep_days: Option<u32>,
 }
 
 /// One named scope.
 #[derive(Debug)]
-pub(crate) struct ScopeConfig {
+pub struct ScopeConfig {
     pub name: String,
     pub schedule: Schedule,
     pub window: Option<Window>,
     pub freeze: Vec<Freeze>,
-    /// The scan's settings, as `kenshin scan` would take them.
-    pub args: ScanArgs,
+    /// The scan's settings: `[defaults]`, then `[scope.settings]`, over the engine's
+    /// defaults.
+    pub settings: ScanSettings,
     /// The address ranges the targets name; `None` when a target is a hostname, whose
     /// addresses are known only when it is resolved.
     pub ranges: Option<Vec<AddrRange>>,
@@ -222,7 +202,7 @@ pub(crate) struct ScopeConfig {
 
 impl ScopeConfig {
     /// True if the two scopes may share an address, so must never be scanned at once.
-    pub(crate) fn overlaps(&self, other: &ScopeConfig) -> bool {
+    pub fn overlaps(&self, other: &ScopeConfig) -> bool {
         match (&self.ranges, &other.ranges) {
             (Some(a), Some(b)) => a.iter().any(|x| {
                 b.iter().any(|y| {
@@ -234,17 +214,14 @@ impl ScopeConfig {
     }
 
     /// True if a scan may start at local time `t`: inside the window, not frozen.
-    pub(crate) fn may_start(&self, t: time::PrimitiveDateTime) -> bool {
+    pub fn may_start(&self, t: time::PrimitiveDateTime) -> bool {
         self.window.is_none_or(|w| w.contains(t.time()))
             && !self.freeze.iter().any(|f| f.contains(t.date()))
     }
 
     /// The next minute after `t` (local time) at which the schedule fires and a scan
     /// may start; `None` if none comes within the schedule's horizon.
-    pub(crate) fn next_run_after(
-        &self,
-        t: time::PrimitiveDateTime,
-    ) -> Option<time::PrimitiveDateTime> {
+    pub fn next_run_after(&self, t: time::PrimitiveDateTime) -> Option<time::PrimitiveDateTime> {
         let mut at = t;
         for _ in 0..200_000 {
             at = self.schedule.next_after(at)?;
@@ -254,71 +231,6 @@ impl ScopeConfig {
         }
         None
     }
-}
-
-/// Where notifications go.
-#[derive(Debug, Clone, Default)]
-pub(crate) struct Notify {
-    pub webhooks: Vec<Webhook>,
-    pub syslog: Option<Syslog>,
-}
-
-/// What a notification target is told about.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub(crate) enum EventKind {
-    /// A critical or high finding the previous scan did not have.
-    NewFinding,
-    /// A host the previous scan did not see.
-    NewHost,
-    /// A remote-access or remote-maintenance port newly open.
-    RemoteAccessOpened,
-    /// A scan that did not complete (interrupted, window closed, failed).
-    ScanIncomplete,
-}
-
-impl EventKind {
-    pub(crate) const ALL: [EventKind; 4] = [
-        EventKind::NewFinding,
-        EventKind::NewHost,
-        EventKind::RemoteAccessOpened,
-        EventKind::ScanIncomplete,
-    ];
-
-    pub(crate) fn as_str(self) -> &'static str {
-        match self {
-            EventKind::NewFinding => "new-finding",
-            EventKind::NewHost => "new-host",
-            EventKind::RemoteAccessOpened => "remote-access-opened",
-            EventKind::ScanIncomplete => "scan-incomplete",
-        }
-    }
-}
-
-/// A webhook: the JSON body of docs/notifications.md is POSTed to it.
-#[derive(Debug, Clone)]
-pub(crate) struct Webhook {
-    pub url: url::Url,
-    pub timeout: Duration,
-    pub retries: u32,
-    pub events: Vec<EventKind>,
-    pub headers: Vec<(String, String)>,
-}
-
-/// Where syslog messages go.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) enum SyslogTarget {
-    /// A local datagram socket such as /dev/log.
-    Unix(PathBuf),
-    Udp(String),
-    Tcp(String),
-}
-
-/// RFC 5424 syslog.
-#[derive(Debug, Clone)]
-pub(crate) struct Syslog {
-    pub target: SyslogTarget,
-    pub facility: u8,
-    pub events: Vec<EventKind>,
 }
 
 // ---------------------------------------------------------------------------
@@ -348,7 +260,7 @@ impl Ctx<'_> {
 
 impl Config {
     /// Reads and checks the configuration file.
-    pub(crate) fn load(path: &Path) -> Result<Config, ConfigError> {
+    pub fn load(path: &Path) -> Result<Config, ConfigError> {
         let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
             path: path.to_owned(),
             source,
@@ -357,13 +269,13 @@ impl Config {
     }
 
     /// Checks configuration text; `path` only names it in errors.
-    pub(crate) fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
+    pub fn parse(path: &Path, text: &str) -> Result<Config, ConfigError> {
         Config::parse_with(path, text, Files::Read)
     }
 
     /// Checks configuration text, reading the files it names (ledger, CA files,
     /// exclude files) or not.
-    pub(crate) fn parse_with(path: &Path, text: &str, files: Files) -> Result<Config, ConfigError> {
+    pub fn parse_with(path: &Path, text: &str, files: Files) -> Result<Config, ConfigError> {
         let raw: RawConfig = toml::from_str(text).map_err(|e| {
             let ctx = Ctx { path, text };
             let offset = e.span().map_or(0, |s| s.start);
@@ -454,7 +366,7 @@ impl Config {
     }
 
     /// The database of scans.
-    pub(crate) fn history_path(&self) -> PathBuf {
+    pub fn history_path(&self) -> PathBuf {
         crate::history::path(&self.daemon.state_dir)
     }
 }
@@ -548,132 +460,6 @@ fn parse_offset(s: &str) -> Option<UtcOffset> {
     UtcOffset::from_hms(sign * h, sign * m, 0).ok()
 }
 
-/// Scan arguments with `kenshin scan`'s own defaults, for these targets.
-fn default_args(targets: &[String]) -> Option<ScanArgs> {
-    let argv = ["kenshin", "scan", "--"]
-        .into_iter()
-        .map(str::to_owned)
-        .chain(targets.iter().cloned());
-    match Cli::try_parse_from(argv).ok()?.command {
-        Command::Scan(args) => Some(*args),
-        _ => None,
-    }
-}
-
-/// Applies one settings table over the arguments.
-fn apply(
-    ctx: &Ctx<'_>,
-    s: &RawSettings,
-    args: &mut ScanArgs,
-    table: &str,
-) -> Result<(), ConfigError> {
-    if let Some(p) = &s.ports {
-        if p.get_ref() != "default" {
-            kenshin_probe::ports::parse_port_spec(p.get_ref())
-                .map_err(|e| ctx.err(p.span(), &format!("{table}.ports"), e))?;
-            args.ports = Some(p.get_ref().clone());
-        } else {
-            args.ports = None;
-        }
-    }
-    macro_rules! set {
-        ($field:ident => $arg:ident) => {
-            if let Some(v) = &s.$field {
-                args.$arg = v.clone();
-            }
-        };
-    }
-    // The governor's limits, checked here so the error points at the key.
-    for (value, key, arg) in [
-        (&s.rate_pps, "rate_pps", &mut args.rate),
-        (&s.host_rate_pps, "host_rate_pps", &mut args.host_rate),
-        (&s.host_conns, "host_conns", &mut args.host_conns),
-    ] {
-        if let Some(v) = value {
-            let probe = kenshin_probe::governor::SafetySettings {
-                rate_pps: if key == "rate_pps" { *v.get_ref() } else { 1 },
-                host_rate_pps: if key == "host_rate_pps" {
-                    *v.get_ref()
-                } else {
-                    1
-                },
-                host_concurrency: if key == "host_conns" { *v.get_ref() } else { 1 },
-                ..kenshin_probe::governor::SafetySettings::default()
-            };
-            probe.validate().map_err(|e| {
-                ctx.err(
-                    v.span(),
-                    &format!("{table}.{key}"),
-                    format!("{} is out of range: {}", v.get_ref(), e.reason),
-                )
-            })?;
-            *arg = *v.get_ref();
-        }
-    }
-    set!(retries => retries);
-    set!(snmp_community => snmp_community);
-    set!(ca_files => ca_file);
-    set!(scope_limit => scope_limit);
-    set!(allow_large_scope => allow_large_scope);
-    if let Some(n) = s.parallel_hosts {
-        args.parallel_hosts = Some(n);
-    }
-    if let Some(b) = s.icmp {
-        args.no_icmp = !b;
-    }
-    if let Some(b) = s.arp {
-        args.no_arp = !b;
-    }
-    if let Some(b) = s.snmp {
-        args.no_snmp = !b;
-    }
-    if let Some(b) = s.identify {
-        args.no_identify = !b;
-    }
-    if let Some(b) = s.tls_audit {
-        args.no_tls_audit = !b;
-    }
-    if let Some(d) = &s.discovery {
-        args.discovery = match d.get_ref().as_str() {
-            "auto" => DiscoveryArg::Auto,
-            "gate" => DiscoveryArg::Gate,
-            "direct" => DiscoveryArg::Direct,
-            other => {
-                return Err(ctx.err(
-                    d.span(),
-                    &format!("{table}.discovery"),
-                    format!("{other:?} is not \"auto\", \"gate\" or \"direct\""),
-                ))
-            }
-        };
-    }
-    if let Some(t) = &s.time_budget {
-        args.time_budget = parse_duration(t.get_ref())
-            .map_err(|e| ctx.err(t.span(), &format!("{table}.time_budget"), e))?;
-    }
-    if let Some(ms) = &s.tls_pause_ms {
-        if *ms.get_ref() > 10_000 {
-            return Err(ctx.err(
-                ms.span(),
-                &format!("{table}.tls_pause_ms"),
-                format!("{} is out of range: 0 to 10000", ms.get_ref()),
-            ));
-        }
-        args.tls_pause = *ms.get_ref();
-    }
-    if let Some(n) = &s.tls_max_handshakes {
-        if !(1..=5000).contains(n.get_ref()) {
-            return Err(ctx.err(
-                n.span(),
-                &format!("{table}.tls_max_handshakes"),
-                format!("{} is out of range: 1 to 5000", n.get_ref()),
-            ));
-        }
-        args.tls_max_handshakes = *n.get_ref();
-    }
-    Ok(())
-}
-
 fn check_scope(
     ctx: &Ctx<'_>,
     s: &RawScope,
@@ -735,34 +521,13 @@ fn check_scope(
         .map(|f| Freeze::parse(f.get_ref()).map_err(|e| ctx.err(f.span(), &key("freeze"), e)))
         .collect::<Result<Vec<_>, _>>()?;
 
-    let targets: Vec<String> = s.targets.iter().map(|t| t.get_ref().clone()).collect();
-    let mut args = default_args(&targets)
-        .ok_or_else(|| ctx.err(s.name.span(), &key("targets"), "cannot be given to a scan"))?;
-    apply(ctx, &raw.defaults, &mut args, "defaults")?;
-    apply(ctx, &s.settings, &mut args, &key("settings"))?;
-    args.exclude = s.exclude.iter().map(|x| x.get_ref().clone()).collect();
-    args.exclude_file = s.exclude_files.clone();
-    args.vantage = s.vantage.clone();
-    args.segment = segments.to_vec();
-    args.inventory = s.ledger.clone().or_else(|| raw.daemon.ledger.clone());
-    args.signing_key = Some(daemon.signing_key.clone());
-    args.group_readable = raw.daemon.group_readable.unwrap_or(false);
-    args.lang = Some(daemon.lang);
-    // Everything `kenshin scan` checks before sending, checked now.
-    let mut checked_args = args.clone();
-    if files == Files::Skip {
-        checked_args.inventory = None;
-        checked_args.ca_file.clear();
-        checked_args.exclude_file.clear();
-    }
-    crate::scan_job::check(checked_args)
-        .map_err(|e| ctx.err(s.name.span(), &format!("scope {name:?}"), format!("{e:#}")))?;
+    let settings = scope_settings(ctx, s, raw, daemon, segments, files)?;
     Ok(ScopeConfig {
         name,
         schedule,
         window,
         freeze,
-        args,
+        settings,
         ranges,
     })
 }

@@ -11,17 +11,17 @@ use anyhow::Context;
 
 /// The held lock; released when dropped or when the process ends.
 #[derive(Debug)]
-pub(crate) struct DaemonLock {
+pub struct DaemonLock {
     _file: File,
 }
 
 /// Where the lock lives.
-pub(crate) fn path(state_dir: &Path) -> PathBuf {
+pub fn path(state_dir: &Path) -> PathBuf {
     state_dir.join("daemon.lock")
 }
 
 /// Takes the lock, or says which process holds it.
-pub(crate) fn acquire(state_dir: &Path) -> anyhow::Result<DaemonLock> {
+pub fn acquire(state_dir: &Path) -> anyhow::Result<DaemonLock> {
     let p = path(state_dir);
     let mut file = OpenOptions::new()
         .mode(0o640)
@@ -54,7 +54,7 @@ pub(crate) fn acquire(state_dir: &Path) -> anyhow::Result<DaemonLock> {
 }
 
 /// The PID of the daemon running on `state_dir`, if one is.
-pub(crate) fn holder(state_dir: &Path) -> Option<u32> {
+pub fn holder(state_dir: &Path) -> Option<u32> {
     let mut file = File::open(path(state_dir)).ok()?;
     match file.try_lock_shared() {
         Ok(()) => None,

@@ -6,7 +6,7 @@
 use std::time::Duration;
 
 use super::Notification;
-use crate::config::Webhook;
+use super::Webhook;
 
 /// First pause between attempts; it doubles, up to [`MAX_BACKOFF`].
 const FIRST_BACKOFF: Duration = Duration::from_secs(1);
@@ -38,7 +38,7 @@ fn client(hook: &Webhook) -> Result<reqwest::Client, String> {
 }
 
 /// POSTs `n`; returns how many attempts it took.
-pub(crate) async fn send(hook: &Webhook, n: &Notification) -> Result<u32, String> {
+pub async fn send(hook: &Webhook, n: &Notification) -> Result<u32, String> {
     let body = serde_json::to_vec(n).map_err(|e| format!("cannot encode the notification: {e}"))?;
     let client = client(hook)?;
     let mut backoff = FIRST_BACKOFF;

@@ -5,7 +5,6 @@ use std::time::Duration;
 use kenshin_report::model::Report;
 
 use super::*;
-use crate::config::Webhook;
 
 fn lab_report() -> Report {
     let path = concat!(
@@ -175,8 +174,8 @@ fn syslog_reaches_a_local_datagram_socket() {
         status: "partial".into(),
         reason: "stopped".into(),
     }]);
-    let s = crate::config::Syslog {
-        target: crate::config::SyslogTarget::Unix(path.clone()),
+    let s = Syslog {
+        target: SyslogTarget::Unix(path.clone()),
         facility: 16,
         events: EventKind::ALL.to_vec(),
     };

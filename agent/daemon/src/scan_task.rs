@@ -12,17 +12,17 @@ use kenshin_report::model::Report;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::ScanArgs;
-use crate::config::{Notify, Retention};
+use kenshin_engine::{clock, job, ScanSettings};
+
+use crate::config::Retention;
 use crate::history::{Status, Store};
-use crate::notify::{self, Event, Notification, ScanInfo};
-use crate::{clock, scan_job};
+use crate::notify::{self, Event, Notification, Notify, ScanInfo};
 
 /// Everything a scan task needs, copied out of the configuration when it starts.
 #[derive(Debug, Clone)]
-pub(crate) struct ScanTask {
+pub struct ScanTask {
     pub scope: String,
-    pub args: ScanArgs,
+    pub settings: ScanSettings,
     pub reports_dir: PathBuf,
     pub state_dir: PathBuf,
     pub notify: Notify,
@@ -35,15 +35,15 @@ pub(crate) struct ScanTask {
 
 /// How a task ended, for the scheduler.
 #[derive(Debug)]
-pub(crate) struct TaskEnd {
+pub struct TaskEnd {
     pub scope: String,
     /// Notifications still being sent.
     pub sending: Vec<tokio::task::JoinHandle<()>>,
 }
 
 /// Runs the scan. `stop` is the daemon's SIGTERM.
-pub(crate) async fn run(task: ScanTask, stop: CancellationToken) -> TaskEnd {
-    let id = scan_job::new_scan_id();
+pub async fn run(task: ScanTask, stop: CancellationToken) -> TaskEnd {
+    let id = job::new_scan_id();
     let started = clock::now_rfc3339();
     let scope_dir = task.reports_dir.join(&task.scope);
     let partial = scope_dir.join(format!(".{id}.partial"));
@@ -100,7 +100,7 @@ pub(crate) async fn run(task: ScanTask, stop: CancellationToken) -> TaskEnd {
         None
     };
 
-    let scan_job::Finished {
+    let job::Finished {
         report, catalog, ..
     } = match result {
         Ok(finished) => finished,
@@ -185,7 +185,7 @@ pub(crate) async fn run(task: ScanTask, stop: CancellationToken) -> TaskEnd {
         status,
         events,
     );
-    match crate::daemon::retention::apply(&store, &task.scope, task.retention, &task.reports_dir) {
+    match crate::retention::apply(&store, &task.scope, task.retention, &task.reports_dir) {
         Ok(0) => {}
         Ok(n) => tracing::info!(scope = %task.scope, "retention removed {n} old scans"),
         Err(e) => tracing::warn!(scope = %task.scope, "retention failed: {e:#}"),
@@ -205,9 +205,9 @@ async fn scan_once(
     id: &str,
     partial: &Path,
     cancel: CancellationToken,
-) -> anyhow::Result<scan_job::Finished> {
-    let checked = scan_job::check(task.args.clone())?;
-    let prepared = scan_job::prepare(checked, id.to_owned(), partial.to_owned()).await?;
+) -> anyhow::Result<job::Finished> {
+    let checked = job::check(task.settings.clone())?;
+    let prepared = job::prepare(checked, id.to_owned(), partial.to_owned()).await?;
     if prepared.key().created() {
         tracing::warn!(
             "created the signing key {} (fingerprint {}); give this fingerprint to whoever verifies the reports",
@@ -215,7 +215,7 @@ async fn scan_once(
             prepared.key().public().fingerprint()
         );
     }
-    let finished = scan_job::execute(prepared, cancel, Arc::new(Progress::default())).await?;
+    let finished = job::execute(prepared, cancel, Arc::new(Progress::default())).await?;
     for w in &finished.report.scan.warnings {
         tracing::debug!(scan = %id, "scan warning: {w}");
     }

@@ -12,18 +12,14 @@ use crate::history::{ScanRow, Status, Store};
 /// The scans to delete from `scans` (one scope's, newest first): beyond `keep_scans`,
 /// or older than `keep_days`. The newest complete scan (the next scan's baseline) and
 /// a running scan are always kept.
-pub(crate) fn expired(
-    scans: &[ScanRow],
-    retention: Retention,
-    now: OffsetDateTime,
-) -> Vec<&ScanRow> {
+pub fn expired(scans: &[ScanRow], retention: Retention, now: OffsetDateTime) -> Vec<&ScanRow> {
     let baseline = scans
         .iter()
         .find(|s| s.status == Status::Complete)
         .map(|s| &s.id);
     let too_old = |s: &ScanRow| {
         retention.keep_days.is_some_and(|days| {
-            crate::clock::parse(&s.started_at)
+            kenshin_engine::clock::parse(&s.started_at)
                 .is_some_and(|t| now - t > time::Duration::days(i64::from(days)))
         })
     };
@@ -41,7 +37,7 @@ pub(crate) fn expired(
 }
 
 /// Applies retention to one scope; returns how many scans were forgotten.
-pub(crate) fn apply(
+pub fn apply(
     store: &Store,
     scope: &str,
     retention: Retention,

@@ -60,15 +60,18 @@ fn a_minimal_scope_takes_kenshin_scans_own_defaults() {
     let c = parse(MINIMAL).expect("parses");
     let s = &c.scopes[0];
     assert_eq!(s.name, "servers");
-    assert_eq!(s.args.targets, ["198.18.1.0/24"]);
-    assert_eq!(s.args.rate, kenshin_probe::governor::DEFAULT_RATE_PPS);
+    assert_eq!(s.settings.targets, ["198.18.1.0/24"]);
     assert_eq!(
-        s.args.host_rate,
+        s.settings.rate_pps,
+        kenshin_probe::governor::DEFAULT_RATE_PPS
+    );
+    assert_eq!(
+        s.settings.host_rate_pps,
         kenshin_probe::governor::DEFAULT_HOST_RATE_PPS
     );
-    assert!(s.args.ports.is_none() && !s.args.no_snmp);
+    assert!(s.settings.ports.is_none() && s.settings.snmp_community.is_some());
     assert_eq!(
-        s.args.signing_key.as_deref(),
+        s.settings.signing_key.as_deref(),
         Some(Path::new("/var/lib/kenshin/signing-key.pem"))
     );
 }
@@ -79,8 +82,8 @@ fn defaults_apply_to_every_scope_and_a_scope_overrides_them() {
         "[defaults]\nhost_rate_pps = 20\nsnmp = false\n{MINIMAL}[scope.settings]\nhost_rate_pps = 10\nports = \"T:22\"\n"
     ))
     .expect("parses");
-    let a = &c.scopes[0].args;
-    assert_eq!((a.host_rate, a.no_snmp), (10, true));
+    let a = &c.scopes[0].settings;
+    assert_eq!((a.host_rate_pps, a.snmp_community.is_none()), (10, true));
     assert_eq!(a.ports.as_deref(), Some("T:22"));
 }
 
@@ -148,7 +151,10 @@ fn bad_values_name_the_key_and_their_line() {
         ("[[scope]]\nname = \"s\"\ntargets = [\"198.18.1.1\", \"300.1.1.1\"]\nschedule = \"@daily\"\n".to_owned(), ":3:", "300.1.1.1"),
         (scope("[scope.settings]\nports = \"T:99999\"\n"), ":6:", "99999"),
         (scope("[scope.settings]\ndiscovery = \"fast\"\n"), ":6:", "fast"),
-        (scope("[scope.settings]\nrate_pps = 0\n"), ":6:", "settings.rate_pps: 0 is out of range"),
+        (scope("[scope.settings]\nrate_pps = 0\n"), ":6:", "settings.rate_pps: 0 is out of range: 1 to 100000 packets/s"),
+        (scope("[scope.settings]\ntls_pause_ms = 99999\n"), ":6:", "settings.tls_pause_ms: 99999 is out of range: 0 to 10000"),
+        (scope("[scope.settings]\nretries = 11\n"), ":6:", "settings.retries: 11 is out of range: 0 to 10"),
+        ("[defaults]\nhost_conns = 0\n[[scope]]\nname = \"s\"\ntargets = [\"198.18.1.1\"]\nschedule = \"@daily\"\n".to_owned(), ":2:", "defaults.host_conns: 0 is out of range: 1 to 256"),
         ("[daemon]\nutc_offset = \"JST\"\n".to_owned(), ":2:", "JST"),
         ("[daemon]\nmax_parallel_scans = 0\n".to_owned(), ":2:", "max_parallel_scans"),
         ("[retention]\nkeep_scans = 0\n".to_owned(), ":2:", "keep_scans"),

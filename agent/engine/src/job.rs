@@ -19,6 +19,7 @@ use kenshin_assess::segments::Segments;
 use kenshin_assess::tls::{ProfileSet, TrustStore};
 use kenshin_assess::vendor_kinds::VendorKinds;
 use kenshin_probe::governor::SafetySettings;
+use kenshin_probe::observation::ScanOutcome;
 use kenshin_probe::ports::{parse_port_spec, PortCatalog, PortList};
 use kenshin_probe::scan::{self, DiscoveryMode, Progress, ScanPlan};
 use kenshin_probe::scope::{AddrRange, Scope, ScopeGuard};
@@ -32,10 +33,10 @@ use kenshin_report::seal::SigningKey;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
-use crate::cli::{DiscoveryArg, Lang, ScanArgs};
+use crate::settings::{Discovery, ScanSettings};
 
 /// The rules built into this kenshin, loaded once per scan (and by host-check).
-pub(crate) struct Knowledge {
+pub struct Knowledge {
     pub catalog: Arc<PortCatalog>,
     pub fingerprints: FingerprintSet,
     pub rules: Rules,
@@ -43,8 +44,16 @@ pub(crate) struct Knowledge {
     pub profiles: ProfileSet,
 }
 
+impl std::fmt::Debug for Knowledge {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Knowledge")
+            .field("ports", &self.catalog.entries.len())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Knowledge {
-    pub(crate) fn builtin() -> anyhow::Result<Knowledge> {
+    pub fn builtin() -> anyhow::Result<Knowledge> {
         let catalog =
             Arc::new(PortCatalog::builtin().context("the built-in rules/ports.toml is invalid")?);
         let fingerprints = FingerprintSet::builtin().map_err(|p| {
@@ -79,8 +88,8 @@ impl Knowledge {
 }
 
 /// Every input of a scan, read and validated; nothing resolved or sent yet.
-pub(crate) struct Checked {
-    args: ScanArgs,
+pub struct Checked {
+    settings: ScanSettings,
     knowledge: Knowledge,
     target_specs: Vec<TargetSpec>,
     exclude_specs: Vec<TargetSpec>,
@@ -94,7 +103,7 @@ pub(crate) struct Checked {
 impl std::fmt::Debug for Checked {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Checked")
-            .field("targets", &self.args.targets)
+            .field("targets", &self.settings.targets)
             .finish_non_exhaustive()
     }
 }
@@ -106,16 +115,20 @@ fn inflight_budget() -> u32 {
     u32::try_from(limit.saturating_sub(128).clamp(16, 4096)).unwrap_or(1024)
 }
 
-/// Reads and validates every input of a scan: targets, excludes, ports, safety
-/// settings, segments, CA files and the ledger. Resolves no name and sends nothing.
-pub(crate) fn check(args: ScanArgs) -> anyhow::Result<Checked> {
+/// Reads and validates every input of a scan: the settings' ranges, then targets,
+/// excludes, ports, CA files and the ledger. Resolves no name and sends nothing.
+pub fn check(settings: ScanSettings) -> anyhow::Result<Checked> {
+    settings.validate().map_err(|e| {
+        let name = e.setting.key();
+        anyhow::anyhow!("{name} {e}")
+    })?;
     let knowledge = Knowledge::builtin()?;
-    let target_specs = target::parse_targets(&args.targets)?;
-    let mut exclude_specs = target::parse_targets(&args.exclude)?;
-    for file in &args.exclude_file {
+    let target_specs = target::parse_targets(&settings.targets)?;
+    let mut exclude_specs = target::parse_targets(&settings.exclude)?;
+    for file in &settings.exclude_files {
         exclude_specs.extend(target::parse_target_file(file)?);
     }
-    let ports = match &args.ports {
+    let ports = match &settings.ports {
         Some(spec) => parse_port_spec(spec)?,
         None => knowledge.catalog.default_ports(),
     };
@@ -123,32 +136,25 @@ pub(crate) fn check(args: ScanArgs) -> anyhow::Result<Checked> {
         bail!("the port list is empty");
     }
     let safety = SafetySettings {
-        rate_pps: args.rate,
-        host_rate_pps: args.host_rate,
-        host_concurrency: args.host_conns,
+        rate_pps: settings.rate_pps,
+        host_rate_pps: settings.host_rate_pps,
+        host_concurrency: settings.host_conns,
         max_inflight: inflight_budget(),
         ..SafetySettings::default()
     };
     safety.validate()?;
-    if args.retries > 10 {
-        bail!("retries = {} is out of range: 0 to 10", args.retries);
-    }
-    if let Some(0) = args.parallel_hosts {
-        bail!("parallel-hosts = 0 is out of range: at least 1");
-    }
-    let trust = TrustStore::load(&args.ca_file)?;
+    let trust = TrustStore::load(&settings.ca_files)?;
     let mut segments = Segments::default();
-    for spec in &args.segment {
+    for spec in &settings.segments {
         segments.add(spec)?;
     }
-    if let Some(v) = &args.vantage {
-        if !kenshin_assess::segments::valid_name(v) {
-            bail!("vantage {v:?}: use lower-case letters, digits, '-' and '_' (e.g. guest)");
-        }
-    }
-    let ledger = args.inventory.as_deref().map(Ledger::load).transpose()?;
+    let ledger = settings
+        .inventory
+        .as_deref()
+        .map(Ledger::load)
+        .transpose()?;
     Ok(Checked {
-        args,
+        settings,
         knowledge,
         target_specs,
         exclude_specs,
@@ -182,7 +188,7 @@ async fn resolve_specs(specs: Vec<TargetSpec>) -> anyhow::Result<Resolution> {
 }
 
 /// A scan ready to run: scope fixed, key loaded, output folder created.
-pub(crate) struct Prepared {
+pub struct Prepared {
     checked: Checked,
     key: SigningKey,
     scan_id: String,
@@ -201,39 +207,40 @@ impl std::fmt::Debug for Prepared {
 
 impl Prepared {
     /// How many addresses the scope holds.
-    pub(crate) fn addresses(&self) -> u128 {
+    pub fn addresses(&self) -> u128 {
         self.plan.guard.scope().len()
     }
 
     /// The signing key, and whether this scan created it.
-    pub(crate) fn key(&self) -> &SigningKey {
+    pub fn key(&self) -> &SigningKey {
         &self.key
     }
 
-    pub(crate) fn key_path(&self) -> PathBuf {
-        key_path(&self.checked.args)
+    pub fn key_path(&self) -> PathBuf {
+        key_path(&self.checked.settings)
     }
 }
 
-fn key_path(args: &ScanArgs) -> PathBuf {
-    args.signing_key
+fn key_path(settings: &ScanSettings) -> PathBuf {
+    settings
+        .signing_key
         .clone()
         .unwrap_or_else(kenshin_report::seal::default_key_path)
 }
 
 /// A new scan ID, from the time now.
-pub(crate) fn new_scan_id() -> String {
+pub fn new_scan_id() -> String {
     build::scan_id(OffsetDateTime::now_utc())
 }
 
 /// Resolves the targets, fixes the scope, loads (or creates) the signing key and
 /// creates the output folder `out_path` for scan `scan_id`.
-pub(crate) async fn prepare(
+pub async fn prepare(
     checked: Checked,
     scan_id: String,
     out_path: PathBuf,
 ) -> anyhow::Result<Prepared> {
-    let args = &checked.args;
+    let args = &checked.settings;
     let key = SigningKey::load_or_create(&key_path(args))?;
     let access = if args.group_readable {
         Access::GroupReadable
@@ -266,17 +273,17 @@ pub(crate) async fn prepare(
         safety,
         retries: args.retries,
         discovery: match args.discovery {
-            DiscoveryArg::Auto => DiscoveryMode::Auto,
-            DiscoveryArg::Gate => DiscoveryMode::Gate,
-            DiscoveryArg::Direct => DiscoveryMode::Direct,
+            Discovery::Auto => DiscoveryMode::Auto,
+            Discovery::Gate => DiscoveryMode::Gate,
+            Discovery::Direct => DiscoveryMode::Direct,
         },
         time_budget: args.time_budget,
-        snmp_community: (!args.no_snmp).then(|| args.snmp_community.clone()),
-        use_icmp: !args.no_icmp,
-        use_arp: !args.no_arp,
-        identify: !args.no_identify,
-        tls_audit: (!args.no_identify && !args.no_tls_audit).then(|| AuditSettings {
-            pause: std::time::Duration::from_millis(args.tls_pause),
+        snmp_community: args.snmp_community.clone(),
+        use_icmp: args.icmp,
+        use_arp: args.arp,
+        identify: args.identify,
+        tls_audit: (args.identify && args.tls_audit).then(|| AuditSettings {
+            pause: std::time::Duration::from_millis(args.tls_pause_ms),
             max_handshakes: args.tls_max_handshakes,
             ..AuditSettings::default()
         }),
@@ -301,7 +308,7 @@ pub(crate) async fn prepare(
 
 /// A written, sealed report folder.
 #[derive(Debug)]
-pub(crate) struct Finished {
+pub struct Finished {
     pub report: Report,
     pub written: Written,
     /// The port catalog the scan used (the daemon's alerts read its categories).
@@ -310,7 +317,7 @@ pub(crate) struct Finished {
 
 /// Scans, assesses and writes the folder. A cancelled scan still writes what it
 /// found, marked incomplete.
-pub(crate) async fn execute(
+pub async fn execute(
     prepared: Prepared,
     cancel: CancellationToken,
     progress: Arc<Progress>,
@@ -323,16 +330,34 @@ pub(crate) async fn execute(
         plan,
         resolved,
     } = prepared;
+    let outcome = scan::run(plan.clone(), cancel, progress).await;
+    let mut report = judge(&checked, &plan, outcome, scan_id, resolved);
+    let written =
+        kenshin_report::bundle::write(&output, &mut report, checked.settings.report_lang, &key)?;
+    Ok(Finished {
+        report,
+        written,
+        catalog: checked.knowledge.catalog.clone(),
+    })
+}
+
+/// From what the scan observed to the report: services and kinds, the ledger
+/// comparison, findings and the checklist.
+fn judge(
+    checked: &Checked,
+    plan: &ScanPlan,
+    mut outcome: ScanOutcome,
+    scan_id: String,
+    resolved: Vec<(String, Vec<IpAddr>)>,
+) -> Report {
     let Checked {
-        args,
+        settings,
         knowledge,
         trust,
         segments,
         ledger,
         ..
     } = checked;
-    let mut outcome = scan::run(plan.clone(), cancel, progress).await;
-
     let oui = load_oui(&outcome);
     if outcome.hosts.iter().any(|h| h.mac.is_some()) && oui.is_none() {
         outcome.warnings.push(format!(
@@ -348,11 +373,11 @@ pub(crate) async fn execute(
             fingerprints: &knowledge.fingerprints,
             oui: oui.as_ref(),
             tls: Some(kenshin_assess::tls::TlsKnowledge {
-                trust: &trust,
+                trust,
                 profiles: &knowledge.profiles,
                 now: outcome.finished_at,
             }),
-            segments: Some(&segments),
+            segments: Some(segments),
             vendor_kinds: Some(&knowledge.vendor_kinds),
         },
     );
@@ -360,9 +385,8 @@ pub(crate) async fn execute(
         .as_ref()
         .map(|l| kenshin_assess::ledger::compare(l, &assessed, |a| plan.guard.scope().contains(a)));
     let context = kenshin_assess::subject::ScanContext {
-        vantage: args.vantage.clone(),
-        snmp_default_community: !args.no_snmp
-            && ["public", "private"].contains(&args.snmp_community.as_str()),
+        vantage: settings.vantage.clone(),
+        snmp_default_community: settings.snmp_default_community(),
         registered: comparison
             .as_ref()
             .map(kenshin_assess::ledger::Comparison::registered),
@@ -383,13 +407,14 @@ pub(crate) async fn execute(
     };
     let request = ScanRequest {
         id: scan_id,
-        targets: args.targets.clone(),
-        excluded: args
+        targets: settings.targets.clone(),
+        excluded: settings
             .exclude
             .iter()
             .cloned()
             .chain(
-                args.exclude_file
+                settings
+                    .exclude_files
                     .iter()
                     .map(|f| format!("@{}", f.display())),
             )
@@ -397,20 +422,14 @@ pub(crate) async fn execute(
         resolved,
         tool_version: env!("CARGO_PKG_VERSION").to_owned(),
         trust_sources: trust.sources.clone(),
-        segments,
-        vantage: args.vantage.clone(),
+        segments: segments.clone(),
+        vantage: settings.vantage.clone(),
     };
-    let mut report = build::build(&request, &plan, &outcome, &assessed, &conclusions);
-    if let (Some(l), Some(c)) = (&ledger, &comparison) {
+    let mut report = build::build(&request, plan, &outcome, &assessed, &conclusions);
+    if let (Some(l), Some(c)) = (ledger, &comparison) {
         build::attach_inventory(&mut report, l, c);
     }
-    let html_lang = args.lang.unwrap_or(Lang::Ja).into();
-    let written = kenshin_report::bundle::write(&output, &mut report, html_lang, &key)?;
-    Ok(Finished {
-        report,
-        written,
-        catalog: knowledge.catalog.clone(),
-    })
+    report
 }
 
 fn oui_dir() -> PathBuf {
@@ -421,9 +440,7 @@ fn oui_dir() -> PathBuf {
 }
 
 /// The IEEE registry, read only when some host has a MAC address to look up.
-fn load_oui(
-    outcome: &kenshin_probe::observation::ScanOutcome,
-) -> Option<kenshin_assess::OuiRegistry> {
+fn load_oui(outcome: &ScanOutcome) -> Option<kenshin_assess::OuiRegistry> {
     outcome
         .hosts
         .iter()

@@ -15,7 +15,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
 /// The database in a state folder.
-pub(crate) fn path(state_dir: &Path) -> std::path::PathBuf {
+pub fn path(state_dir: &Path) -> std::path::PathBuf {
     state_dir.join("history.db")
 }
 
@@ -89,7 +89,7 @@ CREATE TABLE notifications (
 /// How a scan ended.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
-pub(crate) enum Status {
+pub enum Status {
     /// Started and not yet finished (or the daemon died during it).
     Running,
     Complete,
@@ -102,7 +102,7 @@ pub(crate) enum Status {
 }
 
 impl Status {
-    pub(crate) fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Status::Running => "running",
             Status::Complete => "complete",
@@ -125,7 +125,7 @@ impl Status {
 
 /// One scan as recorded.
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct ScanRow {
+pub struct ScanRow {
     pub id: String,
     pub scope: String,
     pub status: Status,
@@ -166,7 +166,7 @@ fn scan_row(r: &rusqlite::Row<'_>) -> rusqlite::Result<ScanRow> {
 
 /// A host as one scan saw it, with its services and findings.
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct HostAt {
+pub struct HostAt {
     pub scan: ScanRow,
     /// `None` when this scan did not see the host.
     pub seen: Option<HostSeen>,
@@ -174,7 +174,7 @@ pub(crate) struct HostAt {
 
 /// What a scan recorded about a host.
 #[derive(Debug, Clone, Serialize)]
-pub(crate) struct HostSeen {
+pub struct HostSeen {
     pub mac: Option<String>,
     pub mac_vendor: Option<String>,
     pub hostnames: Vec<String>,
@@ -185,13 +185,13 @@ pub(crate) struct HostSeen {
 
 /// The open database.
 #[derive(Debug)]
-pub(crate) struct Store {
+pub struct Store {
     conn: Connection,
 }
 
 impl Store {
     /// Opens (creating if needed) the database and brings its schema up to date.
-    pub(crate) fn open(path: &Path) -> anyhow::Result<Store> {
+    pub fn open(path: &Path) -> anyhow::Result<Store> {
         // Created private: it lists every host and finding. SQLite gives its -wal and
         // -shm files the same mode.
         if !path.exists() {
@@ -231,14 +231,14 @@ impl Store {
     }
 
     /// SQLite's own consistency check: `ok`, or what is wrong.
-    pub(crate) fn integrity(&self) -> anyhow::Result<String> {
+    pub fn integrity(&self) -> anyhow::Result<String> {
         Ok(self
             .conn
             .query_row("PRAGMA integrity_check", [], |r| r.get(0))?)
     }
 
     /// Records a scan as running, before its first packet.
-    pub(crate) fn begin(
+    pub fn begin(
         &self,
         id: &str,
         scope: &str,
@@ -262,7 +262,7 @@ impl Store {
 
     /// Records a scan that wrote its report, with its hosts, services and findings
     /// and its changes since `previous`, in one transaction.
-    pub(crate) fn finish(
+    pub fn finish(
         &self,
         id: &str,
         report: &Report,
@@ -347,13 +347,7 @@ impl Store {
     }
 
     /// Records a scan that ended without a report.
-    pub(crate) fn fail(
-        &self,
-        id: &str,
-        status: Status,
-        reason: &str,
-        at: &str,
-    ) -> anyhow::Result<()> {
+    pub fn fail(&self, id: &str, status: Status, reason: &str, at: &str) -> anyhow::Result<()> {
         self.conn.execute(
             "UPDATE scans SET status = ?2, reason = ?3, finished_at = ?4 WHERE id = ?1",
             params![id, status.as_str(), reason, at],
@@ -363,7 +357,7 @@ impl Store {
 
     /// Marks every scan still `running` as interrupted (the daemon died during it)
     /// and returns them. Called when the daemon starts, before it scans.
-    pub(crate) fn mark_interrupted(&self, at: &str) -> anyhow::Result<Vec<ScanRow>> {
+    pub fn mark_interrupted(&self, at: &str) -> anyhow::Result<Vec<ScanRow>> {
         let tx = self.conn.unchecked_transaction()?;
         let rows = {
             let mut q = tx.prepare(&format!(
@@ -383,7 +377,7 @@ impl Store {
     }
 
     /// Scans, newest first: of one scope, or of all.
-    pub(crate) fn scans(&self, scope: Option<&str>, limit: usize) -> anyhow::Result<Vec<ScanRow>> {
+    pub fn scans(&self, scope: Option<&str>, limit: usize) -> anyhow::Result<Vec<ScanRow>> {
         let mut q = self.conn.prepare(&format!(
             "SELECT {SCAN_COLUMNS} FROM scans WHERE ?1 IS NULL OR scope = ?1 \
              ORDER BY started_at DESC, rowid DESC LIMIT ?2"
@@ -398,7 +392,7 @@ impl Store {
     }
 
     /// One scan by ID.
-    pub(crate) fn scan(&self, id: &str) -> anyhow::Result<Option<ScanRow>> {
+    pub fn scan(&self, id: &str) -> anyhow::Result<Option<ScanRow>> {
         Ok(self
             .conn
             .query_row(
@@ -410,7 +404,7 @@ impl Store {
     }
 
     /// The scope's latest complete scan: the baseline a new scan is compared with.
-    pub(crate) fn baseline(&self, scope: &str) -> anyhow::Result<Option<ScanRow>> {
+    pub fn baseline(&self, scope: &str) -> anyhow::Result<Option<ScanRow>> {
         Ok(self
             .conn
             .query_row(
@@ -425,7 +419,7 @@ impl Store {
     }
 
     /// The scan's stored changes since its baseline (the `kenshin diff --json` form).
-    pub(crate) fn changes(&self, id: &str) -> anyhow::Result<Option<serde_json::Value>> {
+    pub fn changes(&self, id: &str) -> anyhow::Result<Option<serde_json::Value>> {
         let text: Option<String> = self
             .conn
             .query_row(
@@ -439,7 +433,7 @@ impl Store {
     }
 
     /// Every scan's view of one host, oldest first: from the first scan that saw it.
-    pub(crate) fn host_timeline(&self, address: &str) -> anyhow::Result<Vec<HostAt>> {
+    pub fn host_timeline(&self, address: &str) -> anyhow::Result<Vec<HostAt>> {
         let scopes: Vec<String> = {
             let mut q = self
                 .conn
@@ -542,13 +536,13 @@ impl Store {
     }
 
     /// Records one notification attempt's outcome.
-    pub(crate) fn record_notification(
+    pub fn record_notification(
         &self,
         scan: &str,
         target: &str,
         result: &Result<u32, String>,
     ) -> anyhow::Result<()> {
-        let at = crate::clock::now_rfc3339();
+        let at = kenshin_engine::clock::now_rfc3339();
         let (ok, attempts, error) = match result {
             Ok(n) => (1, Some(*n), None),
             Err(e) => (0, None, Some(e.as_str())),
@@ -561,10 +555,7 @@ impl Store {
     }
 
     /// Notification outcomes of a scan: (target, ok, error).
-    pub(crate) fn notifications(
-        &self,
-        scan: &str,
-    ) -> anyhow::Result<Vec<(String, bool, Option<String>)>> {
+    pub fn notifications(&self, scan: &str) -> anyhow::Result<Vec<(String, bool, Option<String>)>> {
         let mut q = self.conn.prepare(
             "SELECT target, ok, error FROM notifications WHERE scan_id = ?1 ORDER BY id",
         )?;
@@ -577,7 +568,7 @@ impl Store {
     }
 
     /// Deletes a scan's records (retention). Its report folder is the caller's.
-    pub(crate) fn forget(&self, id: &str) -> anyhow::Result<()> {
+    pub fn forget(&self, id: &str) -> anyhow::Result<()> {
         let tx = self.conn.unchecked_transaction()?;
         tx.execute("DELETE FROM notifications WHERE scan_id = ?1", params![id])?;
         tx.execute("DELETE FROM scans WHERE id = ?1", params![id])?;

@@ -12,12 +12,12 @@ fn status_field(name: &str) -> Option<String> {
 }
 
 /// True if the real user is root.
-pub(crate) fn is_root() -> bool {
+pub fn is_root() -> bool {
     status_field("Uid").is_some_and(|u| u.split_whitespace().next() == Some("0"))
 }
 
 /// True if this process may open raw sockets.
-pub(crate) fn has_cap_net_raw() -> bool {
+pub fn has_cap_net_raw() -> bool {
     const CAP_NET_RAW: u32 = 13;
     status_field("CapEff")
         .and_then(|hex| u64::from_str_radix(&hex, 16).ok())

@@ -6,7 +6,7 @@ use std::io::Write;
 use std::time::Duration;
 
 use super::{Event, Notification};
-use crate::config::{Syslog, SyslogTarget};
+use super::{Syslog, SyslogTarget};
 
 /// The structured-data ID. 32473 is the private enterprise number RFC 5612 reserves
 /// for documentation; kenshin has no number of its own.
@@ -15,7 +15,7 @@ const SD_ID: &str = "kenshin@32473";
 const MAX_MESSAGE: usize = 2048;
 
 /// The facility code for a name.
-pub(crate) fn facility_code(name: &str) -> Option<u8> {
+pub fn facility_code(name: &str) -> Option<u8> {
     let fixed = [
         ("kern", 0),
         ("user", 1),
@@ -77,7 +77,7 @@ fn header_field(s: &str, max: usize) -> String {
 }
 
 /// The messages for `n`, one per event.
-pub(crate) fn messages(facility: u8, n: &Notification, hostname: &str, pid: u32) -> Vec<Vec<u8>> {
+pub fn messages(facility: u8, n: &Notification, hostname: &str, pid: u32) -> Vec<Vec<u8>> {
     n.events
         .iter()
         .map(|e| {
@@ -145,7 +145,7 @@ pub(crate) fn messages(facility: u8, n: &Notification, hostname: &str, pid: u32)
 }
 
 /// Sends every message of `n`; returns an error naming the target if any fails.
-pub(crate) fn send(s: &Syslog, n: &Notification) -> Result<(), String> {
+pub fn send(s: &Syslog, n: &Notification) -> Result<(), String> {
     let msgs = messages(s.facility, n, &n.agent, std::process::id());
     let fail = |e: std::io::Error| format!("syslog {:?}: {e}", s.target);
     match &s.target {

@@ -8,7 +8,7 @@ use time::{Date, Duration, PrimitiveDateTime, Time};
 
 /// A daily window, start inclusive, end exclusive.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Window {
+pub struct Window {
     start: Time,
     end: Time,
 }
@@ -27,7 +27,7 @@ fn parse_hm(s: &str) -> Option<Time> {
 
 impl Window {
     /// Parses `HH:MM-HH:MM`.
-    pub(crate) fn parse(s: &str) -> Result<Window, String> {
+    pub fn parse(s: &str) -> Result<Window, String> {
         let bad = || format!("{s:?} is not a window like \"22:00-06:00\" (HH:MM-HH:MM)");
         let (a, b) = s.split_once('-').ok_or_else(bad)?;
         let (start, end) = (parse_hm(a).ok_or_else(bad)?, parse_hm(b).ok_or_else(bad)?);
@@ -40,7 +40,7 @@ impl Window {
     }
 
     /// True if `t` falls inside the window.
-    pub(crate) fn contains(&self, t: Time) -> bool {
+    pub fn contains(&self, t: Time) -> bool {
         if self.start < self.end {
             self.start <= t && t < self.end
         } else {
@@ -49,7 +49,7 @@ impl Window {
     }
 
     /// When the window that holds `now` closes (`now` must be inside it).
-    pub(crate) fn closes_after(&self, now: PrimitiveDateTime) -> PrimitiveDateTime {
+    pub fn closes_after(&self, now: PrimitiveDateTime) -> PrimitiveDateTime {
         let today = PrimitiveDateTime::new(now.date(), self.end);
         if today > now {
             today
@@ -74,7 +74,7 @@ impl fmt::Display for Window {
 
 /// Dates on which no scan of a scope starts, both ends included.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Freeze {
+pub struct Freeze {
     from: Date,
     to: Date,
 }
@@ -86,7 +86,7 @@ fn parse_date(s: &str) -> Option<Date> {
 
 impl Freeze {
     /// Parses `YYYY-MM-DD` or `YYYY-MM-DD..YYYY-MM-DD`.
-    pub(crate) fn parse(s: &str) -> Result<Freeze, String> {
+    pub fn parse(s: &str) -> Result<Freeze, String> {
         let bad = || {
             format!("{s:?} is not a date like \"2026-12-31\" or a range like \"2026-12-29..2027-01-03\"")
         };
@@ -107,7 +107,7 @@ impl Freeze {
     }
 
     /// True if `d` is frozen.
-    pub(crate) fn contains(&self, d: Date) -> bool {
+    pub fn contains(&self, d: Date) -> bool {
         self.from <= d && d <= self.to
     }
 }

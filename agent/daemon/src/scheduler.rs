@@ -7,10 +7,6 @@
 //! is found `running` in the history at the next start, marked `interrupted`, and
 //! run again as soon as its window allows.
 
-pub(crate) mod lock;
-pub(crate) mod retention;
-pub(crate) mod scan_task;
-
 use std::collections::BTreeMap;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
@@ -21,15 +17,15 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::clock;
 use crate::config::{Config, ScopeConfig};
 use crate::history::Store;
-use scan_task::{ScanTask, TaskEnd};
+use crate::scan_task::{ScanTask, TaskEnd};
+use kenshin_engine::clock;
 
 /// Longest the scheduler sleeps between looks at the clock.
 const TICK: std::time::Duration = std::time::Duration::from_secs(20);
 
-pub(crate) fn run(config_path: &Path) -> anyhow::Result<u8> {
+pub fn run(config_path: &Path) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -176,7 +172,7 @@ impl Scheduler {
             });
             let task = ScanTask {
                 scope: name.clone(),
-                args: scope.args.clone(),
+                settings: scope.settings.clone(),
                 reports_dir: self.config.daemon.reports_dir.clone(),
                 state_dir: self.config.daemon.state_dir.clone(),
                 notify: self.config.notify.clone(),
@@ -221,7 +217,7 @@ async fn run_async(config_path: &Path) -> anyhow::Result<u8> {
     let d = config.daemon.clone();
     make_dir(&d.state_dir, 0o750)?;
     make_dir(&d.reports_dir, 0o750)?;
-    let _lock = lock::acquire(&d.state_dir)?;
+    let _lock = crate::lock::acquire(&d.state_dir)?;
     tracing::info!(
         config = %config_path.display(),
         scopes = config.scopes.len(),
@@ -230,7 +226,7 @@ async fn run_async(config_path: &Path) -> anyhow::Result<u8> {
         d.state_dir.display(),
         d.reports_dir.display()
     );
-    if !crate::privilege::has_cap_net_raw() {
+    if !kenshin_engine::privilege::has_cap_net_raw() {
         tracing::warn!(
             "no CAP_NET_RAW: ICMP and ARP discovery are off, and hosts are found by TCP and UDP \
              probes only (grant it with AmbientCapabilities=CAP_NET_RAW, as the shipped unit does)"
@@ -280,7 +276,7 @@ async fn run_async(config_path: &Path) -> anyhow::Result<u8> {
         sched.queue_due();
         for task in sched.startable() {
             let scope = task.scope.clone();
-            let handle = tasks.spawn(scan_task::run(task, stop.clone()));
+            let handle = tasks.spawn(crate::scan_task::run(task, stop.clone()));
             task_scopes.insert(handle.id(), scope);
         }
         sending.retain(|h| !h.is_finished());

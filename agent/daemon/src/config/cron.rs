@@ -11,7 +11,7 @@ use time::{Date, Duration, PrimitiveDateTime, Time};
 
 /// A parsed schedule.
 #[derive(Clone, PartialEq, Eq)]
-pub(crate) struct Schedule {
+pub struct Schedule {
     text: String,
     minutes: u64,
     hours: u32,
@@ -37,7 +37,7 @@ impl fmt::Display for Schedule {
 
 /// Why a schedule does not parse.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub(crate) enum CronError {
+pub enum CronError {
     #[error("expected 5 fields (minute hour day-of-month month day-of-week) or @daily-style shorthand, found {0}")]
     FieldCount(usize),
     #[error("unknown shorthand {0:?} (use @hourly, @daily, @weekly, @monthly or @yearly)")]
@@ -164,7 +164,7 @@ impl Field {
 
 impl Schedule {
     /// Parses a crontab(5) schedule.
-    pub(crate) fn parse(text: &str) -> Result<Schedule, CronError> {
+    pub fn parse(text: &str) -> Result<Schedule, CronError> {
         let trimmed = text.trim();
         let expanded = match trimmed {
             "@hourly" => "0 * * * *",
@@ -212,7 +212,7 @@ impl Schedule {
 
     /// The first minute strictly after `t` that the schedule names, within eight years
     /// (a schedule such as `0 0 30 2 *` names none).
-    pub(crate) fn next_after(&self, t: PrimitiveDateTime) -> Option<PrimitiveDateTime> {
+    pub fn next_after(&self, t: PrimitiveDateTime) -> Option<PrimitiveDateTime> {
         let start = t.replace_second(0).ok()?.replace_nanosecond(0).ok()? + Duration::minutes(1);
         let limit = start.year() + 8;
         let mut date = start.date();

@@ -1,0 +1,17 @@
+//! kenshin-engine: one scan from settings to a sealed report folder, shared by every
+//! front end (`kenshin scan`, the daemon, a future fleet worker), none of which needs
+//! clap to use it.
+//!
+//! - [`settings`]: [`ScanSettings`], every default and range check of a scan, once;
+//! - [`job`]: the scan job, `check` → `prepare` → `execute` (scan, judge, seal);
+//! - [`host_check`]: this machine seen from the inside, without a packet sent;
+//! - [`clock`] and [`privilege`]: time for records and schedules; what this process
+//!   may do.
+
+pub mod clock;
+pub mod host_check;
+pub mod job;
+pub mod privilege;
+pub mod settings;
+
+pub use settings::{Discovery, ScanSettings, Setting, SettingError};
