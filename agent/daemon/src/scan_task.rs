@@ -41,36 +41,73 @@ pub struct TaskEnd {
     pub sending: Vec<tokio::task::JoinHandle<()>>,
 }
 
+/// A scan recorded as running: its ID, start time, folders and history store.
+struct Started {
+    id: String,
+    at: String,
+    partial: PathBuf,
+    final_dir: PathBuf,
+    store: Store,
+}
+
+/// A finished scan as recorded: what to announce and how it ended.
+struct Settled {
+    status: Status,
+    report_dir: Option<PathBuf>,
+    previous: Option<String>,
+    events: Vec<Event>,
+}
+
 /// Runs the scan. `stop` is the daemon's SIGTERM.
 pub async fn run(task: ScanTask, stop: CancellationToken) -> TaskEnd {
-    let id = job::new_scan_id();
-    let started = clock::now_rfc3339();
-    let scope_dir = task.reports_dir.join(&task.scope);
-    let partial = scope_dir.join(format!(".{id}.partial"));
-    let final_dir = scope_dir.join(&id);
     let mut end = TaskEnd {
         scope: task.scope.clone(),
         sending: Vec::new(),
     };
-    let store = match Store::open(&crate::history::path(&task.state_dir)) {
-        Ok(s) => s,
-        Err(e) => {
-            tracing::error!(scope = %task.scope, "cannot record the scan, so it does not run: {e:#}");
-            return end;
-        }
-    };
-    if let Err(e) = store.begin(
-        &id,
-        &task.scope,
-        &started,
-        &partial,
-        task.rerun_of.as_deref(),
-    ) {
-        tracing::error!(scope = %task.scope, "cannot record the scan, so it does not run: {e:#}");
+    let Some(started) = start(&task) else {
         return end;
-    }
-    tracing::info!(scope = %task.scope, scan = %id, rerun_of = task.rerun_of.as_deref(), "scan started");
+    };
+    let (result, stopped_why) = scan(&task, &started.id, &started.partial, &stop).await;
+    let settled = settle(&task, &started, result, stopped_why);
+    end.sending = announce(&task, &started, settled);
+    end
+}
 
+/// Records the scan as running before its first packet; `None` (logged) if the
+/// history cannot record it, in which case nothing is sent.
+fn start(task: &ScanTask) -> Option<Started> {
+    let id = job::new_scan_id();
+    let at = clock::now_rfc3339();
+    let scope_dir = task.reports_dir.join(&task.scope);
+    let partial = scope_dir.join(format!(".{id}.partial"));
+    let final_dir = scope_dir.join(&id);
+    let store = Store::open(&crate::history::path(&task.state_dir))
+        .and_then(|store| {
+            store.begin(&id, &task.scope, &at, &partial, task.rerun_of.as_deref())?;
+            Ok(store)
+        })
+        .map_err(|e| {
+            tracing::error!(scope = %task.scope, "cannot record the scan, so it does not run: {e:#}");
+        })
+        .ok()?;
+    tracing::info!(scope = %task.scope, scan = %id, rerun_of = task.rerun_of.as_deref(), "scan started");
+    Some(Started {
+        id,
+        at,
+        partial,
+        final_dir,
+        store,
+    })
+}
+
+/// Scans into the partial folder until done, stopped (SIGTERM) or cut off by the
+/// scope's window; returns the outcome and, if it was cut short, why.
+async fn scan(
+    task: &ScanTask,
+    id: &str,
+    partial: &Path,
+    stop: &CancellationToken,
+) -> (anyhow::Result<job::Finished>, Option<String>) {
     let cancel = stop.child_token();
     let window_closed = Arc::new(AtomicBool::new(false));
     if let Some((closes, _)) = &task.window_closes {
@@ -87,11 +124,9 @@ pub async fn run(task: ScanTask, stop: CancellationToken) -> TaskEnd {
             }
         });
     }
-
-    let result = scan_once(&task, &id, &partial, cancel.clone()).await;
+    let result = scan_once(task, id, partial, cancel.clone()).await;
     cancel.cancel(); // ends the window timer
-    let stopped_by_window = window_closed.load(Ordering::SeqCst);
-    let stopped_why = if stopped_by_window {
+    let stopped_why = if window_closed.load(Ordering::SeqCst) {
         let at = task.window_closes.as_ref().map_or("", |(_, s)| s.as_str());
         Some(format!("the scan window closed at {at}"))
     } else if stop.is_cancelled() {
@@ -99,7 +134,24 @@ pub async fn run(task: ScanTask, stop: CancellationToken) -> TaskEnd {
     } else {
         None
     };
+    (result, stopped_why)
+}
 
+/// Puts the sealed folder in place, diffs it against the scope's last complete scan
+/// and records the scan with its changes; a failed scan is recorded as failed.
+fn settle(
+    task: &ScanTask,
+    started: &Started,
+    result: anyhow::Result<job::Finished>,
+    stopped_why: Option<String>,
+) -> Settled {
+    let Started {
+        id,
+        partial,
+        final_dir,
+        store,
+        ..
+    } = started;
     let job::Finished {
         report, catalog, ..
     } = match result {
@@ -107,31 +159,27 @@ pub async fn run(task: ScanTask, stop: CancellationToken) -> TaskEnd {
         Err(e) => {
             let reason = format!("{e:#}");
             tracing::error!(scope = %task.scope, scan = %id, "scan failed: {reason}");
-            let _ = std::fs::remove_dir_all(&partial);
-            if let Err(e) = store.fail(&id, Status::Failed, &reason, &clock::now_rfc3339()) {
+            let _ = std::fs::remove_dir_all(partial);
+            if let Err(e) = store.fail(id, Status::Failed, &reason, &clock::now_rfc3339()) {
                 tracing::error!("cannot record the failed scan: {e:#}");
             }
-            end.sending = send(
-                &task,
-                &id,
-                &started,
-                None,
-                None,
-                Status::Failed,
-                vec![incomplete("failed", &reason)],
-            );
-            return end;
+            return Settled {
+                status: Status::Failed,
+                report_dir: None,
+                previous: None,
+                events: vec![incomplete("failed", &reason)],
+            };
         }
     };
-    let report_dir = match std::fs::rename(&partial, &final_dir) {
-        Ok(()) => final_dir,
+    let report_dir = match std::fs::rename(partial, final_dir) {
+        Ok(()) => final_dir.clone(),
         Err(e) => {
             tracing::warn!(
                 "cannot rename {} to {}: {e}; the report stays where it is",
                 partial.display(),
                 final_dir.display()
             );
-            partial
+            partial.clone()
         }
     };
 
@@ -152,7 +200,7 @@ pub async fn run(task: ScanTask, stop: CancellationToken) -> TaskEnd {
         Status::Partial
     };
     if let Err(e) = store.finish(
-        &id,
+        id,
         &report,
         &report_dir,
         previous.as_ref().map(|(p, _)| p.as_str()),
@@ -171,26 +219,36 @@ pub async fn run(task: ScanTask, stop: CancellationToken) -> TaskEnd {
         "scan finished: {}",
         report_dir.display()
     );
-
     let mut events = notify::events(&report, diff.as_ref(), &catalog);
     if let Some(why) = &stopped_why {
         events.push(incomplete("partial", why));
     }
-    end.sending = send(
-        &task,
-        &id,
-        &started,
-        Some(&report_dir),
-        previous.as_ref().map(|(p, _)| p.clone()),
+    Settled {
         status,
+        report_dir: Some(report_dir),
+        previous: previous.map(|(p, _)| p),
         events,
-    );
-    match crate::retention::apply(&store, &task.scope, task.retention, &task.reports_dir) {
+    }
+}
+
+/// Sends the scan's events (each target in its own task) and applies retention.
+fn announce(
+    task: &ScanTask,
+    started: &Started,
+    settled: Settled,
+) -> Vec<tokio::task::JoinHandle<()>> {
+    let sending = send(task, started, settled);
+    match crate::retention::apply(
+        &started.store,
+        &task.scope,
+        task.retention,
+        &task.reports_dir,
+    ) {
         Ok(0) => {}
         Ok(n) => tracing::info!(scope = %task.scope, "retention removed {n} old scans"),
         Err(e) => tracing::warn!(scope = %task.scope, "retention failed: {e:#}"),
     }
-    end
+    sending
 }
 
 fn incomplete(status: &str, reason: &str) -> Event {
@@ -222,34 +280,26 @@ async fn scan_once(
     Ok(finished)
 }
 
-fn send(
-    task: &ScanTask,
-    id: &str,
-    started: &str,
-    report_dir: Option<&Path>,
-    previous: Option<String>,
-    status: Status,
-    events: Vec<Event>,
-) -> Vec<tokio::task::JoinHandle<()>> {
-    if events.is_empty() {
+fn send(task: &ScanTask, started: &Started, settled: Settled) -> Vec<tokio::task::JoinHandle<()>> {
+    if settled.events.is_empty() {
         return Vec::new();
     }
-    let summary = notify::summarize(&task.scope, &events);
+    let summary = notify::summarize(&task.scope, &settled.events);
     let n = Notification {
         kind: "kenshin.notification/1",
         sent_at: clock::now_rfc3339(),
         agent: notify::agent_name(),
         scope: task.scope.clone(),
         scan: ScanInfo {
-            id: id.to_owned(),
-            status: status.as_str().to_owned(),
-            started_at: started.to_owned(),
+            id: started.id.clone(),
+            status: settled.status.as_str().to_owned(),
+            started_at: started.at.clone(),
             finished_at: Some(clock::now_rfc3339()),
-            complete: status == Status::Complete,
-            report_dir: report_dir.map(|d| d.display().to_string()),
+            complete: settled.status == Status::Complete,
+            report_dir: settled.report_dir.map(|d| d.display().to_string()),
         },
-        previous_scan: previous,
-        events,
+        previous_scan: settled.previous,
+        events: settled.events,
         summary,
     };
     notify::dispatch(&task.notify, &n, &task.state_dir)

@@ -469,7 +469,6 @@ fn check_scope(
     files: Files,
 ) -> Result<ScopeConfig, ConfigError> {
     let name = s.name.get_ref().clone();
-    let key = |k: &str| format!("scope {name:?} {k}");
     if !kenshin_assess::segments::valid_name(&name) {
         return Err(ctx.err(
             s.name.span(),
@@ -477,11 +476,35 @@ fn check_scope(
             format!("{name:?}: use lower-case letters, digits, '-' and '_' (it names a folder)"),
         ));
     }
+    let ranges = scope_ranges(ctx, s)?;
+    let (schedule, window, freeze) = scope_timing(ctx, s)?;
+    let settings = scope_settings(ctx, s, raw, daemon, segments, files)?;
+    Ok(ScopeConfig {
+        name,
+        schedule,
+        window,
+        freeze,
+        settings,
+        ranges,
+    })
+}
+
+/// The address ranges a scope's targets name (`None` if one is a hostname), its
+/// targets and excludes checked for syntax.
+fn scope_ranges(ctx: &Ctx<'_>, s: &RawScope) -> Result<Option<Vec<AddrRange>>, ConfigError> {
+    let key = |k: &str| format!("scope {:?} {k}", s.name.get_ref());
     if s.targets.is_empty() {
         return Err(ctx.err(s.name.span(), &key("targets"), "no targets"));
     }
     let mut ranges = Some(Vec::new());
     for t in &s.targets {
+        if t.get_ref().starts_with('@') {
+            return Err(ctx.err(
+                t.span(),
+                &key("targets"),
+                "@FILE is for the command line; list the targets here",
+            ));
+        }
         match kenshin_probe::target::parse_target(t.get_ref()) {
             Ok(TargetSpec::Range(r)) => {
                 if let Some(v) = ranges.as_mut() {
@@ -491,18 +514,20 @@ fn check_scope(
             Ok(TargetSpec::Hostname(_)) => ranges = None,
             Err(e) => return Err(ctx.err(t.span(), &key("targets"), e)),
         }
-        if t.get_ref().starts_with('@') {
-            return Err(ctx.err(
-                t.span(),
-                &key("targets"),
-                "@FILE is for the command line; list the targets here",
-            ));
-        }
     }
     for x in &s.exclude {
         kenshin_probe::target::parse_target(x.get_ref())
             .map_err(|e| ctx.err(x.span(), &key("exclude"), e))?;
     }
+    Ok(ranges)
+}
+
+/// A scope's schedule, window and freeze dates.
+fn scope_timing(
+    ctx: &Ctx<'_>,
+    s: &RawScope,
+) -> Result<(Schedule, Option<Window>, Vec<Freeze>), ConfigError> {
+    let key = |k: &str| format!("scope {:?} {k}", s.name.get_ref());
     let schedule = Schedule::parse(s.schedule.get_ref()).map_err(|e| {
         ctx.err(
             s.schedule.span(),
@@ -520,16 +545,7 @@ fn check_scope(
         .iter()
         .map(|f| Freeze::parse(f.get_ref()).map_err(|e| ctx.err(f.span(), &key("freeze"), e)))
         .collect::<Result<Vec<_>, _>>()?;
-
-    let settings = scope_settings(ctx, s, raw, daemon, segments, files)?;
-    Ok(ScopeConfig {
-        name,
-        schedule,
-        window,
-        freeze,
-        settings,
-        ranges,
-    })
+    Ok((schedule, window, freeze))
 }
 
 fn check_events(
