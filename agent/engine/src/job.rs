@@ -87,10 +87,27 @@ impl Knowledge {
     }
 }
 
+/// What the scans of one process, or of one configuration load, share: the built-in
+/// rules and the system's trusted roots, each loaded once rather than per scan.
+#[derive(Debug, Clone)]
+pub struct Shared {
+    pub knowledge: Arc<Knowledge>,
+    pub system_roots: TrustStore,
+}
+
+impl Shared {
+    pub fn load() -> anyhow::Result<Shared> {
+        Ok(Shared {
+            knowledge: Arc::new(Knowledge::builtin()?),
+            system_roots: TrustStore::system(),
+        })
+    }
+}
+
 /// Every input of a scan, read and validated; nothing resolved or sent yet.
 pub struct Checked {
     settings: ScanSettings,
-    knowledge: Knowledge,
+    knowledge: Arc<Knowledge>,
     target_specs: Vec<TargetSpec>,
     exclude_specs: Vec<TargetSpec>,
     ports: PortList,
@@ -118,11 +135,16 @@ fn inflight_budget() -> u32 {
 /// Reads and validates every input of a scan: the settings' ranges, then targets,
 /// excludes, ports, CA files and the ledger. Resolves no name and sends nothing.
 pub fn check(settings: ScanSettings) -> anyhow::Result<Checked> {
+    check_with(settings, &Shared::load()?)
+}
+
+/// [`check`] with the rules and roots already loaded.
+pub fn check_with(settings: ScanSettings, shared: &Shared) -> anyhow::Result<Checked> {
     settings.validate().map_err(|e| {
         let name = e.setting.key();
         anyhow::anyhow!("{name} {e}")
     })?;
-    let knowledge = Knowledge::builtin()?;
+    let knowledge = shared.knowledge.clone();
     let target_specs = target::parse_targets(&settings.targets)?;
     let mut exclude_specs = target::parse_targets(&settings.exclude)?;
     for file in &settings.exclude_files {
@@ -143,7 +165,7 @@ pub fn check(settings: ScanSettings) -> anyhow::Result<Checked> {
         ..SafetySettings::default()
     };
     safety.validate()?;
-    let trust = TrustStore::load(&settings.ca_files)?;
+    let trust = shared.system_roots.extended(&settings.ca_files)?;
     let mut segments = Segments::default();
     for spec in &settings.segments {
         segments.add(spec)?;

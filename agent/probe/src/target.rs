@@ -34,11 +34,8 @@ pub enum TargetSpec {
 pub enum TargetError {
     #[error("target {token:?}: {reason}")]
     Invalid { token: String, reason: String },
-    #[error("cannot read target file {path}", path = path.display())]
-    File {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    File(#[from] kenshin_files::ReadError),
     #[error("target file {path}, line {line}: {inner}")]
     InFile {
         path: PathBuf,
@@ -71,12 +68,12 @@ pub fn parse_targets<S: AsRef<str>>(tokens: &[S]) -> Result<Vec<TargetSpec>, Tar
     Ok(out)
 }
 
+/// The largest target or exclude file read (a million addresses, one a line).
+pub const TARGET_FILE_LIMIT: u64 = 32 << 20;
+
 /// Reads a target file: tokens separated by white space, `#` comments.
 pub fn parse_target_file(path: &Path) -> Result<Vec<TargetSpec>, TargetError> {
-    let text = std::fs::read_to_string(path).map_err(|source| TargetError::File {
-        path: path.to_owned(),
-        source,
-    })?;
+    let text = kenshin_files::read_text(path, TARGET_FILE_LIMIT, kenshin_files::Follow::Yes)?;
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate() {
         let line = line.split('#').next().unwrap_or_default();

@@ -25,19 +25,19 @@ pub const EXPIRY_WARNING_DAYS: i64 = 30;
 /// A trust-store file that cannot be used.
 #[derive(Debug, Error)]
 pub enum TrustError {
-    #[error("cannot read the CA file {path}", path = path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] kenshin_files::ReadError),
     #[error("the CA file {path} holds no PEM certificate")]
     Empty { path: PathBuf },
     #[error("the CA file {path} has a certificate that is not a usable trust anchor: {reason}")]
     Anchor { path: PathBuf, reason: String },
 }
 
+/// The largest CA file read (Debian's whole bundle is about 220 KB).
+pub const CA_FILE_LIMIT: u64 = 16 << 20;
+
 /// Trust anchors for chain checks.
-#[derive(Debug, Default)]
+#[derive(Debug, Default, Clone)]
 pub struct TrustStore {
     anchors: Vec<TrustAnchor<'static>>,
     /// Where the anchors came from, for the report.
@@ -48,6 +48,12 @@ impl TrustStore {
     /// The system's roots (`$SSL_CERT_FILE`, else Debian's bundle) if readable, plus
     /// every file in `extra`, which must each hold at least one usable certificate.
     pub fn load(extra: &[PathBuf]) -> Result<Self, TrustError> {
+        TrustStore::system().extended(extra)
+    }
+
+    /// The system's roots (`$SSL_CERT_FILE`, else Debian's bundle), or none if they
+    /// cannot be read. Load them once and [`extended`](Self::extended) per scan.
+    pub fn system() -> Self {
         let mut store = TrustStore::default();
         let system = std::env::var_os("SSL_CERT_FILE")
             .map(PathBuf::from)
@@ -57,6 +63,13 @@ impl TrustStore {
                 .sources
                 .push(format!("{} ({n} roots)", system.display()));
         }
+        store
+    }
+
+    /// These anchors plus every file in `extra`, which must each hold at least one
+    /// usable certificate.
+    pub fn extended(&self, extra: &[PathBuf]) -> Result<Self, TrustError> {
+        let mut store = self.clone();
         for path in extra {
             let n = store.add_file(path, true)?;
             store
@@ -68,10 +81,7 @@ impl TrustStore {
 
     /// Adds every certificate of a PEM file; with `strict`, any unusable one is an error.
     fn add_file(&mut self, path: &Path, strict: bool) -> Result<usize, TrustError> {
-        let bytes = std::fs::read(path).map_err(|source| TrustError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let bytes = kenshin_files::read(path, CA_FILE_LIMIT, kenshin_files::Follow::Yes)?;
         let mut added = 0;
         for cert in CertificateDer::pem_slice_iter(&bytes) {
             let cert = match cert {

@@ -55,6 +55,13 @@ pub enum CronError {
     Backwards { field: &'static str, value: String },
     #[error("{field} step in {value:?} must be a number from 1")]
     BadStep { field: &'static str, value: String },
+    #[error("{field} step {step} in {value:?} is out of range 1–{max}")]
+    StepOutOfRange {
+        field: &'static str,
+        value: String,
+        step: u64,
+        max: u32,
+    },
 }
 
 struct Field {
@@ -119,23 +126,37 @@ impl Field {
         Ok(v)
     }
 
+    /// The step of `part` (`*/15`, `5/10`): at least 1 and no larger than the field's
+    /// span, so a step can never wrap around or skip past every value.
+    fn step(&self, part: &str, text: &str) -> Result<u32, CronError> {
+        let step: u64 =
+            text.parse()
+                .ok()
+                .filter(|n| *n >= 1)
+                .ok_or_else(|| CronError::BadStep {
+                    field: self.name,
+                    value: part.to_owned(),
+                })?;
+        let max = self.max - self.min;
+        u32::try_from(step)
+            .ok()
+            .filter(|s| *s <= max)
+            .ok_or(CronError::StepOutOfRange {
+                field: self.name,
+                value: part.to_owned(),
+                step,
+                max,
+            })
+    }
+
     /// The set of values the field text allows, as a bit set, and whether it was `*`.
     fn parse(&self, text: &str) -> Result<(u64, bool), CronError> {
         let mut bits = 0u64;
         for part in text.split(',') {
-            let (range, step) =
-                match part.split_once('/') {
-                    Some((r, s)) => {
-                        let step: u32 = s.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
-                            CronError::BadStep {
-                                field: self.name,
-                                value: part.to_owned(),
-                            }
-                        })?;
-                        (r, step)
-                    }
-                    None => (part, 1),
-                };
+            let (range, step) = match part.split_once('/') {
+                Some((r, s)) => (r, self.step(part, s)?),
+                None => (part, 1),
+            };
             let (lo, hi) = if range == "*" {
                 (self.min, self.max)
             } else if let Some((a, b)) = range.split_once('-') {
@@ -155,7 +176,10 @@ impl Field {
             let mut v = lo;
             while v <= hi {
                 bits |= 1 << v;
-                v += step;
+                match v.checked_add(step) {
+                    Some(next) => v = next,
+                    None => break,
+                }
             }
         }
         Ok((bits, text == "*"))
@@ -339,6 +363,18 @@ mod tests {
         assert!(err("0 0 * foo *").contains("month \"foo\""));
         assert!(err("0 0 * * 5-1").contains("runs backwards"));
         assert!(err("*/0 * * * *").contains("step"));
+        // A step past the field's span once wrapped a u32 and fired every minute.
+        let e = err("59/4294967295 * * * *");
+        assert!(
+            e.contains("minute step 4294967295") && e.contains("1–59"),
+            "{e}"
+        );
+        let e = err("1/4294967295 3 * * *");
+        assert!(e.contains("minute step 4294967295"), "{e}");
+        let e = err("0 */24 * * *");
+        assert!(e.contains("hour step 24") && e.contains("1–23"), "{e}");
+        assert!(err("0 0 1/99999999999999999999 * *").contains("day of month step"));
+        assert!(Schedule::parse("*/59 */23 */30 */11 */7").is_ok());
         assert!(err("0 0 * *").contains("found 4"));
         assert!(err("@often").contains("@often"));
     }

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use kenshin_engine::job::Shared;
 use kenshin_engine::settings::parse_duration;
 use kenshin_engine::ScanSettings;
 use kenshin_probe::scope::AddrRange;
@@ -34,14 +35,17 @@ use window::{Freeze, Window};
 /// Where the daemon and `check-config` look unless told otherwise.
 pub const DEFAULT_PATH: &str = "/etc/kenshin/kenshin.toml";
 
+/// The largest configuration file read (a hospital group's thousands of scopes fit
+/// in a few MiB).
+pub const CONFIG_LIMIT: u64 = 16 << 20;
+
 /// A configuration error: the file, the line (when known) and what is wrong.
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read the configuration {}", path.display())]
-    Read {
-        path: PathBuf,
-        source: std::io::Error,
-    },
+    #[error(transparent)]
+    Read(#[from] kenshin_files::ReadError),
+    #[error("kenshin's built-in rules cannot be loaded: {0}")]
+    Rules(String),
     #[error("{}:{line}:{column}: {message}", path.display())]
     Syntax {
         path: PathBuf,
@@ -261,10 +265,7 @@ impl Ctx<'_> {
 impl Config {
     /// Reads and checks the configuration file.
     pub fn load(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
-            path: path.to_owned(),
-            source,
-        })?;
+        let text = kenshin_files::read_text(path, CONFIG_LIMIT, kenshin_files::Follow::Yes)?;
         Config::parse(path, &text)
     }
 
@@ -345,8 +346,10 @@ impl Config {
             segments.push(spec);
         }
         let mut scopes: Vec<ScopeConfig> = Vec::new();
+        // The rules and the system's roots, loaded once for every scope.
+        let shared = Shared::load().map_err(|e| ConfigError::Rules(format!("{e:#}")))?;
         for s in &raw.scope {
-            let scope = check_scope(&ctx, s, &raw, &daemon, &segments, files)?;
+            let scope = check_scope(&ctx, s, &raw, &daemon, &segments, files, &shared)?;
             if scopes.iter().any(|o| o.name == scope.name) {
                 return Err(ctx.err(
                     s.name.span(),
@@ -467,6 +470,7 @@ fn check_scope(
     daemon: &Daemon,
     segments: &[String],
     files: Files,
+    shared: &Shared,
 ) -> Result<ScopeConfig, ConfigError> {
     let name = s.name.get_ref().clone();
     if !kenshin_assess::segments::valid_name(&name) {
@@ -478,7 +482,7 @@ fn check_scope(
     }
     let ranges = scope_ranges(ctx, s)?;
     let (schedule, window, freeze) = scope_timing(ctx, s)?;
-    let settings = scope_settings(ctx, s, raw, daemon, segments, files)?;
+    let settings = scope_settings(ctx, s, raw, daemon, segments, files, shared)?;
     Ok(ScopeConfig {
         name,
         schedule,

@@ -6,6 +6,7 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
+use kenshin_engine::job::Shared;
 use kenshin_engine::settings::{parse_duration, Setting, SettingError, DEFAULT_SNMP_COMMUNITY};
 use kenshin_engine::ScanSettings;
 use serde::Deserialize;
@@ -123,6 +124,7 @@ pub(super) fn scope_settings(
     daemon: &Daemon,
     segments: &[String],
     files: Files,
+    shared: &Shared,
 ) -> Result<ScanSettings, ConfigError> {
     let name = s.name.get_ref();
     let scope_key = |k: &str| format!("scope {name:?} {k}");
@@ -149,7 +151,7 @@ pub(super) fn scope_settings(
         checked.ca_files.clear();
         checked.exclude_files.clear();
     }
-    kenshin_engine::job::check(checked)
+    kenshin_engine::job::check_with(checked, shared)
         .map_err(|e| ctx.err(s.name.span(), &format!("scope {name:?}"), format!("{e:#}")))?;
     Ok(settings)
 }
