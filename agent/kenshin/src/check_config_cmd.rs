@@ -11,7 +11,8 @@ use kenshin_engine::clock;
 /// How many upcoming runs to show per scope.
 const UPCOMING: usize = 3;
 
-pub(crate) fn run(args: &CheckConfigArgs) -> anyhow::Result<u8> {
+/// With `quiet`, only the exit code (and an error on stderr) says whether it is valid.
+pub(crate) fn run(args: &CheckConfigArgs, quiet: bool) -> anyhow::Result<u8> {
     let path = args
         .file
         .clone()
@@ -19,6 +20,9 @@ pub(crate) fn run(args: &CheckConfigArgs) -> anyhow::Result<u8> {
     let lang = Lang::resolve(args.lang);
     let t = |j: &'static str, e: &'static str| lang.pick(j, e);
     let config = Config::load(&path)?;
+    if quiet {
+        return Ok(0);
+    }
     let d = &config.daemon;
     println!("{} {}", path.display(), t("は正しい設定です", "is valid"));
     println!(

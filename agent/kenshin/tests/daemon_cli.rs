@@ -163,3 +163,23 @@ fn host_check_lists_listeners_and_judges_the_ones_the_network_can_reach() {
     );
     drop((exposed, local));
 }
+
+#[test]
+fn check_config_quiet_prints_nothing_and_answers_by_exit_code() {
+    let dir = tempfile::tempdir().expect("dir");
+    let good = config(
+        dir.path(),
+        "[[scope]]\nname = \"servers\"\ntargets = [\"198.18.1.0/24\"]\nschedule = \"@daily\"\n",
+    );
+    let o = kenshin(&["-q", "check-config", &good]);
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    assert!(o.stdout.is_empty(), "{}", stdout(&o));
+    let bad = config(dir.path(), "[retention]\nkeep_scans = 0\n");
+    let o = kenshin(&["check-config", "-q", &bad]);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(
+        o.stdout.is_empty() && stderr(&o).contains("keep_scans"),
+        "{}",
+        stderr(&o)
+    );
+}
