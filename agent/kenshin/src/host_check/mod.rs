@@ -48,6 +48,7 @@ pub(crate) fn run(args: &HostCheckArgs) -> anyhow::Result<u8> {
         catalog,
         fingerprints,
         rules,
+        service_names,
         ..
     } = Knowledge::builtin()?;
 
@@ -123,6 +124,7 @@ pub(crate) fn run(args: &HostCheckArgs) -> anyhow::Result<u8> {
         kenshin_assess::identify::Knowledge {
             catalog: &catalog,
             fingerprints: &fingerprints,
+            service_names: &service_names,
             oui: None,
             tls: None,
             segments: None,
