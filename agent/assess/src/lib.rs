@@ -8,7 +8,7 @@
 //! view ([`checklist`]) answers each item of the MHLW checklist from them.
 //!
 //! Every rule family (ports, fingerprints, TLS profiles, requirement registries, MAC
-//! vendor kinds, the noise corpus, service names, checks, advisories) loads and
+//! vendor kinds, ledger words, the noise corpus, service names, checks, advisories) loads and
 //! verifies through one [`RulePack`]; every loader reports the one
 //! [`rulefile::Problem`] type, naming file, line and rule.
 

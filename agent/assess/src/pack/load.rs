@@ -11,6 +11,7 @@ use super::RulePack;
 use crate::advisory::{self, AdvisorySet};
 use crate::checks::{self, CheckSet};
 use crate::fingerprint::{self, FingerprintSet};
+use crate::ledger::{words, LedgerWords};
 use crate::requirements::{self, Registry};
 use crate::rulefile::{self, Problem, Problems, Source};
 use crate::service_names::{self, ServiceNames};
@@ -55,6 +56,7 @@ pub(super) struct Loaded {
     profiles: Result<ProfileSet, Problems>,
     registry: Result<Registry, Problems>,
     vendor_kinds: Result<VendorKinds, Problems>,
+    ledger_words: Result<LedgerWords, Problems>,
     noise: Result<Vec<Facts>, Problems>,
     service_names: Result<ServiceNames, Problems>,
     checks: Result<CheckSet, Problems>,
@@ -135,6 +137,8 @@ impl Loaded {
             file(profile::FILE, profile::BUILTIN).and_then(|s| ProfileSet::parse(&s.text));
         let vendor_kinds = file(vendor_kinds::FILE, vendor_kinds::BUILTIN)
             .and_then(|s| VendorKinds::parse(&s.text));
+        let ledger_words =
+            file(words::FILE, words::BUILTIN).and_then(|s| LedgerWords::parse(&s.text));
         let noise = file(noise::FILE, noise::BUILTIN).and_then(|s| noise::load(&s));
         let service_names = file(service_names::FILE, service_names::BUILTIN)
             .and_then(|s| ServiceNames::parse(&s.text));
@@ -145,6 +149,7 @@ impl Loaded {
             profiles,
             registry,
             vendor_kinds,
+            ledger_words,
             noise,
             service_names,
             checks,
@@ -162,6 +167,7 @@ impl Loaded {
                 profiles: Ok(profiles),
                 registry: Ok(registry),
                 vendor_kinds: Ok(vendor_kinds),
+                ledger_words: Ok(ledger_words),
                 noise: Ok(noise),
                 service_names: Ok(service_names),
                 checks: Ok(checks),
@@ -172,6 +178,7 @@ impl Loaded {
                 profiles,
                 registry,
                 vendor_kinds,
+                ledger_words,
                 noise,
                 service_names,
                 checks,
@@ -203,6 +210,10 @@ impl Loaded {
                 Family::VendorKinds,
                 err(self.vendor_kinds.as_ref().map(drop)),
             ),
+            (
+                Family::LedgerWords,
+                err(self.ledger_words.as_ref().map(drop)),
+            ),
             (Family::Noise, err(self.noise.as_ref().map(drop))),
             (
                 Family::ServiceNames,
@@ -224,6 +235,7 @@ impl Loaded {
             profiles: self.profiles.as_ref().ok(),
             registry: self.registry.as_ref().ok(),
             vendor_kinds: self.vendor_kinds.as_ref().ok(),
+            ledger_words: self.ledger_words.as_ref().ok(),
             noise: self.noise.as_ref().ok(),
             service_names: self.service_names.as_ref().ok(),
             checks: self.checks.as_ref().ok(),

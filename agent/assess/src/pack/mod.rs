@@ -13,6 +13,7 @@
 //! | `tls/ipa-profiles.toml` | the IPA guideline's TLS profiles ([`ProfileSet`]) |
 //! | `requirements/*.toml` | requirement registries ([`Registry`]) |
 //! | `mac-vendors.toml` | device kinds by MAC vendor ([`VendorKinds`]) |
+//! | `ledger.toml` | the words of an asset ledger ([`LedgerWords`]) |
 //! | `noise.toml` | the noise corpus ([`crate::noise`]) |
 //! | `service-names.toml` | names inside TLS and of ambiguous greetings ([`ServiceNames`]) |
 //! | `checks/*.toml` | checks ([`CheckSet`]) |
@@ -33,6 +34,7 @@ use kenshin_probe::ports::PortCatalog;
 use crate::advisory::AdvisorySet;
 use crate::checks::CheckSet;
 use crate::fingerprint::FingerprintSet;
+use crate::ledger::LedgerWords;
 use crate::requirements::Registry;
 use crate::rulefile::{Problems, Source};
 use crate::service_names::ServiceNames;
@@ -50,6 +52,8 @@ pub struct RulePack {
     pub profiles: ProfileSet,
     pub registry: Registry,
     pub vendor_kinds: VendorKinds,
+    /// The words an asset ledger may use.
+    pub ledger_words: LedgerWords,
     /// The noise corpus: field maps no check or advisory may fire on.
     pub noise: Vec<Facts>,
     pub service_names: ServiceNames,
@@ -90,6 +94,7 @@ impl RulePack {
             profiles: Some(&self.profiles),
             registry: Some(&self.registry),
             vendor_kinds: Some(&self.vendor_kinds),
+            ledger_words: Some(&self.ledger_words),
             noise: Some(&self.noise),
             service_names: Some(&self.service_names),
             checks: Some(&self.checks),

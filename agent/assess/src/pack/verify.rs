@@ -9,6 +9,7 @@ use kenshin_probe::ports::PortCatalog;
 use crate::advisory::{self, AdvisorySet};
 use crate::checks::{self, CheckSet};
 use crate::fingerprint::{self, FingerprintSet};
+use crate::ledger::LedgerWords;
 use crate::requirements::{self, Registry};
 use crate::rulefile::{place, Problem, Problems, Source};
 use crate::service_names::{self, ServiceNames};
@@ -23,6 +24,7 @@ pub enum Family {
     TlsProfiles,
     Requirements,
     VendorKinds,
+    LedgerWords,
     Noise,
     ServiceNames,
     Checks,
@@ -38,6 +40,7 @@ impl Family {
             Family::TlsProfiles => crate::tls::profile::FILE,
             Family::Requirements => requirements::FOLDER,
             Family::VendorKinds => crate::vendor_kinds::FILE,
+            Family::LedgerWords => crate::ledger::words::FILE,
             Family::Noise => crate::noise::FILE,
             Family::ServiceNames => service_names::FILE,
             Family::Checks => checks::FOLDER,
@@ -62,6 +65,11 @@ pub enum Counts {
     Requirements(requirements::Verified),
     VendorKinds {
         rules: usize,
+        examples: usize,
+    },
+    LedgerWords {
+        headers: usize,
+        kind_words: usize,
         examples: usize,
     },
     Noise {
@@ -102,6 +110,14 @@ impl fmt::Display for Counts {
             Counts::VendorKinds { rules, examples } => write!(
                 f,
                 "{rules} vendor rules; {examples} examples and counterexamples hold"
+            ),
+            Counts::LedgerWords {
+                headers,
+                kind_words,
+                examples,
+            } => write!(
+                f,
+                "{headers} header names, {kind_words} kind words; {examples} examples hold"
             ),
             Counts::Noise { samples } => write!(
                 f,
@@ -173,6 +189,7 @@ pub(super) struct Parts<'a> {
     pub profiles: Option<&'a ProfileSet>,
     pub registry: Option<&'a Registry>,
     pub vendor_kinds: Option<&'a VendorKinds>,
+    pub ledger_words: Option<&'a LedgerWords>,
     pub noise: Option<&'a Vec<Facts>>,
     pub service_names: Option<&'a ServiceNames>,
     pub checks: Option<&'a CheckSet>,
@@ -220,6 +237,16 @@ pub(super) fn run(parts: &Parts<'_>, sources: &[Source]) -> Verification {
             Family::VendorKinds,
             v.verify().map(|examples| Counts::VendorKinds {
                 rules: v.rules.len(),
+                examples,
+            }),
+        ));
+    }
+    if let Some(w) = parts.ledger_words {
+        out.push((
+            Family::LedgerWords,
+            w.verify().map(|examples| Counts::LedgerWords {
+                headers: w.columns.iter().map(|(_, n)| n.len()).sum(),
+                kind_words: w.kinds.iter().map(|(_, n)| n.len()).sum(),
                 examples,
             }),
         ));
