@@ -599,7 +599,7 @@ fn compile(file: &str, raw: RawAdvisory) -> Result<Advisory, Vec<Problem>> {
 #[derive(Debug, Clone)]
 pub struct AdvisorySet {
     pub advisories: Vec<Advisory>,
-    /// (file name, provenance).
+    /// (file name within `advisories/`, provenance), as the report names them.
     pub provenance: Vec<(String, Provenance)>,
 }
 
@@ -632,7 +632,9 @@ impl AdvisorySet {
             if let Err(e) = parse_date(&file.provenance.compiled) {
                 problems.push(Problem::in_file(name, format!("provenance.compiled: {e}")));
             }
-            provenance.push((name.to_owned(), file.provenance));
+            // The report names the file as it is named in its folder.
+            let file_name = name.rsplit('/').next().unwrap_or(name);
+            provenance.push((file_name.to_owned(), file.provenance));
             for raw in file.advisory {
                 match compile(name, raw) {
                     Ok(a) => advisories.push(a),

@@ -27,8 +27,12 @@ fn the_shipped_advisories_hold_their_boundaries_and_ignore_the_noise() {
     let v = set().verify(&registry, &noise).expect("verify");
     assert!(v.advisories >= 25, "{v:?}");
     assert!(v.kev >= 15, "{v:?}");
-    for (_, p) in &set().provenance {
+    for (file, p) in &set().provenance {
         assert_eq!(p.kev_catalog_version, "2025.08.25");
+        assert!(
+            BUILTIN.iter().any(|(n, _)| n == file),
+            "{file}: as the report names it"
+        );
     }
 }
 
