@@ -7,7 +7,7 @@
 //! must all hold (`match`) and matchers none of which may (`unless`), over the fields
 //! of [`crate::subject`]. Every check carries examples (fields in, the check fires)
 //! and counterexamples (fields in, it stays silent); [`CheckSet::verify`] runs them
-//! all, and a noise corpus (`rules/noise.toml`) must trigger nothing at all.
+//! all, and the noise corpus ([`crate::noise`]) must trigger nothing at all.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
@@ -18,8 +18,11 @@ use serde::Deserialize;
 use crate::finding::{Confidence, RequirementRef, Severity, Text};
 use crate::matcher::{compile_all, example_fields, render, template_fields, Matcher, RawMatcher};
 use crate::requirements::Registry;
-use crate::rulefile::{duplicate_ids, parse_each, read_toml_dir};
-use crate::subject::known_field;
+use crate::rulefile::{duplicate_ids, parse_each, place, read_toml_dir, Problem, Problems, Source};
+use crate::subject::{known_field, unknown_field};
+
+/// The checks' folder in the rules tree.
+pub const FOLDER: &str = "checks";
 
 /// The shipped check files, in evaluation order.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -149,11 +152,11 @@ pub fn valid_id(id: &str) -> bool {
         })
 }
 
-fn compile(file: &str, raw: RawCheck) -> Result<Check, Vec<String>> {
-    let at = format!("{file}: {}", raw.id);
+fn compile(file: &str, raw: RawCheck) -> Result<Check, Vec<Problem>> {
     let mut problems = Vec::new();
+    let at = |message: String| Problem::in_rule(file, raw.id.as_str(), message);
     if !valid_id(&raw.id) {
-        problems.push(format!("{at}: the ID must be lower-case dotted words"));
+        problems.push(at("the ID must be lower-case dotted words".into()));
     }
     for (what, t) in [
         ("title", &raw.title),
@@ -161,30 +164,30 @@ fn compile(file: &str, raw: RawCheck) -> Result<Check, Vec<String>> {
         ("remediation", &raw.remediation),
     ] {
         if t.is_blank() {
-            problems.push(format!("{at}: `{what}` needs both ja and en"));
+            problems.push(at(format!("`{what}` needs both ja and en")));
         }
     }
     for f in template_fields(&raw.detail) {
         if !known_field(f) {
-            problems.push(format!("{at}: detail uses unknown field ${{{f}}}"));
+            problems.push(at(format!("detail uses ${{{f}}}: {}", unknown_field(f))));
         }
     }
     let mut requirements = Vec::new();
     for r in &raw.requirements {
         match RequirementRef::parse(r) {
             Some(x) => requirements.push(x),
-            None => problems.push(format!("{at}: requirement {r:?} is not framework:id")),
+            None => problems.push(at(format!("requirement {r:?} is not framework:id"))),
         }
     }
     if requirements.is_empty() {
-        problems.push(format!("{at}: maps to no requirement"));
+        problems.push(at("maps to no requirement".into()));
     }
     if raw.matchers.is_empty() {
-        problems.push(format!("{at}: `match` is empty"));
+        problems.push(at("`match` is empty".into()));
     }
-    let matchers = compile_all(&raw.matchers).map_err(|e| format!("{at}: match: {e}"));
-    let unless = compile_all(&raw.unless).map_err(|e| format!("{at}: unless: {e}"));
-    let parse = |xs: &[RawExample], what: &str, problems: &mut Vec<String>| -> Vec<Example> {
+    let matchers = compile_all(&raw.matchers).map_err(|e| at(format!("match: {e}")));
+    let unless = compile_all(&raw.unless).map_err(|e| at(format!("unless: {e}")));
+    let parse = |xs: &[RawExample], what: &str, problems: &mut Vec<Problem>| -> Vec<Example> {
         xs.iter()
             .enumerate()
             .filter_map(|(i, x)| match example_fields(&x.fields) {
@@ -193,7 +196,7 @@ fn compile(file: &str, raw: RawCheck) -> Result<Check, Vec<String>> {
                     detail: x.detail.clone(),
                 }),
                 Err(e) => {
-                    problems.push(format!("{at}: {what} {}: {e}", i + 1));
+                    problems.push(at(format!("{what} {}: {e}", i + 1)));
                     None
                 }
             })
@@ -202,7 +205,7 @@ fn compile(file: &str, raw: RawCheck) -> Result<Check, Vec<String>> {
     let examples = parse(&raw.example, "example", &mut problems);
     let counterexamples = parse(&raw.counterexample, "counterexample", &mut problems);
     if raw.example.is_empty() {
-        problems.push(format!("{at}: needs at least one example"));
+        problems.push(at("needs at least one example".into()));
     }
     let (matchers, unless) = match (matchers, unless) {
         (Ok(m), Ok(u)) => (m, u),
@@ -235,21 +238,21 @@ fn compile(file: &str, raw: RawCheck) -> Result<Check, Vec<String>> {
 
 impl CheckSet {
     /// The shipped checks.
-    pub fn builtin() -> Result<Self, Vec<String>> {
-        Self::from_sources(crate::rulefile::owned(BUILTIN))
+    pub fn builtin() -> Result<Self, Problems> {
+        Self::from_sources(&crate::rulefile::owned(FOLDER, BUILTIN))
     }
 
-    /// Every `*.toml` in `dir`.
-    pub fn load_dir(dir: &Path) -> Result<Self, Vec<String>> {
-        Self::from_sources(read_toml_dir(dir)?)
+    /// Every `*.toml` in `dir` (the rules tree's `checks/`).
+    pub fn load_dir(dir: &Path) -> Result<Self, Problems> {
+        Self::from_sources(&read_toml_dir(dir, FOLDER)?)
     }
 
-    /// Parses files given as (name, text), in name order; every problem is named.
-    pub fn from_sources(sources: Vec<(String, String)>) -> Result<Self, Vec<String>> {
+    /// Parses files in path order; every problem is named by file, line and check.
+    pub fn from_sources(sources: &[Source]) -> Result<Self, Problems> {
         let mut checks: Vec<Check> = Vec::new();
-        let mut problems = parse_each(sources, |name, file: File, problems| {
+        let mut problems = parse_each(sources, |source, file: File, problems| {
             for raw in file.check {
-                match compile(name, raw) {
+                match compile(&source.path, raw) {
                     Ok(c) => checks.push(c),
                     Err(p) => problems.extend(p),
                 }
@@ -258,11 +261,8 @@ impl CheckSet {
         problems.extend(duplicate_ids(
             checks.iter().map(|c| (c.file.as_str(), c.id.as_str())),
         ));
-        if problems.is_empty() {
-            Ok(Self { checks })
-        } else {
-            Err(problems)
-        }
+        place(&mut problems, sources);
+        Problems::or_ok(problems, Self { checks })
     }
 
     /// The check with this ID.
@@ -272,7 +272,7 @@ impl CheckSet {
 
     /// Runs every example and counterexample, resolves every requirement ID, and
     /// runs the noise corpus against every check.
-    pub fn verify(&self, registry: &Registry, noise: &[Facts]) -> Result<Verified, Vec<String>> {
+    pub fn verify(&self, registry: &Registry, noise: &[Facts]) -> Result<Verified, Problems> {
         let mut problems = Vec::new();
         let mut v = Verified {
             checks: self.checks.len(),
@@ -286,11 +286,13 @@ impl CheckSet {
             counterexamples: 0,
         };
         for c in &self.checks {
-            let at = format!("{}: {}", c.file, c.id);
+            let mut at = |message: String| {
+                problems.push(Problem::in_rule(c.file.as_str(), c.id.as_str(), message));
+            };
             for r in &c.requirements {
                 if registry.get(&r.framework, &r.id).is_none() {
-                    problems.push(format!(
-                        "{at}: requirement {}:{} is in no registry",
+                    at(format!(
+                        "requirement \"{}:{}\" is in no registry",
                         r.framework, r.id
                     ));
                 }
@@ -298,72 +300,36 @@ impl CheckSet {
             for (i, x) in c.examples.iter().enumerate() {
                 v.examples += 1;
                 if !c.fires(&x.fields) {
-                    problems.push(format!("{at}: example {} does not fire", i + 1));
+                    at(format!("example {} does not fire", i + 1));
                 } else if let Some(want) = &x.detail {
                     let got = c.detail_for(&x.fields);
                     if !got.contains(want.as_str()) {
-                        problems.push(format!(
-                            "{at}: example {}: detail {got:?} lacks {want:?}",
-                            i + 1
-                        ));
+                        at(format!("example {}: detail {got:?} lacks {want:?}", i + 1));
                     }
                 }
             }
             for (i, x) in c.counterexamples.iter().enumerate() {
                 v.counterexamples += 1;
                 if c.fires(&x.fields) {
-                    problems.push(format!("{at}: counterexample {} fires", i + 1));
+                    at(format!("counterexample {} fires", i + 1));
                 }
             }
             for (i, n) in noise.iter().enumerate() {
                 if c.fires(n) {
-                    problems.push(format!("{at}: noise sample {} fires it", i + 1));
+                    at(format!("noise sample {} fires it", i + 1));
                 }
             }
         }
-        if problems.is_empty() {
-            Ok(v)
-        } else {
-            Err(problems)
-        }
+        Problems::or_ok(problems, v)
     }
-}
-
-/// The noise corpus: services that say a bit of everything and are nothing.
-pub const NOISE: &str = include_str!("../../../rules/noise.toml");
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoiseFile {
-    sample: Vec<NoiseSample>,
-}
-
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-struct NoiseSample {
-    description: String,
-    fields: BTreeMap<String, toml::Value>,
-}
-
-/// Parses a noise corpus into field maps.
-pub fn parse_noise(text: &str) -> Result<Vec<Facts>, String> {
-    let file: NoiseFile = toml::from_str(text).map_err(|e| e.to_string())?;
-    file.sample
-        .iter()
-        .enumerate()
-        .map(|(i, s)| {
-            example_fields(&s.fields)
-                .map_err(|e| format!("sample {} ({}): {e}", i + 1, s.description))
-        })
-        .collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
-    fn with(name: &str, text: &str) -> Result<CheckSet, Vec<String>> {
-        CheckSet::from_sources(crate::rulefile::replacing(BUILTIN, name, text))
+    fn with(name: &str, text: &str) -> Result<CheckSet, Problems> {
+        CheckSet::from_sources(&crate::rulefile::replacing(FOLDER, BUILTIN, name, text))
     }
 
     fn text_of(name: &str) -> &'static str {
@@ -374,7 +340,7 @@ mod tests {
     fn the_shipped_checks_hold_their_examples_and_ignore_the_noise() {
         let set = CheckSet::builtin().expect("checks load");
         let registry = Registry::builtin().expect("registries");
-        let noise = parse_noise(NOISE).expect("noise corpus");
+        let noise = crate::noise::builtin().expect("noise corpus");
         assert!(noise.len() >= 5);
         let v = set.verify(&registry, &noise).expect("verify");
         assert!(v.checks >= 20, "{v:?}");
@@ -413,7 +379,7 @@ mod tests {
         let problems = set
             .verify(&Registry::builtin().expect("r"), &[])
             .expect_err("unresolved");
-        assert!(problems.iter().any(|p| p.contains("2-⑭")), "{problems:?}");
+        assert!(problems.mention("2-⑭"), "{problems}");
         let text =
             text_of("services.toml").replacen("any_of = [\"telnet\"]", "any_of = [\"telnetx\"]", 1);
         let set = with("services.toml", &text).expect("parses");
@@ -421,10 +387,8 @@ mod tests {
             .verify(&Registry::builtin().expect("r"), &[])
             .expect_err("example");
         assert!(
-            problems
-                .iter()
-                .any(|p| p.contains("service.telnet: example 1 does not fire")),
-            "{problems:?}"
+            problems.mention("rule service.telnet: example 1 does not fire"),
+            "{problems}"
         );
     }
 
@@ -432,16 +396,27 @@ mod tests {
     fn unknown_keys_and_fields_are_refused_with_the_check_named() {
         let text = text_of("services.toml").replacen("severity =", "severty =", 1);
         let problems = with("services.toml", &text).expect_err("unknown key");
-        assert!(
-            problems.iter().any(|p| p.contains("severty")),
-            "{problems:?}"
-        );
+        assert!(problems.mention("severty"), "{problems}");
         let text =
             text_of("services.toml").replacen("field = \"service\"", "field = \"servcie\"", 1);
         let problems = with("services.toml", &text).expect_err("unknown field");
-        assert!(
-            problems.iter().any(|p| p.contains("servcie")),
-            "{problems:?}"
-        );
+        assert!(problems.mention("servcie"), "{problems}");
+    }
+
+    #[test]
+    fn a_fact_no_probe_writes_is_refused_with_file_line_and_fact() {
+        // The rule and its own example share the typo: only the registry catches it.
+        let text = text_of("services.toml").replace("\"smb.smb1\"", "\"smb.smbv1\"");
+        let problems = with("services.toml", &text).expect_err("unregistered fact");
+        let p = problems
+            .iter()
+            .find(|p| p.message.contains("smb.smbv1"))
+            .unwrap_or_else(|| panic!("{problems}"));
+        assert_eq!(p.file, "checks/services.toml");
+        assert_eq!(p.rule.as_deref(), Some("smb.v1-enabled"));
+        assert!(p.message.contains("no probe writes"), "{p}");
+        let line = p.line.expect("placed on a line");
+        let at = text.lines().nth(line - 1).unwrap_or_default();
+        assert!(at.contains("smb.smbv1"), "line {line}: {at}");
     }
 }

@@ -20,29 +20,6 @@ pub struct Rules {
     pub registry: Registry,
 }
 
-impl Rules {
-    /// The shipped rules; every problem is listed.
-    pub fn builtin() -> Result<Self, Vec<String>> {
-        let (c, a, r) = (
-            CheckSet::builtin(),
-            AdvisorySet::builtin(),
-            Registry::builtin(),
-        );
-        match (c, a, r) {
-            (Ok(checks), Ok(advisories), Ok(registry)) => Ok(Self {
-                checks,
-                advisories,
-                registry,
-            }),
-            (c, a, r) => Err([c.err(), a.err(), r.err()]
-                .into_iter()
-                .flatten()
-                .flatten()
-                .collect()),
-        }
-    }
-}
-
 /// Evidence IDs of a service: its own, then its TLS audit's.
 fn service_evidence(s: &Service) -> Vec<String> {
     let mut ids: Vec<String> = s.evidence.clone();

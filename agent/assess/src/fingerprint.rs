@@ -20,6 +20,31 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::kind::DeviceKind;
+use crate::rulefile::{place, read_toml_dir, Problem, Problems, Source};
+
+/// The fingerprints' folder in the rules tree.
+pub const FOLDER: &str = "fingerprints";
+
+/// Fields a fingerprint may read besides the protocol facts the probes write
+/// ([`kenshin_probe::facts`]).
+pub const FIELDS: &[&str] = &["banner", "service", "http.body"];
+
+/// True if a fingerprint may read `field`.
+pub fn known_field(field: &str) -> bool {
+    FIELDS.contains(&field) || kenshin_probe::facts::lookup(field).is_some()
+}
+
+/// Why a fingerprint may not read `field`, in words.
+fn unknown_field(field: &str) -> String {
+    if kenshin_probe::facts::in_known_namespace(field) {
+        format!("no probe writes the fact {field:?} (the facts are listed in kenshin_probe::facts)")
+    } else {
+        format!(
+            "unknown field {field:?} (a fingerprint reads {} and the probes' facts)",
+            FIELDS.join(", ")
+        )
+    }
+}
 
 /// Attributes a fingerprint may set.
 pub const ATTRIBUTES: &[&str] = &[
@@ -191,15 +216,6 @@ impl Identity {
     }
 }
 
-/// A problem in a fingerprint file.
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{file}: {id}: {message}")]
-pub struct Problem {
-    pub file: String,
-    pub id: String,
-    pub message: String,
-}
-
 /// What [`FingerprintSet::verify`] checked.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Verified {
@@ -217,11 +233,7 @@ pub struct FingerprintSet {
 }
 
 fn problem(file: &str, id: &str, message: impl Into<String>) -> Problem {
-    Problem {
-        file: file.to_owned(),
-        id: id.to_owned(),
-        message: message.into(),
-    }
+    Problem::in_rule(file, id, message)
 }
 
 impl Fingerprint {
@@ -300,66 +312,31 @@ fn template_names(template: &str) -> Vec<&str> {
 
 impl FingerprintSet {
     /// The fingerprints kenshin ships with.
-    pub fn builtin() -> Result<Self, Vec<Problem>> {
-        Self::from_sources(crate::rulefile::owned(BUILTIN))
+    pub fn builtin() -> Result<Self, Problems> {
+        Self::from_sources(&crate::rulefile::owned(FOLDER, BUILTIN))
     }
 
-    /// Loads every `*.toml` in `dir`, in name order.
-    pub fn load_dir(dir: &std::path::Path) -> Result<Self, Vec<Problem>> {
-        let read = std::fs::read_dir(dir).map_err(|e| {
-            vec![problem(
-                &dir.display().to_string(),
-                "-",
-                format!("cannot read: {e}"),
-            )]
-        })?;
-        let mut names: Vec<std::path::PathBuf> = read
-            .filter_map(Result::ok)
-            .map(|e| e.path())
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        names.sort();
-        let mut sources = Vec::new();
-        for path in names {
-            let name = path
-                .file_name()
-                .map_or_else(String::new, |n| n.to_string_lossy().into_owned());
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| vec![problem(&name, "-", format!("cannot read: {e}"))])?;
-            sources.push((name, text));
-        }
-        Self::from_sources(sources)
+    /// Loads every `*.toml` in `dir` (the rules tree's `fingerprints/`), in name order.
+    pub fn load_dir(dir: &std::path::Path) -> Result<Self, Problems> {
+        Self::from_sources(&read_toml_dir(dir, FOLDER)?)
     }
 
-    /// Parses and compiles fingerprint files given as (name, text), checking the
-    /// structure of every entry. Examples are checked by [`Self::verify`].
-    pub fn from_sources(
-        sources: impl IntoIterator<Item = (String, String)>,
-    ) -> Result<Self, Vec<Problem>> {
+    /// Parses and compiles fingerprint files in path order, checking the structure of
+    /// every entry. Examples are checked by [`Self::verify`].
+    pub fn from_sources(sources: &[Source]) -> Result<Self, Problems> {
         let mut set = FingerprintSet::default();
-        let mut problems = Vec::new();
         let mut ids = BTreeSet::new();
-        for (name, text) in sources {
+        let mut problems = crate::rulefile::parse_each(sources, |source, file: File, problems| {
             set.files += 1;
-            let file: File = match toml::from_str(&text) {
-                Ok(f) => f,
-                Err(e) => {
-                    problems.push(problem(&name, "-", e.to_string()));
-                    continue;
-                }
-            };
             for raw in file.fingerprint {
-                match compile(&name, raw, &mut ids) {
+                match compile(&source.path, raw, &mut ids) {
                     Ok(fp) => set.entries.push(fp),
                     Err(mut p) => problems.append(&mut p),
                 }
             }
-        }
-        if problems.is_empty() {
-            Ok(set)
-        } else {
-            Err(problems)
-        }
+        });
+        place(&mut problems, sources);
+        Problems::or_ok(problems, set)
     }
 
     /// Runs every fingerprint over a subject. Vendor, product and version describe one
@@ -397,7 +374,7 @@ impl FingerprintSet {
     /// Checks every example and counterexample: each example matches its entry and
     /// yields exactly the expected attributes, the whole set yields the same (no earlier
     /// entry shadows it), and each counterexample leaves its entry silent.
-    pub fn verify(&self) -> Result<Verified, Vec<Problem>> {
+    pub fn verify(&self) -> Result<Verified, Problems> {
         let mut problems = Vec::new();
         let mut v = Verified {
             files: self.files,
@@ -469,11 +446,7 @@ impl FingerprintSet {
                 }
             }
         }
-        if problems.is_empty() {
-            Ok(v)
-        } else {
-            Err(problems)
-        }
+        Problems::or_ok(problems, v)
     }
 }
 
@@ -486,7 +459,7 @@ fn compile(
     let mut problems = Vec::new();
     let mut p = |m: String| problems.push(problem(file, &id, m));
     if !ids.insert(raw.id.clone()) {
-        p("the ID is used twice".into());
+        p(crate::rulefile::USED_TWICE.into());
     }
     if raw.description.trim().is_empty() {
         p("the description is empty".into());
@@ -502,6 +475,16 @@ fn compile(
     }
     if raw.example.is_empty() {
         p("has no example".into());
+    }
+    let example_fields = raw
+        .example
+        .iter()
+        .flat_map(|x| x.fields.keys())
+        .chain(raw.counterexample.iter().flat_map(|x| x.fields.keys()));
+    let mut named: BTreeSet<&str> = raw.matchers.iter().map(|m| m.field.as_str()).collect();
+    named.extend(example_fields.map(String::as_str));
+    for f in named.into_iter().filter(|f| !known_field(f)) {
+        p(unknown_field(f));
     }
     let mut matchers = Vec::new();
     let mut capture_names = BTreeSet::new();
@@ -567,8 +550,11 @@ fn compile(
 mod tests {
     use super::*;
 
-    fn set(text: &str) -> Result<FingerprintSet, Vec<Problem>> {
-        FingerprintSet::from_sources([("t.toml".to_owned(), text.to_owned())])
+    fn set(text: &str) -> Result<FingerprintSet, Problems> {
+        FingerprintSet::from_sources(&[Source {
+            path: "fingerprints/t.toml".to_owned(),
+            text: text.to_owned(),
+        }])
     }
 
     const TWO: &str = r#"
@@ -683,9 +669,37 @@ certainty = 2.0
     }
 
     #[test]
+    fn a_field_no_probe_writes_is_refused_in_a_matcher_and_an_example() {
+        let text = r#"
+[[fingerprint]]
+id = "x"
+description = "d"
+match = [{ field = "http.titel", regex = 'Monitor' }]
+set = { vendor = "Ricoh" }
+certainty = 0.5
+example = [{ fields = { "http.titel" = "Web Image Monitor", "htp.server" = "x" }, expect = { vendor = "Ricoh" } }]
+"#;
+        let problems = set(text).expect_err("unregistered fields");
+        assert!(
+            problems.mention("no probe writes the fact \"http.titel\""),
+            "{problems}"
+        );
+        assert!(
+            problems.mention("unknown field \"htp.server\""),
+            "{problems}"
+        );
+        assert!(
+            problems
+                .iter()
+                .all(|p| p.line == Some(5) || p.line == Some(8)),
+            "{problems}"
+        );
+    }
+
+    #[test]
     fn every_shipped_fingerprint_verifies() {
-        let fps = FingerprintSet::builtin().unwrap_or_else(|p| panic!("{p:#?}"));
-        let v = fps.verify().unwrap_or_else(|p| panic!("{p:#?}"));
+        let fps = FingerprintSet::builtin().unwrap_or_else(|p| panic!("{p}"));
+        let v = fps.verify().unwrap_or_else(|p| panic!("{p}"));
         assert!(v.fingerprints >= 60, "{v:?}");
         assert!(v.examples >= v.fingerprints);
     }

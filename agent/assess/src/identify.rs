@@ -9,6 +9,7 @@ use crate::fingerprint::{FingerprintSet, Identity, Subject};
 use crate::kind::DeviceKind;
 use crate::oui::OuiRegistry;
 use crate::segments::Segments;
+use crate::service_names::ServiceNames;
 use crate::tls::{TlsKnowledge, TlsReport};
 use crate::vendor_kinds::VendorKinds;
 
@@ -79,6 +80,8 @@ const MAX_BANNER: usize = 256;
 pub struct Knowledge<'a> {
     pub catalog: &'a PortCatalog,
     pub fingerprints: &'a FingerprintSet,
+    /// Names that are data: protocols inside TLS, ambiguous greetings.
+    pub service_names: &'a ServiceNames,
     pub oui: Option<&'a OuiRegistry>,
     /// Trust store, guideline profiles and time for judging TLS; `None` leaves TLS
     /// audits unjudged.
@@ -95,42 +98,6 @@ pub fn assess(hosts: Vec<HostObservation>, k: Knowledge<'_>) -> Vec<AssessedHost
     hosts.into_iter().map(|h| assess_host(h, k)).collect()
 }
 
-/// The report's name for a protocol seen inside TLS.
-fn tls_name(detected: &str) -> String {
-    match detected {
-        "http" => "https".into(),
-        "imap" => "imaps".into(),
-        "pop3" => "pop3s".into(),
-        "smtp" => "smtps".into(),
-        "ftp" => "ftps".into(),
-        "dicom" => "dicom-tls".into(),
-        other => format!("{other}-tls"),
-    }
-}
-
-fn snmp_facts(observation: &HostObservation) -> Facts {
-    let mut facts = Facts::new();
-    if let Some(s) = &observation.snmp {
-        facts.insert("snmp.version".into(), Fact::Text(s.version.to_owned()));
-        for (k, v) in [
-            ("snmp.sys_descr", &s.sys_descr),
-            ("snmp.sys_object_id", &s.sys_object_id),
-            ("snmp.sys_name", &s.sys_name),
-        ] {
-            if let Some(v) = v {
-                facts.insert(k.into(), Fact::Text(v.clone()));
-            }
-        }
-        if let Some(t) = s.sys_uptime_ticks {
-            facts.insert(
-                "snmp.sys_uptime_ticks".into(),
-                Fact::Int(i64::try_from(t).unwrap_or(i64::MAX)),
-            );
-        }
-    }
-    facts
-}
-
 fn identify_service(
     port: &kenshin_probe::observation::PortObservation,
     probed: Option<&ServiceObservation>,
@@ -145,16 +112,17 @@ fn identify_service(
         (Some(p), _) => (p.detected.clone(), p.tls),
         (None, _) => (None, false),
     };
+    let names = k.service_names;
     let (service, named_by) = match (&detected, tls) {
-        // A 220 greeting whose words name neither protocol: the port decides.
-        (Some(d), false)
-            if d == "ftp-or-smtp"
-                && matches!(by_port.as_deref(), Some("ftp" | "smtp" | "submission")) =>
-        {
-            (by_port.clone().unwrap_or_default(), NamedBy::Probe)
-        }
-        (Some(d), false) => (d.clone(), NamedBy::Probe),
-        (Some(d), true) => (tls_name(d), NamedBy::Probe),
+        // A greeting that fits several protocols (a 220 whose words name neither FTP
+        // nor SMTP): the port's catalog name may settle it.
+        (Some(d), false) => (
+            names
+                .settle(d, by_port.as_deref())
+                .unwrap_or_else(|| d.clone()),
+            NamedBy::Probe,
+        ),
+        (Some(d), true) => (names.inside_tls(d), NamedBy::Probe),
         (None, true) => {
             let tls_port = entry.is_some_and(|e| e.probe == Some(FirstProbe::Tls));
             match (&by_port, tls_port) {
@@ -168,7 +136,11 @@ fn identify_service(
         ),
     };
     let facts = if is_snmp {
-        snmp_facts(observation)
+        observation
+            .snmp
+            .as_ref()
+            .map(kenshin_probe::observation::SnmpObservation::facts)
+            .unwrap_or_default()
     } else {
         probed.map(|p| p.facts.clone()).unwrap_or_default()
     };
@@ -363,9 +335,11 @@ mod tests {
 
     fn knowledge<'a>(cat: &'a PortCatalog, oui: Option<&'a OuiRegistry>) -> Knowledge<'a> {
         static FPS: OnceLock<FingerprintSet> = OnceLock::new();
+        static NAMES: OnceLock<ServiceNames> = OnceLock::new();
         Knowledge {
             catalog: cat,
             fingerprints: FPS.get_or_init(|| FingerprintSet::builtin().expect("fingerprints")),
+            service_names: NAMES.get_or_init(|| ServiceNames::builtin().expect("names")),
             oui,
             tls: None,
             segments: None,

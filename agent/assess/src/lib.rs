@@ -6,6 +6,11 @@
 //! ([`identify`]); then the checks ([`checks`]) and advisories ([`advisory`]) turn
 //! the result into findings with requirement IDs ([`evaluate`]), and the checklist
 //! view ([`checklist`]) answers each item of the MHLW checklist from them.
+//!
+//! Every rule family (ports, fingerprints, TLS profiles, requirement registries, MAC
+//! vendor kinds, ledger words, the noise corpus, service names, checks, advisories) loads and
+//! verifies through one [`RulePack`]; every loader reports the one
+//! [`rulefile::Problem`] type, naming file, line and rule.
 
 pub mod advisory;
 pub mod checklist;
@@ -17,10 +22,13 @@ pub mod identify;
 pub mod kind;
 pub mod ledger;
 pub mod matcher;
+pub mod noise;
 pub mod oui;
+pub mod pack;
 pub mod requirements;
 pub mod rulefile;
 pub mod segments;
+pub mod service_names;
 pub mod subject;
 pub mod tls;
 pub mod vendor_kinds;
@@ -28,3 +36,4 @@ pub mod vendor_kinds;
 pub use identify::{assess, AssessedHost, Service};
 pub use kind::DeviceKind;
 pub use oui::OuiRegistry;
+pub use pack::RulePack;

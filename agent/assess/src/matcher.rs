@@ -8,7 +8,8 @@ use kenshin_probe::observation::{Fact, Facts};
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::subject::known_field;
+use crate::subject::{fact_type, known_field, unknown_field};
+use kenshin_probe::facts::FactType;
 
 /// A matcher as written in a rule file.
 #[derive(Debug, Clone, Deserialize)]
@@ -60,10 +61,7 @@ impl Matcher {
     /// Checks the field name and that exactly one operator is given.
     pub fn compile(raw: &RawMatcher) -> Result<Self, String> {
         if !known_field(&raw.field) {
-            return Err(format!(
-                "unknown field {:?} (see `subject::FIXED_FIELDS` and the fact namespaces)",
-                raw.field
-            ));
+            return Err(unknown_field(&raw.field));
         }
         let mut tests = Vec::new();
         if let Some(v) = &raw.equals {
@@ -148,12 +146,13 @@ pub fn compile_all(raw: &[RawMatcher]) -> Result<Vec<Matcher>, String> {
     raw.iter().map(Matcher::compile).collect()
 }
 
-/// Fields as an example writes them (strings, integers, booleans, lists of strings).
+/// Fields as an example writes them (strings, integers, booleans, lists of strings);
+/// a registered fact must be written with its registered type, as a probe writes it.
 pub fn example_fields(raw: &BTreeMap<String, toml::Value>) -> Result<Facts, String> {
     let mut facts = Facts::new();
     for (k, v) in raw {
         if !known_field(k) {
-            return Err(format!("example field {k:?} is not a known field"));
+            return Err(format!("example field: {}", unknown_field(k)));
         }
         let fact = match v {
             toml::Value::String(s) => Fact::Text(s.clone()),
@@ -170,9 +169,25 @@ pub fn example_fields(raw: &BTreeMap<String, toml::Value>) -> Result<Facts, Stri
             ),
             other => return Err(format!("example field {k:?}: unsupported value {other}")),
         };
+        if let Some(want) = fact_type(k).filter(|t| *t != type_of(&fact)) {
+            return Err(format!(
+                "example field {k:?}: the probes write it as {}, not {}",
+                want.as_str(),
+                type_of(&fact).as_str()
+            ));
+        }
         facts.insert(k.clone(), fact);
     }
     Ok(facts)
+}
+
+fn type_of(fact: &Fact) -> FactType {
+    match fact {
+        Fact::Text(_) => FactType::Text,
+        Fact::Int(_) => FactType::Int,
+        Fact::Bool(_) => FactType::Bool,
+        Fact::List(_) => FactType::List,
+    }
 }
 
 /// Fills `${field}` in a template from the fields (lists joined with ", ", a missing
@@ -270,6 +285,9 @@ mod tests {
         assert!(m("sevrice", |r| r.equals = Some("x".into()))
             .expect_err("unknown")
             .contains("sevrice"));
+        assert!(m("smb.smbv1", |r| r.is = Some(true))
+            .expect_err("a fact no probe writes")
+            .contains("no probe writes the fact \"smb.smbv1\""));
         assert!(m("service", |_| {})
             .expect_err("none")
             .contains("exactly one"));
@@ -282,6 +300,20 @@ mod tests {
         assert!(m("banner", |r| r.regex = Some("(".into()))
             .expect_err("regex")
             .contains("bad regex"));
+    }
+
+    #[test]
+    fn example_facts_must_have_the_type_the_probes_write() {
+        let mut raw = BTreeMap::new();
+        raw.insert("smb.smb1".to_owned(), toml::Value::Boolean(true));
+        assert!(example_fields(&raw).is_ok());
+        raw.insert("smb.smb1".to_owned(), toml::Value::String("true".into()));
+        let e = example_fields(&raw).expect_err("a bool fact written as text");
+        assert!(e.contains("as bool, not text"), "{e}");
+        raw.clear();
+        raw.insert("smb.smbv1".to_owned(), toml::Value::Boolean(true));
+        let e = example_fields(&raw).expect_err("a fact no probe writes");
+        assert!(e.contains("smb.smbv1"), "{e}");
     }
 
     #[test]

@@ -11,6 +11,11 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
+use crate::rulefile::{place, Problem, Problems, Source, USED_TWICE};
+
+/// The registries' folder in the rules tree.
+pub const FOLDER: &str = "requirements";
+
 /// The shipped registries, as (file name, text).
 pub const BUILTIN: &[(&str, &str)] = &[
     (
@@ -115,83 +120,98 @@ pub struct Verified {
 
 impl Registry {
     /// The shipped registries.
-    pub fn builtin() -> Result<Self, Vec<String>> {
-        Self::from_sources(crate::rulefile::owned(BUILTIN))
+    pub fn builtin() -> Result<Self, Problems> {
+        Self::from_sources(&crate::rulefile::owned(FOLDER, BUILTIN))
     }
 
-    /// Every `*.toml` in `dir`.
-    pub fn load_dir(dir: &Path) -> Result<Self, Vec<String>> {
-        Self::from_sources(crate::rulefile::read_toml_dir(dir)?)
+    /// Every `*.toml` in `dir` (the rules tree's `requirements/`).
+    pub fn load_dir(dir: &Path) -> Result<Self, Problems> {
+        Self::from_sources(&crate::rulefile::read_toml_dir(dir, FOLDER)?)
     }
 
-    /// Parses and checks files given as (name, text); every problem is named by file.
-    pub fn from_sources(mut sources: Vec<(String, String)>) -> Result<Self, Vec<String>> {
-        sources.sort();
+    /// Parses and checks files in path order; every problem is named by file, line and
+    /// item.
+    pub fn from_sources(sources: &[Source]) -> Result<Self, Problems> {
         let mut problems = Vec::new();
         let mut frameworks = Vec::new();
-        for (name, text) in &sources {
-            let file: File = match toml::from_str(text) {
+        let mut paths = Vec::new();
+        let mut sorted: Vec<&Source> = sources.iter().collect();
+        sorted.sort();
+        for source in sorted {
+            let name = source.path.as_str();
+            let file: File = match crate::rulefile::parse(source) {
                 Ok(f) => f,
-                Err(e) => {
-                    problems.push(format!("{name}: {e}"));
+                Err(p) => {
+                    problems.push(p);
                     continue;
                 }
             };
             let id = &file.framework.id;
             if !crate::rulefile::valid_slug(id) {
-                problems.push(format!(
-                    "{name}: framework ID {id:?} must be lower-case letters, digits, '-' and '.'"
+                problems.push(Problem::in_rule(
+                    name,
+                    id.as_str(),
+                    "a framework ID is lower-case letters, digits, '-' and '.'",
                 ));
             }
-            if name.strip_suffix(".toml") != Some(id.as_str()) {
-                problems.push(format!("{name}: the file must be named {id}.toml"));
+            let stem = Path::new(name).file_stem().and_then(|s| s.to_str());
+            if stem != Some(id.as_str()) {
+                problems.push(Problem::in_rule(
+                    name,
+                    id.as_str(),
+                    format!("the file must be named {id}.toml"),
+                ));
             }
             let mut seen = BTreeSet::new();
             for r in &file.requirement {
-                let at = format!("{name}: {:?}", r.id);
+                let at = |m: &str| Problem::in_rule(name, r.id.as_str(), m);
                 if !seen.insert(r.id.clone()) {
-                    problems.push(format!("{at}: the ID is used twice"));
+                    problems.push(at(USED_TWICE));
                 }
                 if r.ja.trim().is_empty() || r.en.trim().is_empty() {
-                    problems.push(format!("{at}: needs both `ja` and `en`"));
+                    problems.push(at("needs both `ja` and `en`"));
                 }
                 if r.evidence.is_empty() {
-                    problems.push(format!("{at}: `evidence` is empty"));
+                    problems.push(at("`evidence` is empty"));
                 }
             }
+            paths.push(name.to_owned());
             frameworks.push((file.framework, file.requirement));
         }
         let ids: BTreeSet<(String, String)> = frameworks
             .iter()
             .flat_map(|(f, rs)| rs.iter().map(move |r| (f.id.clone(), r.id.clone())))
             .collect();
-        for (f, rs) in &frameworks {
+        for (path, (_, rs)) in paths.iter().zip(&frameworks) {
             for r in rs {
                 for target in &r.maps_to {
                     let resolves = target
                         .split_once(':')
                         .is_some_and(|(fw, id)| ids.contains(&(fw.to_owned(), id.to_owned())));
                     if !resolves {
-                        problems.push(format!(
-                            "{}.toml: {:?} maps to {target:?}, which no registry defines \
-                             (write framework:id)",
-                            f.id, r.id
+                        problems.push(Problem::in_rule(
+                            path.as_str(),
+                            r.id.as_str(),
+                            format!(
+                                "maps to {target:?}, which no registry defines (write framework:id)"
+                            ),
                         ));
                     }
                 }
             }
         }
         let mut seen_frameworks = BTreeSet::new();
-        for (f, _) in &frameworks {
+        for (path, (f, _)) in paths.iter().zip(&frameworks) {
             if !seen_frameworks.insert(f.id.clone()) {
-                problems.push(format!("framework {} is defined twice", f.id));
+                problems.push(Problem::in_rule(
+                    path.as_str(),
+                    f.id.as_str(),
+                    "the framework is defined twice",
+                ));
             }
         }
-        if problems.is_empty() {
-            Ok(Self { frameworks })
-        } else {
-            Err(problems)
-        }
+        place(&mut problems, sources);
+        Problems::or_ok(problems, Self { frameworks })
     }
 
     /// The requirement `id` of `framework`.
@@ -218,8 +238,8 @@ impl Registry {
 mod tests {
     use super::*;
 
-    fn with(name: &str, text: &str) -> Result<Registry, Vec<String>> {
-        Registry::from_sources(crate::rulefile::replacing(BUILTIN, name, text))
+    fn with(name: &str, text: &str) -> Result<Registry, Problems> {
+        Registry::from_sources(&crate::rulefile::replacing(FOLDER, BUILTIN, name, text))
     }
 
     fn builtin_text(name: &str) -> &'static str {
@@ -271,11 +291,18 @@ mod tests {
             1,
         );
         let problems = with("mhlw-checklist-r6.toml", &text).expect_err("unresolved");
+        let p = problems
+            .iter()
+            .find(|p| p.message.contains("2-⑭"))
+            .unwrap_or_else(|| panic!("{problems}"));
+        assert_eq!(p.rule.as_deref(), Some("2-(8)"), "{p}");
+        assert_eq!(p.file, "requirements/mhlw-checklist-r6.toml", "{p}");
+        let line = p.line.expect("placed");
         assert!(
-            problems
-                .iter()
-                .any(|p| p.contains("\"2-(8)\"") && p.contains("2-⑭")),
-            "{problems:?}"
+            text.lines()
+                .nth(line - 1)
+                .is_some_and(|l| l.contains("2-⑭")),
+            "{p}"
         );
     }
 
@@ -285,10 +312,8 @@ mod tests {
             builtin_text("mhlw-checklist-r7.toml").replacen("id = \"2-⑦\"", "id = \"2-⑥\"", 1);
         let problems = with("mhlw-checklist-r7.toml", &text).expect_err("duplicate");
         assert!(
-            problems
-                .iter()
-                .any(|p| p.contains("\"2-⑥\": the ID is used twice")),
-            "{problems:?}"
+            problems.mention("rule 2-⑥: the ID is used twice"),
+            "{problems}"
         );
         let text = builtin_text("mhlw-checklist-r7.toml").replacen(
             "\nunconfirmed = true",
@@ -296,17 +321,12 @@ mod tests {
             1,
         );
         let problems = with("mhlw-checklist-r7.toml", &text).expect_err("unknown key");
-        assert!(
-            problems.iter().any(|p| p.contains("unconfrimed")),
-            "{problems:?}"
-        );
+        assert!(problems.mention("unconfrimed"), "{problems}");
         let problems =
             with("checklist.toml", builtin_text("mhlw-checklist-r7.toml")).expect_err("name");
         assert!(
-            problems
-                .iter()
-                .any(|p| p.contains("must be named mhlw-checklist-r7.toml")),
-            "{problems:?}"
+            problems.mention("must be named mhlw-checklist-r7.toml"),
+            "{problems}"
         );
     }
 }

@@ -4,8 +4,9 @@
 //!
 //! Names are stable because rules name them. Fixed names are listed in
 //! [`FIXED_FIELDS`]; a service's protocol facts keep their own names (`ssh.software`,
-//! `smb.smb1`, `rdp.selected_protocol` …) under the namespaces in [`FACT_NAMESPACES`].
+//! `smb.smb1`, `rdp.selected_protocol` …), each registered in [`kenshin_probe::facts`].
 
+use kenshin_probe::facts::{self, FactType};
 use kenshin_probe::observation::{Fact, Facts};
 
 use crate::identify::{AssessedHost, Service};
@@ -91,18 +92,24 @@ pub const FIXED_FIELDS: &[(&str, &str)] = &[
     ),
 ];
 
-/// Namespaces of protocol facts, as the probes name them.
-pub const FACT_NAMESPACES: &[&str] = &[
-    "ssh.", "http.", "smb.", "rdp.", "vnc.", "ftp.", "telnet.", "dicom.", "tls.", "snmp.", "smtp.",
-    "imap.", "pop3.", "reply.",
-];
-
-/// True if `name` is a field a rule may read.
+/// True if `name` is a field a rule may read: a fixed name, or a fact some probe
+/// writes ([`kenshin_probe::facts`]).
 pub fn known_field(name: &str) -> bool {
-    FIXED_FIELDS.iter().any(|(n, _)| *n == name)
-        || FACT_NAMESPACES
-            .iter()
-            .any(|ns| name.starts_with(ns) && name.len() > ns.len())
+    FIXED_FIELDS.iter().any(|(n, _)| *n == name) || facts::lookup(name).is_some()
+}
+
+/// Why `name` is not a field a rule may read, in words.
+pub fn unknown_field(name: &str) -> String {
+    if facts::in_known_namespace(name) {
+        format!("no probe writes the fact {name:?} (the facts are listed in kenshin_probe::facts)")
+    } else {
+        format!("unknown field {name:?} (see subject::FIXED_FIELDS and kenshin_probe::facts)")
+    }
+}
+
+/// The type of a registered fact, `None` for a fixed field.
+pub fn fact_type(name: &str) -> Option<FactType> {
+    facts::lookup(name).map(|f| f.kind)
 }
 
 /// What the scan knows beyond its observations.
@@ -252,7 +259,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fixed_names_and_fact_namespaces_are_known_and_nothing_else() {
+    fn fixed_names_and_registered_facts_are_known_and_nothing_else() {
         assert!(known_field("service"));
         assert!(known_field("cert.key_bits"));
         assert!(known_field("smb.smb1"));
@@ -260,5 +267,9 @@ mod tests {
         assert!(!known_field("smb."));
         assert!(!known_field("sevrice"));
         assert!(!known_field("cert.keybits"));
+        // A fact in a probe's namespace that no probe writes: a typo.
+        assert!(!known_field("smb.smbv1"));
+        assert!(unknown_field("smb.smbv1").contains("no probe writes"));
+        assert_eq!(fact_type("smb.smb1"), Some(FactType::Bool));
     }
 }

@@ -6,6 +6,10 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::kind::DeviceKind;
+use crate::rulefile::{parse, table_line, Problem, Problems, Source};
+
+/// The rules' path in the rules tree.
+pub const FILE: &str = "mac-vendors.toml";
 
 /// The shipped rules.
 pub const BUILTIN: &str = include_str!("../../../rules/mac-vendors.toml");
@@ -30,6 +34,8 @@ struct RawRule {
 #[derive(Debug, Clone)]
 pub struct VendorRule {
     pub kind: DeviceKind,
+    /// The line of its `[[vendor]]` header.
+    pub line: Option<usize>,
     regex: Regex,
     pub examples: Vec<String>,
     pub counterexamples: Vec<String>,
@@ -42,41 +48,46 @@ pub struct VendorKinds {
 }
 
 impl VendorKinds {
-    /// Parses a rule file; every problem is named.
-    pub fn parse(text: &str) -> Result<Self, Vec<String>> {
-        let file: File = toml::from_str(text).map_err(|e| vec![e.to_string()])?;
+    /// Parses a rule file; every problem is named by its line.
+    pub fn parse(text: &str) -> Result<Self, Problems> {
+        let source = Source {
+            path: FILE.to_owned(),
+            text: text.to_owned(),
+        };
+        let file: File = parse(&source)?;
         let mut problems = Vec::new();
         let mut rules = Vec::new();
         for (i, r) in file.vendor.into_iter().enumerate() {
-            let at = format!("vendor rule {}", i + 1);
+            let line = table_line(text, "[[vendor]]", i);
+            let at = |m: String| Problem {
+                line,
+                ..Problem::in_file(FILE, format!("vendor rule {}: {m}", i + 1))
+            };
             let kind = DeviceKind::parse(&r.kind);
             let regex = Regex::new(&r.regex);
             match (kind, regex) {
                 (Some(kind), Ok(regex)) => rules.push(VendorRule {
                     kind,
+                    line,
                     regex,
                     examples: r.example,
                     counterexamples: r.counterexample,
                 }),
                 (k, re) => {
                     if k.is_none() {
-                        problems.push(format!("{at}: unknown kind {:?}", r.kind));
+                        problems.push(at(format!("unknown kind {:?}", r.kind)));
                     }
                     if let Err(e) = re {
-                        problems.push(format!("{at}: bad regex: {e}"));
+                        problems.push(at(format!("bad regex: {e}")));
                     }
                 }
             }
         }
-        if problems.is_empty() {
-            Ok(Self { rules })
-        } else {
-            Err(problems)
-        }
+        Problems::or_ok(problems, Self { rules })
     }
 
     /// The shipped rules.
-    pub fn builtin() -> Result<Self, Vec<String>> {
+    pub fn builtin() -> Result<Self, Problems> {
         Self::parse(BUILTIN)
     }
 
@@ -90,31 +101,33 @@ impl VendorKinds {
 
     /// Checks every example (gives its rule's kind) and counterexample (gives no kind
     /// of that rule); returns the number of examples checked.
-    pub fn verify(&self) -> Result<usize, Vec<String>> {
+    pub fn verify(&self) -> Result<usize, Problems> {
         let mut problems = Vec::new();
         let mut n = 0;
         for r in &self.rules {
+            let mut at = |m: String| {
+                problems.push(Problem {
+                    line: r.line,
+                    ..Problem::in_file(FILE, format!("{} rule: {m}", r.kind.as_str()))
+                });
+            };
             if r.examples.is_empty() {
-                problems.push(format!("{} rule: needs an example", r.kind.as_str()));
+                at("needs an example".into());
             }
             for e in &r.examples {
                 n += 1;
                 if self.kind_of(e) != Some(r.kind) {
-                    problems.push(format!("{:?} should be {}", e, r.kind.as_str()));
+                    at(format!("{e:?} should be {}", r.kind.as_str()));
                 }
             }
             for c in &r.counterexamples {
                 n += 1;
                 if self.kind_of(c) == Some(r.kind) {
-                    problems.push(format!("{:?} must not be {}", c, r.kind.as_str()));
+                    at(format!("{c:?} must not be {}", r.kind.as_str()));
                 }
             }
         }
-        if problems.is_empty() {
-            Ok(n)
-        } else {
-            Err(problems)
-        }
+        Problems::or_ok(problems, n)
     }
 }
 
@@ -139,7 +152,10 @@ mod tests {
             "[[vendor]]\nkind = \"toaster\"\nregex = \"(\"\nexample = [\"x\"]\n",
         )
         .expect_err("bad");
-        assert!(e.iter().any(|p| p.contains("toaster")), "{e:?}");
-        assert!(e.iter().any(|p| p.contains("bad regex")), "{e:?}");
+        assert!(
+            e.mention("mac-vendors.toml:1: vendor rule 1: unknown kind \"toaster\""),
+            "{e}"
+        );
+        assert!(e.mention("bad regex"), "{e}");
     }
 }

@@ -16,6 +16,7 @@ use kenshin_assess::evaluate::Rules;
 use kenshin_assess::fingerprint::FingerprintSet;
 use kenshin_assess::ledger::Ledger;
 use kenshin_assess::segments::Segments;
+use kenshin_assess::service_names::ServiceNames;
 use kenshin_assess::tls::{ProfileSet, TrustStore};
 use kenshin_assess::vendor_kinds::VendorKinds;
 use kenshin_probe::governor::SafetySettings;
@@ -42,6 +43,7 @@ pub struct Knowledge {
     pub rules: Rules,
     pub vendor_kinds: VendorKinds,
     pub profiles: ProfileSet,
+    pub service_names: ServiceNames,
 }
 
 impl std::fmt::Debug for Knowledge {
@@ -54,35 +56,29 @@ impl std::fmt::Debug for Knowledge {
 
 impl Knowledge {
     pub fn builtin() -> anyhow::Result<Knowledge> {
-        let catalog =
-            Arc::new(PortCatalog::builtin().context("the built-in rules/ports.toml is invalid")?);
-        let fingerprints = FingerprintSet::builtin().map_err(|p| {
-            anyhow::anyhow!(
-                "the built-in fingerprints are invalid (run `kenshin rules verify`): {}",
-                p.iter()
-                    .map(ToString::to_string)
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )
-        })?;
-        let rules = Rules::builtin().map_err(|p| {
-            anyhow::anyhow!(
-                "the built-in rules are invalid (run `kenshin rules verify`): {}",
-                p.join("; ")
-            )
-        })?;
-        let vendor_kinds = VendorKinds::builtin().map_err(|p| {
-            anyhow::anyhow!(
-                "the built-in rules/mac-vendors.toml is invalid: {}",
-                p.join("; ")
-            )
-        })?;
-        Ok(Knowledge {
+        let kenshin_assess::RulePack {
             catalog,
             fingerprints,
-            rules,
+            profiles,
+            registry,
             vendor_kinds,
-            profiles: ProfileSet::builtin()?,
+            service_names,
+            checks,
+            advisories,
+            ..
+        } = kenshin_assess::RulePack::builtin()
+            .context("the built-in rules are invalid (run `kenshin rules verify`)")?;
+        Ok(Knowledge {
+            catalog: Arc::new(catalog),
+            fingerprints,
+            rules: Rules {
+                checks,
+                advisories,
+                registry,
+            },
+            vendor_kinds,
+            profiles,
+            service_names,
         })
     }
 }
@@ -393,6 +389,7 @@ fn judge(
         kenshin_assess::identify::Knowledge {
             catalog: &knowledge.catalog,
             fingerprints: &knowledge.fingerprints,
+            service_names: &knowledge.service_names,
             oui: oui.as_ref(),
             tls: Some(kenshin_assess::tls::TlsKnowledge {
                 trust,

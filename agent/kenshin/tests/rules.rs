@@ -1,5 +1,5 @@
-//! `kenshin rules verify` runs every fingerprint's examples and counterexamples, on the
-//! built-in rules or on a folder a rule author edited, and names what fails.
+//! `kenshin rules verify` runs every rule family's self-tests, on the built-in rules or
+//! on a folder a rule author edited, and names what fails by file, line and rule.
 
 use std::path::Path;
 use std::process::Output;
@@ -9,6 +9,17 @@ use support::kenshin;
 
 fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+/// True if a line reads `FAIL FILE:LINE: …WHAT…`: the problem named by file, line
+/// and rule.
+fn fail_line(out: &str, file: &str, what: &str) -> bool {
+    out.lines().any(|l| {
+        l.strip_prefix("FAIL ")
+            .and_then(|rest| rest.strip_prefix(file))
+            .and_then(|rest| rest.split_once(": "))
+            .is_some_and(|(line, rest)| line.parse::<usize>().is_ok() && rest.contains(what))
+    })
 }
 
 /// `kenshin rules verify --dir DIR`.
@@ -47,6 +58,36 @@ fn the_built_in_rules_verify_and_say_how_much_was_checked() {
         "{out}"
     );
     assert!(out.contains("ok   requirements: 7 frameworks"), "{out}");
+    assert!(out.contains("ok   service-names.toml:"), "{out}");
+    assert!(out.contains("ok   noise.toml:"), "{out}");
+    assert!(out.contains("ok   ledger.toml:"), "{out}");
+}
+
+#[test]
+fn a_rule_and_its_example_sharing_a_misspelt_fact_are_refused_by_file_line_and_fact() {
+    let dir = tempfile::tempdir().expect("temp");
+    copy_rules(dir.path());
+    let path = dir.path().join("checks/services.toml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    // The matcher and the example both say smb.smbv1: only the fact registry knows
+    // that no probe writes it.
+    let broken = text.replace("\"smb.smb1\"", "\"smb.smbv1\"");
+    assert_ne!(broken, text, "the fact to misspell was not found");
+    std::fs::write(&path, &broken).expect("write");
+    let o = verify_dir(dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    let line = broken
+        .lines()
+        .position(|l| l.contains("smb.smbv1"))
+        .expect("the misspelt fact")
+        + 1;
+    assert!(
+        out.contains(&format!(
+            "FAIL checks/services.toml:{line}: rule smb.v1-enabled: match: no probe writes the fact \"smb.smbv1\""
+        )),
+        "{out}"
+    );
 }
 
 #[test]
@@ -105,7 +146,11 @@ fn a_check_that_fires_on_the_noise_corpus_is_named_and_fails() {
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let out = stdout(&o);
     assert!(
-        out.contains("FAIL checks/services.toml: service.telnet: noise sample"),
+        fail_line(
+            &out,
+            "checks/services.toml:",
+            "rule service.telnet: noise sample"
+        ),
         "{out}"
     );
 }
@@ -156,7 +201,11 @@ fn a_broken_example_is_named_by_file_and_fingerprint_and_fails() {
     assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
     let out = stdout(&o);
     assert!(
-        out.contains("FAIL fingerprints/ssh.toml: ssh.openssh: example 1"),
+        fail_line(
+            &out,
+            "fingerprints/ssh.toml:",
+            "rule ssh.openssh: example 1"
+        ),
         "{out}"
     );
 }

@@ -17,10 +17,12 @@
 //! Modules: [`target`] (target syntax), [`scope`] (scope and guard), [`ports`]
 //! (port specs and the catalog), [`governor`] (rate and concurrency caps),
 //! [`rtt`] (timeouts), [`net`] (sockets), [`snmp`] (the SNMP probe),
-//! [`evidence`] (transcripts), [`neighbors`] (the kernel ARP table),
-//! [`observation`] (output types), [`scan`] (the orchestration).
+//! [`evidence`] (transcripts), [`facts`] (the fact-name registry), [`neighbors`]
+//! (the kernel ARP table), [`observation`] (output types), [`scan`] (the
+//! orchestration).
 
 pub mod evidence;
+pub mod facts;
 pub mod governor;
 pub mod neighbors;
 pub mod net;

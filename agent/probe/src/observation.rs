@@ -100,6 +100,31 @@ pub struct SnmpObservation {
     pub evidence: String,
 }
 
+impl SnmpObservation {
+    /// What SNMP said, as the protocol facts of the SNMP service (`snmp.sys_descr` …;
+    /// names from [`crate::facts`]).
+    pub fn facts(&self) -> Facts {
+        let mut facts = Facts::new();
+        facts.insert("snmp.version".into(), Fact::Text(self.version.to_owned()));
+        for (name, value) in [
+            ("snmp.sys_descr", &self.sys_descr),
+            ("snmp.sys_object_id", &self.sys_object_id),
+            ("snmp.sys_name", &self.sys_name),
+        ] {
+            if let Some(v) = value {
+                facts.insert(name.into(), Fact::Text(v.clone()));
+            }
+        }
+        if let Some(t) = self.sys_uptime_ticks {
+            facts.insert(
+                "snmp.sys_uptime_ticks".into(),
+                Fact::Int(i64::try_from(t).unwrap_or(i64::MAX)),
+            );
+        }
+        facts
+    }
+}
+
 /// One protocol fact, as a service stated it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Fact {

@@ -34,8 +34,13 @@ use time::{Date, OffsetDateTime};
 use crate::finding::{Confidence, RequirementRef, Severity, Text};
 use crate::matcher::{compile_all, example_fields, Matcher, RawMatcher};
 use crate::requirements::Registry;
-use crate::rulefile::{duplicate_ids, parse_each, read_toml_dir, valid_slug};
-use crate::subject::known_field;
+use crate::rulefile::{
+    duplicate_ids, parse_each, place, read_toml_dir, valid_slug, Problem, Problems, Source,
+};
+use crate::subject::{known_field, unknown_field};
+
+/// The advisories' folder in the rules tree.
+pub const FOLDER: &str = "advisories";
 
 /// The shipped advisory files.
 pub const BUILTIN: &[(&str, &str)] = &[
@@ -423,13 +428,17 @@ fn parse_expect(s: &str) -> Result<Option<Confidence>, String> {
     })
 }
 
-fn compile(file: &str, raw: RawAdvisory) -> Result<Advisory, Vec<String>> {
-    let at = format!("{file}: {}", raw.id);
+fn compile(file: &str, raw: RawAdvisory) -> Result<Advisory, Vec<Problem>> {
+    let id = raw.id.clone();
+    let placed = |messages: Vec<String>| -> Vec<Problem> {
+        messages
+            .into_iter()
+            .map(|m| Problem::in_rule(file, id.as_str(), m))
+            .collect()
+    };
     let mut problems = Vec::new();
     if !valid_slug(&raw.id) {
-        problems.push(format!(
-            "{at}: the ID must be lower-case letters, digits, '-' and '.'"
-        ));
+        problems.push("the ID must be lower-case letters, digits, '-' and '.'".to_owned());
     }
     for c in &raw.cve {
         let ok = c.strip_prefix("CVE-").is_some_and(|rest| {
@@ -440,62 +449,62 @@ fn compile(file: &str, raw: RawAdvisory) -> Result<Advisory, Vec<String>> {
             })
         });
         if !ok {
-            problems.push(format!("{at}: {c:?} is not a CVE ID"));
+            problems.push(format!("{c:?} is not a CVE ID"));
         }
     }
     if raw.cve.is_empty() && raw.end_of_life.is_none() {
-        problems.push(format!("{at}: needs a CVE or an end_of_life date"));
+        problems.push("needs a CVE or an end_of_life date".to_owned());
     }
     for d in raw.kev_added.iter().chain(raw.end_of_life.iter()) {
         if let Err(e) = parse_date(d) {
-            problems.push(format!("{at}: {e}"));
+            problems.push(e);
         }
     }
     if raw.cvss.is_some_and(|s| !(0.0..=10.0).contains(&s)) {
-        problems.push(format!("{at}: cvss must be 0 to 10"));
+        problems.push("cvss must be 0 to 10".to_owned());
     }
     if raw.title.is_blank() || raw.remediation.is_blank() {
-        problems.push(format!("{at}: title and remediation need both ja and en"));
+        problems.push("title and remediation need both ja and en".to_owned());
     }
     if !known_field(&raw.version_field) {
         problems.push(format!(
-            "{at}: unknown version_field {:?}",
-            raw.version_field
+            "version_field: {}",
+            unknown_field(&raw.version_field)
         ));
     }
     let mut requirements = Vec::new();
     for r in &raw.requirements {
         match RequirementRef::parse(r) {
             Some(x) => requirements.push(x),
-            None => problems.push(format!("{at}: requirement {r:?} is not framework:id")),
+            None => problems.push(format!("requirement {r:?} is not framework:id")),
         }
     }
     if requirements.is_empty() {
-        problems.push(format!("{at}: maps to no requirement"));
+        problems.push("maps to no requirement".to_owned());
     }
-    let product = compile_all(&raw.product).map_err(|e| format!("{at}: product: {e}"));
+    let product = compile_all(&raw.product).map_err(|e| format!("product: {e}"));
     if raw.product.is_empty() {
-        problems.push(format!("{at}: `product` is empty"));
+        problems.push("`product` is empty".to_owned());
     }
     let build_date = match &raw.build_date {
         None => None,
         Some(b) => {
-            let regex = Regex::new(&b.regex).map_err(|e| format!("{at}: build_date regex: {e}"));
-            let date = parse_date(&b.unfixed_before).map_err(|e| format!("{at}: {e}"));
+            let regex = Regex::new(&b.regex).map_err(|e| format!("build_date regex: {e}"));
+            let date = parse_date(&b.unfixed_before);
             let hex = match b.format.as_str() {
                 "hex-epoch" => Ok(true),
                 "http-date" => Ok(false),
                 other => Err(format!(
-                    "{at}: build_date format {other:?}: write hex-epoch or http-date"
+                    "build_date format {other:?}: write hex-epoch or http-date"
                 )),
             };
             if !known_field(&b.field) {
-                problems.push(format!("{at}: build_date field {:?} is unknown", b.field));
+                problems.push(format!("build_date field: {}", unknown_field(&b.field)));
             }
             match (regex, date, hex) {
                 (Ok(regex), Ok(unfixed_before), Ok(hex_epoch)) => {
                     if !regex.capture_names().any(|n| n == Some("stamp")) {
-                        problems.push(format!("{at}: build_date regex must capture `stamp`"));
+                        problems.push("build_date regex must capture `stamp`".to_owned());
                     }
                     Some(BuildDate {
                         field: b.field.clone(),
@@ -516,9 +525,7 @@ fn compile(file: &str, raw: RawAdvisory) -> Result<Advisory, Vec<String>> {
     };
     for r in &raw.affected {
         if r.fixed.is_some() && r.through.is_some() {
-            problems.push(format!(
-                "{at}: a range gives `fixed` or `through`, not both"
-            ));
+            problems.push("a range gives `fixed` or `through`, not both".to_owned());
         }
     }
     let mut examples = Vec::new();
@@ -528,8 +535,8 @@ fn compile(file: &str, raw: RawAdvisory) -> Result<Advisory, Vec<String>> {
         match (example_fields(&merged), parse_expect(&x.expect)) {
             (Ok(fields), Ok(expect)) => examples.push(Example { fields, expect }),
             (f, e) => {
-                problems.extend(f.err().map(|e| format!("{at}: example {}: {e}", i + 1)));
-                problems.extend(e.err().map(|e| format!("{at}: example {}: {e}", i + 1)));
+                problems.extend(f.err().map(|e| format!("example {}: {e}", i + 1)));
+                problems.extend(e.err().map(|e| format!("example {}: {e}", i + 1)));
             }
         }
     }
@@ -537,11 +544,11 @@ fn compile(file: &str, raw: RawAdvisory) -> Result<Advisory, Vec<String>> {
         Ok(p) => p,
         Err(e) => {
             problems.push(e);
-            return Err(problems);
+            return Err(placed(problems));
         }
     };
     if !problems.is_empty() {
-        return Err(problems);
+        return Err(placed(problems));
     }
     Ok(Advisory {
         id: raw.id,
@@ -592,7 +599,7 @@ fn compile(file: &str, raw: RawAdvisory) -> Result<Advisory, Vec<String>> {
 #[derive(Debug, Clone)]
 pub struct AdvisorySet {
     pub advisories: Vec<Advisory>,
-    /// (file name, provenance).
+    /// (file name within `advisories/`, provenance), as the report names them.
     pub provenance: Vec<(String, Provenance)>,
 }
 
@@ -607,24 +614,27 @@ pub struct Verified {
 
 impl AdvisorySet {
     /// The shipped advisories.
-    pub fn builtin() -> Result<Self, Vec<String>> {
-        Self::from_sources(crate::rulefile::owned(BUILTIN))
+    pub fn builtin() -> Result<Self, Problems> {
+        Self::from_sources(&crate::rulefile::owned(FOLDER, BUILTIN))
     }
 
-    /// Every `*.toml` in `dir`.
-    pub fn load_dir(dir: &Path) -> Result<Self, Vec<String>> {
-        Self::from_sources(read_toml_dir(dir)?)
+    /// Every `*.toml` in `dir` (the rules tree's `advisories/`).
+    pub fn load_dir(dir: &Path) -> Result<Self, Problems> {
+        Self::from_sources(&read_toml_dir(dir, FOLDER)?)
     }
 
-    /// Parses files given as (name, text); every problem is named.
-    pub fn from_sources(sources: Vec<(String, String)>) -> Result<Self, Vec<String>> {
+    /// Parses files in path order; every problem is named by file, line and advisory.
+    pub fn from_sources(sources: &[Source]) -> Result<Self, Problems> {
         let mut advisories: Vec<Advisory> = Vec::new();
         let mut provenance = Vec::new();
-        let mut problems = parse_each(sources, |name, file: File, problems| {
+        let mut problems = parse_each(sources, |source, file: File, problems| {
+            let name = source.path.as_str();
             if let Err(e) = parse_date(&file.provenance.compiled) {
-                problems.push(format!("{name}: provenance.compiled: {e}"));
+                problems.push(Problem::in_file(name, format!("provenance.compiled: {e}")));
             }
-            provenance.push((name.to_owned(), file.provenance));
+            // The report names the file as it is named in its folder.
+            let file_name = name.rsplit('/').next().unwrap_or(name);
+            provenance.push((file_name.to_owned(), file.provenance));
             for raw in file.advisory {
                 match compile(name, raw) {
                     Ok(a) => advisories.push(a),
@@ -635,20 +645,20 @@ impl AdvisorySet {
         problems.extend(duplicate_ids(
             advisories.iter().map(|a| (a.file.as_str(), a.id.as_str())),
         ));
-        if problems.is_empty() {
-            Ok(Self {
+        place(&mut problems, sources);
+        Problems::or_ok(
+            problems,
+            Self {
                 advisories,
                 provenance,
-            })
-        } else {
-            Err(problems)
-        }
+            },
+        )
     }
 
     /// Runs every example, demands boundary examples (the first fixed and the last
     /// affected version of every branch with a fix), resolves every requirement, and
     /// runs the noise corpus (which must raise nothing).
-    pub fn verify(&self, registry: &Registry, noise: &[Facts]) -> Result<Verified, Vec<String>> {
+    pub fn verify(&self, registry: &Registry, noise: &[Facts]) -> Result<Verified, Problems> {
         let mut problems = Vec::new();
         let mut v = Verified {
             advisories: self.advisories.len(),
@@ -661,25 +671,25 @@ impl AdvisorySet {
             examples: 0,
         };
         for a in &self.advisories {
-            let at = format!("{}: {}", a.file, a.id);
+            let at = |m: String| Problem::in_rule(a.file.as_str(), a.id.as_str(), m);
             for r in &a.requirements {
                 if registry.get(&r.framework, &r.id).is_none() {
-                    problems.push(format!(
-                        "{at}: requirement {}:{} is in no registry",
+                    problems.push(at(format!(
+                        "requirement \"{}:{}\" is in no registry",
                         r.framework, r.id
-                    ));
+                    )));
                 }
             }
             for (i, x) in a.examples.iter().enumerate() {
                 v.examples += 1;
                 let got = a.evaluate(&x.fields).map(|v| v.confidence);
                 if got != x.expect {
-                    problems.push(format!(
-                        "{at}: example {} expects {} but gives {}",
+                    problems.push(at(format!(
+                        "example {} expects {} but gives {}",
                         i + 1,
                         x.expect.map_or("none", Confidence::as_str),
                         got.map_or("none", Confidence::as_str)
-                    ));
+                    )));
                 }
             }
             let versions_tried: Vec<(String, Option<Confidence>)> = a
@@ -700,27 +710,23 @@ impl AdvisorySet {
                     .iter()
                     .any(|(ver, e)| e.is_some() && r.contains(ver));
                 if !first_fixed || !last_affected {
-                    problems.push(format!(
-                        "{at}: the range fixed in {fixed} needs a boundary example at {fixed} \
+                    problems.push(at(format!(
+                        "the range fixed in {fixed:?} needs a boundary example at {fixed} \
                          (expect none) and one affected version in it"
-                    ));
+                    )));
                 }
             }
             for (i, n) in noise.iter().enumerate() {
                 if let Some(verdict) = a.evaluate(n) {
-                    problems.push(format!(
-                        "{at}: noise sample {} raises it ({})",
+                    problems.push(at(format!(
+                        "noise sample {} raises it ({})",
                         i + 1,
                         verdict.basis
-                    ));
+                    )));
                 }
             }
         }
-        if problems.is_empty() {
-            Ok(v)
-        } else {
-            Err(problems)
-        }
+        Problems::or_ok(problems, v)
     }
 }
 

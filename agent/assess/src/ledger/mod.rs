@@ -18,6 +18,10 @@ use thiserror::Error;
 use crate::identify::AssessedHost;
 use crate::kind::DeviceKind;
 
+pub mod words;
+
+pub use words::LedgerWords;
+
 /// The largest ledger read.
 const MAX_LEDGER_BYTES: u64 = 16 * 1024 * 1024;
 /// The most rows read.
@@ -50,43 +54,6 @@ pub enum LedgerError {
     },
 }
 
-/// The columns kenshin reads, with the header names it accepts.
-const COLUMNS: [(&str, &[&str]); 7] = [
-    (
-        "address",
-        &[
-            "address",
-            "ip",
-            "ip address",
-            "ipアドレス",
-            "アドレス",
-            "ip addr",
-        ],
-    ),
-    (
-        "mac",
-        &["mac", "mac address", "macアドレス", "物理アドレス"],
-    ),
-    (
-        "hostname",
-        &[
-            "hostname",
-            "host",
-            "name",
-            "ホスト名",
-            "機器名",
-            "コンピュータ名",
-        ],
-    ),
-    ("kind", &["kind", "type", "種別", "機器種別", "分類"]),
-    (
-        "owner",
-        &["owner", "管理者", "管理部署", "担当", "担当者", "所管"],
-    ),
-    ("location", &["location", "設置場所", "場所"]),
-    ("note", &["note", "notes", "備考", "メモ"]),
-];
-
 /// One row.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Entry {
@@ -116,8 +83,13 @@ pub struct Ledger {
 }
 
 impl Ledger {
-    /// Reads and checks the ledger at `path`.
+    /// Reads and checks the ledger at `path`, with the built-in words.
     pub fn load(path: &Path) -> Result<Self, LedgerError> {
+        Self::load_with(path, &builtin_words(path)?)
+    }
+
+    /// Reads and checks the ledger at `path`, with the words of a rule pack.
+    pub fn load_with(path: &Path, words: &LedgerWords) -> Result<Self, LedgerError> {
         let io = |source| LedgerError::Io {
             path: path.to_owned(),
             source,
@@ -130,11 +102,16 @@ impl Ledger {
             });
         }
         let bytes = std::fs::read(path).map_err(io)?;
-        Self::parse(path, &bytes)
+        Self::parse_with(path, &bytes, words)
     }
 
-    /// Reads a ledger from its bytes; `path` names it in errors.
+    /// Reads a ledger from its bytes with the built-in words; `path` names it in errors.
     pub fn parse(path: &Path, bytes: &[u8]) -> Result<Self, LedgerError> {
+        Self::parse_with(path, bytes, &builtin_words(path)?)
+    }
+
+    /// Reads a ledger from its bytes with `words`; `path` names it in errors.
+    pub fn parse_with(path: &Path, bytes: &[u8], words: &LedgerWords) -> Result<Self, LedgerError> {
         let sha256 = ring::digest::digest(&ring::digest::SHA256, bytes)
             .as_ref()
             .iter()
@@ -157,21 +134,17 @@ impl Ledger {
         let mut index: HashMap<&'static str, usize> = HashMap::new();
         let mut ignored = Vec::new();
         for (i, h) in headers.iter().enumerate() {
-            let norm = h.trim().to_lowercase();
-            match COLUMNS
-                .iter()
-                .find(|(_, names)| names.contains(&norm.as_str()))
-            {
-                Some((name, _)) if index.contains_key(name) => {
+            match words.column_of(h) {
+                Some(name) if index.contains_key(name) => {
                     return Err(file_err(format!(
                         "two header columns mean {name} (the second is column {}, {h:?})",
                         i + 1
                     )));
                 }
-                Some((name, _)) => {
+                Some(name) => {
                     index.insert(name, i);
                 }
-                None if !norm.is_empty() => ignored.push(h.to_owned()),
+                None if !h.trim().is_empty() => ignored.push(h.to_owned()),
                 None => {}
             }
         }
@@ -182,11 +155,7 @@ impl Ledger {
             return Err(file_err(format!(
                 "the header row {:?} has no address, mac or hostname column (accepted names: {})",
                 headers.iter().collect::<Vec<_>>().join(","),
-                COLUMNS
-                    .iter()
-                    .map(|(n, names)| format!("{n} = {}", names.join("/")))
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                words.accepted_columns()
             )));
         }
 
@@ -250,14 +219,11 @@ impl Ledger {
                 None => None,
             };
             let kind = match cell("kind") {
-                Some((col, v)) => Some(parse_kind(v).ok_or_else(|| {
+                Some((col, v)) => Some(words.kind_of(v).ok_or_else(|| {
                     bad(
                         col,
                         "kind",
-                        format!(
-                            "{v:?} is not a kind (use server/サーバ, network_device/ネットワーク機器, \
-                             terminal_pc/端末, printer/プリンタ, medical_device/医療機器, iot, unknown/不明)"
-                        ),
+                        format!("{v:?} is not a kind (use {})", words.accepted_kinds()),
                     )
                 })?),
                 None => None,
@@ -433,17 +399,11 @@ pub fn mac_string(m: [u8; 6]) -> String {
         .join(":")
 }
 
-fn parse_kind(text: &str) -> Option<DeviceKind> {
-    let t = text.trim().to_lowercase();
-    DeviceKind::parse(&t).or(match t.as_str() {
-        "サーバ" | "サーバー" => Some(DeviceKind::Server),
-        "ネットワーク機器" | "nw機器" | "network" => Some(DeviceKind::NetworkDevice),
-        "端末" | "端末pc" | "pc" | "terminal" => Some(DeviceKind::TerminalPc),
-        "プリンタ" | "プリンター" | "複合機" => Some(DeviceKind::Printer),
-        "医療機器" | "モダリティ" => Some(DeviceKind::MedicalDevice),
-        "iot機器" => Some(DeviceKind::Iot),
-        "不明" | "その他" => Some(DeviceKind::Unknown),
-        _ => None,
+/// The built-in words, or an error naming the ledger being read.
+fn builtin_words(path: &Path) -> Result<LedgerWords, LedgerError> {
+    LedgerWords::builtin().map_err(|p| LedgerError::File {
+        path: path.to_owned(),
+        problem: format!("the built-in ledger words are invalid: {p}"),
     })
 }
 

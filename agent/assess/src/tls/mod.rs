@@ -13,7 +13,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 pub use certificate::{CertificateFacts, TrustError, TrustStore};
-pub use profile::{Evaluation, ProfileError, ProfileSet, TlsFacts};
+pub use profile::{Evaluation, ProfileSet, TlsFacts};
 
 /// What TLS judgement reads besides the observation.
 #[derive(Debug, Clone, Copy)]

@@ -6,7 +6,11 @@ use std::collections::BTreeMap;
 
 use kenshin_wire::tls::{CipherSuite, KeyExchange, NamedGroup, Version};
 use serde::{Deserialize, Serialize};
-use thiserror::Error;
+
+use crate::rulefile::{self, place, Problem, Problems};
+
+/// The profiles' path in the rules tree.
+pub const FILE: &str = "tls/ipa-profiles.toml";
 
 /// The shipped profiles.
 pub const BUILTIN: &str = include_str!("../../../../rules/tls/ipa-profiles.toml");
@@ -34,15 +38,6 @@ const LIMITS: &[&str] = &[
     "min_rsa_bits",
     "min_ec_key_bits",
 ];
-
-/// A profile file that cannot be used.
-#[derive(Debug, Error)]
-pub enum ProfileError {
-    #[error("TLS profiles: {0}")]
-    Parse(#[from] toml::de::Error),
-    #[error("TLS profile {profile}: {reason}")]
-    Invalid { profile: String, reason: String },
-}
 
 /// Where the profiles come from.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -124,53 +119,52 @@ pub struct Evaluation {
 
 impl ProfileSet {
     /// The profiles shipped in `rules/tls/`.
-    pub fn builtin() -> Result<Self, ProfileError> {
+    pub fn builtin() -> Result<Self, Problems> {
         Self::parse(BUILTIN)
     }
 
-    /// Parses and checks a profile file.
-    pub fn parse(text: &str) -> Result<Self, ProfileError> {
-        let set: ProfileSet = toml::from_str(text)?;
+    /// Parses and checks a profile file; every problem is named by profile and line.
+    pub fn parse(text: &str) -> Result<Self, Problems> {
+        let source = rulefile::Source {
+            path: FILE.to_owned(),
+            text: text.to_owned(),
+        };
+        let set: ProfileSet = rulefile::parse(&source)?;
+        let mut problems = Vec::new();
         if set.profile.is_empty() {
-            return Err(ProfileError::Invalid {
-                profile: "(none)".into(),
-                reason: "the file defines no profile".into(),
-            });
+            problems.push(Problem::in_file(FILE, "the file defines no profile"));
         }
         let mut seen = Vec::new();
         for p in &set.profile {
-            let bad = |reason: String| ProfileError::Invalid {
-                profile: p.id.clone(),
-                reason,
-            };
+            let mut bad = |m: String| problems.push(Problem::in_rule(FILE, p.id.as_str(), m));
             if seen.contains(&p.id) {
-                return Err(bad("the ID is used twice".into()));
+                bad(rulefile::USED_TWICE.into());
             }
             seen.push(p.id.clone());
-            if let Some(v) = p.versions.iter().find(|v| Version::from_name(v).is_none()) {
-                return Err(bad(format!("unknown version {v:?} (write TLSv1.2 style)")));
+            for v in p
+                .versions
+                .iter()
+                .filter(|v| Version::from_name(v).is_none())
+            {
+                bad(format!("unknown version {v:?} (write TLSv1.2 style)"));
             }
-            if let Some(f) = p
+            for f in p
                 .forbidden_flags
                 .iter()
-                .find(|f| !FLAGS.contains(&f.as_str()))
+                .filter(|f| !FLAGS.contains(&f.as_str()))
             {
-                return Err(bad(format!(
-                    "unknown flag {f:?}; known: {}",
-                    FLAGS.join(", ")
-                )));
+                bad(format!("unknown flag {f:?}; known: {}", FLAGS.join(", ")));
             }
-            if let Some(u) = p.unconfirmed.iter().find(|u| {
+            for u in p.unconfirmed.iter().filter(|u| {
                 u.as_str() != "versions"
                     && !FLAGS.contains(&u.as_str())
                     && !LIMITS.contains(&u.as_str())
             }) {
-                return Err(bad(format!(
-                    "`unconfirmed` names {u:?}, which is no condition"
-                )));
+                bad(format!("`unconfirmed` names {u:?}, which is no condition"));
             }
         }
-        Ok(set)
+        place(&mut problems, std::slice::from_ref(&source));
+        Problems::or_ok(problems, set)
     }
 
     /// Evaluates one service against every profile.

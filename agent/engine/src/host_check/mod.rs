@@ -111,6 +111,7 @@ pub fn check(lang: Lang) -> anyhow::Result<HostCheck> {
         catalog,
         fingerprints,
         rules,
+        service_names,
         ..
     } = Knowledge::builtin()?;
 
@@ -186,6 +187,7 @@ pub fn check(lang: Lang) -> anyhow::Result<HostCheck> {
         kenshin_assess::identify::Knowledge {
             catalog: &catalog,
             fingerprints: &fingerprints,
+            service_names: &service_names,
             oui: None,
             tls: None,
             segments: None,
