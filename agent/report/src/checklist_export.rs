@@ -11,19 +11,11 @@ use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
+use crate::labels::{self, checklist as words, Lang};
 use crate::model::{ChecklistItem, Report};
 
-/// The forms, in the order the MHLW publishes them.
-pub const FORMS: [&str; 2] = ["医療機関確認用", "事業者確認用"];
-
-/// The suggested answer for a status, in Japanese and English.
-pub fn suggestion(status: &str) -> (&'static str, &'static str) {
-    match status {
-        "findings" => ("いいえ", "No"),
-        "no-findings" => ("はい", "Yes"),
-        _ => ("要確認", "Check"),
-    }
-}
+/// The forms' Japanese names, in the order the MHLW publishes them.
+pub const FORMS: [&str; 2] = [words::FORMS[0].ja, words::FORMS[1].ja];
 
 /// The scan's start date in Japan time (`YYYY-MM-DD`), or the date part as written.
 pub fn inspection_date(report: &Report) -> String {
@@ -35,18 +27,18 @@ pub fn inspection_date(report: &Report) -> String {
 
 /// One row of a form.
 struct Row<'a> {
-    form: &'a str,
+    form: labels::Pair,
     item: &'a ChecklistItem,
     evidence: String,
 }
 
 fn rows(report: &Report) -> Vec<Row<'_>> {
     let mut out = Vec::new();
-    for form in FORMS {
+    for form in words::FORMS {
         for item in report
             .checklist
             .iter()
-            .filter(|c| c.forms.iter().any(|f| f == form))
+            .filter(|c| c.forms.iter().any(|f| f == form.ja))
         {
             out.push(Row {
                 form,
@@ -79,45 +71,26 @@ fn evidence_refs(report: &Report, item: &ChecklistItem) -> String {
         .join("; ")
 }
 
-const CSV_HEADER: [&str; 11] = [
-    "様式",
-    "項目",
-    "確認事項（要約）",
-    "回答案",
-    "根拠",
-    "点検日（JST）",
-    "所見と証跡",
-    "Form",
-    "Question (paraphrased)",
-    "Suggested answer",
-    "Reason",
-];
-
 /// `checklist.csv`: UTF-8 with a BOM, CRLF line ends, every field quoted.
 pub fn csv(report: &Report) -> Vec<u8> {
     let date = inspection_date(report);
     let mut out = String::from("\u{feff}");
-    push_csv_line(&mut out, CSV_HEADER.iter().copied());
+    push_csv_line(&mut out, words::csv_header().iter().map(String::as_str));
     for r in rows(report) {
-        let (ja, en) = suggestion(&r.item.status);
-        let form_en = if r.form == FORMS[0] {
-            "for medical institutions"
-        } else {
-            "for vendors"
-        };
+        let answer = labels::answer(r.item.status);
         push_csv_line(
             &mut out,
             [
-                r.form,
+                r.form.ja,
                 &r.item.id,
                 &r.item.question.ja,
-                ja,
+                answer.get(Lang::Ja),
                 &r.item.note.ja,
                 &date,
                 &r.evidence,
-                form_en,
+                r.form.en,
                 &r.item.question.en,
-                en,
+                answer.get(Lang::En),
                 &r.item.note.en,
             ],
         );
@@ -168,50 +141,26 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
         sheet.set_paper_size(9); // A4
         sheet.set_landscape();
         sheet.set_print_fit_to_pages(1, 0);
-        sheet.write_string_with_format(
-            0,
-            0,
-            format!(
-                "医療機関におけるサイバーセキュリティ対策チェックリスト（令和7年度版）　{form}"
-            ),
-            &title,
-        )?;
-        sheet.write_string_with_format(
-            1,
-            0,
-            format!(
-                "kenshin {} による回答案（スキャン ID {}、点検日 {date}、ルール {}）。最終的な回答は文書と現地で確認してください。",
-                report.tool.version, report.scan.id, report.tool.rules_version
-            ),
-            &meta,
-        )?;
+        sheet.write_string_with_format(0, 0, words::sheet_title(form), &title)?;
+        let intro = words::sheet_intro(
+            &report.tool.version,
+            &report.scan.id,
+            &date,
+            &report.tool.rules_version,
+        );
+        sheet.write_string_with_format(1, 0, intro, &meta)?;
         if let Some(s) = &report.signing {
-            sheet.write_string_with_format(
-                2,
-                0,
-                format!(
-                    "証跡は manifest.json に署名済み（{} {}）。kenshin verify で改変がないことを確認できます。",
-                    s.algorithm, s.fingerprint
-                ),
-                &meta,
-            )?;
+            let sealed = words::sheet_sealed(&s.algorithm, &s.fingerprint);
+            sheet.write_string_with_format(2, 0, sealed, &meta)?;
         }
-        let headers = [
-            ("項目", 8.0),
-            ("確認事項（要約）", 48.0),
-            ("回答案\nはい／いいえ／要確認", 14.0),
-            ("点検日", 12.0),
-            ("根拠となる所見・証跡", 36.0),
-            ("備考", 40.0),
-        ];
-        for (col, (h, width)) in (0u16..).zip(headers) {
+        for (col, (h, width)) in (0u16..).zip(words::form_columns()) {
             sheet.write_string_with_format(4, col, h, &head)?;
             sheet.set_column_width(col, width)?;
         }
         sheet.set_freeze_panes(5, 0)?;
         sheet.set_repeat_rows(4, 4)?;
-        for (row, r) in (5u32..).zip(all.iter().filter(|r| r.form == form)) {
-            let (ja, _) = suggestion(&r.item.status);
+        for (row, r) in (5u32..).zip(all.iter().filter(|r| r.form.ja == form)) {
+            let ja = labels::answer(r.item.status).ja;
             sheet.write_string_with_format(row, 0, &r.item.id, &cell)?;
             sheet.write_string_with_format(row, 1, &r.item.question.ja, &cell)?;
             sheet.write_string_with_format(row, 2, ja, &answer)?;
@@ -222,20 +171,10 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
     }
 
     let sheet = book.add_worksheet();
-    sheet.set_name("所見")?;
+    sheet.set_name(words::FINDINGS_SHEET)?;
     sheet.set_paper_size(9);
     sheet.set_landscape();
-    let headers = [
-        ("ID", 8.0),
-        ("重大度", 10.0),
-        ("確度", 10.0),
-        ("場所", 22.0),
-        ("所見", 40.0),
-        ("対処", 50.0),
-        ("要件", 24.0),
-        ("証跡", 24.0),
-    ];
-    for (col, (h, width)) in (0u16..).zip(headers) {
+    for (col, (h, width)) in (0u16..).zip(words::finding_columns()) {
         sheet.write_string_with_format(0, col, h, &head)?;
         sheet.set_column_width(col, width)?;
     }
@@ -250,8 +189,8 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
             .join(", ");
         let values = [
             f.id.as_str(),
-            &f.severity,
-            &f.confidence,
+            labels::severity(f.severity).ja,
+            labels::confidence(f.confidence).ja,
             &place,
             &f.title.ja,
             &f.remediation.ja,
@@ -291,7 +230,7 @@ mod tests {
         let item = r
             .checklist
             .iter()
-            .find(|c| c.status == "findings" && !c.findings.is_empty())
+            .find(|c| c.status == crate::model::ChecklistStatus::Findings && !c.findings.is_empty())
             .expect("an item with findings");
         let line = lines
             .iter()

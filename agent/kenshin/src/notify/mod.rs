@@ -13,7 +13,7 @@ use std::collections::BTreeSet;
 
 use kenshin_probe::ports::{PortCatalog, Protocol};
 use kenshin_report::diff::Diff;
-use kenshin_report::model::Report;
+use kenshin_report::model::{DeviceKind, Report, Severity};
 use serde::Serialize;
 
 use crate::config::{EventKind, Notify};
@@ -51,7 +51,7 @@ pub(crate) struct ScanInfo {
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub(crate) enum Event {
     NewFinding {
-        severity: String,
+        severity: Severity,
         check: String,
         advisory: Option<String>,
         host: String,
@@ -62,7 +62,7 @@ pub(crate) enum Event {
     },
     NewHost {
         address: String,
-        kind: String,
+        kind: DeviceKind,
         hostnames: Vec<String>,
         mac: Option<String>,
         mac_vendor: Option<String>,
@@ -161,15 +161,15 @@ pub(crate) fn events(
     catalog: &PortCatalog,
 ) -> Vec<Event> {
     let mut out = Vec::new();
-    let serious = |s: &str| matches!(s, "critical" | "high");
-    let finding = |severity: &str,
+    let serious = |s: Severity| matches!(s, Severity::Critical | Severity::High);
+    let finding = |severity: Severity,
                    check: &str,
                    advisory: Option<&str>,
                    host: &str,
                    port: Option<u16>,
                    title: &kenshin_report::model::Text,
                    id: &str| Event::NewFinding {
-        severity: severity.to_owned(),
+        severity,
         check: check.to_owned(),
         advisory: advisory.map(str::to_owned),
         host: host.to_owned(),
@@ -180,30 +180,18 @@ pub(crate) fn events(
     };
     match previous {
         None => {
-            for f in report.findings.iter().filter(|f| serious(&f.severity)) {
+            for f in report.findings.iter().filter(|f| serious(f.severity)) {
                 let advisory = f.advisory.as_ref().map(|a| a.id.as_str());
                 out.push(finding(
-                    &f.severity,
-                    &f.check,
-                    advisory,
-                    &f.host,
-                    f.port,
-                    &f.title,
-                    &f.id,
+                    f.severity, &f.check, advisory, &f.host, f.port, &f.title, &f.id,
                 ));
             }
         }
         Some(diff) => {
-            for f in diff.findings_new.iter().filter(|f| serious(&f.severity)) {
+            for f in diff.findings_new.iter().filter(|f| serious(f.severity)) {
                 let advisory = f.advisory.as_deref();
                 out.push(finding(
-                    &f.severity,
-                    &f.check,
-                    advisory,
-                    &f.host,
-                    f.port,
-                    &f.title,
-                    &f.id,
+                    f.severity, &f.check, advisory, &f.host, f.port, &f.title, &f.id,
                 ));
             }
             // Ports newly open: those of new hosts, and those opened on known ones.
@@ -220,7 +208,7 @@ pub(crate) fn events(
             {
                 out.push(Event::NewHost {
                     address: h.address.clone(),
-                    kind: h.kind.clone(),
+                    kind: h.kind,
                     hostnames: h.hostnames.clone(),
                     mac: h.mac.clone(),
                     mac_vendor: h.mac_vendor.clone(),

@@ -16,67 +16,19 @@ use std::fmt::Write;
 
 pub use escape::{anchor, esc, excerpt, excerpt_to, EXCERPT_CHARS};
 
-use crate::model::{Finding, Report, Service};
+use crate::labels::{self, severity_badge as severity_label, status_badge as status_label};
+use crate::model::{Finding, Report, Service, Severity};
 use crate::Lang;
 
+fn confidence_label(lang: Lang, c: crate::model::Confidence) -> &'static str {
+    labels::confidence(c).get(lang)
+}
+
+fn kind_label(lang: Lang, k: crate::model::DeviceKind) -> &'static str {
+    labels::kind(k).get(lang)
+}
+
 const STYLE: &str = include_str!("style.css");
-
-/// Severities, worst first.
-pub const SEVERITIES: [&str; 5] = ["critical", "high", "medium", "low", "info"];
-
-/// The word and symbol for a severity.
-pub fn severity_label(lang: Lang, severity: &str) -> &'static str {
-    match (severity, lang) {
-        ("critical", Lang::Ja) => "▲▲ 緊急",
-        ("critical", Lang::En) => "▲▲ Critical",
-        ("high", Lang::Ja) => "▲ 重要",
-        ("high", Lang::En) => "▲ High",
-        ("medium", Lang::Ja) => "◆ 警告",
-        ("medium", Lang::En) => "◆ Medium",
-        ("low", Lang::Ja) => "▽ 注意",
-        ("low", Lang::En) => "▽ Low",
-        (_, Lang::Ja) => "ⓘ 情報",
-        (_, Lang::En) => "ⓘ Info",
-    }
-}
-
-/// The word and symbol for a checklist status.
-pub fn status_label(lang: Lang, status: &str) -> &'static str {
-    match (status, lang) {
-        ("findings", Lang::Ja) => "✗ 所見あり",
-        ("findings", Lang::En) => "✗ Findings",
-        ("no-findings", Lang::Ja) => "✓ 所見なし",
-        ("no-findings", Lang::En) => "✓ No findings",
-        (_, Lang::Ja) => "？ 要確認（文書・現地）",
-        (_, Lang::En) => "? Check by hand",
-    }
-}
-
-fn confidence_label(lang: Lang, c: &str) -> &str {
-    match (c, lang) {
-        ("confirmed", Lang::Ja) => "確認済み",
-        ("likely", Lang::Ja) => "可能性が高い",
-        ("potential", Lang::Ja) => "可能性あり",
-        ("exposure", Lang::Ja) => "露出",
-        (other, _) => other,
-    }
-}
-
-fn kind_label(lang: Lang, kind: &str) -> &str {
-    match (kind, lang) {
-        ("server", Lang::Ja) => "サーバ",
-        ("network_device", Lang::Ja) => "ネットワーク機器",
-        ("terminal_pc", Lang::Ja) => "端末PC",
-        ("iot", Lang::Ja) => "IoT 機器",
-        ("printer", Lang::Ja) => "プリンタ",
-        ("medical_device", Lang::Ja) => "医療機器",
-        ("unknown", Lang::Ja) => "不明",
-        ("network_device", Lang::En) => "network device",
-        ("medical_device", Lang::En) => "medical device",
-        ("terminal_pc", Lang::En) => "terminal PC",
-        (other, _) => other,
-    }
-}
 
 /// Renders the whole page.
 pub fn render(report: &Report, lang: Lang) -> String {
@@ -274,15 +226,15 @@ impl Page {
             "<h3>{}</h3>\n<table class=\"counts\"><thead><tr>",
             self.t("重大度別の所見数", "Findings by severity")
         );
-        for s in SEVERITIES {
+        for s in Severity::ALL {
             let _ = write!(
                 self.out,
                 "<th><span class=\"sev sev-{s}\">{}</span></th>",
-                severity_label(lang, s)
+                severity_label(s, lang)
             );
         }
         self.w("</tr></thead><tbody><tr>");
-        for s in SEVERITIES {
+        for s in Severity::ALL {
             let n = r.findings.iter().filter(|f| f.severity == s).count();
             let _ = write!(self.out, "<td>{n}</td>");
         }
@@ -291,7 +243,7 @@ impl Page {
         let worst: Vec<&Finding> = r
             .findings
             .iter()
-            .filter(|f| f.severity != "info")
+            .filter(|f| f.severity != Severity::Info)
             .take(10)
             .collect();
         let _ = writeln!(
@@ -330,11 +282,11 @@ impl Page {
                 "<tr><td class=\"id\"><a href=\"#{a}\">{id}</a></td><td><span class=\"sev sev-{sev}\">{sl}</span></td><td>{title}</td><td><code>{at}</code></td><td>{conf}</td></tr>",
                 a = anchor(&f.id),
                 id = esc(&f.id),
-                sev = anchor(&f.severity),
-                sl = severity_label(lang, &f.severity),
+                sev = anchor(f.severity.as_str()),
+                sl = severity_label(f.severity, lang),
                 title = esc(lang.text(&f.title)),
                 at = esc(&f.place()),
-                conf = esc(confidence_label(lang, &f.confidence)),
+                conf = esc(confidence_label(lang, f.confidence)),
             );
         }
         self.w("</tbody></table>\n");
@@ -380,12 +332,9 @@ impl Page {
                     .map(|f| esc(f.strip_suffix("確認用").unwrap_or(f)))
                     .collect::<Vec<_>>()
                     .join("<br>"),
-                st = anchor(&c.status),
-                sl = status_label(lang, &c.status),
-                ans = {
-                    let (ja, en) = crate::checklist_export::suggestion(&c.status);
-                    lang.pick(ja, en)
-                },
+                st = anchor(c.status.as_str()),
+                sl = status_label(c.status, lang),
+                ans = labels::answer(c.status).get(lang),
                 links = links.join(" "),
                 sep = if links.is_empty() { "" } else { "<br>" },
                 note = esc(lang.text(&c.note)),
@@ -445,8 +394,8 @@ impl Page {
                             "<a href=\"#{}\">{}</a> <span class=\"sev sev-{}\">{}</span>",
                             anchor(&f.id),
                             esc(&f.id),
-                            anchor(&f.severity),
-                            severity_label(lang, &f.severity)
+                            anchor(f.severity.as_str()),
+                            severity_label(f.severity, lang)
                         )
                     })
                     .collect();
@@ -515,14 +464,14 @@ impl Page {
              <p><span class=\"label\">{ld}:</span> {detail}</p>\
              <p><span class=\"label\">{lr}:</span> {why}</p>\
              <p><span class=\"label\">{lf}:</span> {fix}</p>",
-            sev = anchor(&f.severity),
+            sev = anchor(f.severity.as_str()),
             a = anchor(&f.id),
-            sl = severity_label(lang, &f.severity),
+            sl = severity_label(f.severity, lang),
             id = esc(&f.id),
             title = esc(lang.text(&f.title)),
             at = esc(&f.place()),
             cl = self.t("確度", "confidence"),
-            conf = esc(confidence_label(lang, &f.confidence)),
+            conf = esc(confidence_label(lang, f.confidence)),
             check = esc(&f.check),
             ld = self.t("観測", "Seen"),
             detail = esc(&excerpt_to(&f.detail, EXCERPT_CHARS * 4)),
@@ -637,7 +586,7 @@ impl Page {
                     .map(|s| format!("<br><span class=\"pill\">{}</span>", esc(s)))
                     .unwrap_or_default(),
                 names = if names.is_empty() { "—".to_owned() } else { names.join("<br>") },
-                kind = esc(kind_label(lang, &h.kind)),
+                kind = esc(kind_label(lang, h.kind)),
                 why = esc(&excerpt(&h.kind_reason)),
                 svc = if services.is_empty() { "—".to_owned() } else { services.join("<br>") },
             );
@@ -709,7 +658,7 @@ impl Page {
                         cell(&e.address),
                         cell(&e.mac),
                         cell(&e.hostname),
-                        cell(&e.kind),
+                        cell(&e.kind.map(|k| k.as_str().to_owned())),
                         cell(&e.owner),
                         cell(&e.location)
                     );
@@ -736,44 +685,38 @@ impl Page {
         for h in &r.hosts {
             for s in &h.services {
                 let Some(tls) = s.tls.as_ref() else { continue };
-                let versions = tls["versions"]
-                    .as_array()
-                    .map(|v| {
-                        v.iter()
-                            .filter_map(|x| x.as_str())
-                            .map(esc)
-                            .collect::<Vec<_>>()
-                            .join(" ")
-                    })
-                    .unwrap_or_default();
+                let versions = tls
+                    .versions
+                    .iter()
+                    .map(|v| esc(v))
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 if versions.is_empty() {
                     continue;
                 }
                 rows += 1;
-                let cert = &tls["certificate"];
-                let cert_cell = if cert.is_object() {
+                let cert_cell = if let Some(cert) = &tls.certificate {
                     let mut marks = Vec::new();
-                    let flag = |k: &str| cert[k].as_bool() == Some(true);
-                    if flag("expired") {
+                    if cert.expired {
                         marks.push(self.t("✗ 期限切れ", "✗ expired"));
-                    } else if flag("expires_within_30_days") {
+                    } else if cert.expires_within_30_days {
                         marks.push(self.t("⚠ 30日以内に期限切れ", "⚠ expires within 30 days"));
                     }
-                    if flag("self_signed") {
+                    if cert.self_signed {
                         marks.push(self.t("✗ 自己署名", "✗ self-signed"));
-                    } else if cert["chain_trusted"].as_bool() == Some(false) {
+                    } else if !cert.chain_trusted {
                         marks.push(self.t("✗ 信頼できない", "✗ untrusted"));
                     }
-                    if cert["hostname_match"].as_bool() == Some(false) {
+                    if cert.hostname_match == Some(false) {
                         marks.push(self.t("✗ 名前不一致", "✗ name mismatch"));
                     }
                     format!(
                         "{}<br><span class=\"meta\">{} {} · {} {}</span>{}",
-                        esc(&excerpt(cert["subject"].as_str().unwrap_or("—"))),
-                        esc(cert["key_type"].as_str().unwrap_or("")),
-                        cert["key_bits"].as_u64().unwrap_or(0),
+                        esc(&excerpt(&cert.subject)),
+                        esc(&cert.key_type),
+                        cert.key_bits.unwrap_or(0),
                         self.t("期限", "until"),
-                        esc(cert["not_after"].as_str().unwrap_or("—")),
+                        esc(&cert.not_after),
                         if marks.is_empty() {
                             String::new()
                         } else {
@@ -783,19 +726,17 @@ impl Page {
                 } else {
                     "—".to_owned()
                 };
-                let eval = &tls["evaluation"];
+                let eval = &tls.evaluation;
                 let satisfies = match lang {
-                    Lang::Ja => eval["satisfies_ja"].as_str(),
-                    Lang::En => eval["satisfies_en"].as_str(),
+                    Lang::Ja => eval.satisfies_ja.as_deref(),
+                    Lang::En => eval.satisfies_en.as_deref(),
                 }
                 .unwrap_or("—");
                 let mut problems: Vec<String> = Vec::new();
-                for level in ["recommended", "high", "exception"] {
-                    if let Some(list) = eval["breaks"][level].as_array() {
+                for level in crate::model::tls::PROFILE_ORDER {
+                    if let Some(list) = eval.breaks.get(level) {
                         for b in list.iter().take(4) {
-                            if let Some(t) = b[lang.code()].as_str() {
-                                problems.push(esc(&excerpt(t)));
-                            }
+                            problems.push(esc(&excerpt(lang.pick(&b.ja, &b.en))));
                         }
                         if list.len() > 4 {
                             problems.push(format!("… (+{})", list.len() - 4));
@@ -807,7 +748,7 @@ impl Page {
                     "<tr><td><code>{}:{}</code><br><span class=\"meta\">{}</span></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
                     esc(&h.address),
                     s.port,
-                    esc(tls["channel"].as_str().unwrap_or("tls")),
+                    esc(&tls.channel),
                     versions,
                     cert_cell,
                     esc(satisfies),
