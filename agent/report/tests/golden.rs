@@ -108,7 +108,21 @@ fn the_html_shows_the_golden_text() {
     }
 }
 
-/// The words a reader sees: the page without its tags, split on white space.
+/// With `KENSHIN_GOLDEN_DUMP=DIR`, writes the pages as rendered now into DIR, to
+/// compare them with the golden ones in a browser.
+#[test]
+#[ignore = "a tool, not a check: KENSHIN_GOLDEN_DUMP=DIR cargo test --test golden -- --ignored"]
+fn dump_the_pages_when_asked() {
+    let dir = std::env::var_os("KENSHIN_GOLDEN_DUMP").expect("KENSHIN_GOLDEN_DUMP=DIR");
+    for (lang, name) in [(Lang::Ja, "report.ja.html"), (Lang::En, "report.en.html")] {
+        let path = Path::new(&dir).join(name);
+        std::fs::write(&path, html::render(&report(), lang))
+            .unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    }
+}
+
+/// The words a reader sees: the page without its tags, entities read as the
+/// characters they stand for, split on white space.
 fn visible_text(page: &str) -> Vec<String> {
     let body = page.split_once("<body>").map_or(page, |(_, b)| b);
     let mut text = String::with_capacity(body.len());
@@ -124,5 +138,11 @@ fn visible_text(page: &str) -> Vec<String> {
             _ => {}
         }
     }
+    let text = text
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&amp;", "&");
     text.split_whitespace().map(str::to_owned).collect()
 }
