@@ -24,7 +24,7 @@ pub(crate) fn run(args: &DiffArgs) -> anyhow::Result<u8> {
             let problems = v
                 .problems
                 .iter()
-                .map(|p| p.describe(false))
+                .map(|p| terminal::seal_problem(kenshin_report::Lang::En, p))
                 .collect::<Vec<_>>()
                 .join("; ");
             eprintln!(

@@ -30,7 +30,7 @@ pub(crate) fn run(args: &VerifyReportArgs) -> anyhow::Result<u8> {
     }
     println!("{}", terminal::not_verified(words, &dir, v.problems.len()));
     for p in &v.problems {
-        println!("  {}", p.describe(lang.is_ja()));
+        println!("  {}", terminal::seal_problem(words, p));
     }
     Ok(NOT_VERIFIED)
 }

@@ -3,6 +3,7 @@
 //! command code only counts.
 
 use super::{Lang, Pair};
+use crate::seal::Problem;
 
 /// The counts the summary's TLS line reports.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -200,4 +201,58 @@ pub fn diff_unverified(dir: &str, problems: &str) -> String {
     format!(
         "kenshin: warning: {dir} does not verify against its manifest ({problems}); comparing it anyway"
     )
+}
+
+/// What is wrong with a sealed folder, in `lang`.
+pub fn seal_problem(lang: Lang, p: &Problem) -> String {
+    let ja = lang == Lang::Ja;
+    match p {
+        Problem::NoManifest { reason } if ja => {
+            format!("manifest.json を読めません（{reason}）。封印されていないフォルダです")
+        }
+        Problem::NoManifest { reason } => {
+            format!("manifest.json cannot be read ({reason}): the folder is not sealed")
+        }
+        Problem::BadManifest { reason } if ja => {
+            format!("manifest.json が kenshin のマニフェストではありません: {reason}")
+        }
+        Problem::BadManifest { reason } => {
+            format!("manifest.json is not a kenshin manifest: {reason}")
+        }
+        Problem::NoSignature { reason } => format!("manifest.sig: {reason}"),
+        Problem::BadSignature => Pair::new(
+            "署名が一致しません。manifest.json か manifest.sig が改変されています",
+            "the signature does not match: manifest.json or manifest.sig was altered",
+        )
+        .get(lang)
+        .to_owned(),
+        Problem::WrongKey { expected, found } if ja => {
+            format!("署名した鍵 {found} が、指定された鍵 {expected} と異なります")
+        }
+        Problem::WrongKey { expected, found } => {
+            format!("signed by {found}, not by the expected key {expected}")
+        }
+        Problem::Changed {
+            path,
+            expected,
+            found,
+        } if ja => {
+            format!("改変: {path}（SHA-256 {found}、封印時 {expected}）")
+        }
+        Problem::Changed {
+            path,
+            expected,
+            found,
+        } => {
+            format!("changed: {path} (SHA-256 {found}, sealed as {expected})")
+        }
+        Problem::Missing { path } if ja => {
+            format!("欠落: {path}（マニフェストにあり、ファイルがない）")
+        }
+        Problem::Missing { path } => format!("missing: {path} (listed, not found)"),
+        Problem::Added { path } if ja => format!("追加: {path}（マニフェストにない）"),
+        Problem::Added { path } => format!("added: {path} (not in the manifest)"),
+        Problem::Unreadable { path, reason } if ja => format!("読み取り不可: {path}（{reason}）"),
+        Problem::Unreadable { path, reason } => format!("unreadable: {path} ({reason})"),
+    }
 }
