@@ -266,3 +266,101 @@ pub(crate) fn diff(lang: Lang, d: &Diff) -> String {
     );
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use kenshin_report::model::tls::Tls;
+
+    use super::*;
+
+    fn report() -> Report {
+        serde_json::from_str(include_str!("../../report/tests/golden/report.json"))
+            .expect("the golden report parses")
+    }
+
+    fn written() -> Written {
+        Written {
+            report_json: PathBuf::from("/r/report.json"),
+            report_html: PathBuf::from("/r/report.html"),
+            files: 13,
+        }
+    }
+
+    #[test]
+    fn the_english_summary_keeps_the_lines_the_lab_tests_read() {
+        let out = summary(Lang::En, &report(), &written());
+        assert!(
+            out.contains("\nfindings: critical 2, high 2, medium 2, low 1, info 1\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("checklist (R7), 7 items: findings 4, no findings 1, check by hand 2"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "TLS: 2 services audited, 1 accept SSL/TLS 1.0/1.1, 1 satisfy the guideline's \
+             high-security profile, 1 with an expired or untrusted certificate"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("\n  [critical/confirmed] 198.18.1.10:445 SMBv1 is enabled"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn the_japanese_summary_spells_the_manual_status_as_the_page_does() {
+        let out = summary(Lang::Ja, &report(), &written());
+        let manual = labels::status(ChecklistStatus::Manual).ja;
+        assert!(
+            out.contains(&format!("所見あり 4、所見なし 1、{manual} 2")),
+            "{out}"
+        );
+        assert!(out.contains("検出事項: 緊急 2, 重要 2"), "{out}");
+        assert!(
+            out.contains("[緊急/確認済み] 198.18.1.10:445 SMBv1 が有効"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn tls_counts_read_the_typed_section() {
+        let mut r = report();
+        let c = tls_counts(&r);
+        assert_eq!(
+            (c.audited, c.legacy, c.high, c.bad_certificates),
+            (2, 1, 1, 1)
+        );
+        let tls: &mut Tls = r.hosts[0].services[1]
+            .tls
+            .as_mut()
+            .expect("the server's TLS");
+        tls.versions.retain(|v| v == "TLSv1.2");
+        assert_eq!(tls_counts(&r).legacy, 0);
+    }
+
+    #[test]
+    fn a_diff_names_kinds_and_severities_in_words() {
+        let old = report();
+        let mut new = old.clone();
+        new.hosts.retain(|h| h.address != "198.18.1.40");
+        new.findings[0].severity = Severity::Medium;
+        let d = kenshin_report::diff::diff(&old, &new);
+        let en = diff(Lang::En, &d);
+        assert!(
+            en.contains("hosts vanished (1)\n  - 198.18.1.40 [network device]"),
+            "{en}"
+        );
+        assert!(en.contains("severity changed (1)\n  ~ [medium] 198.18.1.10:445 SMBv1 is enabled (smb.smb1) (was critical)"), "{en}");
+        let ja = diff(Lang::Ja, &d);
+        assert!(
+            ja.contains("消えたホスト (1)\n  - 198.18.1.40 [ネットワーク機器]"),
+            "{ja}"
+        );
+        assert!(ja.contains("(以前は 緊急)"), "{ja}");
+    }
+}
