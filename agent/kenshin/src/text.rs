@@ -164,6 +164,86 @@ fn finding(lang: Words, f: &FindingRef) -> String {
     )
 }
 
+/// The lines of each section of a diff, hosts first, then ports, then findings.
+fn diff_sections(lang: Words, d: &Diff) -> [(Pair, Vec<String>); 8] {
+    let kind = |k| labels::kind(k).get(lang);
+    let finding = |sign: &str, f: &FindingRef| format!("{sign} {}", finding(lang, f));
+    [
+        (
+            words::HOSTS_APPEARED,
+            d.hosts_appeared
+                .iter()
+                .map(|h| {
+                    format!(
+                        "+ {} [{}] {}",
+                        h.address,
+                        kind(h.kind),
+                        h.services.join(", ")
+                    )
+                })
+                .collect(),
+        ),
+        (
+            words::HOSTS_VANISHED,
+            d.hosts_vanished
+                .iter()
+                .map(|h| format!("- {} [{}]", h.address, kind(h.kind)))
+                .collect(),
+        ),
+        (
+            words::PORTS_OPENED,
+            d.ports_opened
+                .iter()
+                .map(|p| format!("+ {}", port(p)))
+                .collect(),
+        ),
+        (
+            words::PORTS_CLOSED,
+            d.ports_closed
+                .iter()
+                .map(|p| format!("- {}", port(p)))
+                .collect(),
+        ),
+        (
+            words::SERVICES_CHANGED,
+            d.services_changed
+                .iter()
+                .map(|c| {
+                    format!(
+                        "~ {}:{}/{} {} → {}",
+                        c.host, c.port, c.protocol, c.old, c.new
+                    )
+                })
+                .collect(),
+        ),
+        (
+            words::FINDINGS_NEW,
+            d.findings_new.iter().map(|f| finding("+", f)).collect(),
+        ),
+        (
+            words::FINDINGS_RESOLVED,
+            d.findings_resolved
+                .iter()
+                .map(|f| finding("-", f))
+                .collect(),
+        ),
+        (
+            words::SEVERITY_CHANGED,
+            d.severity_changed
+                .iter()
+                .map(|c| {
+                    let was = labels::severity(c.old_severity).in_sentence(lang);
+                    format!(
+                        "{} ({} {was})",
+                        finding("~", &c.finding),
+                        words::WAS.get(lang)
+                    )
+                })
+                .collect(),
+        ),
+    ]
+}
+
 /// `kenshin diff` for a terminal: one section per kind of change, `+` for what came,
 /// `-` for what went, `~` for what changed.
 pub(crate) fn diff(lang: Lang, d: &Diff) -> String {
@@ -179,91 +259,15 @@ pub(crate) fn diff(lang: Lang, d: &Diff) -> String {
         out.push_str(&format!("{}\n", words::DIFF_NONE.get(lang)));
         return out;
     }
-    let mut section = |title: Pair, lines: Vec<String>| {
+    for (title, lines) in diff_sections(lang, d) {
         if lines.is_empty() {
-            return;
+            continue;
         }
         out.push_str(&format!("\n{} ({})\n", title.get(lang), lines.len()));
         for l in lines {
             out.push_str(&format!("  {l}\n"));
         }
-    };
-    let kind = |k| labels::kind(k).get(lang);
-    section(
-        words::HOSTS_APPEARED,
-        d.hosts_appeared
-            .iter()
-            .map(|h| {
-                format!(
-                    "+ {} [{}] {}",
-                    h.address,
-                    kind(h.kind),
-                    h.services.join(", ")
-                )
-            })
-            .collect(),
-    );
-    section(
-        words::HOSTS_VANISHED,
-        d.hosts_vanished
-            .iter()
-            .map(|h| format!("- {} [{}]", h.address, kind(h.kind)))
-            .collect(),
-    );
-    section(
-        words::PORTS_OPENED,
-        d.ports_opened
-            .iter()
-            .map(|p| format!("+ {}", port(p)))
-            .collect(),
-    );
-    section(
-        words::PORTS_CLOSED,
-        d.ports_closed
-            .iter()
-            .map(|p| format!("- {}", port(p)))
-            .collect(),
-    );
-    section(
-        words::SERVICES_CHANGED,
-        d.services_changed
-            .iter()
-            .map(|c| {
-                format!(
-                    "~ {}:{}/{} {} → {}",
-                    c.host, c.port, c.protocol, c.old, c.new
-                )
-            })
-            .collect(),
-    );
-    section(
-        words::FINDINGS_NEW,
-        d.findings_new
-            .iter()
-            .map(|f| format!("+ {}", finding(lang, f)))
-            .collect(),
-    );
-    section(
-        words::FINDINGS_RESOLVED,
-        d.findings_resolved
-            .iter()
-            .map(|f| format!("- {}", finding(lang, f)))
-            .collect(),
-    );
-    section(
-        words::SEVERITY_CHANGED,
-        d.severity_changed
-            .iter()
-            .map(|c| {
-                format!(
-                    "~ {} ({} {})",
-                    finding(lang, &c.finding),
-                    words::WAS.get(lang),
-                    labels::severity(c.old_severity).in_sentence(lang)
-                )
-            })
-            .collect(),
-    );
+    }
     out
 }
 

@@ -116,92 +116,122 @@ fn push_csv_line<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>
     out.push_str("\r\n");
 }
 
-/// `checklist.xlsx`: one sheet per form and one of findings.
-pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
-    let date = inspection_date(report);
-    let mut book = Workbook::new();
-    let title = Format::new().set_bold().set_font_size(14);
-    let meta = Format::new().set_font_size(9);
-    let head = Format::new()
-        .set_bold()
-        .set_text_wrap()
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter)
-        .set_background_color(0xD9E1F2)
-        .set_border(FormatBorder::Thin);
-    let cell = Format::new()
-        .set_text_wrap()
-        .set_align(FormatAlign::Top)
-        .set_border(FormatBorder::Thin);
-    let answer = cell.clone().set_bold().set_align(FormatAlign::Center);
-    let all = rows(report);
-    for form in FORMS {
-        let sheet = book.add_worksheet();
-        sheet.set_name(form)?;
-        sheet.set_paper_size(9); // A4
-        sheet.set_landscape();
-        sheet.set_print_fit_to_pages(1, 0);
-        sheet.write_string_with_format(0, 0, words::sheet_title(form), &title)?;
-        let intro = words::sheet_intro(
-            &report.tool.version,
-            &report.scan.id,
-            &date,
-            &report.tool.rules_version,
-        );
-        sheet.write_string_with_format(1, 0, intro, &meta)?;
-        if let Some(s) = &report.signing {
-            let sealed = words::sheet_sealed(&s.algorithm, &s.fingerprint);
-            sheet.write_string_with_format(2, 0, sealed, &meta)?;
-        }
-        for (col, (h, width)) in (0u16..).zip(words::form_columns()) {
-            sheet.write_string_with_format(4, col, h, &head)?;
-            sheet.set_column_width(col, width)?;
-        }
-        sheet.set_freeze_panes(5, 0)?;
-        sheet.set_repeat_rows(4, 4)?;
-        for (row, r) in (5u32..).zip(all.iter().filter(|r| r.form.ja == form)) {
-            let ja = labels::answer(r.item.status).ja;
-            sheet.write_string_with_format(row, 0, &r.item.id, &cell)?;
-            sheet.write_string_with_format(row, 1, &r.item.question.ja, &cell)?;
-            sheet.write_string_with_format(row, 2, ja, &answer)?;
-            sheet.write_string_with_format(row, 3, &date, &cell)?;
-            sheet.write_string_with_format(row, 4, &r.evidence, &cell)?;
-            sheet.write_string_with_format(row, 5, &r.item.note.ja, &cell)?;
+/// The cell formats of the workbook.
+struct Formats {
+    title: Format,
+    meta: Format,
+    head: Format,
+    cell: Format,
+    answer: Format,
+}
+
+impl Formats {
+    fn new() -> Self {
+        let cell = Format::new()
+            .set_text_wrap()
+            .set_align(FormatAlign::Top)
+            .set_border(FormatBorder::Thin);
+        Formats {
+            title: Format::new().set_bold().set_font_size(14),
+            meta: Format::new().set_font_size(9),
+            head: Format::new()
+                .set_bold()
+                .set_text_wrap()
+                .set_align(FormatAlign::Center)
+                .set_align(FormatAlign::VerticalCenter)
+                .set_background_color(0xD9E1F2)
+                .set_border(FormatBorder::Thin),
+            answer: cell.clone().set_bold().set_align(FormatAlign::Center),
+            cell,
         }
     }
+}
 
+/// `checklist.xlsx`: one sheet per form and one of findings.
+pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let formats = Formats::new();
+    let all = rows(report);
+    for form in FORMS {
+        let rows: Vec<&Row<'_>> = all.iter().filter(|r| r.form.ja == form).collect();
+        form_sheet(&mut book, &formats, report, form, &rows)?;
+    }
+    findings_sheet(&mut book, &formats, report)?;
+    book.save_to_buffer()
+}
+
+/// A form's sheet, laid out like the MHLW form.
+fn form_sheet(
+    book: &mut Workbook,
+    f: &Formats,
+    report: &Report,
+    form: &str,
+    rows: &[&Row<'_>],
+) -> Result<(), XlsxError> {
+    let date = inspection_date(report);
+    let sheet = book.add_worksheet();
+    sheet.set_name(form)?;
+    sheet.set_paper_size(9); // A4
+    sheet.set_landscape();
+    sheet.set_print_fit_to_pages(1, 0);
+    sheet.write_string_with_format(0, 0, words::sheet_title(form), &f.title)?;
+    let intro = words::sheet_intro(
+        &report.tool.version,
+        &report.scan.id,
+        &date,
+        &report.tool.rules_version,
+    );
+    sheet.write_string_with_format(1, 0, intro, &f.meta)?;
+    if let Some(s) = &report.signing {
+        let sealed = words::sheet_sealed(&s.algorithm, &s.fingerprint);
+        sheet.write_string_with_format(2, 0, sealed, &f.meta)?;
+    }
+    for (col, (h, width)) in (0u16..).zip(words::form_columns()) {
+        sheet.write_string_with_format(4, col, h, &f.head)?;
+        sheet.set_column_width(col, width)?;
+    }
+    sheet.set_freeze_panes(5, 0)?;
+    sheet.set_repeat_rows(4, 4)?;
+    for (row, r) in (5u32..).zip(rows) {
+        let ja = labels::answer(r.item.status).ja;
+        sheet.write_string_with_format(row, 0, &r.item.id, &f.cell)?;
+        sheet.write_string_with_format(row, 1, &r.item.question.ja, &f.cell)?;
+        sheet.write_string_with_format(row, 2, ja, &f.answer)?;
+        sheet.write_string_with_format(row, 3, &date, &f.cell)?;
+        sheet.write_string_with_format(row, 4, &r.evidence, &f.cell)?;
+        sheet.write_string_with_format(row, 5, &r.item.note.ja, &f.cell)?;
+    }
+    Ok(())
+}
+
+/// The sheet of the findings the answers refer to.
+fn findings_sheet(book: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxError> {
     let sheet = book.add_worksheet();
     sheet.set_name(words::FINDINGS_SHEET)?;
     sheet.set_paper_size(9);
     sheet.set_landscape();
     for (col, (h, width)) in (0u16..).zip(words::finding_columns()) {
-        sheet.write_string_with_format(0, col, h, &head)?;
+        sheet.write_string_with_format(0, col, h, &f.head)?;
         sheet.set_column_width(col, width)?;
     }
     sheet.set_freeze_panes(1, 0)?;
-    for (row, f) in (1u32..).zip(&report.findings) {
-        let place = f.place();
-        let reqs = f
-            .requirements
-            .iter()
-            .map(|q| q.id.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
+    for (row, x) in (1u32..).zip(&report.findings) {
+        let reqs: Vec<&str> = x.requirements.iter().map(|q| q.id.as_str()).collect();
         let values = [
-            f.id.as_str(),
-            labels::severity(f.severity).ja,
-            labels::confidence(f.confidence).ja,
-            &place,
-            &f.title.ja,
-            &f.remediation.ja,
-            &reqs,
-            &f.evidence.join(", "),
+            x.id.as_str(),
+            labels::severity(x.severity).ja,
+            labels::confidence(x.confidence).ja,
+            &x.place(),
+            &x.title.ja,
+            &x.remediation.ja,
+            &reqs.join(", "),
+            &x.evidence.join(", "),
         ];
         for (col, v) in (0u16..).zip(values) {
-            sheet.write_string_with_format(row, col, v, &cell)?;
+            sheet.write_string_with_format(row, col, v, &f.cell)?;
         }
     }
-    book.save_to_buffer()
+    Ok(())
 }
 
 #[cfg(test)]
