@@ -14,8 +14,9 @@ use crate::requirements::{Evidence, Registry};
 /// The framework the checklist view is built for.
 pub const CHECKLIST: &str = "mhlw-checklist-r7";
 
-/// An item's status.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// An item's status, serialized in the contract spelling (the report's `ChecklistStatus`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Status {
     Findings,
     NoFindings,
@@ -23,12 +24,21 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 3] = [Status::Findings, Status::NoFindings, Status::Manual];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Findings => "findings",
             Status::NoFindings => "no-findings",
             Status::Manual => "manual",
         }
+    }
+}
+
+impl std::fmt::Display for Status {
+    /// The contract spelling.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -53,6 +53,13 @@ impl Severity {
     }
 }
 
+impl std::fmt::Display for Severity {
+    /// The contract spelling.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
 /// How sure kenshin is, strongest first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
@@ -68,6 +75,13 @@ pub enum Confidence {
 }
 
 impl Confidence {
+    pub const ALL: [Confidence; 4] = [
+        Confidence::Confirmed,
+        Confidence::Likely,
+        Confidence::Potential,
+        Confidence::Exposure,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Confidence::Confirmed => "confirmed",
@@ -75,6 +89,13 @@ impl Confidence {
             Confidence::Potential => "potential",
             Confidence::Exposure => "exposure",
         }
+    }
+}
+
+impl std::fmt::Display for Confidence {
+    /// The contract spelling.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }
 

@@ -1,8 +1,11 @@
 //! The report contract's device kinds: a leaf that the loaders (fingerprints, vendor
 //! kinds, the ledger) and identification all use, so none of them imports another for it.
 
-/// The report contract's device kinds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// The report contract's device kinds, serialized in the contract spelling.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "snake_case")]
 pub enum DeviceKind {
     Server,
     NetworkDevice,
@@ -14,6 +17,16 @@ pub enum DeviceKind {
 }
 
 impl DeviceKind {
+    pub const ALL: [DeviceKind; 7] = [
+        DeviceKind::Server,
+        DeviceKind::NetworkDevice,
+        DeviceKind::TerminalPc,
+        DeviceKind::MedicalDevice,
+        DeviceKind::Printer,
+        DeviceKind::Iot,
+        DeviceKind::Unknown,
+    ];
+
     /// The contract spelling (`server`, `network_device`, …).
     pub fn as_str(self) -> &'static str {
         match self {
@@ -51,5 +64,12 @@ impl DeviceKind {
             DeviceKind::Iot => "an IoT device",
             DeviceKind::Unknown => "unknown",
         }
+    }
+}
+
+impl std::fmt::Display for DeviceKind {
+    /// The contract spelling.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
     }
 }

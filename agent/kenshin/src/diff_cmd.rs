@@ -4,6 +4,7 @@ use std::path::Path;
 
 use anyhow::Context;
 use kenshin_report::diff::{self, Diff};
+use kenshin_report::labels::terminal;
 use kenshin_report::model::Report;
 use kenshin_report::seal;
 
@@ -20,14 +21,15 @@ pub(crate) fn run(args: &DiffArgs) -> anyhow::Result<u8> {
     for dir in [&args.old, &args.new] {
         let v = seal::verify(dir, None)?;
         if !v.passed() {
+            let problems = v
+                .problems
+                .iter()
+                .map(|p| terminal::seal_problem(kenshin_report::Lang::En, p))
+                .collect::<Vec<_>>()
+                .join("; ");
             eprintln!(
-                "kenshin: warning: {} does not verify against its manifest ({}); comparing it anyway",
-                dir.display(),
-                v.problems
-                    .iter()
-                    .map(|p| p.describe(false))
-                    .collect::<Vec<_>>()
-                    .join("; ")
+                "{}",
+                terminal::diff_unverified(&dir.display().to_string(), &problems)
             );
         }
     }

@@ -62,7 +62,11 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
     }
     Ok(if !report.scan.complete {
         INTERRUPTED
-    } else if report.findings.iter().all(|f| f.severity == "info") {
+    } else if report
+        .findings
+        .iter()
+        .all(|f| f.severity == kenshin_report::model::Severity::Info)
+    {
         // Informational findings (a medical device on the network …) are not faults.
         0
     } else {

@@ -1,10 +1,12 @@
-//! Text people read at the end of a scan, in Japanese or English.
+//! Text people read at the end of a scan and from `kenshin diff`: this module counts,
+//! and every word comes from `kenshin_report::labels`.
 
 use std::path::Path;
 
 use kenshin_report::bundle::Written;
-use kenshin_report::diff::Diff;
-use kenshin_report::model::Report;
+use kenshin_report::diff::{Diff, FindingRef, PortRef};
+use kenshin_report::labels::{self, terminal as words, Lang as Words, Pair};
+use kenshin_report::model::{ChecklistStatus, Report, Severity};
 
 use crate::cli::Lang;
 
@@ -21,19 +23,8 @@ fn identified(r: &Report) -> (usize, usize, usize) {
 }
 
 /// What the TLS audit found, counted over the audited services.
-#[derive(Debug, Default, PartialEq, Eq)]
-struct TlsCounts {
-    audited: usize,
-    /// Accepting SSLv2, SSLv3, TLS 1.0 or TLS 1.1.
-    legacy: usize,
-    /// Satisfying the guideline's 高セキュリティ型.
-    high: usize,
-    /// Certificates expired, not yet valid, or not trusted.
-    bad_certificates: usize,
-}
-
-fn tls_counts(r: &Report) -> TlsCounts {
-    let mut c = TlsCounts::default();
+fn tls_counts(r: &Report) -> words::TlsCounts {
+    let mut c = words::TlsCounts::default();
     for tls in r
         .hosts
         .iter()
@@ -41,303 +32,339 @@ fn tls_counts(r: &Report) -> TlsCounts {
         .filter_map(|s| s.tls.as_ref())
     {
         c.audited += 1;
-        let versions = tls["versions"]
-            .as_array()
-            .map(Vec::as_slice)
-            .unwrap_or_default();
-        c.legacy += usize::from(
-            versions
-                .iter()
-                .any(|v| matches!(v.as_str(), Some("SSLv2" | "SSLv3" | "TLSv1.0" | "TLSv1.1"))),
-        );
-        c.high += usize::from(tls["evaluation"]["satisfies"] == "high");
-        let cert = &tls["certificate"];
-        c.bad_certificates += usize::from(
-            cert["expired"] == true
-                || cert["not_yet_valid"] == true
-                || cert["chain_trusted"] == false,
-        );
+        c.legacy += usize::from(tls.accepts_legacy());
+        c.high += usize::from(tls.evaluation.satisfies_high());
+        c.bad_certificates += usize::from(tls.certificate.as_ref().is_some_and(|l| l.is_bad()));
     }
     c
 }
 
-fn tls_line(lang: Lang, c: &TlsCounts) -> String {
+fn tls_line(lang: Words, c: &words::TlsCounts) -> String {
     if c.audited == 0 {
         return String::new();
     }
-    match lang {
-        Lang::Ja => format!(
-            "\nTLS 監査: {} 件、旧プロトコル（SSL/TLS 1.0/1.1）受け入れ {} 件、高セキュリティ型を満たす {} 件、\
-             証明書の問題（期限切れ・未信頼）{} 件",
-            c.audited, c.legacy, c.high, c.bad_certificates
-        ),
-        Lang::En => format!(
-            "\nTLS: {} services audited, {} accept SSL/TLS 1.0/1.1, {} satisfy the guideline's high-security \
-             profile, {} with an expired or untrusted certificate",
-            c.audited, c.legacy, c.high, c.bad_certificates
-        ),
-    }
+    format!("\n{}", words::tls_line(lang, c))
 }
 
-/// Findings by severity, then the worst few, then the checklist's statuses.
-fn findings_lines(lang: Lang, r: &Report) -> String {
-    const SEVERITIES: [(&str, &str); 5] = [
-        ("critical", "緊急"),
-        ("high", "重要"),
-        ("medium", "警告"),
-        ("low", "注意"),
-        ("info", "情報"),
-    ];
-    let count = |sev: &str| r.findings.iter().filter(|f| f.severity == sev).count();
-    let by_severity = SEVERITIES
-        .iter()
-        .map(|(en, ja)| match lang {
-            Lang::Ja => format!("{ja} {}", count(en)),
-            Lang::En => format!("{en} {}", count(en)),
-        })
+/// `word count` pairs joined: `緊急 0、重要 1` / `critical 0, high 1`.
+fn counted(lang: Words, sep: &str, counts: impl Iterator<Item = (Pair, usize)>) -> String {
+    counts
+        .map(|(word, n)| format!("{} {n}", word.in_sentence(lang)))
         .collect::<Vec<_>>()
-        .join(", ");
-    let status = |st: &str| r.checklist.iter().filter(|c| c.status == st).count();
-    let mut out = match lang {
-        Lang::Ja => format!(
-            "\n検出事項: {by_severity}\nチェックリスト(令和7年度版){} 項目: 所見あり {}、所見なし {}、要確認(文書・端末) {}",
-            r.checklist.len(),
-            status("findings"),
-            status("no-findings"),
-            status("manual")
-        ),
-        Lang::En => format!(
-            "\nfindings: {by_severity}\nchecklist (R7), {} items: {} with findings, {} without, {} for document or host review",
-            r.checklist.len(),
-            status("findings"),
-            status("no-findings"),
-            status("manual")
-        ),
-    };
+        .join(sep)
+}
+
+/// Findings by severity, then the checklist's statuses, then the worst few.
+fn findings_lines(lang: Words, r: &Report) -> String {
+    let by_severity = counted(
+        lang,
+        ", ",
+        Severity::ALL.iter().map(|s| {
+            let n = r.findings.iter().filter(|f| f.severity == *s).count();
+            (labels::severity(*s), n)
+        }),
+    );
+    let by_status = counted(
+        lang,
+        words::list_separator(lang),
+        ChecklistStatus::ALL.iter().map(|s| {
+            let n = r.checklist.iter().filter(|c| c.status == *s).count();
+            (labels::status(*s), n)
+        }),
+    );
+    let mut out = format!(
+        "\n{}: {by_severity}\n{}: {by_status}",
+        words::FINDINGS_BY_SEVERITY.get(lang),
+        words::checklist_items(lang, r.checklist.len()),
+    );
     for f in r
         .findings
         .iter()
-        .filter(|f| matches!(f.severity.as_str(), "critical" | "high"))
+        .filter(|f| matches!(f.severity, Severity::Critical | Severity::High))
         .take(5)
     {
-        let title = match lang {
-            Lang::Ja => &f.title.ja,
-            Lang::En => &f.title.en,
-        };
         let port = f.port.map(|p| format!(":{p}")).unwrap_or_default();
         out.push_str(&format!(
-            "\n  [{}/{}] {}{port} {title}",
-            f.severity, f.confidence, f.host
+            "\n  [{}/{}] {}{port} {}",
+            labels::severity(f.severity).in_sentence(lang),
+            labels::confidence(f.confidence).in_sentence(lang),
+            f.host,
+            lang.text(&f.title)
         ));
     }
     out
 }
 
 pub(crate) fn summary(lang: Lang, r: &Report, written: &Written) -> String {
-    let path = written.report_json.parent().unwrap_or(Path::new("."));
-    let html = written.report_html.display();
-    let files = written.files;
-    let key = r
-        .signing
-        .as_ref()
-        .map(|s| s.fingerprint.as_str())
-        .unwrap_or("-");
-    let ledger = r
-        .inventory
-        .as_ref()
-        .map_or_else(String::new, |i| match lang {
-            Lang::Ja => format!(
-                "\n台帳: {} 行中 {} 行を確認、台帳にない機器 {} 台、見つからなかった行 {}",
-                i.entries,
-                i.matched,
-                i.unregistered.len(),
-                i.not_seen.len()
-            ),
-            Lang::En => format!(
-                "\nledger: {} of {} rows matched, {} devices not in the ledger, {} rows not seen",
-                i.matched,
-                i.entries,
-                i.unregistered.len(),
-                i.not_seen.len()
-            ),
-        });
-    let tls = tls_line(lang, &tls_counts(r)) + &findings_lines(lang, r) + &ledger;
+    let lang: Words = lang.into();
+    let ledger = r.inventory.as_ref().map_or_else(String::new, |i| {
+        let line = words::ledger_line(
+            lang,
+            i.entries,
+            i.matched,
+            i.unregistered.len(),
+            i.not_seen.len(),
+        );
+        format!("\n{line}")
+    });
+    let more = tls_line(lang, &tls_counts(r)) + &findings_lines(lang, r) + &ledger;
     let s = &r.scan.stats;
-    let (by_probe, with_product, all) = identified(r);
-    let secs = s.duration_ms as f64 / 1000.0;
-    let state = match (lang, r.scan.complete) {
-        (Lang::Ja, true) => "完了",
-        (Lang::Ja, false) => "中断（部分的な結果）",
-        (Lang::En, true) => "complete",
-        (Lang::En, false) => "INTERRUPTED (partial results)",
-    };
-    match lang {
-        Lang::Ja => format!(
-            "kenshin: スキャン{state}: {} アドレス中 {} ホスト稼働、開ポート {}、検出事項 {} 件\n\
-             サービス識別: {all} 件中 {by_probe} 件を応答から判定、{with_product} 件で製品を特定{tls}\n\
-             所要 {secs:.1} 秒、送信プローブ {}（{} 方式: {}）\n\
-             レポート: {}（{html}、{files} ファイルを鍵 {key} で署名、kenshin verify で検証）",
-            s.addresses,
-            s.hosts_up,
-            s.open_ports,
-            r.findings.len(),
-            s.probes_sent,
-            r.scan.discovery.mode,
-            r.scan.discovery.reason,
-            path.display()
+    let (by_probe, with_product, services) = identified(r);
+    let folder = written.report_json.parent().unwrap_or(Path::new("."));
+    words::summary(
+        lang,
+        &words::Summary {
+            state: words::scan_state(lang, r.scan.complete),
+            addresses: s.addresses,
+            hosts_up: s.hosts_up,
+            open_ports: s.open_ports,
+            findings: r.findings.len(),
+            services,
+            by_probe,
+            with_product,
+            more: &more,
+            seconds: s.duration_ms as f64 / 1000.0,
+            probes_sent: s.probes_sent,
+            discovery_mode: &r.scan.discovery.mode,
+            discovery_reason: &r.scan.discovery.reason,
+            folder: &folder.display().to_string(),
+            html: &written.report_html.display().to_string(),
+            files: written.files,
+            key: r
+                .signing
+                .as_ref()
+                .map(|s| s.fingerprint.as_str())
+                .unwrap_or("-"),
+        },
+    )
+}
+
+fn port(p: &PortRef) -> String {
+    format!(
+        "{}:{}/{} {}{}",
+        p.host,
+        p.port,
+        p.protocol,
+        p.service,
+        p.software
+            .as_ref()
+            .map(|s| format!(" ({s})"))
+            .unwrap_or_default()
+    )
+}
+
+fn finding(lang: Words, f: &FindingRef) -> String {
+    format!(
+        "[{}] {}{} {} ({})",
+        labels::severity(f.severity).in_sentence(lang),
+        f.host,
+        f.port.map(|p| format!(":{p}")).unwrap_or_default(),
+        lang.text(&f.title),
+        f.advisory.as_deref().unwrap_or(&f.check)
+    )
+}
+
+/// The lines of each section of a diff, hosts first, then ports, then findings.
+fn diff_sections(lang: Words, d: &Diff) -> [(Pair, Vec<String>); 8] {
+    let kind = |k| labels::kind(k).get(lang);
+    let finding = |sign: &str, f: &FindingRef| format!("{sign} {}", finding(lang, f));
+    [
+        (
+            words::HOSTS_APPEARED,
+            d.hosts_appeared
+                .iter()
+                .map(|h| {
+                    format!(
+                        "+ {} [{}] {}",
+                        h.address,
+                        kind(h.kind),
+                        h.services.join(", ")
+                    )
+                })
+                .collect(),
         ),
-        Lang::En => format!(
-            "kenshin: scan {state}: {} hosts up of {} addresses, {} open ports, {} findings\n\
-             services: {by_probe} of {all} named from their own answers, {with_product} with a product{tls}\n\
-             {secs:.1} s, {} probes sent ({} discovery: {})\n\
-             report: {} ({html}; {files} files signed by {key}; check with kenshin verify)",
-            s.hosts_up,
-            s.addresses,
-            s.open_ports,
-            r.findings.len(),
-            s.probes_sent,
-            r.scan.discovery.mode,
-            r.scan.discovery.reason,
-            path.display()
+        (
+            words::HOSTS_VANISHED,
+            d.hosts_vanished
+                .iter()
+                .map(|h| format!("- {} [{}]", h.address, kind(h.kind)))
+                .collect(),
         ),
-    }
+        (
+            words::PORTS_OPENED,
+            d.ports_opened
+                .iter()
+                .map(|p| format!("+ {}", port(p)))
+                .collect(),
+        ),
+        (
+            words::PORTS_CLOSED,
+            d.ports_closed
+                .iter()
+                .map(|p| format!("- {}", port(p)))
+                .collect(),
+        ),
+        (
+            words::SERVICES_CHANGED,
+            d.services_changed
+                .iter()
+                .map(|c| {
+                    format!(
+                        "~ {}:{}/{} {} → {}",
+                        c.host, c.port, c.protocol, c.old, c.new
+                    )
+                })
+                .collect(),
+        ),
+        (
+            words::FINDINGS_NEW,
+            d.findings_new.iter().map(|f| finding("+", f)).collect(),
+        ),
+        (
+            words::FINDINGS_RESOLVED,
+            d.findings_resolved
+                .iter()
+                .map(|f| finding("-", f))
+                .collect(),
+        ),
+        (
+            words::SEVERITY_CHANGED,
+            d.severity_changed
+                .iter()
+                .map(|c| {
+                    let was = labels::severity(c.old_severity).in_sentence(lang);
+                    format!(
+                        "{} ({} {was})",
+                        finding("~", &c.finding),
+                        words::WAS.get(lang)
+                    )
+                })
+                .collect(),
+        ),
+    ]
 }
 
 /// `kenshin diff` for a terminal: one section per kind of change, `+` for what came,
 /// `-` for what went, `~` for what changed.
 pub(crate) fn diff(lang: Lang, d: &Diff) -> String {
-    let ja = lang.is_ja();
-    let mut out = if ja {
-        format!("差分: {} → {}\n", d.old.id, d.new.id)
-    } else {
-        format!("changes from {} to {}\n", d.old.id, d.new.id)
-    };
+    let lang: Words = lang.into();
+    let mut out = format!("{}\n", words::diff_title(lang, &d.old.id, &d.new.id));
     if d.scope_differs {
-        out.push_str(if ja {
-            "注意: 2 回のスキャンの範囲またはポートが異なります。消えたように見えるものは調べていないだけかもしれません。\n"
-        } else {
-            "note: the two scans covered different scopes or ports; what seems gone may just not have been looked at\n"
-        });
+        out.push_str(&format!("{}\n", words::DIFF_SCOPE_DIFFERS.get(lang)));
     }
     if !d.old.complete || !d.new.complete {
-        out.push_str(if ja {
-            "注意: 中断されたスキャンを含みます。\n"
-        } else {
-            "note: one of the scans was interrupted\n"
-        });
+        out.push_str(&format!("{}\n", words::DIFF_INTERRUPTED.get(lang)));
     }
     if d.is_empty() {
-        out.push_str(if ja {
-            "変化はありません。\n"
-        } else {
-            "no changes\n"
-        });
+        out.push_str(&format!("{}\n", words::DIFF_NONE.get(lang)));
         return out;
     }
-    let mut section = |title_ja: &str, title_en: &str, lines: Vec<String>| {
+    for (title, lines) in diff_sections(lang, d) {
         if lines.is_empty() {
-            return;
+            continue;
         }
-        out.push_str(&format!(
-            "\n{} ({})\n",
-            if ja { title_ja } else { title_en },
-            lines.len()
-        ));
+        out.push_str(&format!("\n{} ({})\n", title.get(lang), lines.len()));
         for l in lines {
             out.push_str(&format!("  {l}\n"));
         }
-    };
-    section(
-        "新しいホスト",
-        "hosts appeared",
-        d.hosts_appeared
-            .iter()
-            .map(|h| format!("+ {} [{}] {}", h.address, h.kind, h.services.join(", ")))
-            .collect(),
-    );
-    section(
-        "消えたホスト",
-        "hosts vanished",
-        d.hosts_vanished
-            .iter()
-            .map(|h| format!("- {} [{}]", h.address, h.kind))
-            .collect(),
-    );
-    let port = |p: &kenshin_report::diff::PortRef| {
-        format!(
-            "{}:{}/{} {}{}",
-            p.host,
-            p.port,
-            p.protocol,
-            p.service,
-            p.software
-                .as_ref()
-                .map(|s| format!(" ({s})"))
-                .unwrap_or_default()
-        )
-    };
-    section(
-        "開いたポート",
-        "ports opened",
-        d.ports_opened
-            .iter()
-            .map(|p| format!("+ {}", port(p)))
-            .collect(),
-    );
-    section(
-        "閉じたポート",
-        "ports closed",
-        d.ports_closed
-            .iter()
-            .map(|p| format!("- {}", port(p)))
-            .collect(),
-    );
-    section(
-        "変わったサービス・バージョン",
-        "services or versions changed",
-        d.services_changed
-            .iter()
-            .map(|c| {
-                format!(
-                    "~ {}:{}/{} {} → {}",
-                    c.host, c.port, c.protocol, c.old, c.new
-                )
-            })
-            .collect(),
-    );
-    let finding = |f: &kenshin_report::diff::FindingRef| {
-        format!(
-            "[{}] {}{} {} ({})",
-            f.severity,
-            f.host,
-            f.port.map(|p| format!(":{p}")).unwrap_or_default(),
-            if ja { &f.title.ja } else { &f.title.en },
-            f.advisory.as_deref().unwrap_or(&f.check)
-        )
-    };
-    section(
-        "新しい所見",
-        "new findings",
-        d.findings_new
-            .iter()
-            .map(|f| format!("+ {}", finding(f)))
-            .collect(),
-    );
-    section(
-        "解消した所見",
-        "resolved findings",
-        d.findings_resolved
-            .iter()
-            .map(|f| format!("- {}", finding(f)))
-            .collect(),
-    );
-    section(
-        "重大度が変わった所見",
-        "severity changed",
-        d.severity_changed
-            .iter()
-            .map(|c| format!("~ {} (was {})", finding(&c.finding), c.old_severity))
-            .collect(),
-    );
+    }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::PathBuf;
+
+    use kenshin_report::model::tls::Tls;
+
+    use super::*;
+
+    fn report() -> Report {
+        serde_json::from_str(include_str!("../../report/tests/golden/report.json"))
+            .expect("the golden report parses")
+    }
+
+    fn written() -> Written {
+        Written {
+            report_json: PathBuf::from("/r/report.json"),
+            report_html: PathBuf::from("/r/report.html"),
+            files: 13,
+        }
+    }
+
+    #[test]
+    fn the_english_summary_keeps_the_lines_the_lab_tests_read() {
+        let out = summary(Lang::En, &report(), &written());
+        assert!(
+            out.contains("\nfindings: critical 2, high 2, medium 2, low 1, info 1\n"),
+            "{out}"
+        );
+        assert!(
+            out.contains("checklist (R7), 7 items: findings 4, no findings 1, check by hand 2"),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "TLS: 2 services audited, 1 accept SSL/TLS 1.0/1.1, 1 satisfy the guideline's \
+             high-security profile, 1 with an expired or untrusted certificate"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("\n  [critical/confirmed] 198.18.1.10:445 SMBv1 is enabled"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn the_japanese_summary_spells_the_manual_status_as_the_page_does() {
+        let out = summary(Lang::Ja, &report(), &written());
+        let manual = labels::status(ChecklistStatus::Manual).ja;
+        assert!(
+            out.contains(&format!("所見あり 4、所見なし 1、{manual} 2")),
+            "{out}"
+        );
+        assert!(out.contains("検出事項: 緊急 2, 重要 2"), "{out}");
+        assert!(
+            out.contains("[緊急/確認済み] 198.18.1.10:445 SMBv1 が有効"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn tls_counts_read_the_typed_section() {
+        let mut r = report();
+        let c = tls_counts(&r);
+        assert_eq!(
+            (c.audited, c.legacy, c.high, c.bad_certificates),
+            (2, 1, 1, 1)
+        );
+        let tls: &mut Tls = r.hosts[0].services[1]
+            .tls
+            .as_mut()
+            .expect("the server's TLS");
+        tls.versions.retain(|v| v == "TLSv1.2");
+        assert_eq!(tls_counts(&r).legacy, 0);
+    }
+
+    #[test]
+    fn a_diff_names_kinds_and_severities_in_words() {
+        let old = report();
+        let mut new = old.clone();
+        new.hosts.retain(|h| h.address != "198.18.1.40");
+        new.findings[0].severity = Severity::Medium;
+        let d = kenshin_report::diff::diff(&old, &new);
+        let en = diff(Lang::En, &d);
+        assert!(
+            en.contains("hosts vanished (1)\n  - 198.18.1.40 [network device]"),
+            "{en}"
+        );
+        assert!(en.contains("severity changed (1)\n  ~ [medium] 198.18.1.10:445 SMBv1 is enabled (smb.smb1) (was critical)"), "{en}");
+        let ja = diff(Lang::Ja, &d);
+        assert!(
+            ja.contains("消えたホスト (1)\n  - 198.18.1.40 [ネットワーク機器]"),
+            "{ja}"
+        );
+        assert!(ja.contains("(以前は 緊急)"), "{ja}");
+    }
 }

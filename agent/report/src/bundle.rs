@@ -23,6 +23,8 @@ use crate::{checklist_export, html, transcript, Lang};
 pub enum BundleError {
     #[error(transparent)]
     Output(#[from] OutputError),
+    #[error("cannot render report.html: {0:#}")]
+    Html(#[from] minijinja::Error),
     #[error("cannot write checklist.xlsx: {0}")]
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
     #[error("cannot seal the report folder: {0}")]
@@ -55,8 +57,8 @@ pub fn write(
         out.write_atomic(&transcript::file_name(e), transcript::render(e).as_bytes())?;
     }
     let report_json = out.write_report(report)?;
-    let report_html =
-        out.write_atomic("report.html", html::render(report, html_lang).as_bytes())?;
+    let page = html::try_render(report, html_lang)?;
+    let report_html = out.write_atomic("report.html", page.as_bytes())?;
     out.write_atomic("checklist.csv", &checklist_export::csv(report))?;
     out.write_atomic("checklist.xlsx", &checklist_export::xlsx(report)?)?;
     let sealed = seal::seal(

@@ -11,19 +11,11 @@ use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 use time::format_description::well_known::Rfc3339;
 use time::{OffsetDateTime, UtcOffset};
 
+use crate::labels::{self, checklist as words, Lang};
 use crate::model::{ChecklistItem, Report};
 
-/// The forms, in the order the MHLW publishes them.
-pub const FORMS: [&str; 2] = ["医療機関確認用", "事業者確認用"];
-
-/// The suggested answer for a status, in Japanese and English.
-pub fn suggestion(status: &str) -> (&'static str, &'static str) {
-    match status {
-        "findings" => ("いいえ", "No"),
-        "no-findings" => ("はい", "Yes"),
-        _ => ("要確認", "Check"),
-    }
-}
+/// The forms' Japanese names, in the order the MHLW publishes them.
+pub const FORMS: [&str; 2] = [words::FORMS[0].ja, words::FORMS[1].ja];
 
 /// The scan's start date in Japan time (`YYYY-MM-DD`), or the date part as written.
 pub fn inspection_date(report: &Report) -> String {
@@ -35,18 +27,18 @@ pub fn inspection_date(report: &Report) -> String {
 
 /// One row of a form.
 struct Row<'a> {
-    form: &'a str,
+    form: labels::Pair,
     item: &'a ChecklistItem,
     evidence: String,
 }
 
 fn rows(report: &Report) -> Vec<Row<'_>> {
     let mut out = Vec::new();
-    for form in FORMS {
+    for form in words::FORMS {
         for item in report
             .checklist
             .iter()
-            .filter(|c| c.forms.iter().any(|f| f == form))
+            .filter(|c| c.forms.iter().any(|f| f == form.ja))
         {
             out.push(Row {
                 form,
@@ -79,45 +71,26 @@ fn evidence_refs(report: &Report, item: &ChecklistItem) -> String {
         .join("; ")
 }
 
-const CSV_HEADER: [&str; 11] = [
-    "様式",
-    "項目",
-    "確認事項（要約）",
-    "回答案",
-    "根拠",
-    "点検日（JST）",
-    "所見と証跡",
-    "Form",
-    "Question (paraphrased)",
-    "Suggested answer",
-    "Reason",
-];
-
 /// `checklist.csv`: UTF-8 with a BOM, CRLF line ends, every field quoted.
 pub fn csv(report: &Report) -> Vec<u8> {
     let date = inspection_date(report);
     let mut out = String::from("\u{feff}");
-    push_csv_line(&mut out, CSV_HEADER.iter().copied());
+    push_csv_line(&mut out, words::csv_header().iter().map(String::as_str));
     for r in rows(report) {
-        let (ja, en) = suggestion(&r.item.status);
-        let form_en = if r.form == FORMS[0] {
-            "for medical institutions"
-        } else {
-            "for vendors"
-        };
+        let answer = labels::answer(r.item.status);
         push_csv_line(
             &mut out,
             [
-                r.form,
+                r.form.ja,
                 &r.item.id,
                 &r.item.question.ja,
-                ja,
+                answer.get(Lang::Ja),
                 &r.item.note.ja,
                 &date,
                 &r.evidence,
-                form_en,
+                r.form.en,
                 &r.item.question.en,
-                en,
+                answer.get(Lang::En),
                 &r.item.note.en,
             ],
         );
@@ -143,126 +116,122 @@ fn push_csv_line<'a>(out: &mut String, fields: impl IntoIterator<Item = &'a str>
     out.push_str("\r\n");
 }
 
-/// `checklist.xlsx`: one sheet per form and one of findings.
-pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
-    let date = inspection_date(report);
-    let mut book = Workbook::new();
-    let title = Format::new().set_bold().set_font_size(14);
-    let meta = Format::new().set_font_size(9);
-    let head = Format::new()
-        .set_bold()
-        .set_text_wrap()
-        .set_align(FormatAlign::Center)
-        .set_align(FormatAlign::VerticalCenter)
-        .set_background_color(0xD9E1F2)
-        .set_border(FormatBorder::Thin);
-    let cell = Format::new()
-        .set_text_wrap()
-        .set_align(FormatAlign::Top)
-        .set_border(FormatBorder::Thin);
-    let answer = cell.clone().set_bold().set_align(FormatAlign::Center);
-    let all = rows(report);
-    for form in FORMS {
-        let sheet = book.add_worksheet();
-        sheet.set_name(form)?;
-        sheet.set_paper_size(9); // A4
-        sheet.set_landscape();
-        sheet.set_print_fit_to_pages(1, 0);
-        sheet.write_string_with_format(
-            0,
-            0,
-            format!(
-                "医療機関におけるサイバーセキュリティ対策チェックリスト（令和7年度版）　{form}"
-            ),
-            &title,
-        )?;
-        sheet.write_string_with_format(
-            1,
-            0,
-            format!(
-                "kenshin {} による回答案（スキャン ID {}、点検日 {date}、ルール {}）。最終的な回答は文書と現地で確認してください。",
-                report.tool.version, report.scan.id, report.tool.rules_version
-            ),
-            &meta,
-        )?;
-        if let Some(s) = &report.signing {
-            sheet.write_string_with_format(
-                2,
-                0,
-                format!(
-                    "証跡は manifest.json に署名済み（{} {}）。kenshin verify で改変がないことを確認できます。",
-                    s.algorithm, s.fingerprint
-                ),
-                &meta,
-            )?;
-        }
-        let headers = [
-            ("項目", 8.0),
-            ("確認事項（要約）", 48.0),
-            ("回答案\nはい／いいえ／要確認", 14.0),
-            ("点検日", 12.0),
-            ("根拠となる所見・証跡", 36.0),
-            ("備考", 40.0),
-        ];
-        for (col, (h, width)) in (0u16..).zip(headers) {
-            sheet.write_string_with_format(4, col, h, &head)?;
-            sheet.set_column_width(col, width)?;
-        }
-        sheet.set_freeze_panes(5, 0)?;
-        sheet.set_repeat_rows(4, 4)?;
-        for (row, r) in (5u32..).zip(all.iter().filter(|r| r.form == form)) {
-            let (ja, _) = suggestion(&r.item.status);
-            sheet.write_string_with_format(row, 0, &r.item.id, &cell)?;
-            sheet.write_string_with_format(row, 1, &r.item.question.ja, &cell)?;
-            sheet.write_string_with_format(row, 2, ja, &answer)?;
-            sheet.write_string_with_format(row, 3, &date, &cell)?;
-            sheet.write_string_with_format(row, 4, &r.evidence, &cell)?;
-            sheet.write_string_with_format(row, 5, &r.item.note.ja, &cell)?;
+/// The cell formats of the workbook.
+struct Formats {
+    title: Format,
+    meta: Format,
+    head: Format,
+    cell: Format,
+    answer: Format,
+}
+
+impl Formats {
+    fn new() -> Self {
+        let cell = Format::new()
+            .set_text_wrap()
+            .set_align(FormatAlign::Top)
+            .set_border(FormatBorder::Thin);
+        Formats {
+            title: Format::new().set_bold().set_font_size(14),
+            meta: Format::new().set_font_size(9),
+            head: Format::new()
+                .set_bold()
+                .set_text_wrap()
+                .set_align(FormatAlign::Center)
+                .set_align(FormatAlign::VerticalCenter)
+                .set_background_color(0xD9E1F2)
+                .set_border(FormatBorder::Thin),
+            answer: cell.clone().set_bold().set_align(FormatAlign::Center),
+            cell,
         }
     }
+}
 
+/// `checklist.xlsx`: one sheet per form and one of findings.
+pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
+    let mut book = Workbook::new();
+    let formats = Formats::new();
+    let all = rows(report);
+    for form in FORMS {
+        let rows: Vec<&Row<'_>> = all.iter().filter(|r| r.form.ja == form).collect();
+        form_sheet(&mut book, &formats, report, form, &rows)?;
+    }
+    findings_sheet(&mut book, &formats, report)?;
+    book.save_to_buffer()
+}
+
+/// A form's sheet, laid out like the MHLW form.
+fn form_sheet(
+    book: &mut Workbook,
+    f: &Formats,
+    report: &Report,
+    form: &str,
+    rows: &[&Row<'_>],
+) -> Result<(), XlsxError> {
+    let date = inspection_date(report);
     let sheet = book.add_worksheet();
-    sheet.set_name("所見")?;
+    sheet.set_name(form)?;
+    sheet.set_paper_size(9); // A4
+    sheet.set_landscape();
+    sheet.set_print_fit_to_pages(1, 0);
+    sheet.write_string_with_format(0, 0, words::sheet_title(form), &f.title)?;
+    let intro = words::sheet_intro(
+        &report.tool.version,
+        &report.scan.id,
+        &date,
+        &report.tool.rules_version,
+    );
+    sheet.write_string_with_format(1, 0, intro, &f.meta)?;
+    if let Some(s) = &report.signing {
+        let sealed = words::sheet_sealed(&s.algorithm, &s.fingerprint);
+        sheet.write_string_with_format(2, 0, sealed, &f.meta)?;
+    }
+    for (col, (h, width)) in (0u16..).zip(words::form_columns()) {
+        sheet.write_string_with_format(4, col, h, &f.head)?;
+        sheet.set_column_width(col, width)?;
+    }
+    sheet.set_freeze_panes(5, 0)?;
+    sheet.set_repeat_rows(4, 4)?;
+    for (row, r) in (5u32..).zip(rows) {
+        let ja = labels::answer(r.item.status).ja;
+        sheet.write_string_with_format(row, 0, &r.item.id, &f.cell)?;
+        sheet.write_string_with_format(row, 1, &r.item.question.ja, &f.cell)?;
+        sheet.write_string_with_format(row, 2, ja, &f.answer)?;
+        sheet.write_string_with_format(row, 3, &date, &f.cell)?;
+        sheet.write_string_with_format(row, 4, &r.evidence, &f.cell)?;
+        sheet.write_string_with_format(row, 5, &r.item.note.ja, &f.cell)?;
+    }
+    Ok(())
+}
+
+/// The sheet of the findings the answers refer to.
+fn findings_sheet(book: &mut Workbook, f: &Formats, report: &Report) -> Result<(), XlsxError> {
+    let sheet = book.add_worksheet();
+    sheet.set_name(words::FINDINGS_SHEET)?;
     sheet.set_paper_size(9);
     sheet.set_landscape();
-    let headers = [
-        ("ID", 8.0),
-        ("重大度", 10.0),
-        ("確度", 10.0),
-        ("場所", 22.0),
-        ("所見", 40.0),
-        ("対処", 50.0),
-        ("要件", 24.0),
-        ("証跡", 24.0),
-    ];
-    for (col, (h, width)) in (0u16..).zip(headers) {
-        sheet.write_string_with_format(0, col, h, &head)?;
+    for (col, (h, width)) in (0u16..).zip(words::finding_columns()) {
+        sheet.write_string_with_format(0, col, h, &f.head)?;
         sheet.set_column_width(col, width)?;
     }
     sheet.set_freeze_panes(1, 0)?;
-    for (row, f) in (1u32..).zip(&report.findings) {
-        let place = f.place();
-        let reqs = f
-            .requirements
-            .iter()
-            .map(|q| q.id.as_str())
-            .collect::<Vec<_>>()
-            .join(", ");
+    for (row, x) in (1u32..).zip(&report.findings) {
+        let reqs: Vec<&str> = x.requirements.iter().map(|q| q.id.as_str()).collect();
         let values = [
-            f.id.as_str(),
-            &f.severity,
-            &f.confidence,
-            &place,
-            &f.title.ja,
-            &f.remediation.ja,
-            &reqs,
-            &f.evidence.join(", "),
+            x.id.as_str(),
+            labels::severity(x.severity).ja,
+            labels::confidence(x.confidence).ja,
+            &x.place(),
+            &x.title.ja,
+            &x.remediation.ja,
+            &reqs.join(", "),
+            &x.evidence.join(", "),
         ];
         for (col, v) in (0u16..).zip(values) {
-            sheet.write_string_with_format(row, col, v, &cell)?;
+            sheet.write_string_with_format(row, col, v, &f.cell)?;
         }
     }
-    book.save_to_buffer()
+    Ok(())
 }
 
 #[cfg(test)]
@@ -291,7 +260,7 @@ mod tests {
         let item = r
             .checklist
             .iter()
-            .find(|c| c.status == "findings" && !c.findings.is_empty())
+            .find(|c| c.status == crate::model::ChecklistStatus::Findings && !c.findings.is_empty())
             .expect("an item with findings");
         let line = lines
             .iter()

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 
-use crate::model::{Finding, Host, Report, Service, Text};
+use crate::model::{DeviceKind, Finding, Host, Report, Service, Severity, Text};
 
 /// The changes, each list sorted by host and port.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -54,7 +54,7 @@ pub struct ScanRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct HostRef {
     pub address: String,
-    pub kind: String,
+    pub kind: DeviceKind,
     pub hostnames: Vec<String>,
     /// `port/protocol service` of each open port.
     pub services: Vec<String>,
@@ -85,7 +85,7 @@ pub struct FindingRef {
     pub id: String,
     pub check: String,
     pub advisory: Option<String>,
-    pub severity: String,
+    pub severity: Severity,
     pub host: String,
     pub port: Option<u16>,
     pub title: Text,
@@ -94,7 +94,7 @@ pub struct FindingRef {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SeverityChange {
     pub finding: FindingRef,
-    pub old_severity: String,
+    pub old_severity: Severity,
 }
 
 fn scan_ref(r: &Report) -> ScanRef {
@@ -116,7 +116,7 @@ fn software(s: &Service) -> Option<String> {
 fn host_ref(h: &Host) -> HostRef {
     HostRef {
         address: h.address.clone(),
-        kind: h.kind.clone(),
+        kind: h.kind,
         hostnames: h.hostnames.clone(),
         services: h
             .services
@@ -153,7 +153,7 @@ fn finding_ref(f: &Finding) -> FindingRef {
         id: f.id.clone(),
         check: f.check.clone(),
         advisory: f.advisory.as_ref().map(|a| a.id.clone()),
-        severity: f.severity.clone(),
+        severity: f.severity,
         host: f.host.clone(),
         port: f.port,
         title: f.title.clone(),
@@ -200,7 +200,7 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
             None => d.findings_new.push(finding_ref(f)),
             Some(o) if o.severity != f.severity => d.severity_changed.push(SeverityChange {
                 finding: finding_ref(f),
-                old_severity: o.severity.clone(),
+                old_severity: o.severity,
             }),
             Some(_) => {}
         }
@@ -270,7 +270,7 @@ mod tests {
         host.address = "198.18.2.99".to_owned();
         new.hosts.push(host);
         let gone = new.findings.remove(0);
-        new.findings[0].severity = "low".to_owned();
+        new.findings[0].severity = Severity::Low;
         new.hosts[1].services[0].version = Some("9.9".to_owned());
 
         let d = diff(&old, &new);
@@ -282,7 +282,7 @@ mod tests {
         assert_eq!(d.findings_resolved.len(), 1);
         assert_eq!(d.findings_resolved[0].check, gone.check);
         assert_eq!(d.severity_changed.len(), 1);
-        assert_eq!(d.severity_changed[0].finding.severity, "low");
+        assert_eq!(d.severity_changed[0].finding.severity, Severity::Low);
         assert_eq!(d.services_changed.len(), 1);
         assert!(
             d.services_changed[0].new.ends_with("9.9"),

@@ -4,6 +4,7 @@
 //!   documents them. Fields may be added; none may be renamed or removed
 //!   without bumping [`CONTRACT`].
 //! - [`build`]: assembles a report from a scan's observations and assessment.
+//! - [`labels`]: every word shown to people, in Japanese and English, spelled once.
 //! - [`output`]: the report folder: checked before the scan, written atomically,
 //!   private unless asked otherwise.
 
@@ -12,6 +13,7 @@ pub mod bundle;
 pub mod checklist_export;
 pub mod diff;
 pub mod html;
+pub mod labels;
 pub mod model;
 pub mod output;
 pub mod seal;
@@ -23,32 +25,4 @@ pub const CONTRACT: &str = "kenshin.report/1";
 /// The JSON Schema of the contract, as shipped in docs/.
 pub const SCHEMA: &str = include_str!("../../../docs/report-schema.json");
 
-/// The language of text written for people (HTML, checklist, terminal).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Lang {
-    Ja,
-    En,
-}
-
-impl Lang {
-    /// `ja` or `en`, as `lang` attributes want.
-    pub fn code(self) -> &'static str {
-        match self {
-            Lang::Ja => "ja",
-            Lang::En => "en",
-        }
-    }
-
-    /// The Japanese or the English of a pair.
-    pub fn pick<'a>(self, ja: &'a str, en: &'a str) -> &'a str {
-        match self {
-            Lang::Ja => ja,
-            Lang::En => en,
-        }
-    }
-
-    /// The language's half of a report text.
-    pub fn text(self, t: &model::Text) -> &str {
-        self.pick(&t.ja, &t.en)
-    }
-}
+pub use labels::Lang;

@@ -10,7 +10,7 @@
 use std::path::Path;
 
 use anyhow::Context;
-use kenshin_report::model::Report;
+use kenshin_report::model::{Report, Severity};
 use rusqlite::{params, Connection, OptionalExtension};
 use serde::Serialize;
 
@@ -279,7 +279,7 @@ impl Store {
         };
         let n = |v: usize| i64::try_from(v).unwrap_or(i64::MAX);
         let open_ports = n(report.hosts.iter().map(|h| h.services.len()).sum());
-        let count = |s: &str| n(report.findings.iter().filter(|f| f.severity == s).count());
+        let count = |s: Severity| n(report.findings.iter().filter(|f| f.severity == s).count());
         tx.execute(
             "UPDATE scans SET status = ?2, reason = ?3, finished_at = ?4, report_dir = ?5, \
              previous_scan = ?6, hosts_up = ?7, open_ports = ?8, findings = ?9, critical = ?10, \
@@ -294,8 +294,8 @@ impl Store {
                 n(report.hosts.len()),
                 open_ports,
                 n(report.findings.len()),
-                count("critical"),
-                count("high"),
+                count(Severity::Critical),
+                count(Severity::High),
                 changes.map(ToString::to_string),
             ],
         )?;
@@ -315,7 +315,7 @@ impl Store {
                     h.mac,
                     h.mac_vendor,
                     serde_json::to_string(&h.hostnames)?,
-                    h.kind
+                    h.kind.as_str()
                 ])?;
                 for s in &h.services {
                     service.execute(params![
@@ -333,7 +333,7 @@ impl Store {
                     f.id,
                     f.check,
                     f.advisory.as_ref().map(|a| a.id.clone()),
-                    f.severity,
+                    f.severity.as_str(),
                     f.host,
                     f.port,
                     f.protocol,

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use kenshin_probe::ports::{PortCatalog, Protocol};
 use kenshin_report::diff::Diff;
-use kenshin_report::model::Report;
+use kenshin_report::model::{DeviceKind, Report, Severity};
 use serde::Serialize;
 
 /// Categories of rules/ports.toml whose ports are remote entry points (2-⑥).
@@ -116,7 +116,7 @@ pub struct ScanInfo {
 #[serde(tag = "type", rename_all = "kebab-case")]
 pub enum Event {
     NewFinding {
-        severity: String,
+        severity: Severity,
         check: String,
         advisory: Option<String>,
         host: String,
@@ -127,7 +127,7 @@ pub enum Event {
     },
     NewHost {
         address: String,
-        kind: String,
+        kind: DeviceKind,
         hostnames: Vec<String>,
         mac: Option<String>,
         mac_vendor: Option<String>,
@@ -222,15 +222,15 @@ fn is_remote(catalog: &PortCatalog, protocol: &str, port: u16, service: &str) ->
 /// findings, not every host and port as new.
 pub fn events(report: &Report, previous: Option<&Diff>, catalog: &PortCatalog) -> Vec<Event> {
     let mut out = Vec::new();
-    let serious = |s: &str| matches!(s, "critical" | "high");
-    let finding = |severity: &str,
+    let serious = |s: Severity| matches!(s, Severity::Critical | Severity::High);
+    let finding = |severity: Severity,
                    check: &str,
                    advisory: Option<&str>,
                    host: &str,
                    port: Option<u16>,
                    title: &kenshin_report::model::Text,
                    id: &str| Event::NewFinding {
-        severity: severity.to_owned(),
+        severity,
         check: check.to_owned(),
         advisory: advisory.map(str::to_owned),
         host: host.to_owned(),
@@ -241,30 +241,18 @@ pub fn events(report: &Report, previous: Option<&Diff>, catalog: &PortCatalog) -
     };
     match previous {
         None => {
-            for f in report.findings.iter().filter(|f| serious(&f.severity)) {
+            for f in report.findings.iter().filter(|f| serious(f.severity)) {
                 let advisory = f.advisory.as_ref().map(|a| a.id.as_str());
                 out.push(finding(
-                    &f.severity,
-                    &f.check,
-                    advisory,
-                    &f.host,
-                    f.port,
-                    &f.title,
-                    &f.id,
+                    f.severity, &f.check, advisory, &f.host, f.port, &f.title, &f.id,
                 ));
             }
         }
         Some(diff) => {
-            for f in diff.findings_new.iter().filter(|f| serious(&f.severity)) {
+            for f in diff.findings_new.iter().filter(|f| serious(f.severity)) {
                 let advisory = f.advisory.as_deref();
                 out.push(finding(
-                    &f.severity,
-                    &f.check,
-                    advisory,
-                    &f.host,
-                    f.port,
-                    &f.title,
-                    &f.id,
+                    f.severity, &f.check, advisory, &f.host, f.port, &f.title, &f.id,
                 ));
             }
             // Ports newly open: those of new hosts, and those opened on known ones.
@@ -281,7 +269,7 @@ pub fn events(report: &Report, previous: Option<&Diff>, catalog: &PortCatalog) -
             {
                 out.push(Event::NewHost {
                     address: h.address.clone(),
-                    kind: h.kind.clone(),
+                    kind: h.kind,
                     hostnames: h.hostnames.clone(),
                     mac: h.mac.clone(),
                     mac_vendor: h.mac_vendor.clone(),

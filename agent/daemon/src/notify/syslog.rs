@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use super::{Event, Notification};
 use super::{Syslog, SyslogTarget};
+use kenshin_report::model::Severity;
 
 /// The structured-data ID. 32473 is the private enterprise number RFC 5612 reserves
 /// for documentation; kenshin has no number of its own.
@@ -41,7 +42,7 @@ pub fn facility_code(name: &str) -> Option<u8> {
 /// RFC 5424 severity of an event.
 fn severity(e: &Event) -> u8 {
     match e {
-        Event::NewFinding { severity, .. } if severity == "critical" => 2,
+        Event::NewFinding { severity, .. } if *severity == Severity::Critical => 2,
         Event::NewFinding { .. } => 3,
         Event::RemoteAccessOpened { .. } | Event::ScanIncomplete { .. } => 4,
         Event::NewHost { .. } => 5,
@@ -99,7 +100,7 @@ pub fn messages(facility: u8, n: &Notification, hostname: &str, pid: u32) -> Vec
                         " host=\"{}\" check=\"{}\" severity=\"{}\"",
                         sd_escape(host),
                         sd_escape(check),
-                        sd_escape(severity)
+                        sd_escape(severity.as_str())
                     ));
                     if let Some(p) = port {
                         sd.push_str(&format!(" port=\"{p}\""));

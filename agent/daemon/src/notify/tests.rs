@@ -2,8 +2,6 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::time::Duration;
 
-use kenshin_report::model::Report;
-
 use super::*;
 
 fn lab_report() -> Report {
@@ -45,7 +43,7 @@ fn a_first_scan_reports_only_its_critical_and_high_findings() {
     let serious = r
         .findings
         .iter()
-        .filter(|f| f.severity == "critical" || f.severity == "high")
+        .filter(|f| f.severity == Severity::Critical || f.severity == Severity::High)
         .count();
     assert!(serious > 0);
     assert_eq!(events.len(), serious, "{events:#?}");
@@ -106,7 +104,7 @@ fn a_target_gets_only_the_events_it_asked_for() {
     let n = notification(vec![
         Event::NewHost {
             address: "198.18.3.99".into(),
-            kind: "unknown".into(),
+            kind: DeviceKind::Unknown,
             hostnames: vec![],
             mac: None,
             mac_vendor: None,
@@ -143,7 +141,7 @@ fn the_json_body_names_its_kind_and_each_event_type() {
 #[test]
 fn syslog_messages_follow_rfc_5424_with_escaped_structured_data() {
     let n = notification(vec![Event::NewFinding {
-        severity: "critical".into(),
+        severity: Severity::Critical,
         check: "remote-access.vnc-no-auth".into(),
         advisory: None,
         host: "198.18.2.10".into(),

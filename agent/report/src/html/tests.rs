@@ -1,4 +1,5 @@
 use super::*;
+use crate::model::ChecklistStatus;
 
 /// A report captured from a lab scan (trimmed), as the scanner wrote it.
 pub(crate) fn lab_report() -> Report {
@@ -59,7 +60,7 @@ fn checklist_rows_link_to_their_findings_and_findings_to_their_items() {
     let item = r
         .checklist
         .iter()
-        .find(|c| c.status == "findings" && !c.findings.is_empty())
+        .find(|c| c.status == ChecklistStatus::Findings && !c.findings.is_empty())
         .expect("an item with findings");
     assert!(html.contains(&format!("<tr id=\"r7-{}\">", anchor(&item.id))));
     let f = &item.findings[0];

@@ -178,65 +178,6 @@ pub enum Problem {
     Unreadable { path: String, reason: String },
 }
 
-impl Problem {
-    /// The problem in Japanese or English.
-    pub fn describe(&self, ja: bool) -> String {
-        match (self, ja) {
-            (Self::NoManifest { reason }, false) => {
-                format!("manifest.json cannot be read ({reason}): the folder is not sealed")
-            }
-            (Self::NoManifest { reason }, true) => {
-                format!("manifest.json を読めません（{reason}）。封印されていないフォルダです")
-            }
-            (Self::BadManifest { reason }, false) => {
-                format!("manifest.json is not a kenshin manifest: {reason}")
-            }
-            (Self::BadManifest { reason }, true) => {
-                format!("manifest.json が kenshin のマニフェストではありません: {reason}")
-            }
-            (Self::NoSignature { reason }, _) => format!("manifest.sig: {reason}"),
-            (Self::BadSignature, false) => "the signature does not match: manifest.json or \
-                 manifest.sig was altered"
-                .to_owned(),
-            (Self::BadSignature, true) => {
-                "署名が一致しません。manifest.json か manifest.sig が改変されています".to_owned()
-            }
-            (Self::WrongKey { expected, found }, false) => {
-                format!("signed by {found}, not by the expected key {expected}")
-            }
-            (Self::WrongKey { expected, found }, true) => {
-                format!("署名した鍵 {found} が、指定された鍵 {expected} と異なります")
-            }
-            (
-                Self::Changed {
-                    path,
-                    expected,
-                    found,
-                },
-                false,
-            ) => format!("changed: {path} (SHA-256 {found}, sealed as {expected})"),
-            (
-                Self::Changed {
-                    path,
-                    expected,
-                    found,
-                },
-                true,
-            ) => format!("改変: {path}（SHA-256 {found}、封印時 {expected}）"),
-            (Self::Missing { path }, false) => format!("missing: {path} (listed, not found)"),
-            (Self::Missing { path }, true) => {
-                format!("欠落: {path}（マニフェストにあり、ファイルがない）")
-            }
-            (Self::Added { path }, false) => format!("added: {path} (not in the manifest)"),
-            (Self::Added { path }, true) => format!("追加: {path}（マニフェストにない）"),
-            (Self::Unreadable { path, reason }, false) => format!("unreadable: {path} ({reason})"),
-            (Self::Unreadable { path, reason }, true) => {
-                format!("読み取り不可: {path}（{reason}）")
-            }
-        }
-    }
-}
-
 /// The result of verifying a folder.
 #[derive(Debug, Clone)]
 pub struct Verification {

@@ -63,7 +63,8 @@ fn any_single_byte_change_names_the_file() {
             "{:?}",
             v.problems
         );
-        assert!(v.problems[0].describe(false).contains(target));
+        let said = crate::labels::terminal::seal_problem(crate::Lang::En, &v.problems[0]);
+        assert!(said.contains(target));
     }
 }
 

@@ -1,5 +1,7 @@
 //! Assembles a [`Report`] from a scan's outcome and assessment.
 
+mod tls;
+
 use base64::Engine;
 use kenshin_assess::segments::Segments;
 use kenshin_assess::AssessedHost;
@@ -7,6 +9,8 @@ use kenshin_probe::observation::{PortState, ScanOutcome};
 use kenshin_probe::scan::ScanPlan;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+
+use std::collections::BTreeMap;
 
 use crate::model::*;
 use crate::CONTRACT;
@@ -176,7 +180,7 @@ pub fn build(
                 forms: e.forms.clone(),
                 question: text(&e.question),
                 unconfirmed: e.unconfirmed,
-                status: e.status.as_str().to_owned(),
+                status: e.status,
                 findings: e.findings.clone(),
                 note: text(&e.note),
             })
@@ -212,18 +216,16 @@ pub fn build(
     }
 }
 
-fn facts_json(
-    facts: &kenshin_probe::observation::Facts,
-) -> serde_json::Map<String, serde_json::Value> {
+fn facts(facts: &kenshin_probe::observation::Facts) -> BTreeMap<String, FactValue> {
     use kenshin_probe::observation::Fact;
     facts
         .iter()
         .map(|(k, v)| {
             let value = match v {
-                Fact::Text(t) => serde_json::Value::from(t.clone()),
-                Fact::Int(i) => serde_json::Value::from(*i),
-                Fact::Bool(b) => serde_json::Value::from(*b),
-                Fact::List(l) => serde_json::Value::from(l.clone()),
+                Fact::Text(t) => FactValue::Text(t.clone()),
+                Fact::Int(i) => FactValue::Int(*i),
+                Fact::Bool(b) => FactValue::Bool(*b),
+                Fact::List(l) => FactValue::List(l.clone()),
             };
             (k.clone(), value)
         })
@@ -245,8 +247,8 @@ fn finding(f: &kenshin_assess::finding::Finding) -> Finding {
     Finding {
         id: f.id.clone(),
         check: f.check.clone(),
-        severity: f.severity.as_str().to_owned(),
-        confidence: f.confidence.as_str().to_owned(),
+        severity: f.severity,
+        confidence: f.confidence,
         host: f.host.to_string(),
         port: f.port,
         protocol: f.protocol.map(|p| p.as_str().to_owned()),
@@ -285,7 +287,7 @@ fn host(h: &AssessedHost) -> Host {
         mac: o.mac.map(mac_string),
         mac_vendor: h.mac_vendor.clone(),
         hostnames: o.hostnames.clone(),
-        kind: h.kind.as_str().to_owned(),
+        kind: h.kind,
         kind_reason: h.kind_reason.clone(),
         segment: h.segment.clone(),
         discovered_by: o
@@ -301,44 +303,7 @@ fn host(h: &AssessedHost) -> Host {
         probes_sent: o.probes_sent,
         closed_ports: count(PortState::Closed),
         filtered_ports: count(PortState::Filtered) + count(PortState::OpenFiltered),
-        services: h
-            .services
-            .iter()
-            .map(|s| {
-                let attr = |k: &str| s.identity.get(k).map(str::to_owned);
-                Service {
-                    port: s.port,
-                    protocol: s.protocol.as_str().to_owned(),
-                    state: "open".to_owned(),
-                    service: s.service.clone(),
-                    service_from: s.named_by.as_str().to_owned(),
-                    vendor: s.vendor.clone(),
-                    product: s.product.clone(),
-                    version: s.version.clone(),
-                    banner: s.banner.clone(),
-                    identity: Identity {
-                        os: attr("os"),
-                        distribution: attr("distribution"),
-                        package_revision: attr("package_revision"),
-                        model: attr("model"),
-                        device: attr("device"),
-                        certainty: s
-                            .identity
-                            .certainty
-                            .map(|c| (f64::from(c) * 100.0).round() / 100.0),
-                        fingerprints: s.identity.matched.clone(),
-                    },
-                    facts: facts_json(&s.facts),
-                    tls: s
-                        .tls_report
-                        .as_ref()
-                        .and_then(|t| serde_json::to_value(t).ok()),
-                    connect_only: s.connect_only,
-                    evidence: s.evidence.clone(),
-                    notes: s.notes.clone(),
-                }
-            })
-            .collect(),
+        services: h.services.iter().map(service).collect(),
         snmp: o.snmp.as_ref().map(|s| Snmp {
             version: s.version.to_owned(),
             community_accepted: s.community_accepted,
@@ -390,9 +355,51 @@ fn ledger_entry(e: &kenshin_assess::ledger::Entry) -> LedgerEntry {
         address: e.address.map(|a| a.to_string()),
         mac: e.mac.map(kenshin_assess::ledger::mac_string),
         hostname: e.hostname.clone(),
-        kind: e.kind.map(|k| k.as_str().to_owned()),
+        kind: e.kind,
         owner: e.owner.clone(),
         location: e.location.clone(),
         note: e.note.clone(),
+    }
+}
+
+fn service(s: &kenshin_assess::Service) -> Service {
+    let attr = |k: &str| s.identity.get(k).map(str::to_owned);
+    let mut notes = s.notes.clone();
+    // The fingerprint loader refuses a `device` that is no kind, so this is only a guard:
+    // an unknown word is said in the notes rather than dropped.
+    let device = attr("device").and_then(|d| {
+        let kind = DeviceKind::parse(&d);
+        if kind.is_none() {
+            notes.push(format!("fingerprint device {d:?} is not a device kind"));
+        }
+        kind
+    });
+    Service {
+        port: s.port,
+        protocol: s.protocol.as_str().to_owned(),
+        state: "open".to_owned(),
+        service: s.service.clone(),
+        service_from: s.named_by.as_str().to_owned(),
+        vendor: s.vendor.clone(),
+        product: s.product.clone(),
+        version: s.version.clone(),
+        banner: s.banner.clone(),
+        identity: Identity {
+            os: attr("os"),
+            distribution: attr("distribution"),
+            package_revision: attr("package_revision"),
+            model: attr("model"),
+            device,
+            certainty: s
+                .identity
+                .certainty
+                .map(|c| (f64::from(c) * 100.0).round() / 100.0),
+            fingerprints: s.identity.matched.clone(),
+        },
+        facts: facts(&s.facts),
+        tls: s.tls_report.as_ref().map(tls::section),
+        connect_only: s.connect_only,
+        evidence: s.evidence.clone(),
+        notes,
     }
 }

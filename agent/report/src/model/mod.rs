@@ -1,5 +1,16 @@
 //! The report contract `kenshin.report/1`, as Rust types.
+//!
+//! Every value a program compares is typed: severity, confidence, checklist status
+//! and device kind are enums serialized in the contract spelling, the TLS section is
+//! [`tls::Tls`], and facts are [`FactValue`]s. Nothing here is a `serde_json::Value`.
 
+pub mod tls;
+
+use std::collections::BTreeMap;
+
+pub use kenshin_assess::checklist::Status as ChecklistStatus;
+pub use kenshin_assess::finding::{Confidence, Severity};
+pub use kenshin_assess::kind::DeviceKind;
 use serde::{Deserialize, Serialize};
 
 /// The whole report.
@@ -59,7 +70,7 @@ pub struct LedgerEntry {
     pub address: Option<String>,
     pub mac: Option<String>,
     pub hostname: Option<String>,
-    pub kind: Option<String>,
+    pub kind: Option<DeviceKind>,
     pub owner: Option<String>,
     pub location: Option<String>,
     pub note: Option<String>,
@@ -170,7 +181,7 @@ pub struct Host {
     pub mac: Option<String>,
     pub mac_vendor: Option<String>,
     pub hostnames: Vec<String>,
-    pub kind: String,
+    pub kind: DeviceKind,
     pub kind_reason: String,
     /// The named segment the host is in.
     #[serde(default)]
@@ -205,11 +216,23 @@ pub struct Service {
     pub banner: Option<String>,
     pub identity: Identity,
     /// Protocol facts by name: `ssh.software`, `smb.dialects`, `http.title` …
-    pub facts: serde_json::Map<String, serde_json::Value>,
-    pub tls: Option<serde_json::Value>,
+    pub facts: BTreeMap<String, FactValue>,
+    /// What the TLS audit found, judged.
+    pub tls: Option<tls::Tls>,
     pub connect_only: bool,
     pub evidence: Vec<String>,
     pub notes: Vec<String>,
+}
+
+/// One protocol fact as a service stated it: text, a whole number, yes or no, or a
+/// list of words. Written as the bare JSON value.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum FactValue {
+    Text(String),
+    Int(i64),
+    Bool(bool),
+    List(Vec<String>),
 }
 
 /// What the fingerprints concluded beyond vendor, product and version.
@@ -220,7 +243,7 @@ pub struct Identity {
     pub package_revision: Option<String>,
     pub model: Option<String>,
     /// The device kind the service itself points to.
-    pub device: Option<String>,
+    pub device: Option<DeviceKind>,
     pub certainty: Option<f64>,
     /// IDs of the fingerprints that matched.
     pub fingerprints: Vec<String>,
@@ -254,8 +277,8 @@ pub struct RequirementRef {
 pub struct Finding {
     pub id: String,
     pub check: String,
-    pub severity: String,
-    pub confidence: String,
+    pub severity: Severity,
+    pub confidence: Confidence,
     pub host: String,
     pub port: Option<u16>,
     pub protocol: Option<String>,
@@ -309,7 +332,7 @@ pub struct ChecklistItem {
     pub question: Text,
     /// The item's number or wording is unconfirmed in kenshin's sources.
     pub unconfirmed: bool,
-    pub status: String,
+    pub status: ChecklistStatus,
     pub findings: Vec<String>,
     /// Why this status.
     pub note: Text,

@@ -1,0 +1,110 @@
+//! The words of `checklist.csv` and `checklist.xlsx` that the page does not already
+//! have. The forms are in Japanese, as the MHLW publishes them; the CSV carries an
+//! English half beside the Japanese one.
+
+use super::page::{
+    ANSWER, CHECKLIST_TITLE, CONFIDENCE, EVIDENCE, FINDING, FINDINGS, ITEM, QUESTION, REMEDIATION,
+    REQUIREMENT, SEVERITY, WHERE,
+};
+use super::{answer, Lang, Pair};
+use crate::model::ChecklistStatus;
+
+/// The forms, in the order the MHLW publishes them, with the English of their names.
+pub const FORMS: [Pair; 2] = [
+    Pair::new("医療機関確認用", "for medical institutions"),
+    Pair::new("事業者確認用", "for vendors"),
+];
+
+/// The end of a form's name that the page leaves out (医療機関確認用 → 医療機関).
+pub const FORM_SUFFIX: &str = "確認用";
+
+pub const FORM: Pair = Pair::new("様式", "Form");
+pub const REASON: Pair = Pair::new("根拠", "Reason");
+/// The form's 点検日: the day of the inspection.
+pub const DATE: &str = "点検日";
+pub const FINDINGS_AND_EVIDENCE: &str = "所見と証跡";
+
+/// `checklist.csv`'s header: the Japanese columns, then the English ones.
+pub fn csv_header() -> [String; 11] {
+    let (ja, en) = (Lang::Ja, Lang::En);
+    [
+        FORM.get(ja).to_owned(),
+        ITEM.get(ja).to_owned(),
+        QUESTION.get(ja).to_owned(),
+        ANSWER.get(ja).to_owned(),
+        REASON.get(ja).to_owned(),
+        format!("{DATE}（JST）"),
+        FINDINGS_AND_EVIDENCE.to_owned(),
+        FORM.get(en).to_owned(),
+        QUESTION.get(en).to_owned(),
+        ANSWER.get(en).to_owned(),
+        REASON.get(en).to_owned(),
+    ]
+}
+
+/// The title row of a form's sheet.
+pub fn sheet_title(form: &str) -> String {
+    format!("{}　{form}", CHECKLIST_TITLE.ja)
+}
+
+/// The second row of a form's sheet.
+pub fn sheet_intro(version: &str, scan_id: &str, date: &str, rules: &str) -> String {
+    format!(
+        "kenshin {version} による回答案（スキャン ID {scan_id}、点検日 {date}、ルール {rules}）。最終的な回答は文書と現地で確認してください。"
+    )
+}
+
+/// The third row of a form's sheet, when the folder is sealed.
+pub fn sheet_sealed(algorithm: &str, fingerprint: &str) -> String {
+    format!(
+        "証跡は manifest.json に署名済み（{algorithm} {fingerprint}）。kenshin verify で改変がないことを確認できます。"
+    )
+}
+
+/// A form sheet's columns and their widths.
+pub fn form_columns() -> [(String, f64); 6] {
+    let answers = [
+        ChecklistStatus::NoFindings,
+        ChecklistStatus::Findings,
+        ChecklistStatus::Manual,
+    ]
+    .iter()
+    .map(|s| answer(*s).ja)
+    .collect::<Vec<_>>()
+    .join("／");
+    [
+        (ITEM.ja.to_owned(), 8.0),
+        (QUESTION.ja.to_owned(), 48.0),
+        (format!("{}\n{answers}", ANSWER.ja), 14.0),
+        (DATE.to_owned(), 12.0),
+        ("根拠となる所見・証跡".to_owned(), 36.0),
+        ("備考".to_owned(), 40.0),
+    ]
+}
+
+/// The name of the sheet listing the findings.
+pub const FINDINGS_SHEET: &str = FINDINGS.ja;
+
+/// The findings sheet's columns and their widths.
+pub fn finding_columns() -> [(&'static str, f64); 8] {
+    [
+        ("ID", 8.0),
+        (SEVERITY.ja, 10.0),
+        (CONFIDENCE.ja, 10.0),
+        (WHERE.ja, 22.0),
+        (FINDING.ja, 40.0),
+        (REMEDIATION.ja, 50.0),
+        (REQUIREMENT.ja, 24.0),
+        (EVIDENCE.ja, 24.0),
+    ]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_answer_column_lists_yes_no_check_in_the_forms_order() {
+        assert_eq!(form_columns()[2].0, "回答案\nはい／いいえ／要確認");
+    }
+}

@@ -1,0 +1,151 @@
+//! The words of `report.html`: titles, column headers and sentences. Templates read
+//! them as `t.NAME` (see [`for_lang`]); Rust code reads the constants.
+
+use std::collections::BTreeMap;
+
+use super::{Lang, Pair};
+
+/// Defines each label as a constant and lists them all in [`ALL`] by name.
+macro_rules! labels {
+    ($($name:ident = $ja:literal, $en:literal;)*) => {
+        $(pub const $name: Pair = Pair::new($ja, $en);)*
+        /// Every label of the page, by the name templates use.
+        pub const ALL: &[(&str, Pair)] = &[$((stringify!($name), $name),)*];
+    };
+}
+
+labels! {
+    // Head
+    TITLE = "セキュリティ健診レポート", "Security check-up report";
+    SCAN_ID = "スキャンID", "Scan ID";
+    RULES = "ルール", "rules";
+    INTERRUPTED = "このスキャンは中断されました。結果は途中までのものです。",
+        "This scan was interrupted; the results are partial.";
+
+    // 1. Summary
+    SUMMARY = "概要", "Summary";
+    TARGETS = "対象", "Targets";
+    EXCLUDED = "除外", "Excluded";
+    SCOPE = "スキャン範囲", "Scope";
+    PORTS = "ポート", "Ports";
+    SEGMENTS = "セグメント", "Segments";
+    VANTAGE = "スキャナの位置", "Scanner's segment";
+    WHEN = "日時", "When";
+    RESULT = "結果", "Result";
+    HOSTS_UP = "台のホスト", "hosts up";
+    OPEN_PORTS = "個の開ポート", "open ports";
+    N_FINDINGS = "件の所見", "findings";
+    TOOL = "ツール", "Tool";
+    SIGNING_KEY = "署名鍵", "Signing key";
+    SIGNING_NOTE = "kenshin verify で manifest.json の署名と全ファイルのハッシュを検証できる",
+        "kenshin verify checks manifest.json's signature and every file's hash";
+    BY_SEVERITY = "重大度別の所見数", "Findings by severity";
+    FIX_FIRST = "優先して対処する所見", "Fix these first";
+    NOTHING_TO_FIX = "注意以上の重大度の所見はありません。", "No findings of low severity or worse.";
+
+    // Finding tables and cards
+    SEVERITY = "重大度", "Severity";
+    FINDING = "所見", "Finding";
+    WHERE = "場所", "Where";
+    CONFIDENCE = "確度", "Confidence";
+    CONFIDENCE_IN_LINE = "確度", "confidence";
+    SEEN = "観測", "Seen";
+    WHY = "理由", "Why it matters";
+    REMEDIATION = "対処", "Remediation";
+    ADVISORY = "脆弱性情報", "Advisory";
+    RANSOMWARE = "ランサムウェアでの悪用あり", "used by ransomware";
+    END_OF_SUPPORT = "サポート終了", "end of support";
+    REFERENCES = "参照", "References";
+    EVIDENCE = "証跡", "Evidence";
+
+    // 2. Checklist
+    CHECKLIST_TITLE = "医療機関におけるサイバーセキュリティ対策チェックリスト（令和7年度版）",
+        "MHLW cybersecurity checklist for medical institutions (FY2025 edition)";
+    CHECKLIST_INTRO = "回答案は、スキャンで所見があれば「{no}」、なければ「{yes}」、スキャンで確かめられない項目は「{check}」です。最終的な回答は文書と現地で確認してください。",
+        "The suggested answer is \"{no}\" where the scan found something, \"{yes}\" where it found nothing, and \"{check}\" where a scan cannot tell. Confirm every answer with documents and on site.";
+    ITEM = "項目", "Item";
+    QUESTION = "確認事項（要約）", "Question (paraphrased)";
+    FORMS = "様式", "Forms";
+    STATUS = "状態", "Status";
+    ANSWER = "回答案", "Suggested answer";
+    FINDINGS_AND_REASON = "所見・理由", "Findings and reason";
+    UNCONFIRMED_MARK = " ※", " *";
+    UNCONFIRMED_NOTE = "※ 項目番号または文言が kenshin の資料では未確認のもの。",
+        "* The item's number or wording is unconfirmed in kenshin's sources.";
+
+    // 3. Findings
+    FINDINGS = "所見", "Findings";
+    BY_REQUIREMENT = "要件別", "By requirement";
+    NO_FINDINGS = "所見はありません。", "No findings.";
+    FRAMEWORK = "枠組み", "Framework";
+    REQUIREMENT = "要件", "Requirement";
+    BY_HOST = "ホスト別", "By host";
+    HOST_FINDINGS = "件", "findings";
+
+    // 4. Inventory
+    INVENTORY = "資産一覧", "Asset inventory";
+    ADDRESS = "アドレス", "Address";
+    NAMES = "名前", "Names";
+    KIND_AND_WHY = "種別と根拠", "Kind and why";
+    SERVICES = "サービス", "Services";
+    LEDGER = "台帳", "Ledger";
+    LEDGER_LINE = "行", "line";
+    NOT_IN_LEDGER = "台帳にない", "not in ledger";
+    LEDGER_COMPARISON = "台帳との照合（チェックリスト 2-①）", "Ledger comparison (checklist 2-①)";
+    LEDGER_ENTRIES = "行", "entries";
+    LEDGER_MATCHED = "行を確認", "matched";
+    LEDGER_OUT_OF_SCOPE = "行はスキャン範囲外", "outside the scanned scope";
+    UNREGISTERED = "台帳にない機器", "Devices seen but not in the ledger";
+    NOT_SEEN = "見つからなかった台帳の機器", "Ledger entries not seen";
+    LINE = "行", "Line";
+    HOSTNAME = "ホスト名", "Hostname";
+    KIND = "種別", "Kind";
+    OWNER = "管理者", "Owner";
+    LOCATION = "設置場所", "Location";
+
+    // 5. TLS
+    VERSIONS = "プロトコル", "Versions";
+    CERTIFICATE = "証明書", "Certificate";
+    IPA_GUIDELINE = "IPA ガイドライン", "IPA guideline";
+    PROBLEMS = "問題", "Problems";
+    CERT_EXPIRED = "✗ 期限切れ", "✗ expired";
+    CERT_EXPIRING = "⚠ 30日以内に期限切れ", "⚠ expires within 30 days";
+    CERT_SELF_SIGNED = "✗ 自己署名", "✗ self-signed";
+    CERT_UNTRUSTED = "✗ 信頼できない", "✗ untrusted";
+    CERT_NAME_MISMATCH = "✗ 名前不一致", "✗ name mismatch";
+    UNTIL = "期限", "until";
+    NO_TLS = "TLS を話すサービスはありませんでした。", "No service spoke TLS.";
+
+    // 6. Evidence
+    EVIDENCE_TITLE = "証跡（付録）", "Evidence appendix";
+    EVIDENCE_INTRO = "各プローブの送受信バイトは evidence/ のファイル（16 進ダンプ）と report.json にあり、manifest.json の署名で改変がないことを確認できます。ここでは受信の先頭のみ示します。",
+        "Each probe's bytes sent and received are in evidence/ (hex dumps) and in report.json; manifest.json's signature shows they were not altered. Only the start of what was received is shown here.";
+    PROBE = "プローブ", "Probe";
+    WHAT_HAPPENED = "内容", "What happened";
+    RECEIVED = "受信（先頭）", "Received (start)";
+}
+
+/// Every page label in `lang`, by name, for templates (answers filled in).
+pub fn for_lang(lang: Lang) -> BTreeMap<&'static str, String> {
+    ALL.iter().map(|(name, p)| (*name, p.fill(lang))).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_label_has_a_unique_name_and_both_languages() {
+        assert_eq!(for_lang(Lang::Ja).len(), ALL.len(), "a name is used twice");
+        for (name, p) in ALL {
+            assert!(!p.ja.is_empty() && !p.en.is_empty(), "{name}");
+        }
+    }
+
+    #[test]
+    fn the_checklist_intro_names_the_answers_the_forms_get() {
+        let ja = &for_lang(Lang::Ja)["CHECKLIST_INTRO"];
+        assert!(ja.contains("「いいえ」") && ja.contains("「はい」") && ja.contains("「要確認」"));
+        assert!(!ja.contains('{'));
+    }
+}

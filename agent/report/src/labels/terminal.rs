@@ -1,0 +1,258 @@
+//! What the terminal shows: the summary at the end of `kenshin scan`, `kenshin diff`
+//! and `kenshin verify`. Sentences with numbers in them are functions here, so the
+//! command code only counts.
+
+use super::{Lang, Pair};
+use crate::seal::Problem;
+
+/// The counts the summary's TLS line reports.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct TlsCounts {
+    pub audited: usize,
+    /// Accepting SSLv2, SSLv3, TLS 1.0 or TLS 1.1.
+    pub legacy: usize,
+    /// Satisfying the guideline's 高セキュリティ型.
+    pub high: usize,
+    /// Certificates expired, not yet valid, or not trusted.
+    pub bad_certificates: usize,
+}
+
+/// `TLS 監査: …` / `TLS: … services audited, …`.
+pub fn tls_line(lang: Lang, c: &TlsCounts) -> String {
+    match lang {
+        Lang::Ja => format!(
+            "TLS 監査: {} 件、旧プロトコル（SSL/TLS 1.0/1.1）受け入れ {} 件、高セキュリティ型を満たす {} 件、\
+             証明書の問題（期限切れ・未信頼）{} 件",
+            c.audited, c.legacy, c.high, c.bad_certificates
+        ),
+        Lang::En => format!(
+            "TLS: {} services audited, {} accept SSL/TLS 1.0/1.1, {} satisfy the guideline's high-security \
+             profile, {} with an expired or untrusted certificate",
+            c.audited, c.legacy, c.high, c.bad_certificates
+        ),
+    }
+}
+
+/// Before the counts by severity.
+pub const FINDINGS_BY_SEVERITY: Pair = Pair::new("検出事項", "findings");
+
+/// `チェックリスト(令和7年度版)19 項目` / `checklist (R7), 19 items`.
+pub fn checklist_items(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Ja => format!("チェックリスト(令和7年度版){n} 項目"),
+        Lang::En => format!("checklist (R7), {n} items"),
+    }
+}
+
+/// The separator between counted words: `、` or `, `.
+pub fn list_separator(lang: Lang) -> &'static str {
+    lang.pick("、", ", ")
+}
+
+/// `台帳: …` / `ledger: …`.
+pub fn ledger_line(
+    lang: Lang,
+    entries: u64,
+    matched: u64,
+    unregistered: usize,
+    not_seen: usize,
+) -> String {
+    match lang {
+        Lang::Ja => format!(
+            "台帳: {entries} 行中 {matched} 行を確認、台帳にない機器 {unregistered} 台、見つからなかった行 {not_seen}"
+        ),
+        Lang::En => format!(
+            "ledger: {matched} of {entries} rows matched, {unregistered} devices not in the ledger, {not_seen} rows not seen"
+        ),
+    }
+}
+
+/// Whether the scan ran to its end.
+pub fn scan_state(lang: Lang, complete: bool) -> &'static str {
+    match complete {
+        true => Pair::new("完了", "complete").get(lang),
+        false => Pair::new("中断（部分的な結果）", "INTERRUPTED (partial results)").get(lang),
+    }
+}
+
+/// Everything the summary's fixed sentences need.
+#[derive(Debug, Clone, Copy)]
+pub struct Summary<'a> {
+    pub state: &'a str,
+    pub addresses: u64,
+    pub hosts_up: u64,
+    pub open_ports: u64,
+    pub findings: usize,
+    pub services: usize,
+    pub by_probe: usize,
+    pub with_product: usize,
+    /// Lines put after the services line (TLS, findings, ledger), each starting with `\n`.
+    pub more: &'a str,
+    pub seconds: f64,
+    pub probes_sent: u64,
+    pub discovery_mode: &'a str,
+    pub discovery_reason: &'a str,
+    pub folder: &'a str,
+    pub html: &'a str,
+    pub files: usize,
+    pub key: &'a str,
+}
+
+/// The summary printed when a scan ends.
+pub fn summary(lang: Lang, s: &Summary<'_>) -> String {
+    let Summary {
+        state,
+        addresses,
+        hosts_up,
+        open_ports,
+        findings,
+        services,
+        by_probe,
+        with_product,
+        more,
+        seconds,
+        probes_sent,
+        discovery_mode,
+        discovery_reason,
+        folder,
+        html,
+        files,
+        key,
+    } = *s;
+    match lang {
+        Lang::Ja => format!(
+            "kenshin: スキャン{state}: {addresses} アドレス中 {hosts_up} ホスト稼働、開ポート {open_ports}、検出事項 {findings} 件\n\
+             サービス識別: {services} 件中 {by_probe} 件を応答から判定、{with_product} 件で製品を特定{more}\n\
+             所要 {seconds:.1} 秒、送信プローブ {probes_sent}（{discovery_mode} 方式: {discovery_reason}）\n\
+             レポート: {folder}（{html}、{files} ファイルを鍵 {key} で署名、kenshin verify で検証）"
+        ),
+        Lang::En => format!(
+            "kenshin: scan {state}: {hosts_up} hosts up of {addresses} addresses, {open_ports} open ports, {findings} findings\n\
+             services: {by_probe} of {services} named from their own answers, {with_product} with a product{more}\n\
+             {seconds:.1} s, {probes_sent} probes sent ({discovery_mode} discovery: {discovery_reason})\n\
+             report: {folder} ({html}; {files} files signed by {key}; check with kenshin verify)"
+        ),
+    }
+}
+
+/// `差分: A → B` / `changes from A to B`.
+pub fn diff_title(lang: Lang, old: &str, new: &str) -> String {
+    match lang {
+        Lang::Ja => format!("差分: {old} → {new}"),
+        Lang::En => format!("changes from {old} to {new}"),
+    }
+}
+
+pub const DIFF_SCOPE_DIFFERS: Pair = Pair::new(
+    "注意: 2 回のスキャンの範囲またはポートが異なります。消えたように見えるものは調べていないだけかもしれません。",
+    "note: the two scans covered different scopes or ports; what seems gone may just not have been looked at",
+);
+pub const DIFF_INTERRUPTED: Pair = Pair::new(
+    "注意: 中断されたスキャンを含みます。",
+    "note: one of the scans was interrupted",
+);
+pub const DIFF_NONE: Pair = Pair::new("変化はありません。", "no changes");
+pub const HOSTS_APPEARED: Pair = Pair::new("新しいホスト", "hosts appeared");
+pub const HOSTS_VANISHED: Pair = Pair::new("消えたホスト", "hosts vanished");
+pub const PORTS_OPENED: Pair = Pair::new("開いたポート", "ports opened");
+pub const PORTS_CLOSED: Pair = Pair::new("閉じたポート", "ports closed");
+pub const SERVICES_CHANGED: Pair = Pair::new(
+    "変わったサービス・バージョン",
+    "services or versions changed",
+);
+pub const FINDINGS_NEW: Pair = Pair::new("新しい所見", "new findings");
+pub const FINDINGS_RESOLVED: Pair = Pair::new("解消した所見", "resolved findings");
+pub const SEVERITY_CHANGED: Pair = Pair::new("重大度が変わった所見", "severity changed");
+/// Before a finding's severity in the older scan.
+pub const WAS: Pair = Pair::new("以前は", "was");
+
+/// `kenshin verify` when every file is as sealed.
+pub fn verified(lang: Lang, files: usize, dir: &str, signer: &str) -> String {
+    match lang {
+        Lang::Ja => format!(
+            "検証成功: {dir} の {files} ファイルはすべて封印時のままで、署名は鍵 {signer} のものです。"
+        ),
+        Lang::En => format!("verified: all {files} files of {dir} are as sealed, signed by key {signer}"),
+    }
+}
+
+/// `kenshin verify` when no key was pinned.
+pub fn not_pinned(lang: Lang, signer: &str) -> String {
+    match lang {
+        Lang::Ja => format!(
+            "注意: 鍵を指定していません。署名者を確かめるには --key {signer} を、受け取った指紋と照合して使ってください。"
+        ),
+        Lang::En => format!(
+            "note: no key was pinned; to check who signed, compare {signer} with the fingerprint you were given, or pass --key"
+        ),
+    }
+}
+
+/// `kenshin verify` when something changed.
+pub fn not_verified(lang: Lang, dir: &str, problems: usize) -> String {
+    match lang {
+        Lang::Ja => format!("検証失敗: {dir}（問題 {problems} 件）"),
+        Lang::En => format!("NOT verified: {dir} ({problems} problems)"),
+    }
+}
+
+/// `kenshin diff` when a folder does not verify.
+pub fn diff_unverified(dir: &str, problems: &str) -> String {
+    format!(
+        "kenshin: warning: {dir} does not verify against its manifest ({problems}); comparing it anyway"
+    )
+}
+
+/// What is wrong with a sealed folder, in `lang`.
+pub fn seal_problem(lang: Lang, p: &Problem) -> String {
+    let ja = lang == Lang::Ja;
+    match p {
+        Problem::NoManifest { reason } if ja => {
+            format!("manifest.json を読めません（{reason}）。封印されていないフォルダです")
+        }
+        Problem::NoManifest { reason } => {
+            format!("manifest.json cannot be read ({reason}): the folder is not sealed")
+        }
+        Problem::BadManifest { reason } if ja => {
+            format!("manifest.json が kenshin のマニフェストではありません: {reason}")
+        }
+        Problem::BadManifest { reason } => {
+            format!("manifest.json is not a kenshin manifest: {reason}")
+        }
+        Problem::NoSignature { reason } => format!("manifest.sig: {reason}"),
+        Problem::BadSignature => Pair::new(
+            "署名が一致しません。manifest.json か manifest.sig が改変されています",
+            "the signature does not match: manifest.json or manifest.sig was altered",
+        )
+        .get(lang)
+        .to_owned(),
+        Problem::WrongKey { expected, found } if ja => {
+            format!("署名した鍵 {found} が、指定された鍵 {expected} と異なります")
+        }
+        Problem::WrongKey { expected, found } => {
+            format!("signed by {found}, not by the expected key {expected}")
+        }
+        Problem::Changed {
+            path,
+            expected,
+            found,
+        } if ja => {
+            format!("改変: {path}（SHA-256 {found}、封印時 {expected}）")
+        }
+        Problem::Changed {
+            path,
+            expected,
+            found,
+        } => {
+            format!("changed: {path} (SHA-256 {found}, sealed as {expected})")
+        }
+        Problem::Missing { path } if ja => {
+            format!("欠落: {path}（マニフェストにあり、ファイルがない）")
+        }
+        Problem::Missing { path } => format!("missing: {path} (listed, not found)"),
+        Problem::Added { path } if ja => format!("追加: {path}（マニフェストにない）"),
+        Problem::Added { path } => format!("added: {path} (not in the manifest)"),
+        Problem::Unreadable { path, reason } if ja => format!("読み取り不可: {path}（{reason}）"),
+        Problem::Unreadable { path, reason } => format!("unreadable: {path} ({reason})"),
+    }
+}
