@@ -223,26 +223,20 @@ struct CatalogFile {
     safety: SafetySection,
     discovery: DiscoverySection,
     hints: HintsSection,
+    category: Vec<Category>,
     port: Vec<PortEntry>,
 }
 
-/// Categories a catalog entry may use.
-pub const CATEGORIES: &[&str] = &[
-    "remote-access",
-    "remote-maintenance",
-    "vpn",
-    "management",
-    "web",
-    "file-sharing",
-    "database",
-    "mail",
-    "directory",
-    "medical",
-    "printer",
-    "bmc",
-    "iot",
-    "infrastructure",
-];
+/// A group of ports by what they are for (`remote-access`, `web`, `medical` …).
+#[derive(Debug, Clone, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct Category {
+    pub name: String,
+    /// A way into the hospital from outside or for a vendor (checklist 2-⑥ 2-⑬).
+    #[serde(default)]
+    pub remote_entry: bool,
+    pub meaning: String,
+}
 
 /// Device kinds a catalog entry may hint at (the report contract's `kind` values).
 pub const KINDS: &[&str] = &[
@@ -281,6 +275,8 @@ pub struct PortCatalog {
     pub tcp_ping: Vec<u16>,
     /// Device kinds in the order they win when hints disagree.
     pub hint_precedence: Vec<String>,
+    /// What the ports are grouped by.
+    pub categories: Vec<Category>,
 }
 
 /// The catalog shipped in `rules/ports.toml`, compiled in.
@@ -295,6 +291,15 @@ impl PortCatalog {
     /// Parses and checks a catalog.
     pub fn parse(text: &str) -> Result<Self, CatalogError> {
         let file: CatalogFile = toml::from_str(text)?;
+        let mut names = BTreeSet::new();
+        for c in &file.category {
+            if !names.insert(c.name.as_str()) || c.meaning.trim().is_empty() {
+                return Err(CatalogError::Hints(format!(
+                    "[[category]] {:?} is listed twice or has no meaning",
+                    c.name
+                )));
+            }
+        }
         let mut seen = BTreeSet::new();
         for e in &file.port {
             let bad = |reason: String| CatalogError::Entry {
@@ -308,7 +313,7 @@ impl PortCatalog {
             if !seen.insert((e.protocol, e.port)) {
                 return Err(bad("listed twice".into()));
             }
-            if !CATEGORIES.contains(&e.category.as_str()) {
+            if !file.category.iter().any(|c| c.name == e.category) {
                 return Err(bad(format!("unknown category {:?}", e.category)));
             }
             if let Some(h) = &e.hint {
@@ -347,7 +352,15 @@ impl PortCatalog {
             connect_only,
             tcp_ping: file.discovery.tcp_ping,
             hint_precedence: file.hints.precedence,
+            categories: file.category,
         })
+    }
+
+    /// True if ports of this category are a way in from outside or for a vendor.
+    pub fn is_remote_entry(&self, category: &str) -> bool {
+        self.categories
+            .iter()
+            .any(|c| c.name == category && c.remote_entry)
     }
 
     /// Every catalog port, as a scan list.
@@ -402,6 +415,31 @@ impl PortCatalog {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_remote_entry_categories_come_from_the_catalog() {
+        let c = PortCatalog::builtin().expect("built-in catalog");
+        let mut remote: Vec<&str> = c
+            .categories
+            .iter()
+            .filter(|k| c.is_remote_entry(&k.name))
+            .map(|k| k.name.as_str())
+            .collect();
+        remote.sort_unstable();
+        assert_eq!(remote, ["remote-access", "remote-maintenance", "vpn"]);
+        assert!(!c.is_remote_entry("web") && !c.is_remote_entry("no-such-category"));
+        // Every port's category is one the catalog defines.
+        let unknown = BUILTIN_CATALOG.replacen(
+            "category = \"remote-access\"\nreason",
+            "category = \"remote-acess\"\nreason",
+            1,
+        );
+        let e = PortCatalog::parse(&unknown).expect_err("unknown category");
+        assert!(
+            e.to_string().contains("unknown category \"remote-acess\""),
+            "{e}"
+        );
+    }
 
     #[test]
     fn nmap_style_specs_parse_with_sticky_protocol_prefixes() {
@@ -468,7 +506,8 @@ mod tests {
     fn a_catalog_with_an_unknown_field_or_duplicate_is_refused() {
         let base = "version = \"t\"\n[safety]\nconnect_only = []\n[discovery]\ntcp_ping = [80]\n\
                     [hints]\nprecedence = [\"medical_device\", \"printer\", \"network_device\", \
-                    \"iot\", \"server\", \"terminal_pc\"]\n";
+                    \"iot\", \"server\", \"terminal_pc\"]\n\
+                    [[category]]\nname = \"web\"\nmeaning = \"web servers\"\n";
         let entry = "[[port]]\nport = 80\nprotocol = \"tcp\"\nservice = \"http\"\ncategory = \"web\"\nreason = \"r\"\n";
         assert!(PortCatalog::parse(&format!("{base}{entry}")).is_ok());
         let dup = PortCatalog::parse(&format!("{base}{entry}{entry}"))

@@ -18,9 +18,6 @@ use kenshin_report::diff::Diff;
 use kenshin_report::model::{DeviceKind, Report, Severity};
 use serde::Serialize;
 
-/// Categories of rules/ports.toml whose ports are remote entry points (2-⑥).
-const REMOTE_CATEGORIES: [&str; 3] = ["remote-access", "remote-maintenance", "vpn"];
-
 /// Where notifications go.
 #[derive(Debug, Clone, Default)]
 pub struct Notify {
@@ -208,11 +205,9 @@ fn is_remote(catalog: &PortCatalog, protocol: &str, port: u16, service: &str) ->
     };
     let by_port = catalog
         .entry(proto, port)
-        .is_some_and(|e| REMOTE_CATEGORIES.contains(&e.category.as_str()));
+        .is_some_and(|e| catalog.is_remote_entry(&e.category));
     let by_service = catalog.entries.iter().any(|e| {
-        REMOTE_CATEGORIES.contains(&e.category.as_str())
-            && e.service == service
-            && !service.is_empty()
+        catalog.is_remote_entry(&e.category) && e.service == service && !service.is_empty()
     });
     by_port || by_service
 }
