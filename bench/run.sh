@@ -11,14 +11,17 @@
 # RSS on a /16 scope. Finally the TLS audit beside testssl.sh on the lab's TLS servers
 # (TLS_RUNS rounds, default RUNS). Nothing leaves the lab.
 #
-# SECTIONS="scan tls" (the default) runs both parts; SECTIONS=tls re-measures only the
-# TLS comparison and replaces its section of docs/benchmarks.md, keeping the rest.
+# SECTIONS="scan tls ledger fuzz" (the default) runs every part; SECTIONS=tls re-measures
+# only the TLS comparison and replaces its section of docs/benchmarks.md, keeping the rest.
+# `ledger` times reading asset ledgers of 10,000 to 160,000 rows; `fuzz` runs every wire
+# decoder's fuzz target under AddressSanitizer for FUZZ_RUNS executions (10 million).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"
 RATE="${RATE:-1000}"
 TLS_RUNS="${TLS_RUNS:-$RUNS}"
-SECTIONS="${SECTIONS:-scan tls}"
+SECTIONS="${SECTIONS:-scan tls ledger fuzz}"
+FUZZ_RUNS="${FUZZ_RUNS:-10000000}"
 has() { [[ " $SECTIONS " == *" $1 "* ]]; }
 [ "$(id -u)" = 0 ] || { echo "bench/run.sh: run as root (the lab needs it)" >&2; exit 2; }
 
@@ -39,7 +42,7 @@ LAB="$PWD/target/release/kenshin-lab"
 WORK="$(mktemp -d /tmp/kenshin-bench.XXXXXX)"
 trap '"$LAB" down; rm -rf "$WORK"' EXIT
 
-"$LAB" up "$WORK/truth.json"
+if has scan || has tls; then "$LAB" up "$WORK/truth.json"; fi
 SCOPE=(198.18.1.0/24 198.18.2.0/24)
 EXCLUDE=198.18.1.200   # the lab's flaky host: its answers depend on what was sent before
 PORTS="$("$KENSHIN" ports --spec)"
@@ -131,4 +134,29 @@ else
 python3 bench/analyze_tls.py --carry "$WORK/previous.md" > "$WORK/tls.md"
 fi
 python3 bench/analyze_tls.py --splice docs/benchmarks.md "$WORK/tls.md"
+
+# Sections that need no lab: each measured when asked, else carried from the last run.
+if has ledger; then
+  echo "bench: ledger parsing"
+  cargo bench --locked -p kenshin-assess --bench ledger 2>/dev/null > "$WORK/ledger-body.md"
+  { echo "Reading an asset ledger (\`--inventory\`), CRLF as Excel writes it, medians of five"
+    echo "parses on this machine (\`cargo bench -p kenshin-assess --bench ledger\`). Target: 160,000"
+    echo "rows in under 2 s."; echo; cat "$WORK/ledger-body.md"; } > "$WORK/ledger-text.md"
+  python3 bench/section.py wrap ledger "Asset ledger parsing" "$WORK/ledger-text.md" > "$WORK/ledger.md"
+else
+  python3 bench/section.py carry ledger "$WORK/previous.md" > "$WORK/ledger.md"
+fi
+python3 bench/section.py splice ledger docs/benchmarks.md "$WORK/ledger.md"
+if has fuzz; then
+  echo "bench: fuzzing every wire decoder under AddressSanitizer ($FUZZ_RUNS executions each)"
+  fuzz/run.sh --runs "$FUZZ_RUNS" > "$WORK/fuzz-body.md"
+  { echo "\`fuzz/run.sh --runs $FUZZ_RUNS\`: every kenshin-wire decoder under AddressSanitizer"
+    echo "(cargo-fuzz, libFuzzer), inputs up to 8,192 bytes, from the committed corpus; no crash,"
+    echo "leak or sanitizer report. $(nproc) cores, $(uname -r)."; echo; cat "$WORK/fuzz-body.md"; } \
+    > "$WORK/fuzz-text.md"
+  python3 bench/section.py wrap fuzz "Fuzzing" "$WORK/fuzz-text.md" > "$WORK/fuzz.md"
+else
+  python3 bench/section.py carry fuzz "$WORK/previous.md" > "$WORK/fuzz.md"
+fi
+python3 bench/section.py splice fuzz docs/benchmarks.md "$WORK/fuzz.md"
 echo "bench: wrote docs/benchmarks.md"

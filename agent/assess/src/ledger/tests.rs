@@ -116,3 +116,42 @@ fn macs_are_read_in_every_common_spelling() {
     assert_eq!(parse_mac("00:09:5c:4b:01"), None);
     assert_eq!(parse_mac("zz:09:5c:4b:01:01"), None);
 }
+
+#[test]
+fn a_utf16_export_is_refused_rather_than_read_as_shift_jis() {
+    let mut bytes = vec![0xff, 0xfe];
+    for u in "address,hostname\n198.18.1.10,emr01\n".encode_utf16() {
+        bytes.extend(u.to_le_bytes());
+    }
+    let err = Ledger::parse(Path::new("x.csv"), &bytes).expect_err("UTF-16");
+    assert!(err.to_string().contains("UTF-16"), "{err}");
+    let mut be = vec![0xfe, 0xff];
+    be.extend("address\n".encode_utf16().flat_map(u16::to_be_bytes));
+    assert!(Ledger::parse(Path::new("x.csv"), &be).is_err());
+}
+
+#[test]
+fn every_row_of_a_large_ledger_keeps_its_own_line_number() {
+    // Rows counted by a line index, LF and CRLF alike: the 40,000th row's error names
+    // its own line (the header is line 1).
+    for eol in ["\n", "\r\n"] {
+        let mut text = format!("address,hostname{eol}");
+        for i in 0..40_000u32 {
+            text.push_str(&format!(
+                "198.{}.{}.{},h{i}{eol}",
+                18 + i / 65_536,
+                (i / 256) % 256,
+                i % 256
+            ));
+        }
+        text.push_str(&format!("not-an-address,x{eol}"));
+        let err = Ledger::parse(Path::new("big.csv"), text.as_bytes()).expect_err("bad row");
+        assert!(err.to_string().contains("line 40002"), "{eol:?}: {err}");
+    }
+}
+
+#[test]
+fn a_fifo_or_device_as_the_ledger_is_refused_at_once() {
+    let err = Ledger::load(Path::new("/dev/zero")).expect_err("device");
+    assert!(err.to_string().contains("character device"), "{err}");
+}
