@@ -225,7 +225,6 @@ fn tarjan_finds_each_component_once() {
 fn package(name: &str, deps: &[(&str, &str)]) -> Package {
     Package {
         name: name.to_owned(),
-        manifest: PathBuf::from(format!("agent/{name}/Cargo.toml")),
         dependencies: deps
             .iter()
             .map(|(d, k)| ((*d).to_owned(), (*k).to_owned()))

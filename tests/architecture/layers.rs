@@ -35,7 +35,6 @@ pub(crate) const OUTSIDE: [&str; 1] = [
 #[derive(Debug, Clone)]
 pub(crate) struct Package {
     pub(crate) name: String,
-    pub(crate) manifest: PathBuf,
     /// Dependencies on other crates, with their kind (`normal`, `dev`, `build`).
     pub(crate) dependencies: Vec<(String, String)>,
     /// Root files of the library and binary targets.
@@ -78,7 +77,6 @@ fn package(p: &Value) -> Result<Package, String> {
             .ok_or_else(|| format!("cargo metadata: a package without {what}: {p}"))
     };
     let name = text(&p["name"], "name")?;
-    let manifest = PathBuf::from(text(&p["manifest_path"], "manifest_path")?);
     let dependencies = p["dependencies"]
         .as_array()
         .map(|deps| {
@@ -106,7 +104,6 @@ fn package(p: &Value) -> Result<Package, String> {
         .unwrap_or_default();
     Ok(Package {
         name,
-        manifest,
         dependencies,
         roots,
     })
