@@ -89,7 +89,7 @@ pub fn ports() -> Vec<u16> {
 }
 
 fn openssl(dir: &Path, args: &[&str]) -> Result<()> {
-    super::run(Command::new("openssl").args(args).current_dir(dir)).map(drop)
+    crate::command::run(Command::new("openssl").args(args).current_dir(dir)).map(drop)
 }
 
 /// Writes every certificate and key the TLS servers use into `dir`.

@@ -6,8 +6,10 @@
 //! server chose and leaves. That is how every version, suite and group a
 //! server accepts is learned without a TLS library that would refuse the old
 //! ones. Cipher suites, groups, signature schemes, versions and alerts are
-//! open enums with their registry names.
+//! open enums with their registry names; [`CURVES`] pairs each named curve's
+//! certificate OID with its TLS group.
 
+mod curves;
 mod hello;
 mod names;
 mod registry;
@@ -15,6 +17,7 @@ mod server;
 pub mod sslv2;
 mod suites;
 
+pub use curves::{curve_by_oid, Curve, CURVES};
 pub use hello::{encode_client_hello, encode_goodbye, ClientHello};
 pub use names::{AlertDescription, NamedGroup, SignatureScheme, Version};
 pub use server::{

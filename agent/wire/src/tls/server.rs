@@ -70,6 +70,16 @@ pub struct Alert {
     pub description: AlertDescription,
 }
 
+impl Alert {
+    /// The level of an alert that ends the connection (RFC 5246 7.2).
+    pub const FATAL: u8 = 2;
+
+    /// True for a fatal alert; any other level is read as a warning.
+    pub fn is_fatal(&self) -> bool {
+        self.level == Self::FATAL
+    }
+}
+
 /// Why the flight is complete.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum FlightEnd {
@@ -521,10 +531,14 @@ mod tests {
             .expect("ok")
             .expect("complete");
         assert_eq!(f.end, FlightEnd::Alert);
-        assert_eq!(
-            f.alert.expect("alert").description,
-            AlertDescription::HANDSHAKE_FAILURE
-        );
+        let alert = f.alert.expect("alert");
+        assert_eq!(alert.description, AlertDescription::HANDSHAKE_FAILURE);
+        assert!(alert.is_fatal());
+        let warning = read_flight(&record(21, &[1, 90]))
+            .expect("ok")
+            .and_then(|f| f.alert)
+            .expect("alert");
+        assert!(!warning.is_fatal());
     }
 
     #[test]
