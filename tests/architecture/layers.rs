@@ -14,7 +14,7 @@ use std::process::Command;
 use serde_json::Value;
 
 /// The layers, top first.
-pub(crate) const STACK: [&str; 8] = [
+pub(crate) const STACK: [&str; 9] = [
     "kenshin",
     "kenshin-fleet",
     "kenshin-daemon",
@@ -23,6 +23,8 @@ pub(crate) const STACK: [&str; 8] = [
     "kenshin-assess",
     "kenshin-probe",
     "kenshin-wire",
+    // reading handed-in files with a byte limit: a leaf any layer may use
+    "kenshin-files",
 ];
 
 /// Workspace crates that are not part of the product's stack.
