@@ -144,6 +144,19 @@ pub fn sealed(row: &ScanRow, reports_dir: &Path) -> Option<(PathBuf, Report)> {
     }
 }
 
+/// Whether scan `row` would be adopted at the next start: a sealed folder in place
+/// or not yet renamed. Reads only (for `kenshin status`).
+pub fn adoptable(row: &ScanRow, reports_dir: &Path) -> bool {
+    let Some(dir) = final_folder(row, reports_dir) else {
+        return false;
+    };
+    read_sealed(&dir, &row.id).is_ok()
+        || row
+            .report_dir
+            .as_deref()
+            .is_some_and(|p| read_sealed(Path::new(p), &row.id).is_ok())
+}
+
 /// Records scan `row` from its sealed folder, with its changes since its baseline.
 fn adopt(store: &Store, row: ScanRow, dir: PathBuf, report: &Report) -> anyhow::Result<Settled> {
     let comparison = record::compare(store, &row.scope, &row.id, report);
