@@ -127,7 +127,7 @@ pub fn sealed(row: &ScanRow, reports_dir: &Path) -> Option<(PathBuf, Report)> {
                 return None;
             }
             if let Some(parent) = dir.parent() {
-                if let Err(e) = crate::scan_task::sync_dir(parent) {
+                if let Err(e) = record::sync_dir(parent) {
                     tracing::warn!("{e:#}");
                 }
             }

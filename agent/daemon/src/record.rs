@@ -2,10 +2,12 @@
 //! finished ([`crate::scan_task`]) and a sealed folder adopted later
 //! ([`crate::reconcile`]) share: [`compare`] with the scope's baseline (its last
 //! complete scan before this one), then [`record`] the scan with its hosts, services,
-//! findings and changes in one transaction.
+//! findings and changes in one transaction; [`sync_dir`] makes the folder's rename
+//! into place durable before that.
 
 use std::path::Path;
 
+use anyhow::Context;
 use kenshin_report::diff::Diff;
 use kenshin_report::model::Report;
 
@@ -20,6 +22,14 @@ pub struct Comparison {
     /// The baseline scan's ID; `None` for a scope's first complete scan.
     pub previous: Option<String>,
     pub diff: Option<Diff>,
+}
+
+/// Makes a rename into `dir` durable before the history records it: an fsync of the
+/// folder itself.
+pub fn sync_dir(dir: &Path) -> anyhow::Result<()> {
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .with_context(|| format!("cannot fsync the folder {}", dir.display()))
 }
 
 /// Reads a report folder's `report.json` (a regular file, not a link, at most

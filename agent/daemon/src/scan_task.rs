@@ -14,7 +14,6 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
-use anyhow::Context;
 use kenshin_probe::scan::Progress;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
@@ -95,13 +94,6 @@ fn live_scans() -> std::sync::MutexGuard<'static, BTreeSet<String>> {
 /// Whether a task of this daemon runs scan `id` now.
 pub fn is_live(id: &str) -> bool {
     live_scans().contains(id)
-}
-
-/// Makes a rename or a new file in `dir` durable: fsync of the folder itself.
-pub fn sync_dir(dir: &Path) -> anyhow::Result<()> {
-    std::fs::File::open(dir)
-        .and_then(|d| d.sync_all())
-        .with_context(|| format!("cannot fsync the folder {}", dir.display()))
 }
 
 /// A finished scan as recorded: what to announce and how it ended.
@@ -275,7 +267,7 @@ fn settle(
     let report_dir = match std::fs::rename(partial, final_dir) {
         Ok(()) => {
             // The rename must survive a power cut before the history says it happened.
-            if let Some(Err(e)) = final_dir.parent().map(sync_dir) {
+            if let Some(Err(e)) = final_dir.parent().map(record::sync_dir) {
                 tracing::warn!("{e:#}");
             }
             final_dir.clone()
