@@ -8,14 +8,19 @@
 //!   overlapping scopes;
 //! - [`scan_task`]: one scan, recorded before its first packet, sealed, diffed,
 //!   announced;
-//! - [`history`]: the SQLite store; [`retention`]: old scans removed; [`lock`]: one
-//!   daemon per state folder;
+//! - [`history`]: the SQLite store; [`record`]: a sealed report into it, with its
+//!   changes; [`reconcile`]: scans left `running` adopted or marked interrupted;
+//!   [`health`]: the file that tells `kenshin status` the history cannot record;
+//!   [`retention`]: old scans removed; [`lock`]: one daemon per state folder;
 //! - [`notify`]: events from a diff, sent to webhooks and syslog.
 
 pub mod config;
+pub mod health;
 pub mod history;
 pub mod lock;
 pub mod notify;
+pub mod reconcile;
+pub mod record;
 pub mod retention;
 pub mod scan_task;
 pub mod scheduler;

@@ -1,22 +1,30 @@
 //! One scheduled scan of one scope, start to end: recorded as running before the
 //! first packet, written into a hidden `.ID.partial` folder and renamed into place
-//! once sealed (so every folder under the reports folder is a whole report),
-//! recorded with its changes since the scope's last complete scan, then notified.
+//! once sealed (so every folder under the reports folder is a whole report; the
+//! rename is made durable before the history records it), recorded with its changes
+//! since the scope's last complete scan, then notified.
+//!
+//! When the history cannot record (a full disk), that is an alert of its own
+//! (`recording-failed`) and is held in the health file for `kenshin status`: before
+//! the first packet the scan does not run; at the end its sealed folder is kept, and
+//! adopted once the history can record again ([`crate::reconcile`]).
 
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 
 use kenshin_probe::scan::Progress;
-use kenshin_report::model::Report;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
 use kenshin_engine::{clock, job, ScanSettings};
 
 use crate::config::Retention;
+use crate::health::{Health, RecordingFailure, Stage};
 use crate::history::{Status, Store};
 use crate::notify::{self, Event, Notification, Notify, ScanInfo};
+use crate::record;
 
 /// Everything a scan task needs, copied out of the configuration when it starts.
 #[derive(Debug, Clone)]
@@ -48,6 +56,44 @@ struct Started {
     partial: PathBuf,
     final_dir: PathBuf,
     store: Store,
+    _live: Live,
+}
+
+/// A scan that could not be recorded, so did not run: what to announce.
+struct NotStarted {
+    id: String,
+    at: String,
+    event: Event,
+}
+
+/// The scans this daemon's tasks run now: [`crate::reconcile::adopt_sealed`] must
+/// leave their `running` records to them.
+static LIVE: Mutex<BTreeSet<String>> = Mutex::new(BTreeSet::new());
+
+/// A scan's place in [`LIVE`], for as long as its task holds it.
+struct Live(String);
+
+impl Live {
+    fn register(id: &str) -> Live {
+        live_scans().insert(id.to_owned());
+        Live(id.to_owned())
+    }
+}
+
+impl Drop for Live {
+    fn drop(&mut self) {
+        live_scans().remove(&self.0);
+    }
+}
+
+fn live_scans() -> std::sync::MutexGuard<'static, BTreeSet<String>> {
+    LIVE.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// Whether a task of this daemon runs scan `id` now.
+pub fn is_live(id: &str) -> bool {
+    live_scans().contains(id)
 }
 
 /// A finished scan as recorded: what to announce and how it ended.
@@ -58,46 +104,84 @@ struct Settled {
     events: Vec<Event>,
 }
 
-/// Runs the scan. `stop` is the daemon's SIGTERM.
-pub async fn run(task: ScanTask, stop: CancellationToken) -> TaskEnd {
+/// Runs the scan. `health` holds the history's recording failures; `stop` is the
+/// daemon's SIGTERM.
+pub async fn run(task: ScanTask, health: Arc<Health>, stop: CancellationToken) -> TaskEnd {
     let mut end = TaskEnd {
         scope: task.scope.clone(),
         sending: Vec::new(),
     };
-    let Some(started) = start(&task) else {
-        return end;
+    let started = match start(&task, &health) {
+        Ok(started) => started,
+        Err(not) => {
+            let settled = Settled {
+                status: Status::Failed,
+                report_dir: None,
+                previous: None,
+                events: vec![not.event],
+            };
+            end.sending = send(&task, &not.id, &not.at, settled);
+            return end;
+        }
     };
     let (result, stopped_why) = scan(&task, &started.id, &started.partial, &stop).await;
-    let settled = settle(&task, &started, result, stopped_why);
+    let settled = settle(&task, &health, &started, result, stopped_why);
     end.sending = announce(&task, &started, settled);
     end
 }
 
-/// Records the scan as running before its first packet; `None` (logged) if the
-/// history cannot record it, in which case nothing is sent.
-fn start(task: &ScanTask) -> Option<Started> {
+/// Records the scan as running before its first packet. If the history cannot, the
+/// scan does not run, and the failure is held in `health` and returned to be sent.
+fn start(task: &ScanTask, health: &Health) -> Result<Started, Box<NotStarted>> {
     let id = job::new_scan_id();
     let at = clock::now_rfc3339();
     let scope_dir = task.reports_dir.join(&task.scope);
     let partial = scope_dir.join(format!(".{id}.partial"));
     let final_dir = scope_dir.join(&id);
-    let store = Store::open(&crate::history::path(&task.state_dir))
-        .and_then(|store| {
-            store.begin(&id, &task.scope, &at, &partial, task.rerun_of.as_deref())?;
-            Ok(store)
-        })
-        .map_err(|e| {
-            tracing::error!(scope = %task.scope, "cannot record the scan, so it does not run: {e:#}");
-        })
-        .ok()?;
+    let live = Live::register(&id);
+    let store = Store::open(&crate::history::path(&task.state_dir)).and_then(|store| {
+        store.begin(&id, &task.scope, &at, &partial, task.rerun_of.as_deref())?;
+        Ok(store)
+    });
+    let store = match store {
+        Ok(store) => store,
+        Err(e) => {
+            let reason = format!("{e:#}");
+            tracing::error!(scope = %task.scope, scan = %id, "cannot record the scan, so it does not run: {reason}");
+            let failure = health.failed(&task.scope, &id, Stage::Start, &reason);
+            return Err(Box::new(NotStarted {
+                event: recording_failed(task, failure),
+                id,
+                at,
+            }));
+        }
+    };
+    health.recorded();
     tracing::info!(scope = %task.scope, scan = %id, rerun_of = task.rerun_of.as_deref(), "scan started");
-    Some(Started {
+    // Earlier scans of this scope that were sealed while the history could not
+    // record them are recorded now that it can.
+    if let Err(e) = crate::reconcile::adopt_sealed(&store, &task.reports_dir, &task.scope, is_live)
+    {
+        tracing::error!(scope = %task.scope, "cannot record an earlier sealed scan: {e:#}");
+    }
+    Ok(Started {
         id,
         at,
         partial,
         final_dir,
         store,
+        _live: live,
     })
+}
+
+/// The `recording-failed` event for `failure`.
+fn recording_failed(task: &ScanTask, failure: RecordingFailure) -> Event {
+    Event::RecordingFailed {
+        stage: failure.stage,
+        reason: failure.reason,
+        since: failure.since,
+        history: crate::history::path(&task.state_dir).display().to_string(),
+    }
 }
 
 /// Scans into the partial folder until done, stopped (SIGTERM) or cut off by the
@@ -137,10 +221,12 @@ async fn scan(
     (result, stopped_why)
 }
 
-/// Puts the sealed folder in place, diffs it against the scope's last complete scan
-/// and records the scan with its changes; a failed scan is recorded as failed.
+/// Puts the sealed folder in place (durably), diffs it against the scope's last
+/// complete scan and records the scan with its changes; a failed scan is recorded as
+/// failed. A recording that fails adds a `recording-failed` event.
 fn settle(
     task: &ScanTask,
+    health: &Health,
     started: &Started,
     result: anyhow::Result<job::Finished>,
     stopped_why: Option<String>,
@@ -160,19 +246,32 @@ fn settle(
             let reason = format!("{e:#}");
             tracing::error!(scope = %task.scope, scan = %id, "scan failed: {reason}");
             let _ = std::fs::remove_dir_all(partial);
-            if let Err(e) = store.fail(id, Status::Failed, &reason, &clock::now_rfc3339()) {
-                tracing::error!("cannot record the failed scan: {e:#}");
+            let mut events = vec![incomplete("failed", &reason)];
+            match store.fail(id, Status::Failed, &reason, &clock::now_rfc3339()) {
+                Ok(()) => health.recorded(),
+                Err(e) => {
+                    let why = format!("{e:#}");
+                    tracing::error!(scope = %task.scope, scan = %id, "cannot record the failed scan: {why}");
+                    let failure = health.failed(&task.scope, id, Stage::Finish, &why);
+                    events.push(recording_failed(task, failure));
+                }
             }
             return Settled {
                 status: Status::Failed,
                 report_dir: None,
                 previous: None,
-                events: vec![incomplete("failed", &reason)],
+                events,
             };
         }
     };
     let report_dir = match std::fs::rename(partial, final_dir) {
-        Ok(()) => final_dir.clone(),
+        Ok(()) => {
+            // The rename must survive a power cut before the history says it happened.
+            if let Some(Err(e)) = final_dir.parent().map(record::sync_dir) {
+                tracing::warn!("{e:#}");
+            }
+            final_dir.clone()
+        }
         Err(e) => {
             tracing::warn!(
                 "cannot rename {} to {}: {e}; the report stays where it is",
@@ -183,50 +282,52 @@ fn settle(
         }
     };
 
-    // Changes since the last complete scan of this scope.
-    let baseline = store.baseline(&task.scope).ok().flatten();
-    let previous: Option<(String, Report)> = baseline.and_then(|b| {
-        let dir = b.report_dir?;
-        let text = std::fs::read(Path::new(&dir).join("report.json")).ok()?;
-        Some((b.id, serde_json::from_slice(&text).ok()?))
-    });
-    let diff = previous
-        .as_ref()
-        .map(|(_, old)| kenshin_report::diff::diff(old, &report));
-    let changes = diff.as_ref().and_then(|d| serde_json::to_value(d).ok());
-    let status = if report.scan.complete {
-        Status::Complete
-    } else {
-        Status::Partial
-    };
-    if let Err(e) = store.finish(
+    // Changes since the last complete scan of this scope, then the record.
+    let comparison = record::compare(store, &task.scope, id, &report);
+    let status = record::status_of(&report);
+    let recorded = record::record(
+        store,
         id,
         &report,
         &report_dir,
-        previous.as_ref().map(|(p, _)| p.as_str()),
-        changes.as_ref(),
+        &comparison,
         stopped_why.as_deref(),
-    ) {
-        tracing::error!(scope = %task.scope, scan = %id, "cannot record the finished scan: {e:#}");
-    }
+    );
+    let diff = comparison.diff.as_ref();
     tracing::info!(
         scope = %task.scope,
         scan = %id,
         status = status.as_str(),
         hosts = report.hosts.len(),
         findings = report.findings.len(),
-        changes = diff.as_ref().map_or(0, |d| d.findings_new.len() + d.ports_opened.len() + d.hosts_appeared.len()),
+        changes = diff.map_or(0, |d| d.findings_new.len() + d.ports_opened.len() + d.hosts_appeared.len()),
         "scan finished: {}",
         report_dir.display()
     );
-    let mut events = notify::events(&report, diff.as_ref(), &catalog);
+    let mut events = notify::events(&report, diff, &catalog);
     if let Some(why) = &stopped_why {
         events.push(incomplete("partial", why));
+    }
+    match recorded {
+        Ok(_) => health.recorded(),
+        Err(e) => {
+            let why = format!("{e:#}");
+            tracing::error!(
+                scope = %task.scope,
+                scan = %id,
+                "cannot record the finished scan: {why}; its sealed folder {} is kept and \
+                 recorded once the history can record again (at the daemon's next start or \
+                 the scope's next scan)",
+                report_dir.display()
+            );
+            let failure = health.failed(&task.scope, id, Stage::Finish, &why);
+            events.push(recording_failed(task, failure));
+        }
     }
     Settled {
         status,
         report_dir: Some(report_dir),
-        previous: previous.map(|(p, _)| p),
+        previous: comparison.previous,
         events,
     }
 }
@@ -237,7 +338,7 @@ fn announce(
     started: &Started,
     settled: Settled,
 ) -> Vec<tokio::task::JoinHandle<()>> {
-    let sending = send(task, started, settled);
+    let sending = send(task, &started.id, &started.at, settled);
     match crate::retention::apply(
         &started.store,
         &task.scope,
@@ -280,7 +381,7 @@ async fn scan_once(
     Ok(finished)
 }
 
-fn send(task: &ScanTask, started: &Started, settled: Settled) -> Vec<tokio::task::JoinHandle<()>> {
+fn send(task: &ScanTask, id: &str, at: &str, settled: Settled) -> Vec<tokio::task::JoinHandle<()>> {
     if settled.events.is_empty() {
         return Vec::new();
     }
@@ -291,9 +392,9 @@ fn send(task: &ScanTask, started: &Started, settled: Settled) -> Vec<tokio::task
         agent: notify::agent_name(),
         scope: task.scope.clone(),
         scan: ScanInfo {
-            id: started.id.clone(),
+            id: id.to_owned(),
             status: settled.status.as_str().to_owned(),
-            started_at: started.at.clone(),
+            started_at: at.to_owned(),
             finished_at: Some(clock::now_rfc3339()),
             complete: settled.status == Status::Complete,
             report_dir: settled.report_dir.map(|d| d.display().to_string()),

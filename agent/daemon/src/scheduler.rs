@@ -5,11 +5,13 @@
 //! kept); `SIGTERM` or Ctrl-C stops the running scans after their probes in flight,
 //! writes their reports marked incomplete, and exits 0. A scan cut off by `kill -9`
 //! is found `running` in the history at the next start, marked `interrupted`, and
-//! run again as soon as its window allows.
+//! run again as soon as its window allows; one that was sealed but could not be
+//! recorded (a full disk) is adopted instead ([`crate::reconcile`]).
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
+use std::sync::Arc;
 
 use anyhow::Context;
 use time::OffsetDateTime;
@@ -18,7 +20,9 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::config::{Config, ScopeConfig};
+use crate::health::Health;
 use crate::history::Store;
+use crate::reconcile::{self, Settled};
 use crate::scan_task::{ScanTask, TaskEnd};
 use kenshin_engine::clock;
 
@@ -218,6 +222,7 @@ async fn run_async(config_path: &Path) -> anyhow::Result<u8> {
     make_dir(&d.state_dir, 0o750)?;
     make_dir(&d.reports_dir, 0o750)?;
     let _lock = crate::lock::acquire(&d.state_dir)?;
+    let health = Arc::new(Health::open(&d.state_dir)?);
     tracing::info!(
         config = %config_path.display(),
         scopes = config.scopes.len(),
@@ -246,12 +251,14 @@ async fn run_async(config_path: &Path) -> anyhow::Result<u8> {
         );
     }
     let mut reruns = BTreeMap::new();
-    for s in store.mark_interrupted(&clock::now_rfc3339())? {
-        tracing::warn!(scope = %s.scope, scan = %s.id, "scan {} was cut off (the daemon was killed or crashed); it runs again as soon as its window allows", s.id);
-        if let Some(dir) = &s.report_dir {
-            remove_partial(Path::new(dir), &d.reports_dir);
+    for settled in reconcile::at_start(&store, &d.reports_dir, &clock::now_rfc3339())? {
+        match settled {
+            Settled::Adopted { .. } => health.recorded(),
+            Settled::Interrupted(s) => {
+                tracing::warn!(scope = %s.scope, scan = %s.id, "scan {} was cut off (the daemon was killed or crashed); it runs again as soon as its window allows", s.id);
+                reruns.insert(s.scope.clone(), s.id.clone());
+            }
         }
-        reruns.insert(s.scope.clone(), s.id.clone());
     }
     // A scope whose latest scan is interrupted (the daemon died again before the re-run).
     for scope in &config.scopes {
@@ -276,7 +283,7 @@ async fn run_async(config_path: &Path) -> anyhow::Result<u8> {
         sched.queue_due();
         for task in sched.startable() {
             let scope = task.scope.clone();
-            let handle = tasks.spawn(crate::scan_task::run(task, stop.clone()));
+            let handle = tasks.spawn(crate::scan_task::run(task, health.clone(), stop.clone()));
             task_scopes.insert(handle.id(), scope);
         }
         sending.retain(|h| !h.is_finished());
@@ -340,24 +347,6 @@ fn reload(sched: &mut Scheduler, path: &Path) {
             sched.plan(BTreeMap::new());
         }
         Err(e) => tracing::error!("reload refused, the running configuration is kept: {e:#}"),
-    }
-}
-
-/// Removes the unsealed folder of a scan that was cut off; only a `.ID.partial`
-/// folder under the reports folder.
-fn remove_partial(dir: &Path, reports_dir: &Path) {
-    let is_partial = dir
-        .file_name()
-        .and_then(|n| n.to_str())
-        .is_some_and(|n| n.starts_with('.') && n.ends_with(".partial"));
-    if is_partial && dir.starts_with(reports_dir) && dir.is_dir() {
-        match std::fs::remove_dir_all(dir) {
-            Ok(()) => tracing::info!(
-                "removed the unsealed folder {} of the cut-off scan",
-                dir.display()
-            ),
-            Err(e) => tracing::warn!("cannot remove {}: {e}", dir.display()),
-        }
     }
 }
 

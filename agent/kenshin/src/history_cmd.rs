@@ -1,5 +1,5 @@
 //! `kenshin history`: the scans the daemon recorded, one scan's changes and
-//! notifications, or one host's timeline.
+//! notifications, or one host's timeline. It opens the history read-only.
 
 use serde_json::json;
 
@@ -11,13 +11,13 @@ use kenshin_engine::clock;
 pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<u8> {
     let config = Config::load(&args.config.config)?;
     let db = config.history_path();
-    if !db.exists() {
+    // Read-only: this works while the daemon runs, and while its disk is full.
+    let Some(store) = Store::open_read_only(&db)? else {
         anyhow::bail!(
             "no history at {}: the daemon has not run a scan with this configuration yet",
             db.display()
         );
-    }
-    let store = Store::open(&db)?;
+    };
     let offset = config.daemon.utc_offset;
     let lang = Lang::resolve(args.lang);
     let t = |j: &'static str, e: &'static str| lang.pick(j, e);

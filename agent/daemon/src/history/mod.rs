@@ -4,19 +4,72 @@
 //! The database is in WAL mode with `synchronous = FULL`: each change is one
 //! transaction, so a `kill -9` (or a power cut) at any moment leaves either the state
 //! before it or the state after it. A scan is recorded as `running` before its first
-//! packet; a scan still `running` when the daemon starts was cut off, and is marked
+//! packet; a scan still `running` when the daemon starts is settled by
+//! [`crate::reconcile`]: adopted if its sealed folder is in place, else marked
 //! `interrupted` (and re-run). Nothing is ever rewritten but a scan's own row.
+//!
+//! The database and its `-wal` and `-shm` files are private to the daemon's user
+//! (`0600`): they list every host and finding. [`Store::open_read_only`] is how
+//! `kenshin status` and `history` read it: it writes nothing, not even the shared
+//! memory index, so it works while the disk is full.
 
 use std::path::Path;
 
 use anyhow::Context;
 use kenshin_report::model::{Report, Severity};
-use rusqlite::{params, Connection, OptionalExtension};
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 use serde::Serialize;
 
 /// The database in a state folder.
 pub fn path(state_dir: &Path) -> std::path::PathBuf {
     state_dir.join("history.db")
+}
+
+/// The mode of the database and its `-wal` and `-shm` files (SQLite creates those two
+/// with the database's mode).
+const PRIVATE: u32 = 0o600;
+
+/// Takes group and other access away from the database and its `-wal` and `-shm`
+/// files (a database created `0640` by an earlier kenshin). A file kenshin may not
+/// change (another user's) is left as it is, with a warning.
+fn make_private(db: &Path) {
+    use std::os::unix::fs::PermissionsExt;
+    let mut files = vec![db.to_owned()];
+    for suffix in ["-wal", "-shm"] {
+        let mut name = db.as_os_str().to_owned();
+        name.push(suffix);
+        files.push(name.into());
+    }
+    for f in files {
+        let Ok(meta) = std::fs::symlink_metadata(&f) else {
+            continue; // not there (yet)
+        };
+        let mode = meta.permissions().mode();
+        if meta.is_file() && mode & 0o077 != 0 {
+            if let Err(e) = std::fs::set_permissions(&f, std::fs::Permissions::from_mode(PRIVATE)) {
+                tracing::warn!(
+                    "cannot make {} private (mode {:o} to 0600): {e}",
+                    f.display(),
+                    mode & 0o777
+                );
+            }
+        }
+    }
+}
+
+/// A path as the path part of an SQLite `file:` URI: every byte but letters, digits
+/// and `/._-` percent-encoded (SQLite decodes `%HH` to the byte).
+fn uri_path(path: &Path) -> String {
+    use std::os::unix::ffi::OsStrExt;
+    let mut out = String::new();
+    for &b in path.as_os_str().as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'/' | b'.' | b'_' | b'-') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
 }
 
 /// Schema version kept in `PRAGMA user_version`.
@@ -192,20 +245,19 @@ pub struct Store {
 impl Store {
     /// Opens (creating if needed) the database and brings its schema up to date.
     pub fn open(path: &Path) -> anyhow::Result<Store> {
-        // Created private: it lists every host and finding. SQLite gives its -wal and
-        // -shm files the same mode.
         if !path.exists() {
             use std::os::unix::fs::OpenOptionsExt;
             std::fs::OpenOptions::new()
                 .write(true)
                 .create(true)
                 .truncate(false)
-                .mode(0o640)
+                .mode(PRIVATE)
                 .open(path)
                 .with_context(|| {
                     format!("cannot create the history database {}", path.display())
                 })?;
         }
+        make_private(path);
         let conn = Connection::open(path)
             .with_context(|| format!("cannot open the history database {}", path.display()))?;
         conn.busy_timeout(std::time::Duration::from_secs(10))?;
@@ -228,6 +280,58 @@ impl Store {
             ),
         }
         Ok(Store { conn })
+    }
+
+    /// Opens the database to read it and nothing else: no pragma that writes, no
+    /// journal mode change, no schema; `None` when there is no database yet (or the
+    /// daemon has not finished creating its tables).
+    ///
+    /// SQLite's normal read-only open still writes the `-shm` index when it is the
+    /// first to open the database, which fails on a full disk (`disk I/O error`). So
+    /// when that fails the database is opened again with the `-shm` file read-only
+    /// (`readonly_shm=1`): SQLite then reads the WAL into memory itself.
+    pub fn open_read_only(path: &Path) -> anyhow::Result<Option<Store>> {
+        if !path.exists() {
+            return Ok(None);
+        }
+        let shared = match Store::open_read_only_with(path, false) {
+            Ok(found) => return Ok(found),
+            // The failed connection is closed here, before the second try: SQLite
+            // shares one -shm handle per file within a process.
+            Err(e) => e,
+        };
+        Store::open_read_only_with(path, true).map_err(|e| {
+            anyhow::anyhow!(
+                "cannot read the history database {}: {shared:#}; with its shared-memory \
+                 index read-only: {e:#}",
+                path.display()
+            )
+        })
+    }
+
+    fn open_read_only_with(path: &Path, readonly_shm: bool) -> anyhow::Result<Option<Store>> {
+        let uri = format!(
+            "file:{}?mode=ro{}",
+            uri_path(path),
+            if readonly_shm { "&readonly_shm=1" } else { "" }
+        );
+        let conn = Connection::open_with_flags(
+            &uri,
+            OpenFlags::SQLITE_OPEN_READ_ONLY
+                | OpenFlags::SQLITE_OPEN_URI
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+        )?;
+        conn.busy_timeout(std::time::Duration::from_secs(10))?;
+        // The first read opens the WAL and its index: the error, if any, is here.
+        let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+        match version {
+            0 => Ok(None),
+            SCHEMA_VERSION => Ok(Some(Store { conn })),
+            v => anyhow::bail!(
+                "{} has schema version {v}; this kenshin knows version {SCHEMA_VERSION} (a newer kenshin wrote it)",
+                path.display()
+            ),
+        }
     }
 
     /// SQLite's own consistency check: `ok`, or what is wrong.
@@ -355,25 +459,27 @@ impl Store {
         Ok(())
     }
 
-    /// Marks every scan still `running` as interrupted (the daemon died during it)
-    /// and returns them. Called when the daemon starts, before it scans.
-    pub fn mark_interrupted(&self, at: &str) -> anyhow::Result<Vec<ScanRow>> {
-        let tx = self.conn.unchecked_transaction()?;
-        let rows = {
-            let mut q = tx.prepare(&format!(
-                "SELECT {SCAN_COLUMNS} FROM scans WHERE status = 'running' ORDER BY started_at"
-            ))?;
-            let rows = q.query_map([], scan_row)?.collect::<Result<Vec<_>, _>>()?;
-            rows
-        };
-        tx.execute(
-            "UPDATE scans SET status = 'interrupted', finished_at = ?1, \
-             reason = 'the daemon stopped during the scan (killed or crashed); no report was written' \
-             WHERE status = 'running'",
-            params![at],
-        )?;
-        tx.commit()?;
+    /// The scans still recorded `running`, oldest first: of one scope, or of all.
+    pub fn running(&self, scope: Option<&str>) -> anyhow::Result<Vec<ScanRow>> {
+        let mut q = self.conn.prepare(&format!(
+            "SELECT {SCAN_COLUMNS} FROM scans WHERE status = 'running' \
+             AND (?1 IS NULL OR scope = ?1) ORDER BY started_at, rowid"
+        ))?;
+        let rows = q
+            .query_map(params![scope], scan_row)?
+            .collect::<Result<Vec<_>, _>>()?;
         Ok(rows)
+    }
+
+    /// Marks a scan still `running` as interrupted, with why; a scan that is not
+    /// running any more is left as it is.
+    pub fn interrupt(&self, id: &str, at: &str, reason: &str) -> anyhow::Result<()> {
+        self.conn.execute(
+            "UPDATE scans SET status = 'interrupted', finished_at = ?2, reason = ?3 \
+             WHERE id = ?1 AND status = 'running'",
+            params![id, at, reason],
+        )?;
+        Ok(())
     }
 
     /// Scans, newest first: of one scope, or of all.
@@ -413,6 +519,23 @@ impl Store {
                      ORDER BY started_at DESC, rowid DESC LIMIT 1"
                 ),
                 params![scope],
+                scan_row,
+            )
+            .optional()?)
+    }
+
+    /// The baseline of scan `id`: the latest complete scan of its scope that started
+    /// before it (a scan adopted late is compared with what came before it, not after).
+    pub fn baseline_before(&self, scope: &str, id: &str) -> anyhow::Result<Option<ScanRow>> {
+        Ok(self
+            .conn
+            .query_row(
+                &format!(
+                    "SELECT {SCAN_COLUMNS} FROM scans WHERE scope = ?1 AND status = 'complete' \
+                     AND id != ?2 AND started_at <= (SELECT started_at FROM scans WHERE id = ?2) \
+                     ORDER BY started_at DESC, rowid DESC LIMIT 1"
+                ),
+                params![scope, id],
                 scan_row,
             )
             .optional()?)

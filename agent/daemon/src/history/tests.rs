@@ -18,21 +18,53 @@ fn store() -> (tempfile::TempDir, Store) {
     (dir, s)
 }
 
+fn mode(path: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).expect("meta").permissions().mode() & 0o777
+}
+
 #[test]
 fn a_new_database_is_in_wal_mode_private_and_consistent() {
     let (dir, s) = store();
-    let mode: String = s
+    let mode_of = |name: &str| mode(&dir.path().join(name));
+    let journal: String = s
         .conn
         .pragma_query_value(None, "journal_mode", |r| r.get(0))
         .expect("mode");
-    assert_eq!(mode, "wal");
+    assert_eq!(journal, "wal");
     assert_eq!(s.integrity().expect("check"), "ok");
+    s.begin(
+        "a",
+        "servers",
+        "2026-11-20T13:00:00Z",
+        Path::new("/r"),
+        None,
+    )
+    .expect("begin");
+    // Only the daemon's user: not its group either (issue 20, item 7).
+    for name in ["history.db", "history.db-wal", "history.db-shm"] {
+        assert_eq!(mode_of(name), 0o600, "{name} is {:o}", mode_of(name));
+    }
+}
+
+#[test]
+fn a_database_an_earlier_kenshin_created_0640_is_made_private_when_opened() {
     use std::os::unix::fs::PermissionsExt;
-    let perm = std::fs::metadata(dir.path().join("history.db"))
-        .expect("meta")
-        .permissions()
-        .mode();
-    assert_eq!(perm & 0o007, 0, "others may not read the history: {perm:o}");
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("history.db");
+    drop(Store::open(&db).expect("open"));
+    std::fs::set_permissions(&db, std::fs::Permissions::from_mode(0o640)).expect("chmod");
+    let s = Store::open(&db).expect("reopen");
+    assert_eq!(mode(&db), 0o600);
+    s.begin(
+        "a",
+        "servers",
+        "2026-11-20T13:00:00Z",
+        Path::new("/r"),
+        None,
+    )
+    .expect("begin");
+    assert_eq!(mode(&dir.path().join("history.db-wal")), 0o600);
 }
 
 #[test]
@@ -101,11 +133,18 @@ fn a_scan_still_running_at_start_up_is_marked_interrupted_and_nothing_else_chang
         // The process dies here: the connection is dropped without another word.
     }
     let s = Store::open(&db).expect("reopen");
-    let cut = s.mark_interrupted("2026-11-21T13:05:00Z").expect("mark");
+    let cut = s.running(None).expect("running");
     assert_eq!(
         cut.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
         ["scan-2"]
     );
+    assert_eq!(s.running(Some("other")).expect("running").len(), 0);
+    s.interrupt(
+        "scan-2",
+        "2026-11-21T13:05:00Z",
+        "the daemon stopped during the scan (killed or crashed); no report was written",
+    )
+    .expect("mark");
     let rows = s.scans(Some("servers"), 10).expect("list");
     assert_eq!(rows[0].status, Status::Interrupted);
     assert!(rows[0]
@@ -117,7 +156,132 @@ fn a_scan_still_running_at_start_up_is_marked_interrupted_and_nothing_else_chang
         s.baseline("servers").expect("q").map(|b| b.id),
         Some("scan-1".to_owned())
     );
-    assert!(s.mark_interrupted("later").expect("again").is_empty());
+    assert!(s.running(None).expect("again").is_empty());
+    // A scan that is not running any more is never marked.
+    s.interrupt("scan-1", "later", "no").expect("mark");
+    assert_eq!(
+        s.scan("scan-1").expect("q").expect("row").status,
+        Status::Complete
+    );
+}
+
+#[test]
+fn the_baseline_of_a_scan_is_the_last_complete_scan_before_it() {
+    let (_d, s) = store();
+    let r = lab_report();
+    for (id, day) in [("a", 20), ("late", 21), ("c", 22)] {
+        s.begin(
+            id,
+            "servers",
+            &format!("2026-11-{day}T00:00:00Z"),
+            Path::new("/r"),
+            None,
+        )
+        .expect("begin");
+    }
+    for id in ["a", "c"] {
+        s.finish(id, &r, Path::new("/r"), None, None, None)
+            .expect("finish");
+    }
+    // "late" is recorded after "c" (adopted at a restart): compared with "a".
+    let b = |id: &str| s.baseline_before("servers", id).expect("q").map(|b| b.id);
+    assert_eq!(b("late").as_deref(), Some("a"));
+    assert_eq!(b("c").as_deref(), Some("a"));
+    assert_eq!(b("a"), None);
+    assert_eq!(b("unknown"), None);
+}
+
+#[test]
+fn a_read_only_open_sees_what_a_running_writer_committed_and_writes_nothing() {
+    let (dir, writer) = store();
+    let db = dir.path().join("history.db");
+    writer
+        .begin(
+            "a",
+            "servers",
+            "2026-11-20T13:00:00Z",
+            Path::new("/r"),
+            None,
+        )
+        .expect("begin");
+    // The row is in the writer's WAL, not yet in the database file.
+    let before = std::fs::read(&db).expect("db");
+    let reader = Store::open_read_only(&db).expect("open").expect("a store");
+    assert_eq!(
+        reader.scans(None, 10).expect("list")[0].status,
+        Status::Running
+    );
+    writer
+        .finish("a", &lab_report(), Path::new("/r/a"), None, None, None)
+        .expect("finish");
+    assert_eq!(
+        reader.scan("a").expect("q").expect("row").status,
+        Status::Complete,
+        "a later read sees a later commit"
+    );
+    let e = reader
+        .conn
+        .execute("DELETE FROM scans", [])
+        .expect_err("a read-only store refuses writes");
+    assert!(e.to_string().contains("readonly"), "{e}");
+    drop(reader);
+    assert_eq!(std::fs::read(&db).expect("db"), before);
+}
+
+#[test]
+fn a_read_only_open_reads_with_a_shared_memory_index_it_may_not_write() {
+    // What the fallback does on a full disk: the -shm is opened read-only and SQLite
+    // reads the WAL itself. Here the writer has closed, so no process maintains the
+    // index (the full-disk case itself is tests/full_disk.rs in agent/kenshin).
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("history.db");
+    {
+        let w = Store::open(&db).expect("open");
+        w.begin(
+            "a",
+            "servers",
+            "2026-11-20T13:00:00Z",
+            Path::new("/r"),
+            None,
+        )
+        .expect("begin");
+    }
+    let mut shm = db.as_os_str().to_owned();
+    shm.push("-shm");
+    std::fs::write(&shm, b"\0\0\0").expect("a left-over 3-byte index");
+    let db_bytes = std::fs::read(&db).expect("db");
+    let s = Store::open_read_only_with(&db, true)
+        .expect("open")
+        .expect("a store");
+    assert_eq!(s.scans(None, 10).expect("list").len(), 1);
+    drop(s);
+    assert_eq!(
+        std::fs::read(&shm).expect("shm"),
+        b"\0\0\0",
+        "the index is untouched"
+    );
+    assert_eq!(std::fs::read(&db).expect("db"), db_bytes);
+}
+
+#[test]
+fn a_read_only_open_of_no_database_or_an_empty_one_finds_none() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("history.db");
+    assert!(Store::open_read_only(&db).expect("open").is_none());
+    assert!(!db.exists(), "nothing is created");
+    std::fs::write(&db, b"").expect("empty file");
+    assert!(Store::open_read_only(&db).expect("open").is_none());
+}
+
+#[test]
+fn a_path_with_uri_characters_is_opened_as_itself() {
+    let dir = tempfile::tempdir().expect("dir");
+    let sub = dir.path().join("state?mode=rwc#x%41 ü");
+    std::fs::create_dir(&sub).expect("dir");
+    let db = sub.join("history.db");
+    drop(Store::open(&db).expect("open"));
+    assert!(Store::open_read_only(&db).expect("open").is_some());
+    assert!(!dir.path().join("state").exists());
 }
 
 #[test]

@@ -1,10 +1,11 @@
 //! Change alerts: what a finished scan tells the operator (new critical and high
 //! findings, new devices, newly opened remote-access ports, a scan that did not
-//! complete), as the `kenshin.notification/1` JSON of docs/notifications.md, sent to
-//! webhooks and syslog.
+//! complete, a scan the history could not record), as the `kenshin.notification/1`
+//! JSON of docs/notifications.md, sent to webhooks and syslog.
 //!
 //! Sending never blocks or fails a scan: each target is tried in its own task, with
-//! retries and a timeout, and only its outcome is logged and recorded.
+//! retries and a timeout, and only its outcome is logged and recorded (when the
+//! history cannot record it, the notification has still gone out).
 
 pub mod syslog;
 pub mod webhook;
@@ -17,6 +18,8 @@ use kenshin_probe::ports::{PortCatalog, Protocol};
 use kenshin_report::diff::Diff;
 use kenshin_report::model::{DeviceKind, Report, Severity};
 use serde::Serialize;
+
+use crate::health::Stage;
 
 /// Where notifications go.
 #[derive(Debug, Clone, Default)]
@@ -36,14 +39,18 @@ pub enum EventKind {
     RemoteAccessOpened,
     /// A scan that did not complete (interrupted, window closed, failed).
     ScanIncomplete,
+    /// The history could not record a scan (a full disk, say): before its first
+    /// packet (so it did not run) or when it ended.
+    RecordingFailed,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 4] = [
+    pub const ALL: [EventKind; 5] = [
         EventKind::NewFinding,
         EventKind::NewHost,
         EventKind::RemoteAccessOpened,
         EventKind::ScanIncomplete,
+        EventKind::RecordingFailed,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -52,6 +59,7 @@ impl EventKind {
             EventKind::NewHost => "new-host",
             EventKind::RemoteAccessOpened => "remote-access-opened",
             EventKind::ScanIncomplete => "scan-incomplete",
+            EventKind::RecordingFailed => "recording-failed",
         }
     }
 }
@@ -139,6 +147,16 @@ pub enum Event {
         status: String,
         reason: String,
     },
+    RecordingFailed {
+        /// `start`: the scan did not run; `finish`: it ran and its sealed folder is
+        /// kept, to be recorded at the daemon's next start.
+        stage: Stage,
+        reason: String,
+        /// The first failure since the history last recorded a scan.
+        since: String,
+        /// The history database.
+        history: String,
+    },
 }
 
 impl Event {
@@ -148,6 +166,7 @@ impl Event {
             Event::NewHost { .. } => EventKind::NewHost,
             Event::RemoteAccessOpened { .. } => EventKind::RemoteAccessOpened,
             Event::ScanIncomplete { .. } => EventKind::ScanIncomplete,
+            Event::RecordingFailed { .. } => EventKind::RecordingFailed,
         }
     }
 
@@ -185,6 +204,21 @@ impl Event {
             } => format!("remote access opened: {host}:{port}/{protocol} {service}"),
             Event::ScanIncomplete { status, reason } => {
                 format!("scan incomplete ({status}): {reason}")
+            }
+            Event::RecordingFailed {
+                stage,
+                reason,
+                since,
+                history,
+            } => {
+                let what = match stage {
+                    Stage::Start => "the scan did not run: it could not be recorded",
+                    Stage::Finish => {
+                        "the finished scan could not be recorded (its sealed folder is kept)"
+                    }
+                    Stage::Adopt => "a sealed scan could not be recorded",
+                };
+                format!("{what} in {history} (failing since {since}): {reason}")
             }
         }
     }
@@ -304,6 +338,16 @@ pub fn summarize(scope: &str, events: &[Event]) -> Summary {
         count(EventKind::RemoteAccessOpened),
         count(EventKind::ScanIncomplete),
     );
+    let not_run = events.iter().any(|e| {
+        matches!(
+            e,
+            Event::RecordingFailed {
+                stage: Stage::Start,
+                ..
+            }
+        )
+    });
+    let unrecorded = count(EventKind::RecordingFailed) > 0;
     let mut ja = Vec::new();
     let mut en = Vec::new();
     if f > 0 {
@@ -321,6 +365,13 @@ pub fn summarize(scope: &str, events: &[Event]) -> Summary {
     if i > 0 {
         ja.push("スキャンが完了しませんでした".to_owned());
         en.push("the scan did not complete".to_owned());
+    }
+    if not_run {
+        ja.push("履歴に記録できないためスキャンを実行しませんでした（状態フォルダーのディスクの空きを確認してください）".to_owned());
+        en.push("the scan did not run because the history cannot record it (check the free space of the state folder's disk)".to_owned());
+    } else if unrecorded {
+        ja.push("スキャン結果を履歴に記録できませんでした（状態フォルダーのディスクの空きを確認してください）".to_owned());
+        en.push("the scan's result could not be recorded in the history (check the free space of the state folder's disk)".to_owned());
     }
     Summary {
         ja: format!("kenshin [{scope}]: {}", ja.join("、")),

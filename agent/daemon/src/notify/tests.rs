@@ -273,3 +273,71 @@ async fn a_webhook_that_refuses_is_not_retried_and_a_silent_one_times_out() {
     assert!(started.elapsed() < Duration::from_secs(10));
     drop(silent);
 }
+
+fn recording_failed(stage: Stage) -> Event {
+    Event::RecordingFailed {
+        stage,
+        reason: "cannot record the scan: database or disk is full".into(),
+        since: "2026-11-22T12:58:00Z".into(),
+        history: "/var/lib/kenshin/history.db".into(),
+    }
+}
+
+#[test]
+fn a_recording_failure_is_an_event_of_its_own_with_its_stage_and_a_summary_that_says_so() {
+    assert!(EventKind::ALL.contains(&EventKind::RecordingFailed));
+    assert_eq!(EventKind::RecordingFailed.as_str(), "recording-failed");
+    let n = notification(vec![recording_failed(Stage::Start)]);
+    let v = serde_json::to_value(&n).expect("json");
+    assert_eq!(
+        v["events"][0],
+        serde_json::json!({
+            "type": "recording-failed",
+            "stage": "start",
+            "reason": "cannot record the scan: database or disk is full",
+            "since": "2026-11-22T12:58:00Z",
+            "history": "/var/lib/kenshin/history.db"
+        })
+    );
+    assert!(
+        n.summary.en.contains("did not run") && n.summary.ja.contains("実行しませんでした"),
+        "{:?}",
+        n.summary
+    );
+    let finish = summarize("servers", &[recording_failed(Stage::Finish)]);
+    assert!(
+        finish.en.contains("could not be recorded") && finish.ja.contains("記録できませんでした"),
+        "{finish:?}"
+    );
+    // Only a target that asked for it gets it.
+    assert!(for_target(&n, &[EventKind::ScanIncomplete]).is_none());
+    assert!(for_target(&n, &[EventKind::RecordingFailed]).is_some());
+    // Syslog: severity 3 (err), the stage in the structured data.
+    let msgs = syslog::messages(3, &n, "kenshin-host", 1);
+    let text = String::from_utf8_lossy(&msgs[0]);
+    assert!(text.starts_with("<27>1 "), "{text}");
+    assert!(
+        text.contains(" recording-failed [kenshin@32473 ") && text.contains("stage=\"start\""),
+        "{text}"
+    );
+    assert!(text.contains("the scan did not run"), "{text}");
+}
+
+#[tokio::test]
+async fn a_notification_goes_out_even_when_the_history_cannot_record_that_it_did() {
+    let (url, server) = receiver(vec![200]);
+    // A "state folder" that is a file: the history cannot even be opened.
+    let not_a_dir = tempfile::NamedTempFile::new().expect("file");
+    let config = Notify {
+        webhooks: vec![hook(url, 0, Duration::from_secs(5))],
+        syslog: None,
+    };
+    let n = notification(vec![recording_failed(Stage::Finish)]);
+    for task in dispatch(&config, &n, not_a_dir.path()) {
+        task.await.expect("task");
+    }
+    let bodies = server.join().expect("server");
+    let v: serde_json::Value = serde_json::from_str(&bodies[0]).expect("json body");
+    assert_eq!(v["events"][0]["type"], "recording-failed");
+    assert_eq!(v["events"][0]["stage"], "finish");
+}
