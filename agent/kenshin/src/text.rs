@@ -1,5 +1,8 @@
 //! Text people read at the end of a scan and from `kenshin diff`: this module counts,
-//! and every word comes from `kenshin_report::labels`.
+//! and every word comes from `kenshin_report::labels`. Every line holding a value from
+//! a report (hosts, titles, products, versions, check IDs) goes through
+//! [`visible`] before it is printed, so a hostile banner or a forged report.json
+//! cannot drive the terminal.
 
 use std::path::Path;
 
@@ -7,6 +10,7 @@ use kenshin_report::bundle::Written;
 use kenshin_report::diff::{Diff, FindingRef, PortRef};
 use kenshin_report::labels::{self, terminal as words, Lang as Words, Pair};
 use kenshin_report::model::{ChecklistStatus, Report, Severity};
+use kenshin_report::visible;
 
 use crate::cli::Lang;
 
@@ -84,13 +88,14 @@ fn findings_lines(lang: Words, r: &Report) -> String {
         .take(5)
     {
         let port = f.port.map(|p| format!(":{p}")).unwrap_or_default();
-        out.push_str(&format!(
-            "\n  [{}/{}] {}{port} {}",
+        let line = format!(
+            "[{}/{}] {}{port} {}",
             labels::severity(f.severity).in_sentence(lang),
             labels::confidence(f.confidence).in_sentence(lang),
             f.host,
             lang.text(&f.title)
-        ));
+        );
+        out.push_str(&format!("\n  {}", visible(&line)));
     }
     out
 }
@@ -265,7 +270,7 @@ pub(crate) fn diff(lang: Lang, d: &Diff) -> String {
         }
         out.push_str(&format!("\n{} ({})\n", title.get(lang), lines.len()));
         for l in lines {
-            out.push_str(&format!("  {l}\n"));
+            out.push_str(&format!("  {}\n", visible(&l)));
         }
     }
     out
