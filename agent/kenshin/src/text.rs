@@ -372,4 +372,46 @@ mod tests {
         );
         assert!(ja.contains("(以前は 緊急)"), "{ja}");
     }
+
+    /// Nothing a terminal obeys: no control character but newline, no bidi control.
+    fn assert_nothing_hidden(out: &str) {
+        let hidden: Vec<char> = out
+            .chars()
+            .filter(|c| *c != '\n' && kenshin_report::screen::is_hidden(*c))
+            .collect();
+        assert!(hidden.is_empty(), "{hidden:?} in {out}");
+    }
+
+    #[test]
+    fn report_values_in_the_summary_are_made_visible() {
+        let mut r = report();
+        r.findings[0].host = "198.18.1.10\r\u{1b}[2K".to_owned();
+        r.findings[0].title.en = "SMBv1 \u{202e}elbane si".to_owned();
+        r.scan.discovery.reason = "ARP\u{1b}]0;owned\u{7}".to_owned();
+        let out = summary(Lang::En, &r, &written());
+        assert_nothing_hidden(&out);
+        assert!(
+            out.contains("198.18.1.10\\r\\x1b[2K:445 SMBv1 \\u{202e}elbane si"),
+            "{out}"
+        );
+        assert!(out.contains("ARP\\x1b]0;owned\\x07"), "{out}");
+    }
+
+    #[test]
+    fn report_values_in_a_diff_are_made_visible() {
+        let old = report();
+        let mut new = old.clone();
+        new.hosts[0].services[0].product = Some("Open\u{9b}31mSSH".to_owned());
+        new.findings[0].severity = Severity::Medium;
+        new.findings[0].title.ja = "SMBv1\u{2066}が有効".to_owned();
+        new.scan.id = "scan\u{1b}[8m".to_owned();
+        let d = kenshin_report::diff::diff(&old, &new);
+        for lang in [Lang::En, Lang::Ja] {
+            let out = diff(lang, &d);
+            assert_nothing_hidden(&out);
+            assert!(out.contains("scan\\x1b[8m"), "{out}");
+            assert!(out.contains("Open\\u{9b}31mSSH"), "{out}");
+        }
+        assert!(diff(Lang::Ja, &d).contains("SMBv1\\u{2066}が有効"));
+    }
 }

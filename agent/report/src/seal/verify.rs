@@ -166,7 +166,16 @@ fn check_file(member: &Entry, entry: &FileEntry, out: &mut Verification) -> Opti
             return None;
         }
     };
-    let size = file.metadata().map(|m| m.len()).unwrap_or(u64::MAX);
+    let size = match file.metadata() {
+        Ok(m) => m.len(),
+        Err(e) => {
+            out.problems.push(Problem::Unreadable {
+                path,
+                reason: e.to_string(),
+            });
+            return None;
+        }
+    };
     if size != entry.bytes {
         out.problems.push(Problem::Resized {
             path,
