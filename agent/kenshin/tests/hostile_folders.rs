@@ -311,7 +311,7 @@ fn mkfifo(path: &Path) {
 }
 
 #[test]
-fn verify_ends_at_once_on_a_fifo_manifest_signature_or_key() {
+fn verify_ends_at_once_on_a_fifo_manifest_signature_report_or_key() {
     for name in [MANIFEST, SIGNATURE] {
         let (_dir, folder, _, fp) = sealed();
         std::fs::remove_file(folder.join(name)).expect("rm");
@@ -324,6 +324,17 @@ fn verify_ends_at_once_on_a_fifo_manifest_signature_or_key() {
             shown(&o)
         );
     }
+    let (_dir, folder, _, fp) = sealed();
+    std::fs::remove_file(folder.join("report.json")).expect("rm");
+    mkfifo(&folder.join("report.json"));
+    let o = kenshin(&["verify", s(&folder), "--key", &fp]);
+    assert_eq!(o.status.code(), Some(1), "{}", shown(&o));
+    assert!(
+        shown(&o).contains("unreadable: report.json (it is a FIFO, not a regular file"),
+        "{}",
+        shown(&o)
+    );
+
     let (dir, folder, _, _) = sealed();
     let pin = dir.path().join("key.pub");
     mkfifo(&pin);
