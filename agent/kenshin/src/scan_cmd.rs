@@ -39,7 +39,7 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
         eprintln!(
             "kenshin: created the signing key {} (fingerprint {}); give this fingerprint to \
              whoever verifies the reports (`kenshin key` shows it again)",
-            prepared.key_path().display(),
+            kenshin_report::screen::visible_path(&prepared.key_path()),
             prepared.key().public().fingerprint()
         );
     }
@@ -56,7 +56,7 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
 
     if !quiet {
         for w in &report.scan.warnings {
-            eprintln!("kenshin: warning: {w}");
+            eprintln!("kenshin: warning: {}", kenshin_report::visible(w));
         }
         println!("{}", text::summary(lang, report, &finished.written));
     }

@@ -1,5 +1,8 @@
 //! Text people read at the end of a scan and from `kenshin diff`: this module counts,
-//! and every word comes from `kenshin_report::labels`.
+//! and every word comes from `kenshin_report::labels`. Every line holding a value from
+//! a report (hosts, titles, products, versions, check IDs) goes through
+//! [`visible`] before it is printed, so a hostile banner or a forged report.json
+//! cannot drive the terminal.
 
 use std::path::Path;
 
@@ -7,6 +10,7 @@ use kenshin_report::bundle::Written;
 use kenshin_report::diff::{Diff, FindingRef, PortRef};
 use kenshin_report::labels::{self, terminal as words, Lang as Words, Pair};
 use kenshin_report::model::{ChecklistStatus, Report, Severity};
+use kenshin_report::visible;
 
 use crate::cli::Lang;
 
@@ -84,13 +88,14 @@ fn findings_lines(lang: Words, r: &Report) -> String {
         .take(5)
     {
         let port = f.port.map(|p| format!(":{p}")).unwrap_or_default();
-        out.push_str(&format!(
-            "\n  [{}/{}] {}{port} {}",
+        let line = format!(
+            "[{}/{}] {}{port} {}",
             labels::severity(f.severity).in_sentence(lang),
             labels::confidence(f.confidence).in_sentence(lang),
             f.host,
             lang.text(&f.title)
-        ));
+        );
+        out.push_str(&format!("\n  {}", visible(&line)));
     }
     out
 }
@@ -265,7 +270,7 @@ pub(crate) fn diff(lang: Lang, d: &Diff) -> String {
         }
         out.push_str(&format!("\n{} ({})\n", title.get(lang), lines.len()));
         for l in lines {
-            out.push_str(&format!("  {l}\n"));
+            out.push_str(&format!("  {}\n", visible(&l)));
         }
     }
     out
@@ -366,5 +371,47 @@ mod tests {
             "{ja}"
         );
         assert!(ja.contains("(以前は 緊急)"), "{ja}");
+    }
+
+    /// Nothing a terminal obeys: no control character but newline, no bidi control.
+    fn assert_nothing_hidden(out: &str) {
+        let hidden: Vec<char> = out
+            .chars()
+            .filter(|c| *c != '\n' && kenshin_report::screen::is_hidden(*c))
+            .collect();
+        assert!(hidden.is_empty(), "{hidden:?} in {out}");
+    }
+
+    #[test]
+    fn report_values_in_the_summary_are_made_visible() {
+        let mut r = report();
+        r.findings[0].host = "198.18.1.10\r\u{1b}[2K".to_owned();
+        r.findings[0].title.en = "SMBv1 \u{202e}elbane si".to_owned();
+        r.scan.discovery.reason = "ARP\u{1b}]0;owned\u{7}".to_owned();
+        let out = summary(Lang::En, &r, &written());
+        assert_nothing_hidden(&out);
+        assert!(
+            out.contains("198.18.1.10\\r\\x1b[2K:445 SMBv1 \\u{202e}elbane si"),
+            "{out}"
+        );
+        assert!(out.contains("ARP\\x1b]0;owned\\x07"), "{out}");
+    }
+
+    #[test]
+    fn report_values_in_a_diff_are_made_visible() {
+        let old = report();
+        let mut new = old.clone();
+        new.hosts[0].services[0].product = Some("Open\u{9b}31mSSH".to_owned());
+        new.findings[0].severity = Severity::Medium;
+        new.findings[0].title.ja = "SMBv1\u{2066}が有効".to_owned();
+        new.scan.id = "scan\u{1b}[8m".to_owned();
+        let d = kenshin_report::diff::diff(&old, &new);
+        for lang in [Lang::En, Lang::Ja] {
+            let out = diff(lang, &d);
+            assert_nothing_hidden(&out);
+            assert!(out.contains("scan\\x1b[8m"), "{out}");
+            assert!(out.contains("Open\\u{9b}31mSSH"), "{out}");
+        }
+        assert!(diff(Lang::Ja, &d).contains("SMBv1\\u{2066}が有効"));
     }
 }

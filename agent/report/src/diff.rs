@@ -5,12 +5,60 @@
 //! A finding is the same finding in both scans when its check, advisory, host, port
 //! and protocol are the same; its `f-NNNN` number is not compared (it depends on
 //! what else was found).
+//!
+//! [`read_report`] reads a folder's report.json the way every file handed to kenshin
+//! is read: a regular file, not a link, at most [`MAX_REPORT`] bytes.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use thiserror::Error;
 
 use crate::model::{DeviceKind, Finding, Host, Report, Service, Severity, Text};
+use crate::screen::{visible, visible_path};
+use crate::seal::{read_reason, MAX_REPORT};
+
+/// Why a folder's report.json could not be read.
+#[derive(Debug, Error)]
+#[non_exhaustive]
+pub enum ReadReportError {
+    #[error(
+        "{}: not a kenshin report folder (it has no report.json)",
+        visible_path(dir)
+    )]
+    NotAReportFolder { dir: PathBuf },
+    #[error("cannot read {}: {reason}", visible_path(path))]
+    Unreadable { path: PathBuf, reason: String },
+    #[error("{} is not a kenshin report: {}", visible_path(path), visible(&error.to_string()))]
+    NotAReport {
+        path: PathBuf,
+        error: serde_json::Error,
+    },
+}
+
+/// Reads `dir/report.json`: a regular file in the folder (a link, a FIFO or a device is
+/// refused at once) of at most [`MAX_REPORT`] bytes.
+pub fn read_report(dir: &Path) -> Result<Report, ReadReportError> {
+    let path = dir.join("report.json");
+    let bytes =
+        kenshin_files::read(&path, MAX_REPORT, kenshin_files::Follow::No).map_err(
+            |e| match &e {
+                kenshin_files::ReadError::Io { source, .. }
+                    if source.kind() == std::io::ErrorKind::NotFound =>
+                {
+                    ReadReportError::NotAReportFolder {
+                        dir: dir.to_owned(),
+                    }
+                }
+                _ => ReadReportError::Unreadable {
+                    path: path.clone(),
+                    reason: read_reason(&e),
+                },
+            },
+        )?;
+    serde_json::from_slice(&bytes).map_err(|error| ReadReportError::NotAReport { path, error })
+}
 
 /// The changes, each list sorted by host and port.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -7,6 +7,9 @@
 //! - [`labels`]: every word shown to people, in Japanese and English, spelled once.
 //! - [`output`]: the report folder: checked before the scan, written atomically,
 //!   private unless asked otherwise.
+//! - [`screen`]: [`visible`], the one rule that makes untrusted text safe to show on a
+//!   terminal or in a log.
+//! - [`seal`]: sealing a folder and verifying the seal.
 
 pub mod build;
 pub mod bundle;
@@ -16,6 +19,7 @@ pub mod html;
 pub mod labels;
 pub mod model;
 pub mod output;
+pub mod screen;
 pub mod seal;
 pub mod transcript;
 
@@ -26,3 +30,4 @@ pub const CONTRACT: &str = "kenshin.report/1";
 pub const SCHEMA: &str = include_str!("../../../docs/report-schema.json");
 
 pub use labels::Lang;
+pub use screen::visible;

@@ -3,6 +3,7 @@
 //! command code only counts.
 
 use super::{Lang, Pair};
+use crate::screen::visible;
 use crate::seal::Problem;
 
 /// The counts the summary's TLS line reports.
@@ -86,7 +87,8 @@ pub struct Summary<'a> {
     pub services: usize,
     pub by_probe: usize,
     pub with_product: usize,
-    /// Lines put after the services line (TLS, findings, ledger), each starting with `\n`.
+    /// Lines put after the services line (TLS, findings, ledger), each starting with `\n`,
+    /// their fields already made visible (the only field not escaped here).
     pub more: &'a str,
     pub seconds: f64,
     pub probes_sent: u64,
@@ -98,7 +100,7 @@ pub struct Summary<'a> {
     pub key: &'a str,
 }
 
-/// The summary printed when a scan ends.
+/// The summary printed when a scan ends; every field but `more` is made [`visible`] here.
 pub fn summary(lang: Lang, s: &Summary<'_>) -> String {
     let Summary {
         state,
@@ -119,6 +121,8 @@ pub fn summary(lang: Lang, s: &Summary<'_>) -> String {
         files,
         key,
     } = *s;
+    let (discovery_mode, discovery_reason) = (visible(discovery_mode), visible(discovery_reason));
+    let (folder, html, key) = (visible(folder), visible(html), visible(key));
     match lang {
         Lang::Ja => format!(
             "kenshin: スキャン{state}: {addresses} アドレス中 {hosts_up} ホスト稼働、開ポート {open_ports}、検出事項 {findings} 件\n\
@@ -137,6 +141,7 @@ pub fn summary(lang: Lang, s: &Summary<'_>) -> String {
 
 /// `差分: A → B` / `changes from A to B`.
 pub fn diff_title(lang: Lang, old: &str, new: &str) -> String {
+    let (old, new) = (visible(old), visible(new));
     match lang {
         Lang::Ja => format!("差分: {old} → {new}"),
         Lang::En => format!("changes from {old} to {new}"),
@@ -168,6 +173,7 @@ pub const WAS: Pair = Pair::new("以前は", "was");
 
 /// `kenshin verify` when every file is as sealed.
 pub fn verified(lang: Lang, files: usize, dir: &str, signer: &str) -> String {
+    let (dir, signer) = (visible(dir), visible(signer));
     match lang {
         Lang::Ja => format!(
             "検証成功: {dir} の {files} ファイルはすべて封印時のままで、署名は鍵 {signer} のものです。"
@@ -176,20 +182,35 @@ pub fn verified(lang: Lang, files: usize, dir: &str, signer: &str) -> String {
     }
 }
 
-/// `kenshin verify` when no key was pinned.
-pub fn not_pinned(lang: Lang, signer: &str) -> String {
-    match lang {
-        Lang::Ja => format!(
-            "注意: 鍵を指定していません。署名者を確かめるには --key {signer} を、受け取った指紋と照合して使ってください。"
+/// `kenshin verify` without `--key`, said before the result: what the result proves.
+/// `signer` is the key that signed the manifest, if the manifest could be read.
+pub fn not_pinned(lang: Lang, signer: Option<&str>) -> String {
+    let (warning, signer_sentence) = match lang {
+        Lang::Ja => (
+            "注意: 鍵が指定されていません（--key なし）。この検証はフォルダが自己矛盾していないことしか示しません。\
+             誰でも自分の鍵で封印し直せるため、誰が封印したかは証明されません。",
+            "マニフェストの署名鍵は {signer} です。事前に受け取った指紋と照合するか、--key で指定してください。",
         ),
-        Lang::En => format!(
-            "note: no key was pinned; to check who signed, compare {signer} with the fingerprint you were given, or pass --key"
+        Lang::En => (
+            "note: no key was pinned (no --key): this only shows that the folder is consistent with \
+             itself; anyone can seal a folder again with a key of their own, so it does not show who \
+             sealed it.",
+            " The manifest is signed by {signer}: compare it with the fingerprint you were given, or \
+             pass --key.",
         ),
+    };
+    match signer {
+        Some(s) => format!(
+            "{warning}{}",
+            signer_sentence.replace("{signer}", &visible(s))
+        ),
+        None => warning.to_owned(),
     }
 }
 
 /// `kenshin verify` when something changed.
 pub fn not_verified(lang: Lang, dir: &str, problems: usize) -> String {
+    let dir = visible(dir);
     match lang {
         Lang::Ja => format!("検証失敗: {dir}（問題 {problems} 件）"),
         Lang::En => format!("NOT verified: {dir} ({problems} problems)"),
@@ -199,27 +220,48 @@ pub fn not_verified(lang: Lang, dir: &str, problems: usize) -> String {
 /// `kenshin diff` when a folder does not verify.
 pub fn diff_unverified(dir: &str, problems: &str) -> String {
     format!(
-        "kenshin: warning: {dir} does not verify against its manifest ({problems}); comparing it anyway"
+        "kenshin: warning: {} does not verify against its manifest ({}); comparing it anyway",
+        visible(dir),
+        visible(problems)
     )
 }
 
-/// What is wrong with a sealed folder, in `lang`.
+/// What is wrong with a sealed folder, in `lang`. Every name and reason in it came
+/// from the folder and is made [`visible`].
 pub fn seal_problem(lang: Lang, p: &Problem) -> String {
     let ja = lang == Lang::Ja;
+    let v = |s: &str| visible(s).into_owned();
     match p {
         Problem::NoManifest { reason } if ja => {
-            format!("manifest.json を読めません（{reason}）。封印されていないフォルダです")
+            format!(
+                "manifest.json を読めません（{}）。封印されていないフォルダです",
+                v(reason)
+            )
         }
         Problem::NoManifest { reason } => {
-            format!("manifest.json cannot be read ({reason}): the folder is not sealed")
+            format!(
+                "manifest.json cannot be read ({}): the folder is not sealed",
+                v(reason)
+            )
         }
         Problem::BadManifest { reason } if ja => {
-            format!("manifest.json が kenshin のマニフェストではありません: {reason}")
+            format!(
+                "manifest.json が kenshin のマニフェストではありません: {}",
+                v(reason)
+            )
         }
         Problem::BadManifest { reason } => {
-            format!("manifest.json is not a kenshin manifest: {reason}")
+            format!("manifest.json is not a kenshin manifest: {}", v(reason))
         }
-        Problem::NoSignature { reason } => format!("manifest.sig: {reason}"),
+        Problem::Duplicate { path } if ja => format!(
+            "manifest.json が {} を 2 回以上記載しています。正しいマニフェストは各ファイルを 1 回だけ記載します",
+            v(path)
+        ),
+        Problem::Duplicate { path } => format!(
+            "manifest.json lists {} more than once; a true manifest lists each file once",
+            v(path)
+        ),
+        Problem::NoSignature { reason } => format!("manifest.sig: {}", v(reason)),
         Problem::BadSignature => Pair::new(
             "署名が一致しません。manifest.json か manifest.sig が改変されています",
             "the signature does not match: manifest.json or manifest.sig was altered",
@@ -227,32 +269,90 @@ pub fn seal_problem(lang: Lang, p: &Problem) -> String {
         .get(lang)
         .to_owned(),
         Problem::WrongKey { expected, found } if ja => {
-            format!("署名した鍵 {found} が、指定された鍵 {expected} と異なります")
+            format!(
+                "署名した鍵 {} が、指定された鍵 {} と異なります",
+                v(found),
+                v(expected)
+            )
         }
         Problem::WrongKey { expected, found } => {
-            format!("signed by {found}, not by the expected key {expected}")
+            format!(
+                "signed by {}, not by the expected key {}",
+                v(found),
+                v(expected)
+            )
         }
         Problem::Changed {
             path,
             expected,
             found,
         } if ja => {
-            format!("改変: {path}（SHA-256 {found}、封印時 {expected}）")
+            format!(
+                "改変: {}（SHA-256 {}、封印時 {}）",
+                v(path),
+                v(found),
+                v(expected)
+            )
         }
         Problem::Changed {
             path,
             expected,
             found,
         } => {
-            format!("changed: {path} (SHA-256 {found}, sealed as {expected})")
+            format!(
+                "changed: {} (SHA-256 {}, sealed as {})",
+                v(path),
+                v(found),
+                v(expected)
+            )
         }
+        Problem::Resized {
+            path,
+            listed,
+            found,
+        } if ja => format!(
+            "改変: {}（{found} バイト、マニフェストでは {listed} バイト）",
+            v(path)
+        ),
+        Problem::Resized {
+            path,
+            listed,
+            found,
+        } => format!(
+            "changed: {} ({found} bytes, listed as {listed} bytes)",
+            v(path)
+        ),
         Problem::Missing { path } if ja => {
-            format!("欠落: {path}（マニフェストにあり、ファイルがない）")
+            format!("欠落: {}（マニフェストにあり、ファイルがない）", v(path))
         }
-        Problem::Missing { path } => format!("missing: {path} (listed, not found)"),
-        Problem::Added { path } if ja => format!("追加: {path}（マニフェストにない）"),
-        Problem::Added { path } => format!("added: {path} (not in the manifest)"),
-        Problem::Unreadable { path, reason } if ja => format!("読み取り不可: {path}（{reason}）"),
-        Problem::Unreadable { path, reason } => format!("unreadable: {path} ({reason})"),
+        Problem::Missing { path } => format!("missing: {} (listed, not found)", v(path)),
+        Problem::Added { path } if ja => format!("追加: {}（マニフェストにない）", v(path)),
+        Problem::Added { path } => format!("added: {} (not in the manifest)", v(path)),
+        Problem::Unreadable { path, reason } if ja => {
+            format!("読み取り不可: {}（{}）", v(path), v(reason))
+        }
+        Problem::Unreadable { path, reason } => {
+            format!("unreadable: {} ({})", v(path), v(reason))
+        }
+        Problem::SignerDiffers {
+            file,
+            recorded,
+            signer,
+        } if ja => format!(
+            "{} には署名鍵 {} と記録されていますが、manifest.json に署名したのは {} です。別の鍵で封印し直されています",
+            v(file),
+            v(recorded),
+            v(signer)
+        ),
+        Problem::SignerDiffers {
+            file,
+            recorded,
+            signer,
+        } => format!(
+            "{} names the signing key {}, but manifest.json was signed by {}: the folder was sealed again by another key",
+            v(file),
+            v(recorded),
+            v(signer)
+        ),
     }
 }

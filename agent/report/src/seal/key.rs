@@ -158,18 +158,18 @@ impl SigningKey {
         match fs::symlink_metadata(path) {
             Ok(_) => Self::load(path),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Self::create(path),
-            Err(source) => Err(SealError::Io {
+            Err(error) => Err(SealError::Io {
                 path: path.to_owned(),
-                source,
+                error,
             }),
         }
     }
 
     /// Loads an existing key; refuses one that group or others may read.
     pub fn load(path: &Path) -> Result<Self, SealError> {
-        let meta = fs::metadata(path).map_err(|source| SealError::Io {
+        let meta = fs::metadata(path).map_err(|error| SealError::Io {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         let mode = meta.permissions().mode() & 0o777;
         if mode & 0o077 != 0 {
@@ -199,9 +199,9 @@ impl SigningKey {
     }
 
     fn create(path: &Path) -> Result<Self, SealError> {
-        let io = |source| SealError::Io {
+        let io = |error| SealError::Io {
             path: path.to_owned(),
-            source,
+            error,
         };
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dir.exists() {
@@ -261,19 +261,11 @@ impl SigningKey {
     }
 }
 
+/// A key file, read as a regular file of at most [`MAX_KEY_FILE`] bytes (a FIFO or a
+/// device named by `--key` is refused at once, not waited on).
 fn read_bounded(path: &Path) -> Result<String, SealError> {
-    let io = |source| SealError::Io {
-        path: path.to_owned(),
-        source,
-    };
-    let len = fs::metadata(path).map_err(io)?.len();
-    if len > MAX_KEY_FILE {
-        return Err(SealError::BadKey {
-            path: path.to_owned(),
-            reason: format!("{len} bytes is too large for a key file"),
-        });
-    }
-    let bytes = fs::read(path).map_err(io)?;
+    let bytes = kenshin_files::read(path, MAX_KEY_FILE, kenshin_files::Follow::Yes)
+        .map_err(|e| SealError::from_read(&e))?;
     String::from_utf8(bytes).map_err(|_| SealError::BadKey {
         path: path.to_owned(),
         reason: "not a PEM text file".to_owned(),

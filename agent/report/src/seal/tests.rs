@@ -1,3 +1,5 @@
+use std::fs;
+
 use super::*;
 
 /// A sealed folder with a report, an HTML page and one evidence file.
@@ -155,4 +157,233 @@ fn a_symbolic_link_in_the_folder_is_not_followed() {
         "{:?}",
         v.problems
     );
+}
+
+/// Seals `folder` with `key`, lets `edit` change the manifest, and writes the edited
+/// manifest correctly signed: the folder a forger holding a key would make.
+fn resign(folder: &Path, key: &SigningKey, edit: impl FnOnce(&mut Manifest)) {
+    let _ = fs::remove_file(folder.join(MANIFEST));
+    let _ = fs::remove_file(folder.join(SIGNATURE));
+    let mut m = seal(
+        folder,
+        "scan-1",
+        "2026-11-22T00:00:00Z",
+        "kenshin 0.1.0",
+        key,
+    )
+    .expect("sealed")
+    .manifest;
+    edit(&mut m);
+    let mut json = serde_json::to_vec_pretty(&m).expect("json");
+    json.push(b'\n');
+    fs::write(folder.join(MANIFEST), &json).expect("manifest written");
+    fs::write(folder.join(SIGNATURE), key.sign(&json)).expect("signature written");
+}
+
+#[test]
+fn a_signed_manifest_listing_a_path_twice_is_refused() {
+    let (dir, key) = sealed();
+    let f = folder(&dir);
+    resign(&f, &key, |m| {
+        let mut wrong = m.files[2].clone();
+        assert_eq!(wrong.path, "report.json");
+        wrong.sha256 = "0".repeat(64);
+        m.files.insert(2, wrong);
+    });
+    let pin = KeyPin::Key(key.public());
+    let v = verify(&f, Some(&pin)).expect("runs");
+    assert_eq!(
+        v.problems,
+        vec![Problem::Duplicate {
+            path: "report.json".to_owned()
+        }]
+    );
+    let said = crate::labels::terminal::seal_problem(crate::Lang::En, &v.problems[0]);
+    assert!(said.contains("lists report.json more than once"), "{said}");
+}
+
+#[test]
+fn a_path_with_an_empty_or_dot_part_is_refused() {
+    for spelling in [
+        "evidence//e-0001.txt",
+        "evidence/./e-0001.txt",
+        "./report.json",
+    ] {
+        let (dir, key) = sealed();
+        let f = folder(&dir);
+        resign(&f, &key, |m| m.files[0].path = spelling.to_owned());
+        let v = verify(&f, None).expect("runs");
+        assert!(
+            matches!(&v.problems[..], [Problem::BadManifest { reason }] if reason.contains("plain form")),
+            "{spelling}: {:?}",
+            v.problems
+        );
+    }
+}
+
+#[test]
+fn a_listed_size_that_is_not_the_files_size_is_refused() {
+    let (dir, key) = sealed();
+    let f = folder(&dir);
+    resign(&f, &key, |m| m.files[1].bytes += 1);
+    let v = verify(&f, Some(&KeyPin::Key(key.public()))).expect("runs");
+    let real = fs::metadata(f.join("report.html")).expect("meta").len();
+    assert_eq!(
+        v.problems,
+        vec![Problem::Resized {
+            path: "report.html".to_owned(),
+            listed: real + 1,
+            found: real,
+        }]
+    );
+    assert_eq!(v.files_ok, 2);
+}
+
+#[test]
+fn names_that_differ_only_in_invalid_utf8_bytes_stay_apart() {
+    use std::os::unix::ffi::OsStrExt;
+    let (dir, key) = sealed();
+    let f = folder(&dir);
+    // The sealed file's name is what a lossy reading makes of the added one's.
+    fs::write(f.join("note\u{fffd}.txt"), b"same").expect("w");
+    resign(&f, &key, |_| {});
+    let raw = std::ffi::OsStr::from_bytes(b"note\xff.txt");
+    fs::write(f.join(raw), b"same").expect("w");
+    let v = verify(&f, Some(&KeyPin::Key(key.public()))).expect("runs");
+    assert_eq!(
+        v.problems,
+        vec![Problem::Added {
+            path: "note\\xff.txt".to_owned()
+        }]
+    );
+}
+
+#[test]
+fn sealing_refuses_a_name_that_is_not_utf8() {
+    use std::os::unix::ffi::OsStrExt;
+    let (dir, key) = sealed();
+    let f = folder(&dir);
+    fs::write(f.join(std::ffi::OsStr::from_bytes(b"evidence/\xfe")), b"x").expect("w");
+    let e = seal(&f, "s", "t", "kenshin", &key).expect_err("not UTF-8");
+    assert!(matches!(e, SealError::NotUtf8Name { .. }), "{e}");
+    assert!(
+        e.to_string()
+            .contains("evidence/\\xfe: the name is not UTF-8"),
+        "{e}"
+    );
+}
+
+#[test]
+fn a_manifest_or_signature_that_is_a_link_is_refused_even_to_a_true_copy() {
+    for name in [MANIFEST, SIGNATURE] {
+        let (dir, key) = sealed();
+        let f = folder(&dir);
+        let outside = dir.path().join(format!("copy-of-{name}"));
+        fs::rename(f.join(name), &outside).expect("mv");
+        std::os::unix::fs::symlink(&outside, f.join(name)).expect("link");
+        let v = verify(&f, Some(&KeyPin::Key(key.public()))).expect("runs");
+        let reason = match &v.problems[..] {
+            [Problem::NoManifest { reason }] | [Problem::NoSignature { reason }] => reason,
+            other => panic!("{name}: {other:?}"),
+        };
+        assert!(
+            reason.contains("symbolic link, not a regular file"),
+            "{reason}"
+        );
+    }
+}
+
+#[test]
+fn a_fifo_manifest_or_signature_is_refused_at_once() {
+    for name in [MANIFEST, SIGNATURE] {
+        let (dir, _) = sealed();
+        let f = folder(&dir);
+        fs::remove_file(f.join(name)).expect("rm");
+        let made = std::process::Command::new("mkfifo")
+            .arg(f.join(name))
+            .status()
+            .expect("mkfifo");
+        assert!(made.success());
+        let v = verify(&f, None).expect("runs");
+        let said: Vec<_> = v
+            .problems
+            .iter()
+            .map(|p| crate::labels::terminal::seal_problem(crate::Lang::En, p))
+            .collect();
+        assert!(
+            said[0].contains(name) && said[0].contains("FIFO"),
+            "{said:?}"
+        );
+    }
+}
+
+/// A sealed folder whose report.json and report.html name `key` as their signer, as
+/// the bundle writes them.
+fn sealed_report(key: &SigningKey) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let f = folder(&dir);
+    fs::create_dir_all(&f).expect("mkdir");
+    let fp = key.public().fingerprint();
+    fs::write(
+        f.join("report.json"),
+        format!("{{\"contract\":\"kenshin.report/1\",\"signing\":{{\"algorithm\":\"ed25519\",\"fingerprint\":\"{fp}\",\"manifest\":\"manifest.json\"}}}}\n"),
+    )
+    .expect("w");
+    fs::write(
+        f.join("report.html"),
+        format!("<dl><dt>Signing key</dt><dd>ed25519 <code>{fp}</code> (…)</dd></dl>"),
+    )
+    .expect("w");
+    seal_into(&f, key);
+    dir
+}
+
+#[test]
+fn a_folder_sealed_again_by_another_key_fails_without_a_pin_naming_both_keys() {
+    let keys = tempfile::tempdir().expect("temp dir");
+    let original = SigningKey::load_or_create(&keys.path().join("a.pem")).expect("key");
+    let forger = SigningKey::load_or_create(&keys.path().join("b.pem")).expect("key");
+    let dir = sealed_report(&original);
+    let f = folder(&dir);
+    assert!(verify(&f, None).expect("runs").passed());
+    resign(&f, &forger, |_| {});
+    let v = verify(&f, None).expect("runs");
+    let (a, b) = (
+        original.public().fingerprint(),
+        forger.public().fingerprint(),
+    );
+    assert_eq!(
+        v.problems,
+        vec![
+            Problem::SignerDiffers {
+                file: "report.html".to_owned(),
+                recorded: a.clone(),
+                signer: b.clone(),
+            },
+            Problem::SignerDiffers {
+                file: "report.json".to_owned(),
+                recorded: a,
+                signer: b,
+            },
+        ]
+    );
+}
+
+#[test]
+fn a_tree_too_deep_is_refused_saying_why() {
+    let (dir, key) = sealed();
+    let mut deep = folder(&dir);
+    for _ in 0..=MAX_DEPTH {
+        deep.push("d");
+    }
+    fs::create_dir_all(&deep).expect("mkdir");
+    fs::write(deep.join("x"), b"x").expect("w");
+    let e = verify(&folder(&dir), None).expect_err("too deep");
+    assert!(
+        e.to_string()
+            .contains(&format!("nested more than {MAX_DEPTH} folders deep")),
+        "{e}"
+    );
+    let e = seal(&folder(&dir), "s", "t", "kenshin", &key).expect_err("too deep");
+    assert!(matches!(e, SealError::TooDeep { .. }), "{e}");
 }

@@ -49,6 +49,10 @@ connect_only = ["T:9100"]
 tcp_ping = [80, 443]
 [hints]
 precedence = ["medical_device", "printer", "network_device", "iot", "server", "terminal_pc"]
+[[category]]
+name = "remote-access"
+remote_entry = true
+meaning = "remote shells and desktops"
 [[port]]
 port = 22
 protocol = "tcp"
