@@ -217,6 +217,12 @@ impl Scheduler {
 }
 
 async fn run_async(config_path: &Path) -> anyhow::Result<u8> {
+    // Watch the signals before anything else, above all before the lock that tells
+    // `kenshin status` the daemon runs: a SIGTERM sent as soon as status sees it must
+    // stop the daemon cleanly, not kill it.
+    let mut hup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
+    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
+    let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
     let config = Config::load(config_path)?;
     let d = config.daemon.clone();
     make_dir(&d.state_dir, 0o750)?;
@@ -275,9 +281,6 @@ async fn run_async(config_path: &Path) -> anyhow::Result<u8> {
     let mut tasks: JoinSet<TaskEnd> = JoinSet::new();
     let mut task_scopes: BTreeMap<tokio::task::Id, String> = BTreeMap::new();
     let mut sending: Vec<tokio::task::JoinHandle<()>> = Vec::new();
-    let mut hup = signal(SignalKind::hangup()).context("cannot watch SIGHUP")?;
-    let mut term = signal(SignalKind::terminate()).context("cannot watch SIGTERM")?;
-    let mut int = signal(SignalKind::interrupt()).context("cannot watch SIGINT")?;
 
     loop {
         sched.queue_due();

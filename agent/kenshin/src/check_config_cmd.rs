@@ -4,6 +4,7 @@
 use time::OffsetDateTime;
 
 use crate::cli::{CheckConfigArgs, Lang};
+use crate::say::say;
 use kenshin_daemon::config::Config;
 use kenshin_daemon::notify::SyslogTarget;
 use kenshin_engine::clock;
@@ -24,21 +25,21 @@ pub(crate) fn run(args: &CheckConfigArgs, quiet: bool) -> anyhow::Result<u8> {
         return Ok(0);
     }
     let d = &config.daemon;
-    println!("{} {}", path.display(), t("は正しい設定です", "is valid"));
-    println!(
+    say!("{} {}", path.display(), t("は正しい設定です", "is valid"));
+    say!(
         "  {}: {} ({}: {})",
         t("状態フォルダ", "state"),
         d.state_dir.display(),
         t("報告書", "reports"),
         d.reports_dir.display()
     );
-    println!(
+    say!(
         "  {}: {}",
         t("署名鍵", "signing key"),
         d.signing_key.display()
     );
     let (h, m, _) = d.utc_offset.as_hms();
-    println!(
+    say!(
         "  {}: UTC{}{:02}:{:02}; {}: {}",
         t("時刻", "times in"),
         if d.utc_offset.is_negative() { '-' } else { '+' },
@@ -64,9 +65,9 @@ pub(crate) fn run(args: &CheckConfigArgs, quiet: bool) -> anyhow::Result<u8> {
         .collect::<Vec<_>>()
         .join(", "),
     };
-    println!("  {}: {keep}", t("保存期間", "retention"));
+    say!("  {}: {keep}", t("保存期間", "retention"));
     if config.scopes.is_empty() {
-        println!(
+        say!(
             "  {}",
             t(
                 "スコープがありません（[[scope]] を追加するまで何もスキャンしません）",
@@ -81,7 +82,7 @@ pub(crate) fn run(args: &CheckConfigArgs, quiet: bool) -> anyhow::Result<u8> {
             .ports
             .clone()
             .unwrap_or_else(|| t("既定のポート", "default ports").to_owned());
-        println!(
+        say!(
             "  scope {:?}: {} {}, {ports}, schedule \"{}\"{}{}",
             s.name,
             s.settings.targets.len(),
@@ -112,7 +113,7 @@ pub(crate) fn run(args: &CheckConfigArgs, quiet: bool) -> anyhow::Result<u8> {
             }
         }
         if next.is_empty() {
-            println!(
+            say!(
                 "      {}",
                 t(
                     "警告: スケジュール・時間帯・凍結日の組み合わせでは一度も実行されません",
@@ -120,13 +121,13 @@ pub(crate) fn run(args: &CheckConfigArgs, quiet: bool) -> anyhow::Result<u8> {
                 )
             );
         } else {
-            println!("      {}: {}", t("次回", "next runs"), next.join(", "));
+            say!("      {}: {}", t("次回", "next runs"), next.join(", "));
         }
     }
     for (i, a) in config.scopes.iter().enumerate() {
         for b in &config.scopes[i + 1..] {
             if a.overlaps(b) {
-                println!(
+                say!(
                     "  {:?} / {:?}: {}",
                     a.name,
                     b.name,
@@ -139,7 +140,7 @@ pub(crate) fn run(args: &CheckConfigArgs, quiet: bool) -> anyhow::Result<u8> {
         }
     }
     for w in &config.notify.webhooks {
-        println!(
+        say!(
             "  webhook {} ({}: {})",
             w.url,
             t("通知", "events"),
@@ -156,7 +157,7 @@ pub(crate) fn run(args: &CheckConfigArgs, quiet: bool) -> anyhow::Result<u8> {
             SyslogTarget::Udp(a) => format!("udp://{a}"),
             SyslogTarget::Tcp(a) => format!("tcp://{a}"),
         };
-        println!("  syslog {target} (facility {})", s.facility);
+        say!("  syslog {target} (facility {})", s.facility);
     }
     Ok(0)
 }

@@ -4,6 +4,7 @@
 use serde_json::json;
 
 use crate::cli::{HistoryArgs, Lang};
+use crate::say::{say, say_part};
 use kenshin_daemon::config::Config;
 use kenshin_daemon::history::Store;
 use kenshin_engine::clock;
@@ -36,13 +37,11 @@ pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<u8> {
                 .collect();
             println!(
                 "{}",
-                serde_json::to_string_pretty(
-                    &json!({"scan": scan, "changes": changes, "notifications": n})
-                )?
+                crate::say::json(&json!({"scan": scan, "changes": changes, "notifications": n}))?
             );
             return Ok(0);
         }
-        println!(
+        say!(
             "{} {} [{}] {}",
             scan.id,
             scan.scope,
@@ -50,26 +49,26 @@ pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<u8> {
             show(&scan.started_at)
         );
         if let Some(r) = &scan.reason {
-            println!("  {}: {r}", t("理由", "reason"));
+            say!("  {}: {r}", t("理由", "reason"));
         }
         if let Some(d) = &scan.report_dir {
-            println!("  {}: {d}", t("報告書", "report"));
+            say!("  {}: {d}", t("報告書", "report"));
         }
         match (&scan.previous_scan, &changes) {
             (Some(p), Some(c)) => {
-                println!("  {} {p}:", t("前回からの変化", "changes since"));
+                say!("  {} {p}:", t("前回からの変化", "changes since"));
                 let diff: Option<kenshin_report::diff::Diff> =
                     serde_json::from_value(c.clone()).ok();
                 match diff {
                     Some(d) => {
                         for line in crate::text::diff(lang, &d).lines() {
-                            println!("    {line}");
+                            say!("    {line}");
                         }
                     }
-                    None => println!("    {c}"),
+                    None => say!("    {c}"),
                 }
             }
-            _ => println!(
+            _ => say!(
                 "  {}",
                 t(
                     "比較する前回の完了スキャンはありません",
@@ -87,7 +86,7 @@ pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<u8> {
                     error.as_deref().unwrap_or("")
                 )
             };
-            println!("  {} {target}: {how}", t("通知", "notification"));
+            say!("  {} {target}: {how}", t("通知", "notification"));
         }
         return Ok(0);
     }
@@ -97,12 +96,12 @@ pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<u8> {
         if args.json {
             println!(
                 "{}",
-                serde_json::to_string_pretty(&json!({"host": addr, "timeline": timeline}))?
+                crate::say::json(&json!({"host": addr, "timeline": timeline}))?
             );
             return Ok(0);
         }
         if timeline.is_empty() {
-            println!(
+            say!(
                 "{addr}: {}",
                 t(
                     "どのスキャンにも記録がありません",
@@ -113,17 +112,17 @@ pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<u8> {
         }
         let mut last: Option<Vec<String>> = None;
         for at in &timeline {
-            print!(
+            say_part!(
                 "{} {} [{}] ",
                 show(&at.scan.started_at),
                 at.scan.id,
                 at.scan.scope
             );
             match &at.seen {
-                None => println!("{}", t("見えず", "not seen")),
+                None => say!("{}", t("見えず", "not seen")),
                 Some(h) => {
                     let changed = last.as_ref() != Some(&h.services);
-                    println!(
+                    say!(
                         "{} {}{}",
                         h.kind,
                         h.services.join(", "),
@@ -134,7 +133,7 @@ pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<u8> {
                         }
                     );
                     for f in &h.findings {
-                        println!("    {f}");
+                        say!("    {f}");
                     }
                     last = Some(h.services.clone());
                 }
@@ -145,17 +144,17 @@ pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<u8> {
 
     let scans = store.scans(args.scope.as_deref(), args.limit)?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&scans)?);
+        println!("{}", crate::say::json(&scans)?);
         return Ok(0);
     }
     if scans.is_empty() {
-        println!(
+        say!(
             "{}",
             t("記録されたスキャンはありません", "no scans recorded")
         );
     }
     for s in &scans {
-        println!(
+        say!(
             "{}  {:<12} {:<11} {}  {} {}, {} {}, {} {} ({} {})",
             show(&s.started_at),
             s.scope,
@@ -171,7 +170,7 @@ pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<u8> {
             t("緊急・重要", "critical/high"),
         );
         if let Some(r) = &s.reason {
-            println!("      {r}");
+            say!("      {r}");
         }
     }
     Ok(0)

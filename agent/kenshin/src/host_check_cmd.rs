@@ -3,6 +3,7 @@
 use kenshin_engine::host_check::{self, HostCheck};
 
 use crate::cli::{HostCheckArgs, Lang};
+use crate::say::say;
 
 /// Processes listed in the text output (all are in the JSON).
 const TOP_PROCESSES: usize = 10;
@@ -11,7 +12,7 @@ pub(crate) fn run(args: &HostCheckArgs) -> anyhow::Result<u8> {
     let lang = Lang::resolve(args.lang);
     let check = host_check::check(lang.into())?;
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&check)?);
+        println!("{}", crate::say::json(&check)?);
     } else {
         print_text(&check, lang);
     }
@@ -21,23 +22,23 @@ pub(crate) fn run(args: &HostCheckArgs) -> anyhow::Result<u8> {
 fn print_text(c: &HostCheck, lang: Lang) {
     let t = |j: &'static str, e: &'static str| lang.pick(j, e);
     let h = &c.host;
-    println!("{} {}", t("ホスト", "host"), h.name);
-    println!("  OS: {}", h.os);
-    println!("  {}: {}", t("カーネル", "kernel"), h.kernel);
-    println!(
+    say!("{} {}", t("ホスト", "host"), h.name);
+    say!("  OS: {}", h.os);
+    say!("  {}: {}", t("カーネル", "kernel"), h.kernel);
+    say!(
         "  {}: {}d {}h {}m",
         t("稼働時間", "uptime"),
         h.uptime_s / 86_400,
         h.uptime_s % 86_400 / 3600,
         h.uptime_s % 3600 / 60
     );
-    println!(
+    say!(
         "{} ({})",
         t("待ち受け中のサービス", "listening services"),
         c.listening.len()
     );
     for l in &c.listening {
-        println!(
+        say!(
             "  {:>5}/{:<3} {:<39} {:<16} {}{}",
             l.port,
             l.protocol,
@@ -54,7 +55,7 @@ fn print_text(c: &HostCheck, lang: Lang) {
             }
         );
     }
-    println!(
+    say!(
         "{} ({}; {} {})",
         t("プロセス", "processes"),
         c.processes.count,
@@ -62,17 +63,17 @@ fn print_text(c: &HostCheck, lang: Lang) {
         TOP_PROCESSES
     );
     for p in c.processes.list.iter().take(TOP_PROCESSES) {
-        println!(
+        say!(
             "  {:>7} {:<24} {} MiB",
             p.pid,
             p.name,
             p.memory_bytes / (1 << 20)
         );
     }
-    println!("{} ({})", t("所見", "findings"), c.findings.len());
+    say!("{} ({})", t("所見", "findings"), c.findings.len());
     for f in &c.findings {
         let reqs: Vec<&str> = f.requirements.iter().map(|r| r.id.as_str()).collect();
-        println!(
+        say!(
             "  [{}] {}{} — {} ({})",
             f.severity.as_str(),
             f.check,
@@ -84,6 +85,6 @@ fn print_text(c: &HostCheck, lang: Lang) {
         );
     }
     for n in &c.notes {
-        println!("{}: {n}", t("注記", "note"));
+        say!("{}: {n}", t("注記", "note"));
     }
 }

@@ -18,6 +18,7 @@ mod key_cmd;
 mod ports_cmd;
 mod progress;
 mod rules_cmd;
+mod say;
 mod scan_cmd;
 mod status_cmd;
 mod text;
@@ -48,7 +49,11 @@ fn main() -> ExitCode {
     match result {
         Ok(code) => ExitCode::from(code),
         Err(e) => {
-            eprintln!("kenshin: error: {e:#}");
+            // An error may quote a file name or a peer's words: shown, never obeyed.
+            eprintln!(
+                "kenshin: error: {}",
+                kenshin_report::visible(&format!("{e:#}"))
+            );
             ExitCode::from(2)
         }
     }
@@ -66,8 +71,9 @@ fn init_tracing(verbose: u8, quiet: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        // Every line made visible; no colour codes, which that would show as text.
+        .with_writer(|| say::VisibleStderr)
+        .with_ansi(false)
         .with_target(false)
         .init();
 }

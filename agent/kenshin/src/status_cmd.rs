@@ -6,6 +6,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::cli::{Lang, StatusArgs};
+use crate::say::say;
 use kenshin_daemon::config::Config;
 use kenshin_daemon::health::{self, RecordingFailure, Stage};
 use kenshin_daemon::history::{ScanRow, Status as ScanStatus, Store};
@@ -43,7 +44,7 @@ pub(crate) fn run(args: &StatusArgs) -> anyhow::Result<u8> {
     let recording_failure = match health::read(&config.daemon.state_dir) {
         Ok(doc) => doc.and_then(|d| d.recording_failure),
         Err(e) => {
-            eprintln!("kenshin: {e}");
+            eprintln!("kenshin: {}", kenshin_report::visible(&e.to_string()));
             None
         }
     };
@@ -84,29 +85,29 @@ pub(crate) fn run(args: &StatusArgs) -> anyhow::Result<u8> {
         scopes,
     };
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&status)?);
+        println!("{}", crate::say::json(&status)?);
         return Ok(0);
     }
     let lang = Lang::resolve(args.lang);
     let t = |j: &'static str, e: &'static str| lang.pick(j, e);
     let show = |rfc: &str| clock::show_text(rfc, offset);
     match status.daemon_pid {
-        Some(pid) => println!("{} (pid {pid})", t("デーモン: 実行中", "daemon: running")),
-        None => println!("{}", t("デーモン: 停止中", "daemon: not running")),
+        Some(pid) => say!("{} (pid {pid})", t("デーモン: 実行中", "daemon: running")),
+        None => say!("{}", t("デーモン: 停止中", "daemon: not running")),
     }
     if let Some(f) = &status.recording_failure {
         print_failure(lang, f, &show);
     }
     if status.scopes.is_empty() {
-        println!(
+        say!(
             "{}",
             t("スコープが設定されていません", "no scopes are configured")
         );
     }
     for s in &status.scopes {
-        println!("scope {:?}", s.scope);
+        say!("scope {:?}", s.scope);
         match &s.last {
-            Some(l) => println!(
+            Some(l) => say!(
                 "  {}: {} {} {} ({} {}, {} {})",
                 t("前回", "last"),
                 show(&l.started_at),
@@ -117,10 +118,10 @@ pub(crate) fn run(args: &StatusArgs) -> anyhow::Result<u8> {
                 l.high.unwrap_or(0) + l.critical.unwrap_or(0),
                 t("件が緊急・重要", "critical or high")
             ),
-            None => println!("  {}: -", t("前回", "last")),
+            None => say!("  {}: -", t("前回", "last")),
         }
         if s.rerun_pending {
-            println!(
+            say!(
                 "  {}",
                 t(
                     "前回のスキャンは中断されました。次の機会に再実行します",
@@ -129,7 +130,7 @@ pub(crate) fn run(args: &StatusArgs) -> anyhow::Result<u8> {
             );
         }
         if s.adopt_pending {
-            println!(
+            say!(
                 "  {}",
                 t(
                     "前回のスキャンは封印済みですが未記録です。デーモンの次回起動時に報告書から記録します",
@@ -138,8 +139,8 @@ pub(crate) fn run(args: &StatusArgs) -> anyhow::Result<u8> {
             );
         }
         match &s.next {
-            Some(n) => println!("  {}: {}", t("次回", "next"), show(n)),
-            None => println!("  {}: -", t("次回", "next")),
+            Some(n) => say!("  {}: {}", t("次回", "next"), show(n)),
+            None => say!("  {}: -", t("次回", "next")),
         }
     }
     Ok(0)
@@ -160,32 +161,32 @@ fn print_failure(lang: Lang, f: &RecordingFailure, show: &dyn Fn(&str) -> String
     };
     match lang {
         Lang::Ja => {
-            println!(
+            say!(
                 "履歴: 記録できません（{} から、{} 回）",
                 show(&f.since),
                 f.failures
             );
-            println!(
+            say!(
                 "  最後: {} スコープ {:?} スキャン {}（{stage}）",
                 show(&f.last),
                 f.scope,
                 f.scan
             );
-            println!("  理由: {}", f.reason);
+            say!("  理由: {}", f.reason);
         }
         Lang::En => {
-            println!(
+            say!(
                 "history: CANNOT RECORD scans since {} ({} failure(s))",
                 show(&f.since),
                 f.failures
             );
-            println!(
+            say!(
                 "  last: {} scope {:?} scan {} ({stage})",
                 show(&f.last),
                 f.scope,
                 f.scan
             );
-            println!("  reason: {}", f.reason);
+            say!("  reason: {}", f.reason);
         }
     }
 }

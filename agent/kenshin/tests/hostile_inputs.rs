@@ -132,3 +132,19 @@ fn check_config_refuses_a_cron_step_past_its_fields_span() {
         );
     }
 }
+
+#[test]
+fn an_error_quoting_a_hostile_file_name_shows_its_controls_escaped() {
+    let dir = tempfile::tempdir().expect("dir");
+    let name = dir.path().join("t\r\x1b[2Kscan complete\u{202e}.txt");
+    let (code, err) = run_bounded(&["scan", &format!("@{}", name.display())]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(
+        !err.contains('\x1b') && !err.contains('\r') && !err.contains('\u{202e}'),
+        "{err:?}"
+    );
+    assert!(
+        err.contains(r"t\r\x1b[2Kscan complete\u{202e}.txt"),
+        "{err}"
+    );
+}

@@ -22,6 +22,7 @@ pub mod output;
 pub mod screen;
 pub mod seal;
 pub mod transcript;
+pub mod verdict;
 
 /// The contract identifier written into every report.
 pub const CONTRACT: &str = "kenshin.report/1";

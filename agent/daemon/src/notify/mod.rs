@@ -373,9 +373,11 @@ pub fn summarize(scope: &str, events: &[Event]) -> Summary {
         ja.push("スキャン結果を履歴に記録できませんでした（状態フォルダーのディスクの空きを確認してください）".to_owned());
         en.push("the scan's result could not be recorded in the history (check the free space of the state folder's disk)".to_owned());
     }
+    // The summary is what a chat or mail gateway shows a person: made visible.
+    let visible = |s: String| kenshin_report::visible(&s).into_owned();
     Summary {
-        ja: format!("kenshin [{scope}]: {}", ja.join("、")),
-        en: format!("kenshin [{scope}]: {}", en.join(", ")),
+        ja: visible(format!("kenshin [{scope}]: {}", ja.join("、"))),
+        en: visible(format!("kenshin [{scope}]: {}", en.join(", "))),
     }
 }
 

@@ -52,7 +52,7 @@ fn severity(e: &Event) -> u8 {
 /// Escapes a structured-data parameter value (RFC 5424 §6.3.3).
 fn sd_escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
+    for c in kenshin_report::visible(s).chars() {
         if matches!(c, '"' | '\\' | ']') {
             out.push('\\');
         }
@@ -136,7 +136,8 @@ pub fn messages(facility: u8, n: &Notification, hostname: &str, pid: u32) -> Vec
                 header_field(e.kind().as_str(), 32),
             );
             let mut msg = head.into_bytes();
-            let text = e.line();
+            // A peer's name or words in the line are shown, never obeyed by a terminal.
+            let text = kenshin_report::visible(&e.line()).into_owned();
             let room = MAX_MESSAGE.saturating_sub(msg.len());
             let mut cut = text.len().min(room);
             while !text.is_char_boundary(cut) {

@@ -161,6 +161,28 @@ fn syslog_messages_follow_rfc_5424_with_escaped_structured_data() {
 }
 
 #[test]
+fn a_peers_controls_and_bidi_overrides_are_escaped_in_syslog_and_the_summary() {
+    let hostile = "pc\r\x1b[2Kok\u{202e}gnp.exe";
+    let n = notification(vec![Event::NewHost {
+        address: "198.18.2.10".into(),
+        kind: DeviceKind::TerminalPc,
+        hostnames: vec![hostile.into()],
+        mac: None,
+        mac_vendor: Some(hostile.into()),
+    }]);
+    for m in syslog::messages(3, &n, "kenshin", 42) {
+        let text = String::from_utf8(m).expect("utf-8");
+        assert!(
+            !text.contains('\x1b') && !text.contains('\r') && !text.contains('\u{202e}'),
+            "{text:?}"
+        );
+        assert!(text.contains(r"\x1b[2Kok\u{202e}gnp.exe"), "{text}");
+    }
+    let s = summarize("servers\x1b[8m", &n.events);
+    assert!(!s.ja.contains('\x1b') && !s.en.contains('\x1b'), "{s:?}");
+}
+
+#[test]
 fn syslog_reaches_a_local_datagram_socket() {
     let dir = tempfile::tempdir().expect("dir");
     let path = dir.path().join("log.sock");

@@ -4,7 +4,7 @@
 
 use super::{Lang, Pair};
 use crate::screen::visible;
-use crate::seal::Problem;
+use crate::verdict::Problem;
 
 /// The counts the summary's TLS line reports.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -208,49 +208,7 @@ pub fn seal(
     })
 }
 
-/// What is wrong with a sealed folder, one file or fact at a time.
-#[derive(Debug, Clone, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Problem {
-    /// There is no manifest (or it cannot be read).
-    NoManifest { reason: String },
-    /// The manifest is not a kenshin manifest.
-    BadManifest { reason: String },
-    /// There is no signature, or it is not 64 bytes.
-    NoSignature { reason: String },
-    /// The signature does not match the manifest and its key.
-    BadSignature,
-    /// A key was pinned and another signed.
-    WrongKey { expected: String, found: String },
-    /// A listed file's bytes differ (same size, another SHA-256).
-    Changed {
-        path: String,
-        expected: String,
-        found: String,
-    },
-    /// A listed file's size is not the size the manifest lists.
-    Resized {
-        path: String,
-        listed: u64,
-        found: u64,
-    },
-    /// The manifest lists the same path more than once.
-    Duplicate { path: String },
-    /// A listed file is gone.
-    Missing { path: String },
-    /// A file the manifest does not list. A name that is not UTF-8 is shown with each
-    /// invalid byte as `\xNN`.
-    Added { path: String },
-    /// A listed file that cannot be read, or is not a regular file.
-    Unreadable { path: String, reason: String },
-    /// report.json or report.html names a signing key other than the one that signed
-    /// the manifest: the folder was sealed again by someone else.
-    SignerDiffers {
-        file: String,
-        recorded: String,
-        signer: String,
-    },
-}
+pub use crate::verdict::Problem;
 
 /// The result of verifying a folder.
 #[derive(Debug, Clone)]
