@@ -28,7 +28,7 @@ use kenshin_probe::service::AuditSettings;
 use kenshin_probe::target::{self, TargetSpec};
 use kenshin_report::build::{self, ScanRequest};
 use kenshin_report::bundle::Written;
-use kenshin_report::model::Report;
+use kenshin_report::model::{Report, RulesUsed};
 use kenshin_report::output::{Access, OutputDir};
 use kenshin_report::seal::SigningKey;
 use time::OffsetDateTime;
@@ -55,6 +55,23 @@ impl std::fmt::Debug for Knowledge {
 }
 
 impl Knowledge {
+    /// What a report judged with these rules says it was judged with.
+    pub fn used(&self) -> RulesUsed {
+        RulesUsed {
+            pack: "builtin".to_owned(),
+            publisher: None,
+            kev_catalog: self
+                .rules
+                .advisories
+                .provenance
+                .iter()
+                .map(|(_, p)| p.kev_catalog_version.clone())
+                .max(),
+            checklist: kenshin_assess::checklist::CHECKLIST.to_owned(),
+            checklist_newer: None,
+        }
+    }
+
     pub fn builtin() -> anyhow::Result<Knowledge> {
         let kenshin_assess::RulePack {
             catalog,
@@ -424,6 +441,7 @@ fn judge(
         checklist,
         provenance: rules.advisories.provenance.clone(),
     };
+    let used = knowledge.used();
     let request = ScanRequest {
         id: scan_id,
         targets: settings.targets.clone(),
@@ -443,6 +461,7 @@ fn judge(
         trust_sources: trust.sources.clone(),
         segments: segments.clone(),
         vantage: settings.vantage.clone(),
+        rules: used,
     };
     let mut report = build::build(&request, plan, &outcome, &assessed, &conclusions);
     if let (Some(l), Some(c)) = (ledger, &comparison) {

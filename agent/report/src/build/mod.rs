@@ -29,6 +29,8 @@ pub struct ScanRequest {
     pub segments: Segments,
     /// The segment the scanner sits in.
     pub vantage: Option<String>,
+    /// What the scan is judged with.
+    pub rules: crate::model::RulesUsed,
 }
 
 /// What the rules concluded: findings, the checklist view and the data's provenance.
@@ -168,6 +170,7 @@ pub fn build(
                 duration_ms: u64::try_from(duration.whole_milliseconds()).unwrap_or(0),
             },
             warnings: outcome.warnings.clone(),
+            rules: Some(request.rules.clone()),
         },
         hosts: hosts.iter().map(host).collect(),
         findings: conclusions.findings.iter().map(finding).collect(),

@@ -112,6 +112,24 @@ pub struct Scan {
     pub discovery: Discovery,
     pub stats: Stats,
     pub warnings: Vec<String>,
+    /// What the scan was judged with (contract 1.1).
+    #[serde(default)]
+    pub rules: Option<RulesUsed>,
+}
+
+/// The rule pack, KEV catalog and checklist edition a report was judged with.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RulesUsed {
+    /// `builtin`, or the version of the installed rule pack.
+    pub pack: String,
+    /// The installed pack's publisher key (`SHA256:…`); none for the built-in rules.
+    pub publisher: Option<String>,
+    /// The CISA KEV catalog version the advisories' KEV flags come from.
+    pub kev_catalog: Option<String>,
+    /// The checklist edition the checklist view answers (`mhlw-checklist-r7`).
+    pub checklist: String,
+    /// A newer edition that exists but was not used.
+    pub checklist_newer: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

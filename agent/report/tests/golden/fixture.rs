@@ -103,6 +103,13 @@ fn request() -> ScanRequest {
         resolved: vec![("pacs.hospital.example".to_owned(), vec![ip("198.18.1.20")])],
         tool_version: "0.1.0".to_owned(),
         trust_sources: strings(&["/etc/ssl/certs/ca-certificates.crt"]),
+        rules: kenshin_report::model::RulesUsed {
+            pack: "builtin".to_owned(),
+            publisher: None,
+            kev_catalog: Some("2026.11.20".to_owned()),
+            checklist: "mhlw-checklist-r7".to_owned(),
+            checklist_newer: None,
+        },
         segments: Segments {
             segments: vec![
                 Segment {
