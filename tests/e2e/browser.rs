@@ -126,7 +126,15 @@ impl Browser {
             .send(Message::text(msg.to_string()))
             .expect("send to DevTools");
         loop {
-            let text = match self.ws.read().expect("read from DevTools") {
+            let message = match self.ws.read() {
+                Ok(m) => m,
+                // A signal (a child of the test ending) interrupted the read: read again.
+                Err(tungstenite::Error::Io(e)) if e.kind() == std::io::ErrorKind::Interrupted => {
+                    continue
+                }
+                Err(e) => panic!("read from DevTools: {e:?}"),
+            };
+            let text = match message {
                 Message::Text(t) => t.as_str().to_owned(),
                 _ => continue,
             };
