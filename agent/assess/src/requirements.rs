@@ -4,7 +4,13 @@
 //! reference could confirm it, and which item of another edition it maps to.
 //!
 //! A framework is one file named after its ID. Editions are data: a new edition is a
-//! new file whose items (or the old edition's items) say what they map to.
+//! new file whose items (or the old edition's items) say what they map to, and the old
+//! edition says which framework supersedes it.
+//!
+//! Honesty is checked here, not left to the author: an edition whose numbering could
+//! not be confirmed (`numbering_unconfirmed`) must flag every item `unconfirmed`, and
+//! so must any item whose own words say it is unconfirmed or was not read; a registry
+//! that breaks either rule does not load, so `kenshin rules verify` refuses it.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -31,8 +37,16 @@ pub const BUILTIN: &[(&str, &str)] = &[
         include_str!("../../../rules/requirements/mhlw-checklist-r7.toml"),
     ),
     (
+        "mhlw-checklist-r8.toml",
+        include_str!("../../../rules/requirements/mhlw-checklist-r8.toml"),
+    ),
+    (
         "mhlw-guideline-6.0.toml",
         include_str!("../../../rules/requirements/mhlw-guideline-6.0.toml"),
+    ),
+    (
+        "mhlw-guideline-7.0.toml",
+        include_str!("../../../rules/requirements/mhlw-guideline-7.0.toml"),
     ),
     (
         "mhlw-notice-2022-11-10.toml",
@@ -41,6 +55,10 @@ pub const BUILTIN: &[(&str, &str)] = &[
     (
         "mhlw-notice-2024-08-01.toml",
         include_str!("../../../rules/requirements/mhlw-notice-2024-08-01.toml"),
+    ),
+    (
+        "provider-guideline-2.0.toml",
+        include_str!("../../../rules/requirements/provider-guideline-2.0.toml"),
     ),
     (
         "provider-guideline.toml",
@@ -71,7 +89,23 @@ pub struct Framework {
     pub title_ja: String,
     pub title_en: String,
     pub edition: String,
+    /// The date of issue (`2026-06-29`, or `2026-06` where only the month is known).
+    #[serde(default)]
+    pub issued: Option<String>,
     pub source: String,
+    /// The framework of the edition that replaces this one.
+    #[serde(default)]
+    pub superseded_by: Option<String>,
+    /// The parts (編) of a guideline; when given, every item's ID starts with one.
+    #[serde(default)]
+    pub parts: Vec<String>,
+    /// The forms of a checklist; when given, every item's forms are among them.
+    #[serde(default)]
+    pub forms: Vec<String>,
+    /// The edition's item list and numbering could not be confirmed: every item must be
+    /// flagged `unconfirmed`.
+    #[serde(default)]
+    pub numbering_unconfirmed: bool,
     #[serde(default)]
     pub note: Option<String>,
 }
@@ -110,12 +144,61 @@ pub struct Registry {
 }
 
 /// What `rules verify` reports about the registries.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Verified {
     pub frameworks: usize,
     pub requirements: usize,
     pub unconfirmed: usize,
+    /// Each framework with unconfirmed items and how many, in file order.
+    pub unconfirmed_by: Vec<(String, usize)>,
     pub mappings: usize,
+}
+
+/// Words by which an item says that its number or text is not confirmed.
+const UNCONFIRMED_WORDS: [&str; 4] = ["未確認", "unconfirmed", "not read", "not confirmed"];
+
+/// The problems of one framework's items against the framework's own declarations.
+fn honesty(framework: &Framework, items: &[Requirement]) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for r in items {
+        let mut say = |m: String| out.push((r.id.clone(), m));
+        if !r.unconfirmed {
+            if framework.numbering_unconfirmed {
+                say(format!(
+                    "{} says its numbering is unconfirmed (numbering_unconfirmed): flag the \
+                     item `unconfirmed = true`",
+                    framework.id
+                ));
+            } else if let Some(word) = UNCONFIRMED_WORDS
+                .iter()
+                .find(|w| r.ja.to_lowercase().contains(*w) || r.en.to_lowercase().contains(*w))
+            {
+                say(format!(
+                    "its text says {word:?} but the item is not flagged `unconfirmed = true`"
+                ));
+            }
+        }
+        if !framework.parts.is_empty()
+            && !framework.parts.iter().any(|p| {
+                r.id.strip_prefix(p.as_str())
+                    .is_some_and(|rest| rest.starts_with(' '))
+            })
+        {
+            say(format!(
+                "the ID must start with one of the parts {:?} and a space",
+                framework.parts
+            ));
+        }
+        if !framework.forms.is_empty() {
+            for form in r.forms.iter().filter(|f| !framework.forms.contains(f)) {
+                say(format!(
+                    "form {form:?} is not one of the framework's forms {:?}",
+                    framework.forms
+                ));
+            }
+        }
+    }
+    out
 }
 
 impl Registry {
@@ -175,6 +258,9 @@ impl Registry {
                     problems.push(at("`evidence` is empty"));
                 }
             }
+            for (item, message) in honesty(&file.framework, &file.requirement) {
+                problems.push(Problem::in_rule(name, item.as_str(), message));
+            }
             paths.push(name.to_owned());
             frameworks.push((file.framework, file.requirement));
         }
@@ -210,8 +296,24 @@ impl Registry {
                 ));
             }
         }
+        for (path, (f, _)) in paths.iter().zip(&frameworks) {
+            if let Some(next) = &f.superseded_by {
+                if next == &f.id || !frameworks.iter().any(|(g, _)| &g.id == next) {
+                    problems.push(Problem::in_rule(
+                        path.as_str(),
+                        f.id.as_str(),
+                        format!("superseded_by {next:?} names no other framework"),
+                    ));
+                }
+            }
+        }
         place(&mut problems, sources);
         Problems::or_ok(problems, Self { frameworks })
+    }
+
+    /// The framework `id` and its items.
+    pub fn framework(&self, id: &str) -> Option<&(Framework, Vec<Requirement>)> {
+        self.frameworks.iter().find(|(f, _)| f.id == id)
     }
 
     /// The requirement `id` of `framework`.
@@ -229,6 +331,12 @@ impl Registry {
             frameworks: self.frameworks.len(),
             requirements: all().count(),
             unconfirmed: all().filter(|r| r.unconfirmed).count(),
+            unconfirmed_by: self
+                .frameworks
+                .iter()
+                .map(|(f, rs)| (f.id.clone(), rs.iter().filter(|r| r.unconfirmed).count()))
+                .filter(|(_, n)| *n > 0)
+                .collect(),
             mappings: all().map(|r| r.maps_to.len()).sum(),
         }
     }
@@ -250,8 +358,8 @@ mod tests {
     fn the_shipped_registries_load_and_every_mapping_resolves() {
         let r = Registry::builtin().expect("registries");
         let v = r.verified();
-        assert_eq!(v.frameworks, 7);
-        assert!(v.requirements >= 60 && v.mappings >= 25, "{v:?}");
+        assert_eq!(v.frameworks, 10);
+        assert!(v.requirements >= 100 && v.mappings >= 60, "{v:?}");
         let item = r.get("mhlw-checklist-r7", "2-⑥").expect("2-⑥");
         assert_eq!(item.evidence, [Evidence::Network, Evidence::Host]);
         assert!(!item.unconfirmed);
@@ -326,6 +434,101 @@ mod tests {
             with("checklist.toml", builtin_text("mhlw-checklist-r7.toml")).expect_err("name");
         assert!(
             problems.mention("must be named mhlw-checklist-r7.toml"),
+            "{problems}"
+        );
+    }
+
+    #[test]
+    fn the_unconfirmed_count_of_each_registry_is_reported() {
+        let v = Registry::builtin().expect("registries").verified();
+        let count = |f: &str| {
+            v.unconfirmed_by
+                .iter()
+                .find(|(id, _)| id == f)
+                .map(|(_, n)| *n)
+        };
+        assert_eq!(count("mhlw-checklist-r8"), Some(20));
+        assert_eq!(count("provider-guideline-2.0"), Some(6));
+        // 14⑤, 14.1.1, 12⑥ and 17①–③ are confirmed; the other 18 are not.
+        assert_eq!(count("mhlw-guideline-7.0"), Some(18));
+        assert_eq!(count("ipa-tls-guideline"), None, "{v:?}");
+        let total: usize = v.unconfirmed_by.iter().map(|(_, n)| n).sum();
+        assert_eq!(total, v.unconfirmed);
+    }
+
+    #[test]
+    fn the_confirmed_7_0_items_and_their_6_0_mappings_hold() {
+        let r = Registry::builtin().expect("registries");
+        for id in [
+            "システム運用編 14⑤",
+            "システム運用編 14.1.1",
+            "システム運用編 12⑥",
+            "システム運用編 17①",
+            "システム運用編 17②",
+            "システム運用編 17③",
+        ] {
+            let item = r.get("mhlw-guideline-7.0", id).expect(id);
+            assert!(!item.unconfirmed, "{id}");
+        }
+        let old = r
+            .get("mhlw-guideline-6.0", "システム運用編 14 二要素認証")
+            .expect("6.0 2FA");
+        assert!(old
+            .maps_to
+            .contains(&"mhlw-guideline-7.0:システム運用編 14⑤".to_owned()));
+        let (f, _) = r.framework("mhlw-guideline-7.0").expect("7.0");
+        assert_eq!(f.parts.len(), 5);
+        assert_eq!(f.issued.as_deref(), Some("2026-06-29"));
+        let (f, _) = r.framework("provider-guideline").expect("1.1");
+        assert_eq!(f.superseded_by.as_deref(), Some("provider-guideline-2.0"));
+    }
+
+    #[test]
+    fn an_item_of_an_unconfirmed_edition_that_is_not_flagged_is_refused() {
+        let text = builtin_text("mhlw-checklist-r8.toml").replacen(
+            "evidence = [\"partial\"]\nunconfirmed = true\nmaps_to = [\"mhlw-checklist-r7:2-①\"",
+            "evidence = [\"partial\"]\nmaps_to = [\"mhlw-checklist-r7:2-①\"",
+            1,
+        );
+        assert_ne!(
+            text,
+            builtin_text("mhlw-checklist-r8.toml"),
+            "the edit applies"
+        );
+        let problems = with("mhlw-checklist-r8.toml", &text).expect_err("unflagged");
+        let p = problems
+            .iter()
+            .find(|p| p.message.contains("numbering_unconfirmed"))
+            .unwrap_or_else(|| panic!("{problems}"));
+        assert_eq!(p.rule.as_deref(), Some("台帳管理"), "{p}");
+        assert_eq!(p.file, "requirements/mhlw-checklist-r8.toml", "{p}");
+    }
+
+    #[test]
+    fn an_item_whose_words_say_unconfirmed_must_be_flagged() {
+        let text = builtin_text("mhlw-guideline-7.0.toml").replacen(
+            "evidence = [\"network\", \"host\"]\nunconfirmed = true\n",
+            "evidence = [\"network\", \"host\"]\n",
+            1,
+        );
+        assert_ne!(
+            text,
+            builtin_text("mhlw-guideline-7.0.toml"),
+            "the edit applies"
+        );
+        let problems = with("mhlw-guideline-7.0.toml", &text).expect_err("unflagged");
+        assert!(
+            problems.mention("rule 企画管理編 機器の安全性確認: its text says \"未確認\""),
+            "{problems}"
+        );
+        let text = builtin_text("mhlw-guideline-7.0.toml").replacen(
+            "id = \"システム運用編 12⑥\"",
+            "id = \"運用編 12⑥\"",
+            1,
+        );
+        let problems = with("mhlw-guideline-7.0.toml", &text).expect_err("no part");
+        assert!(
+            problems.mention("must start with one of the parts"),
             "{problems}"
         );
     }

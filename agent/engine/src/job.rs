@@ -12,6 +12,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
+use kenshin_assess::checklist::Edition;
 use kenshin_assess::evaluate::Rules;
 use kenshin_assess::fingerprint::FingerprintSet;
 use kenshin_assess::ledger::Ledger;
@@ -67,8 +68,12 @@ impl Knowledge {
                 .iter()
                 .map(|(_, p)| p.kev_catalog_version.clone())
                 .max(),
-            checklist: kenshin_assess::checklist::CHECKLIST.to_owned(),
-            checklist_newer: None,
+            checklist: Edition::default_in(&self.rules.registry)
+                .framework()
+                .to_owned(),
+            checklist_newer: Edition::default_in(&self.rules.registry)
+                .newer_in(&self.rules.registry)
+                .map(|e| e.framework().to_owned()),
         }
     }
 
@@ -429,8 +434,11 @@ fn judge(
     };
     let rules = &knowledge.rules;
     let findings = kenshin_assess::evaluate::findings(&assessed, rules, &context);
+    let edition = settings
+        .checklist
+        .unwrap_or_else(|| Edition::default_in(&rules.registry));
     let checklist = kenshin_assess::checklist::view(
-        kenshin_assess::checklist::CHECKLIST,
+        edition.framework(),
         &rules.registry,
         &rules.checks,
         &rules.advisories,
@@ -441,7 +449,13 @@ fn judge(
         checklist,
         provenance: rules.advisories.provenance.clone(),
     };
-    let used = knowledge.used();
+    let used = RulesUsed {
+        checklist: edition.framework().to_owned(),
+        checklist_newer: edition
+            .newer_in(&rules.registry)
+            .map(|e| e.framework().to_owned()),
+        ..knowledge.used()
+    };
     let request = ScanRequest {
         id: scan_id,
         targets: settings.targets.clone(),

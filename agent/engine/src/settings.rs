@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use std::str::FromStr;
 use std::time::Duration;
 
+use kenshin_assess::checklist::Edition;
 use kenshin_probe::governor::{
     DEFAULT_HOST_CONCURRENCY, DEFAULT_HOST_RATE_PPS, DEFAULT_RATE_PPS, MAX_RATE_PPS,
 };
@@ -108,6 +109,9 @@ pub struct ScanSettings {
     /// Language of report.html (Japanese unless asked).
     #[serde(with = "lang_code")]
     pub report_lang: Lang,
+    /// The checklist edition the report answers; `None`: the newest one whose item
+    /// numbers are confirmed (`Edition::default_in`).
+    pub checklist: Option<Edition>,
 }
 
 /// The default SNMP community read, when SNMP is on.
@@ -151,6 +155,7 @@ impl Default for ScanSettings {
             signing_key: None,
             group_readable: false,
             report_lang: Lang::Ja,
+            checklist: None,
         }
     }
 }
@@ -455,6 +460,16 @@ mod tests {
             toml::from_str(&toml::to_string(&s).expect("writes")).expect("reads back");
         assert_eq!(back, s);
         assert!(toml::from_str::<ScanSettings>("rate = 5\n").is_err());
+    }
+
+    #[test]
+    fn the_checklist_edition_defaults_to_none_and_reads_its_code() {
+        assert_eq!(ScanSettings::default().checklist, None);
+        let s: ScanSettings =
+            toml::from_str("targets = [\"198.18.1.1\"]\nchecklist = \"r8\"\n").expect("parses");
+        assert_eq!(s.checklist, Some(Edition::R8));
+        let e = toml::from_str::<ScanSettings>("checklist = \"r9\"\n").expect_err("no r9");
+        assert!(e.to_string().contains("r9"), "{e}");
     }
 
     #[test]

@@ -338,6 +338,10 @@ pub(crate) struct ScanArgs {
     /// ~/.config/kenshin/signing-key.pem.
     #[arg(long, value_name = "FILE", env = "KENSHIN_SIGNING_KEY")]
     pub signing_key: Option<PathBuf>,
+    /// The checklist edition the report answers: r7 (令和7年度版) or r8 (令和8年度版, item
+    /// numbers unconfirmed). Default: the newest edition whose item numbers are confirmed.
+    #[arg(long, value_name = "EDITION")]
+    pub checklist: Option<kenshin_assess::checklist::Edition>,
 }
 
 #[derive(Debug, Args)]
@@ -389,6 +393,7 @@ impl From<ScanArgs> for ScanSettings {
             signing_key: a.signing_key,
             group_readable: a.group_readable,
             report_lang: a.lang.map_or(defaults.report_lang, Into::into),
+            checklist: a.checklist,
         }
     }
 }
@@ -406,6 +411,29 @@ mod tests {
         assert_eq!(
             ScanSettings::from(*args),
             ScanSettings::for_targets(vec!["198.18.1.1".into()])
+        );
+    }
+
+    #[test]
+    fn the_checklist_edition_is_chosen_by_its_code_and_a_bad_one_names_the_choices() {
+        let cli = Cli::try_parse_from(["kenshin", "scan", "--checklist", "r8", "198.18.1.1"])
+            .expect("parses");
+        let Command::Scan(args) = cli.command else {
+            panic!("not a scan")
+        };
+        let settings = ScanSettings::from(*args);
+        assert_eq!(
+            settings.checklist,
+            Some(kenshin_assess::checklist::Edition::R8)
+        );
+        let e = Cli::try_parse_from(["kenshin", "scan", "--checklist", "r9", "198.18.1.1"])
+            .expect_err("no r9")
+            .to_string();
+        assert!(
+            e.contains("--checklist")
+                && e.contains("\"r9\" is not a checklist edition")
+                && e.contains("r7 (mhlw-checklist-r7), r8 (mhlw-checklist-r8)"),
+            "{e}"
         );
     }
 

@@ -79,8 +79,17 @@ fn findings_lines(lang: Words, r: &Report) -> String {
     let mut out = format!(
         "\n{}: {by_severity}\n{}: {by_status}",
         words::FINDINGS_BY_SEVERITY.get(lang),
-        words::checklist_items(lang, r.checklist.len()),
+        words::checklist_items(lang, &labels::edition::of_report(r), r.checklist.len()),
     );
+    let edition = labels::edition::of_report(r);
+    let newer = r
+        .scan
+        .rules
+        .as_ref()
+        .and_then(|u| u.checklist_newer.as_ref());
+    if newer.is_some() || edition.numbering_unconfirmed {
+        out.push_str(&format!("\n{}", labels::edition::used_line(r, lang)));
+    }
     for f in r
         .findings
         .iter()

@@ -57,7 +57,7 @@ fn the_built_in_rules_verify_and_say_how_much_was_checked() {
         out.contains("ok   tls/ipa-profiles.toml: 3 profiles"),
         "{out}"
     );
-    assert!(out.contains("ok   requirements: 7 frameworks"), "{out}");
+    assert!(out.contains("ok   requirements: 10 registries, "), "{out}");
     assert!(out.contains("ok   service-names.toml:"), "{out}");
     assert!(out.contains("ok   noise.toml:"), "{out}");
     assert!(out.contains("ok   ledger.toml:"), "{out}");

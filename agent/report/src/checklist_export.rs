@@ -1,7 +1,9 @@
-//! The 令和7年度版 checklist as the forms ask it: `checklist.csv` (UTF-8 with a BOM,
-//! so Excel opens it in Japanese) and `checklist.xlsx`, one sheet per form
-//! (医療機関確認用, 事業者確認用) laid out like the MHLW form, plus a sheet of the
-//! findings the answers refer to.
+//! The checklist edition the report answers (令和7年度版 by default, 令和8年度版 on
+//! request) as its forms ask it: `checklist.csv` (UTF-8 with a BOM, so Excel opens it
+//! in Japanese) and `checklist.xlsx`, one sheet per form of the edition (医療機関確認用
+//! or 医療機関・薬局確認用, and 事業者確認用) laid out like the MHLW form, plus a sheet of
+//! the findings the answers refer to. An item whose number or wording is unconfirmed
+//! says so first in its reason.
 //!
 //! The suggested answer is いいえ where the scan found something for the item, はい
 //! where it found nothing, and 要確認 where a scan cannot tell. Dates are the scan's
@@ -14,8 +16,18 @@ use time::{OffsetDateTime, UtcOffset};
 use crate::labels::{self, checklist as words, Lang};
 use crate::model::{ChecklistItem, Report};
 
-/// The forms' Japanese names, in the order the MHLW publishes them.
+/// The 令和7年度版's forms' Japanese names, in the order the MHLW publishes them.
 pub const FORMS: [&str; 2] = [words::FORMS[0].ja, words::FORMS[1].ja];
+
+/// The item's reason in `lang`, marked first if the item is unconfirmed.
+fn reason(item: &ChecklistItem, lang: Lang) -> String {
+    let note = lang.text(&item.note);
+    if item.unconfirmed {
+        format!("{}{note}", words::UNCONFIRMED.get(lang))
+    } else {
+        note.to_owned()
+    }
+}
 
 /// The scan's start date in Japan time (`YYYY-MM-DD`), or the date part as written.
 pub fn inspection_date(report: &Report) -> String {
@@ -34,7 +46,7 @@ struct Row<'a> {
 
 fn rows(report: &Report) -> Vec<Row<'_>> {
     let mut out = Vec::new();
-    for form in words::FORMS {
+    for form in labels::edition::of_report(report).forms {
         for item in report
             .checklist
             .iter()
@@ -78,6 +90,7 @@ pub fn csv(report: &Report) -> Vec<u8> {
     push_csv_line(&mut out, words::csv_header().iter().map(String::as_str));
     for r in rows(report) {
         let answer = labels::answer(r.item.status);
+        let (reason_ja, reason_en) = (reason(r.item, Lang::Ja), reason(r.item, Lang::En));
         push_csv_line(
             &mut out,
             [
@@ -85,13 +98,13 @@ pub fn csv(report: &Report) -> Vec<u8> {
                 &r.item.id,
                 &r.item.question.ja,
                 answer.get(Lang::Ja),
-                &r.item.note.ja,
+                &reason_ja,
                 &date,
                 &r.evidence,
                 r.form.en,
                 &r.item.question.en,
                 answer.get(Lang::En),
-                &r.item.note.en,
+                &reason_en,
             ],
         );
     }
@@ -152,7 +165,7 @@ pub fn xlsx(report: &Report) -> Result<Vec<u8>, XlsxError> {
     let mut book = Workbook::new();
     let formats = Formats::new();
     let all = rows(report);
-    for form in FORMS {
+    for form in labels::edition::of_report(report).forms.map(|f| f.ja) {
         let rows: Vec<&Row<'_>> = all.iter().filter(|r| r.form.ja == form).collect();
         form_sheet(&mut book, &formats, report, form, &rows)?;
     }
@@ -174,7 +187,8 @@ fn form_sheet(
     sheet.set_paper_size(9); // A4
     sheet.set_landscape();
     sheet.set_print_fit_to_pages(1, 0);
-    sheet.write_string_with_format(0, 0, words::sheet_title(form), &f.title)?;
+    let edition = labels::edition::of_report(report);
+    sheet.write_string_with_format(0, 0, words::sheet_title(&edition, form), &f.title)?;
     let intro = words::sheet_intro(
         &report.tool.version,
         &report.scan.id,
@@ -199,7 +213,7 @@ fn form_sheet(
         sheet.write_string_with_format(row, 2, ja, &f.answer)?;
         sheet.write_string_with_format(row, 3, &date, &f.cell)?;
         sheet.write_string_with_format(row, 4, &r.evidence, &f.cell)?;
-        sheet.write_string_with_format(row, 5, &r.item.note.ja, &f.cell)?;
+        sheet.write_string_with_format(row, 5, reason(r.item, Lang::Ja), &f.cell)?;
     }
     Ok(())
 }

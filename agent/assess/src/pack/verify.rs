@@ -101,12 +101,28 @@ impl fmt::Display for Counts {
                 title_ja,
                 edition,
             } => write!(f, "{profiles} profiles ({title_ja} {edition})"),
-            Counts::Requirements(v) => write!(
-                f,
-                "{} frameworks, {} items ({} marked unconfirmed), {} mappings between \
-                 frameworks and editions resolve",
-                v.frameworks, v.requirements, v.unconfirmed, v.mappings
-            ),
+            Counts::Requirements(v) => {
+                let by: Vec<String> = v
+                    .unconfirmed_by
+                    .iter()
+                    .map(|(framework, n)| format!("{framework} {n}"))
+                    .collect();
+                write!(
+                    f,
+                    "{} registries, {} IDs; unconfirmed: {} ({}); {} mappings between \
+                     frameworks and editions resolve; every item an unconfirmed edition or \
+                     its own words call unconfirmed is flagged",
+                    v.frameworks,
+                    v.requirements,
+                    v.unconfirmed,
+                    if by.is_empty() {
+                        "none".to_owned()
+                    } else {
+                        by.join(", ")
+                    },
+                    v.mappings
+                )
+            }
             Counts::VendorKinds { rules, examples } => write!(
                 f,
                 "{rules} vendor rules; {examples} examples and counterexamples hold"

@@ -37,6 +37,8 @@ pub(super) struct RawSettings {
     ca_files: Option<Vec<PathBuf>>,
     scope_limit: Option<Spanned<u64>>,
     allow_large_scope: Option<bool>,
+    /// The checklist edition (`r7`, `r8`); checked here, where its line is known.
+    checklist: Option<Spanned<String>>,
 }
 
 impl RawSettings {
@@ -77,6 +79,13 @@ impl RawSettings {
                 .get_ref()
                 .parse()
                 .map_err(|e| ctx.err(d.span(), &format!("{table}.discovery"), e))?;
+        }
+        if let Some(c) = &self.checklist {
+            to.checklist = Some(
+                c.get_ref()
+                    .parse()
+                    .map_err(|e| ctx.err(c.span(), &format!("{table}.checklist"), e))?,
+            );
         }
         if let Some(t) = &self.time_budget {
             to.time_budget = parse_duration(t.get_ref())
@@ -167,5 +176,52 @@ fn locate(ctx: &Ctx<'_>, e: &SettingError, s: &RawScope, raw: &RawConfig) -> Con
         ctx.err(span, &format!("defaults.{key}"), e)
     } else {
         ctx.err(s.name.span(), &format!("scope {name:?} {key}"), e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use kenshin_assess::checklist::Edition;
+
+    use super::super::{Config, Files};
+
+    fn parse(text: &str) -> Result<Config, super::ConfigError> {
+        Config::parse_with(Path::new("/etc/kenshin/kenshin.toml"), text, Files::Skip)
+    }
+
+    const SCOPE: &str =
+        "[[scope]]\nname = \"s\"\ntargets = [\"198.18.1.1\"]\nschedule = \"@daily\"\n";
+
+    #[test]
+    fn the_checklist_edition_comes_from_defaults_or_the_scope() {
+        let c = parse(SCOPE).expect("parses");
+        assert_eq!(c.scopes[0].settings.checklist, None);
+        let c = parse(&format!("[defaults]\nchecklist = \"r8\"\n{SCOPE}")).expect("parses");
+        assert_eq!(c.scopes[0].settings.checklist, Some(Edition::R8));
+        let text = format!(
+            "[defaults]\nchecklist = \"r8\"\n{SCOPE}[scope.settings]\nchecklist = \"r7\"\n"
+        );
+        let c = parse(&text).expect("parses");
+        assert_eq!(c.scopes[0].settings.checklist, Some(Edition::R7));
+    }
+
+    #[test]
+    fn a_checklist_edition_that_does_not_exist_is_named_with_its_line_and_the_choices() {
+        let e = parse(&format!("{SCOPE}[scope.settings]\nchecklist = \"r9\"\n"))
+            .expect_err("no r9")
+            .to_string();
+        assert!(
+            e.contains("kenshin.toml:6:")
+                && e.contains("checklist")
+                && e.contains("\"r9\" is not a checklist edition")
+                && e.contains("r7 (mhlw-checklist-r7), r8 (mhlw-checklist-r8)"),
+            "{e}"
+        );
+        let e = parse(&format!("[defaults]\nchecklist = \"R7\"\n{SCOPE}"))
+            .expect_err("codes are lower-case")
+            .to_string();
+        assert!(e.contains(":2:") && e.contains("\"R7\""), "{e}");
     }
 }

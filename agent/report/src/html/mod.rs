@@ -11,7 +11,8 @@
 //! a template writes passes through [`esc`]: templates cannot opt out (they use no
 //! `safe` filter, and a test holds them to that).
 //!
-//! Sections: summary, the 令和7年度版 checklist, findings by requirement and by host,
+//! Sections: summary, the checklist edition the report answers (its title and a line
+//! naming it and any newer edition), findings by requirement and by host,
 //! the asset inventory (and the ledger comparison), TLS, and the evidence appendix.
 
 mod escape;
@@ -68,17 +69,27 @@ struct Context<'a> {
     warnings: Vec<String>,
     counts: Vec<view::Count>,
     checklist: Vec<view::ChecklistRow>,
+    /// Which checklist edition the report answers, and any newer one.
+    checklist_edition: String,
     findings: view::Findings,
     inventory: view::Inventory,
     tls: Vec<view::TlsRow>,
     evidence: Vec<view::EvidenceRow>,
 }
 
+/// The page's words, with the title of the checklist edition the report answers.
+fn words(r: &Report, lang: Lang) -> std::collections::BTreeMap<&'static str, String> {
+    let mut t = crate::labels::page::for_lang(lang);
+    let edition = crate::labels::edition::of_report(r);
+    t.insert("CHECKLIST_TITLE", edition.title.get(lang).to_owned());
+    t
+}
+
 fn context(r: &Report, lang: Lang) -> Context<'_> {
     let date = r.scan.started_at.get(..10).unwrap_or(&r.scan.started_at);
     Context {
         lang: lang.code(),
-        t: crate::labels::page::for_lang(lang),
+        t: words(r, lang),
         style: Value::from_safe_string(STYLE.to_owned()),
         r,
         date,
@@ -88,6 +99,7 @@ fn context(r: &Report, lang: Lang) -> Context<'_> {
         warnings: view::warnings(r),
         counts: view::counts(r, lang),
         checklist: view::checklist(r, lang),
+        checklist_edition: crate::labels::edition::used_line(r, lang),
         findings: view::findings(r, lang),
         inventory: view::inventory(r, lang),
         tls: view::tls(r, lang),

@@ -3,17 +3,15 @@
 //! English half beside the Japanese one.
 
 use super::page::{
-    ANSWER, CHECKLIST_TITLE, CONFIDENCE, EVIDENCE, FINDING, FINDINGS, ITEM, QUESTION, REMEDIATION,
-    REQUIREMENT, SEVERITY, WHERE,
+    ANSWER, CONFIDENCE, EVIDENCE, FINDING, FINDINGS, ITEM, QUESTION, REMEDIATION, REQUIREMENT,
+    SEVERITY, WHERE,
 };
 use super::{answer, Lang, Pair};
 use crate::model::ChecklistStatus;
 
-/// The forms, in the order the MHLW publishes them, with the English of their names.
-pub const FORMS: [Pair; 2] = [
-    Pair::new("医療機関確認用", "for medical institutions"),
-    Pair::new("事業者確認用", "for vendors"),
-];
+/// The 令和7年度版's forms, in the order the MHLW publishes them, with the English of
+/// their names; each edition's are in [`super::edition`].
+pub const FORMS: [Pair; 2] = super::edition::R7.forms;
 
 /// The end of a form's name that the page leaves out (医療機関確認用 → 医療機関).
 pub const FORM_SUFFIX: &str = "確認用";
@@ -43,9 +41,16 @@ pub fn csv_header() -> [String; 11] {
 }
 
 /// The title row of a form's sheet.
-pub fn sheet_title(form: &str) -> String {
-    format!("{}　{form}", CHECKLIST_TITLE.ja)
+pub fn sheet_title(edition: &super::edition::Edition, form: &str) -> String {
+    format!("{}　{form}", edition.title.ja)
 }
+
+/// What the reason column says first about an item whose number or wording is
+/// unconfirmed.
+pub const UNCONFIRMED: Pair = Pair::new(
+    "※ 項目番号または文言は未確認。",
+    "* Item number or wording unconfirmed. ",
+);
 
 /// The second row of a form's sheet.
 pub fn sheet_intro(version: &str, scan_id: &str, date: &str, rules: &str) -> String {

@@ -5,11 +5,13 @@
 //! - [`page`]: the words of `report.html` (section titles, column headers, sentences);
 //! - [`checklist`]: the words of `checklist.csv` and `checklist.xlsx` that the page does
 //!   not already have;
+//! - [`edition`]: the names, titles and forms of each checklist edition;
 //! - [`terminal`]: what `kenshin scan`, `kenshin diff` and `kenshin verify` print.
 //!
 //! A renderer never writes a Japanese or English word of its own: it asks here.
 
 pub mod checklist;
+pub mod edition;
 pub mod page;
 pub mod terminal;
 

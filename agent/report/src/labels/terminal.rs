@@ -38,10 +38,13 @@ pub fn tls_line(lang: Lang, c: &TlsCounts) -> String {
 pub const FINDINGS_BY_SEVERITY: Pair = Pair::new("検出事項", "findings");
 
 /// `チェックリスト(令和7年度版)19 項目` / `checklist (R7), 19 items`.
-pub fn checklist_items(lang: Lang, n: usize) -> String {
-    match lang {
-        Lang::Ja => format!("チェックリスト(令和7年度版){n} 項目"),
-        Lang::En => format!("checklist (R7), {n} items"),
+pub fn checklist_items(lang: Lang, edition: &super::edition::Edition, n: usize) -> String {
+    let short = edition.short.get(lang);
+    match (lang, edition.numbering_unconfirmed) {
+        (Lang::Ja, false) => format!("チェックリスト({short}){n} 項目"),
+        (Lang::Ja, true) => format!("チェックリスト({short}、項目番号未確認){n} 項目"),
+        (Lang::En, false) => format!("checklist ({short}), {n} items"),
+        (Lang::En, true) => format!("checklist ({short}, item numbers unconfirmed), {n} items"),
     }
 }
 

@@ -9,7 +9,8 @@ use crate::html::escape::{anchor, excerpt_to, EXCERPT_CHARS};
 use crate::labels::{self, checklist::FORM_SUFFIX, page, Lang};
 use crate::model::{AdvisoryRef, Finding, Report};
 
-/// The framework whose items the page's checklist section lists.
+/// The framework whose items the checks cite and whose rows a finding's pills link to
+/// when the page's checklist section lists it.
 const R7: &str = "mhlw-checklist-r7";
 
 /// One row of the checklist table.
@@ -115,7 +116,8 @@ fn advisory(a: &AdvisoryRef, lang: Lang) -> Advisory {
     }
 }
 
-pub(in crate::html) fn finding(f: &Finding, lang: Lang) -> FindingView {
+/// A finding's view; `link_r7` when the page's checklist rows are the R7 items.
+pub(in crate::html) fn finding(f: &Finding, lang: Lang, link_r7: bool) -> FindingView {
     FindingView {
         anchor: anchor(&f.id),
         id: f.id.clone(),
@@ -132,7 +134,7 @@ pub(in crate::html) fn finding(f: &Finding, lang: Lang) -> FindingView {
             .requirements
             .iter()
             .map(|q| Requirement {
-                r7_anchor: (q.framework == R7).then(|| anchor(&q.id)),
+                r7_anchor: (link_r7 && q.framework == R7).then(|| anchor(&q.id)),
                 framework: q.framework.clone(),
                 id: q.id.clone(),
             })
@@ -183,9 +185,14 @@ pub(in crate::html) fn findings(r: &Report, lang: Lang) -> Findings {
     let mut by_req: Vec<_> = by_req.into_iter().collect();
     // The R7 checklist first, then the other frameworks (a stable sort keeps their order).
     by_req.sort_by_key(|((fw, _), _)| *fw != R7);
-    let views = |list: Vec<&Finding>| list.into_iter().map(|f| finding(f, lang)).collect();
+    let link_r7 = labels::edition::of_report(r).framework == R7;
+    let views = |list: Vec<&Finding>| {
+        list.into_iter()
+            .map(|f| finding(f, lang, link_r7))
+            .collect()
+    };
     Findings {
-        worst: worst.map(|f| finding(f, lang)).collect(),
+        worst: worst.map(|f| finding(f, lang, link_r7)).collect(),
         by_requirement: by_req
             .into_iter()
             .map(|((framework, id), list)| ByRequirement {
