@@ -30,7 +30,7 @@ pub struct ScanRequest {
     /// The segment the scanner sits in.
     pub vantage: Option<String>,
     /// What the scan is judged with.
-    pub rules: crate::model::RulesUsed,
+    pub rules: RulesUsed,
 }
 
 /// What the rules concluded: findings, the checklist view and the data's provenance.
