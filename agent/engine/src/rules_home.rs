@@ -375,3 +375,69 @@ pub fn verify_tree(tree: &Path) -> anyhow::Result<()> {
         .map_err(|e| anyhow::anyhow!(e))?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::signed_pack;
+
+    fn snapshot(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+        let mut out = Vec::new();
+        let mut todo = vec![dir.to_owned()];
+        while let Some(d) = todo.pop() {
+            for e in fs::read_dir(&d).into_iter().flatten().flatten() {
+                if e.path().is_dir() {
+                    todo.push(e.path());
+                } else {
+                    out.push((e.path(), fs::read(e.path()).unwrap_or_default()));
+                }
+            }
+        }
+        out.sort();
+        out
+    }
+
+    fn builtin_files() -> BTreeMap<String, String> {
+        let pack = RulePack::builtin().unwrap_or_else(|p| panic!("{p}"));
+        pack.sources()
+            .iter()
+            .map(|s| (s.path.clone(), s.text.clone()))
+            .collect()
+    }
+
+    #[test]
+    fn a_signed_pack_whose_rules_fail_verification_is_refused_and_changes_nothing() {
+        let tmp = tempfile::tempdir().expect("tmp");
+        let key = kenshin_report::seal::SigningKey::load_or_create(&tmp.path().join("k.pem"))
+            .expect("key");
+        let pin = key.public().fingerprint();
+        let overlay = Overlay::at(tmp.path().join("overlay"));
+        assert!(overlay.rollback().is_err(), "nothing to roll back to");
+
+        let good = signed_pack::build(&builtin_files(), "1.0", "2026-07-01T00:00:00Z", &key)
+            .expect("built");
+        let opened = signed_pack::open(&good, &pin).expect("opens");
+        overlay.install(&opened, false).expect("installs");
+        let before = snapshot(overlay.root());
+
+        // A check that fires on the noise corpus: signed, but not valid rules.
+        let mut files = builtin_files();
+        let broken = files
+            .iter()
+            .find(|(p, _)| p.starts_with("checks/"))
+            .map(|(p, _)| p.clone())
+            .expect("a checks file");
+        files.insert(broken.clone(), "[[check]]\nid = 1\n".to_owned());
+        let bad = signed_pack::build(&files, "2.0", "2026-07-02T00:00:00Z", &key).expect("built");
+        let opened = signed_pack::open(&bad, &pin).expect("signature holds");
+        let e = overlay.install(&opened, false).expect_err("refused");
+        assert!(format!("{e:#}").contains(&broken), "{e:#}");
+        assert_eq!(snapshot(overlay.root()), before);
+        assert_eq!(
+            overlay.state().expect("state").active.map(|a| a.version),
+            Some("1.0".to_owned())
+        );
+    }
+}
