@@ -15,6 +15,8 @@ mod degraded;
 mod findings;
 /// Service identification: real Debian daemons, protocol fixtures and hostile servers.
 mod identify;
+/// The KEV catalog imported into a temporary overlay, and the FortiGate portal judged with it.
+mod kev;
 /// One full scan of the lab at raised rate caps, and what its report must say.
 mod lab_scan;
 /// The report folder from the findings scan: HTML in Chromium, checklist exports,

@@ -19,6 +19,7 @@ pub mod evaluate;
 pub mod finding;
 pub mod fingerprint;
 pub mod identify;
+pub mod kev;
 pub mod kind;
 pub mod ledger;
 pub mod matcher;

@@ -15,6 +15,7 @@ use anyhow::{bail, Context};
 use kenshin_assess::checklist::Edition;
 use kenshin_assess::evaluate::Rules;
 use kenshin_assess::fingerprint::FingerprintSet;
+use kenshin_assess::kev::ProductMap;
 use kenshin_assess::ledger::Ledger;
 use kenshin_assess::segments::Segments;
 use kenshin_assess::service_names::ServiceNames;
@@ -35,9 +36,11 @@ use kenshin_report::seal::SigningKey;
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
+use crate::rules_home::{Installed, Overlay};
 use crate::settings::{Discovery, ScanSettings};
 
-/// The rules built into this kenshin, loaded once per scan (and by host-check).
+/// The rules a scan judges with, loaded once per scan (and by host-check): the active
+/// installed pack or the built-in rules, with the imported KEV catalog applied.
 pub struct Knowledge {
     pub catalog: Arc<PortCatalog>,
     pub fingerprints: FingerprintSet,
@@ -45,6 +48,10 @@ pub struct Knowledge {
     pub vendor_kinds: VendorKinds,
     pub profiles: ProfileSet,
     pub service_names: ServiceNames,
+    /// The installed pack in use; none for the built-in rules.
+    pub pack: Option<Installed>,
+    /// The imported KEV catalog's version, if one was applied.
+    pub kev_catalog: Option<String>,
 }
 
 impl std::fmt::Debug for Knowledge {
@@ -59,15 +66,19 @@ impl Knowledge {
     /// What a report judged with these rules says it was judged with.
     pub fn used(&self) -> RulesUsed {
         RulesUsed {
-            pack: "builtin".to_owned(),
-            publisher: None,
-            kev_catalog: self
-                .rules
-                .advisories
-                .provenance
-                .iter()
-                .map(|(_, p)| p.kev_catalog_version.clone())
-                .max(),
+            pack: self
+                .pack
+                .as_ref()
+                .map_or_else(|| "builtin".to_owned(), |p| p.version.clone()),
+            publisher: self.pack.as_ref().map(|p| p.publisher.clone()),
+            kev_catalog: self.kev_catalog.clone().or_else(|| {
+                self.rules
+                    .advisories
+                    .provenance
+                    .iter()
+                    .map(|(_, p)| p.kev_catalog_version.clone())
+                    .max()
+            }),
             checklist: Edition::default_in(&self.rules.registry)
                 .framework()
                 .to_owned(),
@@ -77,7 +88,40 @@ impl Knowledge {
         }
     }
 
+    /// The rules of the overlay ([`Overlay::locate`]): the active installed pack if
+    /// any, else the built-in rules; then the newest imported KEV catalog applied.
+    pub fn load() -> anyhow::Result<Knowledge> {
+        Self::from_overlay(&Overlay::locate())
+    }
+
+    /// [`Knowledge::load`] from the overlay at hand.
+    pub fn from_overlay(overlay: &Overlay) -> anyhow::Result<Knowledge> {
+        let (mut knowledge, products) = match overlay.load_active()? {
+            Some((installed, pack, products)) => {
+                let mut k = Self::from_pack(pack);
+                k.pack = Some(installed);
+                (k, products)
+            }
+            None => (
+                Self::builtin()?,
+                ProductMap::builtin().map_err(|e| anyhow::anyhow!(e))?,
+            ),
+        };
+        if let Some(catalog) = overlay.kev()? {
+            catalog.apply(&mut knowledge.rules.advisories, &products);
+            knowledge.kev_catalog = Some(catalog.version);
+        }
+        Ok(knowledge)
+    }
+
+    /// The rules built into this kenshin, without the overlay.
     pub fn builtin() -> anyhow::Result<Knowledge> {
+        let pack = kenshin_assess::RulePack::builtin()
+            .context("the built-in rules are invalid (run `kenshin rules verify`)")?;
+        Ok(Self::from_pack(pack))
+    }
+
+    fn from_pack(pack: kenshin_assess::RulePack) -> Knowledge {
         let kenshin_assess::RulePack {
             catalog,
             fingerprints,
@@ -88,9 +132,8 @@ impl Knowledge {
             checks,
             advisories,
             ..
-        } = kenshin_assess::RulePack::builtin()
-            .context("the built-in rules are invalid (run `kenshin rules verify`)")?;
-        Ok(Knowledge {
+        } = pack;
+        Knowledge {
             catalog: Arc::new(catalog),
             fingerprints,
             rules: Rules {
@@ -101,12 +144,14 @@ impl Knowledge {
             vendor_kinds,
             profiles,
             service_names,
-        })
+            pack: None,
+            kev_catalog: None,
+        }
     }
 }
 
-/// What the scans of one process, or of one configuration load, share: the built-in
-/// rules and the system's trusted roots, each loaded once rather than per scan.
+/// What the scans of one process, or of one configuration load, share: the rules
+/// ([`Knowledge::load`]) and the system's trusted roots, each loaded once rather than per scan.
 #[derive(Debug, Clone)]
 pub struct Shared {
     pub knowledge: Arc<Knowledge>,
@@ -116,7 +161,7 @@ pub struct Shared {
 impl Shared {
     pub fn load() -> anyhow::Result<Shared> {
         Ok(Shared {
-            knowledge: Arc::new(Knowledge::builtin()?),
+            knowledge: Arc::new(Knowledge::load()?),
             system_roots: TrustStore::system(),
         })
     }

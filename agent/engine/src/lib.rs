@@ -4,6 +4,8 @@
 //!
 //! - [`settings`]: [`ScanSettings`], every default and range check of a scan, once;
 //! - [`job`]: the scan job, `check` → `prepare` → `execute` (scan, judge, seal);
+//! - [`rules_home`]: the local rule overlay (imported KEV catalog, installed packs);
+//! - [`signed_pack`]: the signed rule pack file carried into a closed network;
 //! - [`host_check`]: this machine seen from the inside, without a packet sent;
 //! - [`clock`] and [`privilege`]: time for records and schedules; what this process
 //!   may do.
@@ -12,6 +14,8 @@ pub mod clock;
 pub mod host_check;
 pub mod job;
 pub mod privilege;
+pub mod rules_home;
 pub mod settings;
+pub mod signed_pack;
 
 pub use settings::{Discovery, ScanSettings, Setting, SettingError};

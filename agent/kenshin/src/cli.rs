@@ -166,6 +166,59 @@ pub(crate) enum RulesCommand {
     /// Check every rule file and run every fingerprint's examples and counterexamples.
     /// Exits 1 and names each problem if any fails.
     Verify(VerifyArgs),
+    /// Build a signed rule pack: the rules tree (built in, or --dir) and a manifest of
+    /// its version, date and file hashes, signed with Ed25519, in one file.
+    Pack(PackArgs),
+    /// Verify a rule pack (publisher, signature, every rule's self-test) and activate
+    /// it in the local rule overlay; the previous one is kept for `rules rollback`.
+    Install(InstallArgs),
+    /// Make the previously active rule pack (or the built-in rules) active again.
+    Rollback,
+    /// Show the active rule pack, the imported KEV catalog and the editions in use.
+    Status,
+    /// Import CISA's known_exploited_vulnerabilities.json (downloaded on a connected
+    /// PC): advisories take their KEV flags and dates from it.
+    ImportKev(ImportKevArgs),
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct PackArgs {
+    /// The Ed25519 private key that signs the pack (the publisher's key).
+    #[arg(long, value_name = "FILE")]
+    pub signing_key: PathBuf,
+    /// Where the pack file is written.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: PathBuf,
+    /// The pack's version, dotted numbers (default: today, YYYY.MM.DD).
+    #[arg(long, value_name = "V")]
+    pub version: Option<String>,
+    /// A rules folder to pack instead of the rules built into this kenshin.
+    #[arg(long, value_name = "DIR")]
+    pub dir: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct InstallArgs {
+    /// The pack file.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// The publisher's key fingerprint (SHA256:…); default: `[rules] publisher` of the
+    /// daemon's configuration.
+    #[arg(long, value_name = "SHA256:…")]
+    pub publisher: Option<String>,
+    /// The daemon configuration that pins the publisher.
+    #[arg(long, value_name = "FILE", default_value = kenshin_daemon::config::DEFAULT_PATH)]
+    pub config: PathBuf,
+    /// Accept a pack that is not newer than the active one.
+    #[arg(long)]
+    pub allow_downgrade: bool,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct ImportKevArgs {
+    /// The catalog file (known_exploited_vulnerabilities.json).
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
 }
 
 #[derive(Debug, Args)]

@@ -36,7 +36,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         cli::Command::Scan(args) => scan_cmd::run(*args, cli.quiet),
         cli::Command::Ports(args) => ports_cmd::run(&args),
-        cli::Command::Rules(cli::RulesCommand::Verify(args)) => rules_cmd::verify(&args),
+        cli::Command::Rules(command) => rules_cmd::run(command),
         cli::Command::Verify(args) => verify_cmd::run(&args, cli.quiet),
         cli::Command::Diff(args) => diff_cmd::run(&args),
         cli::Command::Key(args) => key_cmd::run(&args),

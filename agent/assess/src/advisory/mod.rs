@@ -263,7 +263,27 @@ pub struct Advisory {
     build_date: Option<BuildDate>,
     when_version_unknown: Option<Confidence>,
     max_confidence: Option<Confidence>,
+    /// Set for an advisory made from the KEV catalog alone: the product is known, the
+    /// affected versions are not, so every verdict is `exposure` with this basis.
+    unjudged: Option<String>,
     pub examples: Vec<Example>,
+}
+
+/// What an advisory made from KEV catalog entries alone holds ([`Advisory::from_kev`]).
+#[derive(Debug, Clone)]
+pub struct KevOnly {
+    pub id: String,
+    /// Where it comes from, as the report names rule files.
+    pub file: String,
+    pub cve: Vec<String>,
+    pub title: Text,
+    pub remediation: Text,
+    pub kev_added: String,
+    pub ransomware: Option<String>,
+    /// Why exposure, in words (the CVEs, and that the version could not be judged).
+    pub basis: String,
+    pub requirements: Vec<RequirementRef>,
+    pub product: Vec<Matcher>,
 }
 
 /// What an advisory concluded on one service.
@@ -275,6 +295,38 @@ pub struct Verdict {
 }
 
 impl Advisory {
+    /// An advisory for KEV entries that no advisory of the rules covers: high
+    /// severity (KEV says exploited, not how badly; the catalog has no score),
+    /// `exposure` whatever the version.
+    pub fn from_kev(k: KevOnly) -> Self {
+        Self {
+            id: k.id,
+            file: k.file,
+            cve: k.cve,
+            name: None,
+            title: k.title,
+            severity: Severity::High,
+            cvss: None,
+            kev_added: Some(k.kev_added),
+            ransomware: k.ransomware,
+            end_of_life: None,
+            vendor_advisory: Vec::new(),
+            references: Vec::new(),
+            remediation: k.remediation,
+            requirements: k.requirements,
+            product: k.product,
+            version_field: default_version_field(),
+            affected: Vec::new(),
+            backports: Backports::None,
+            distribution_fix: Vec::new(),
+            build_date: None,
+            when_version_unknown: Some(Confidence::Exposure),
+            max_confidence: Some(Confidence::Exposure),
+            unjudged: Some(k.basis),
+            examples: Vec::new(),
+        }
+    }
+
     /// The check ID its findings carry.
     pub fn check(&self) -> &'static str {
         match (&self.end_of_life, &self.kev_added) {
@@ -293,6 +345,12 @@ impl Advisory {
     pub fn evaluate(&self, fields: &Facts) -> Option<Verdict> {
         if !self.product.iter().all(|m| m.holds(fields)) {
             return None;
+        }
+        if let Some(basis) = &self.unjudged {
+            return Some(Verdict {
+                confidence: Confidence::Exposure,
+                basis: basis.clone(),
+            });
         }
         let version = fields
             .get(&self.version_field)
@@ -591,6 +649,7 @@ fn compile(file: &str, raw: RawAdvisory) -> Result<Advisory, Vec<Problem>> {
         build_date,
         when_version_unknown: raw.when_version_unknown,
         max_confidence: raw.max_confidence,
+        unjudged: None,
         examples,
     })
 }

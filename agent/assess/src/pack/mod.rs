@@ -87,6 +87,12 @@ impl RulePack {
         load::Loaded::read(tree).verify()
     }
 
+    /// Every file the families were read from (path within the tree, text): what
+    /// `kenshin rules pack` packs.
+    pub fn sources(&self) -> &[Source] {
+        &self.sources
+    }
+
     fn parts(&self) -> verify::Parts<'_> {
         verify::Parts {
             catalog: Some(&self.catalog),

@@ -80,6 +80,15 @@ struct RawConfig {
     scope: Vec<RawScope>,
     #[serde(default)]
     notify: RawNotify,
+    #[serde(default)]
+    rules: RawRules,
+}
+
+/// `[rules]`: the rule pack publisher `kenshin rules install` trusts by default.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawRules {
+    publisher: Option<Spanned<String>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -166,6 +175,8 @@ pub struct Config {
     pub retention: Retention,
     pub scopes: Vec<ScopeConfig>,
     pub notify: Notify,
+    /// `[rules] publisher`: the rule pack publisher's key fingerprint.
+    pub rules_publisher: Option<String>,
 }
 
 /// Paths and daemon-wide settings.
@@ -277,46 +288,10 @@ impl Config {
     /// Checks configuration text, reading the files it names (ledger, CA files,
     /// exclude files) or not.
     pub fn parse_with(path: &Path, text: &str, files: Files) -> Result<Config, ConfigError> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| {
-            let ctx = Ctx { path, text };
-            let offset = e.span().map_or(0, |s| s.start);
-            let line = ctx.line_of(offset);
-            let line_start = text
-                .get(..offset)
-                .and_then(|s| s.rfind('\n'))
-                .map_or(0, |i| i + 1);
-            let table = text
-                .get(..offset)
-                .unwrap_or("")
-                .lines()
-                .rev()
-                .find_map(|l| {
-                    let l = l.trim();
-                    // The header as written: `[daemon]`, `[[scope]]`, `[scope.settings]`.
-                    let end = if l.starts_with("[[") {
-                        l.find("]]").map(|i| i + 1)
-                    } else if l.starts_with('[') {
-                        l.find(']')
-                    } else {
-                        None
-                    };
-                    end.and_then(|i| l.get(..=i)).map(str::to_owned)
-                });
-            let message = e.message().trim();
-            ConfigError::Syntax {
-                path: path.to_owned(),
-                line,
-                column: text
-                    .get(line_start..offset)
-                    .map_or(1, |s| s.chars().count() + 1),
-                message: match table {
-                    Some(t) if line > 1 => format!("in {t}: {message}"),
-                    _ => message.to_owned(),
-                },
-            }
-        })?;
+        let raw = parse_raw(path, text)?;
         let ctx = Ctx { path, text };
         let daemon = check_daemon(&ctx, &raw.daemon)?;
+        let rules_publisher = check_rules(&ctx, &raw.rules)?;
         let retention = Retention {
             keep_scans: check_positive(
                 &ctx,
@@ -365,12 +340,82 @@ impl Config {
             retention,
             scopes,
             notify,
+            rules_publisher,
         })
     }
 
     /// The database of scans.
     pub fn history_path(&self) -> PathBuf {
         crate::history::path(&self.daemon.state_dir)
+    }
+}
+
+/// The file as written, or where and why it does not parse.
+fn parse_raw(path: &Path, text: &str) -> Result<RawConfig, ConfigError> {
+    toml::from_str(text).map_err(|e| {
+        let ctx = Ctx { path, text };
+        let offset = e.span().map_or(0, |s| s.start);
+        let line = ctx.line_of(offset);
+        let line_start = text
+            .get(..offset)
+            .and_then(|s| s.rfind('\n'))
+            .map_or(0, |i| i + 1);
+        let table = text
+            .get(..offset)
+            .unwrap_or("")
+            .lines()
+            .rev()
+            .find_map(|l| {
+                let l = l.trim();
+                // The header as written: `[daemon]`, `[[scope]]`, `[scope.settings]`.
+                let end = if l.starts_with("[[") {
+                    l.find("]]").map(|i| i + 1)
+                } else if l.starts_with('[') {
+                    l.find(']')
+                } else {
+                    None
+                };
+                end.and_then(|i| l.get(..=i)).map(str::to_owned)
+            });
+        let message = e.message().trim();
+        ConfigError::Syntax {
+            path: path.to_owned(),
+            line,
+            column: text
+                .get(line_start..offset)
+                .map_or(1, |s| s.chars().count() + 1),
+            message: match table {
+                Some(t) if line > 1 => format!("in {t}: {message}"),
+                _ => message.to_owned(),
+            },
+        }
+    })
+}
+
+/// The rule pack publisher pinned by `[rules] publisher` (`SHA256:…`), read without
+/// checking the rest of the file beyond its syntax: `kenshin rules install` needs
+/// only this.
+pub fn rules_publisher(path: &Path) -> Result<Option<String>, ConfigError> {
+    let text = kenshin_files::read_text(path, CONFIG_LIMIT, kenshin_files::Follow::Yes)?;
+    let raw = parse_raw(path, &text)?;
+    let ctx = Ctx { path, text: &text };
+    check_rules(&ctx, &raw.rules)
+}
+
+fn check_rules(ctx: &Ctx<'_>, r: &RawRules) -> Result<Option<String>, ConfigError> {
+    let Some(p) = &r.publisher else {
+        return Ok(None);
+    };
+    match kenshin_report::seal::KeyPin::parse(p.get_ref()) {
+        Ok(kenshin_report::seal::KeyPin::Fingerprint(f)) => Ok(Some(f)),
+        _ => Err(ctx.err(
+            p.span(),
+            "rules.publisher",
+            format!(
+                "{:?} is not a key fingerprint (SHA256: and 43 base64 characters)",
+                p.get_ref()
+            ),
+        )),
     }
 }
 

@@ -253,3 +253,17 @@ fn a_missing_ledger_is_an_error_when_files_are_read() {
     assert!(e.contains("/nonexistent/ledger.csv"), "{e}");
     assert!(parse(&text).is_ok());
 }
+
+#[test]
+fn the_rules_table_pins_a_publisher_fingerprint_or_is_refused_on_its_line() {
+    let fp = "SHA256:jHW/18H5eKZKvMBt0ITnNiDHyST9+FOGxTDtgrM9OWc";
+    let c = parse(&format!("[rules]\npublisher = \"{fp}\"\n")).expect("parses");
+    assert_eq!(c.rules_publisher.as_deref(), Some(fp));
+    assert_eq!(parse("").expect("parses").rules_publisher, None);
+    let e = error("\n[rules]\npublisher = \"SHA256:short\"\n");
+    assert!(e.contains(":3: rules.publisher"), "{e}");
+    let e = error("[rules]\npublisher = \"/etc/kenshin/key.pem\"\n");
+    assert!(e.contains("not a key fingerprint"), "{e}");
+    let e = error("[rules]\npublisherr = \"x\"\n");
+    assert!(e.contains("publisherr"), "{e}");
+}

@@ -113,7 +113,7 @@ pub fn check(lang: Lang) -> anyhow::Result<HostCheck> {
         rules,
         service_names,
         ..
-    } = Knowledge::builtin()?;
+    } = Knowledge::load()?;
 
     let mut sys = sysinfo::System::new();
     sys.refresh_processes(sysinfo::ProcessesToUpdate::All, true);
