@@ -306,7 +306,7 @@ fn a_kev_catalog_imports_and_older_or_malformed_ones_are_refused() {
     let status = home.ok(&["rules", "status"]);
     assert!(
         status.contains(
-            "kev catalog: 2026.01.27 (released 2026-01-27T17:01:15.6623Z, 8 entries, imported)"
+            "kev catalog: 2026.01.27 (released 2026-01-27T17:01:15.6623Z, 10 entries, imported)"
         ),
         "{status}"
     );
