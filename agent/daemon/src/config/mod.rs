@@ -324,7 +324,15 @@ impl Config {
         // The rules and the system's roots, loaded once for every scope.
         let shared = Shared::load().map_err(|e| ConfigError::Rules(format!("{e:#}")))?;
         for s in &raw.scope {
-            let scope = check_scope(&ctx, s, &raw, &daemon, &segments, files, &shared)?;
+            let file = FileContext {
+                ctx: &ctx,
+                raw: &raw,
+                daemon: &daemon,
+                segments: &segments,
+                files,
+                shared: &shared,
+            };
+            let scope = check_scope(&file, s)?;
             if scopes.iter().any(|o| o.name == scope.name) {
                 return Err(ctx.err(
                     s.name.span(),
@@ -508,15 +516,20 @@ fn parse_offset(s: &str) -> Option<UtcOffset> {
     UtcOffset::from_hms(sign * h, sign * m, 0).ok()
 }
 
-fn check_scope(
-    ctx: &Ctx<'_>,
-    s: &RawScope,
-    raw: &RawConfig,
-    daemon: &Daemon,
-    segments: &[String],
+/// What checking one scope needs from the rest of the file.
+struct FileContext<'a> {
+    ctx: &'a Ctx<'a>,
+    raw: &'a RawConfig,
+    daemon: &'a Daemon,
+    /// The `[segments]` table, as `NAME=CIDR,…` specs.
+    segments: &'a [String],
     files: Files,
-    shared: &Shared,
-) -> Result<ScopeConfig, ConfigError> {
+    /// The rules and system roots, loaded once for the whole file.
+    shared: &'a Shared,
+}
+
+fn check_scope(file: &FileContext<'_>, s: &RawScope) -> Result<ScopeConfig, ConfigError> {
+    let ctx = file.ctx;
     let name = s.name.get_ref().clone();
     if !kenshin_assess::segments::valid_name(&name) {
         return Err(ctx.err(
@@ -527,7 +540,7 @@ fn check_scope(
     }
     let ranges = scope_ranges(ctx, s)?;
     let (schedule, window, freeze) = scope_timing(ctx, s)?;
-    let settings = scope_settings(ctx, s, raw, daemon, segments, files, shared)?;
+    let settings = scope_settings(file, s)?;
     Ok(ScopeConfig {
         name,
         schedule,

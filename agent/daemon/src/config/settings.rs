@@ -6,13 +6,12 @@
 use std::ops::Range;
 use std::path::PathBuf;
 
-use kenshin_engine::job::Shared;
 use kenshin_engine::settings::{parse_duration, Setting, SettingError, DEFAULT_SNMP_COMMUNITY};
 use kenshin_engine::ScanSettings;
 use serde::Deserialize;
 use toml::Spanned;
 
-use super::{ConfigError, Ctx, Daemon, Files, RawConfig, RawScope};
+use super::{ConfigError, Ctx, FileContext, Files, RawConfig, RawScope};
 
 /// Scan settings: `[defaults]` for every scope, `[scope.settings]` for one.
 #[derive(Debug, Default, Clone, Deserialize)]
@@ -127,14 +126,17 @@ fn snmp_community(defaults: &RawSettings, scope: &RawSettings) -> Option<String>
 /// One scope's settings: the engine's defaults, then `[defaults]`, then the scope's
 /// own table and keys; checked as `kenshin scan` checks them before sending.
 pub(super) fn scope_settings(
-    ctx: &Ctx<'_>,
+    file: &FileContext<'_>,
     s: &RawScope,
-    raw: &RawConfig,
-    daemon: &Daemon,
-    segments: &[String],
-    files: Files,
-    shared: &Shared,
 ) -> Result<ScanSettings, ConfigError> {
+    let FileContext {
+        ctx,
+        raw,
+        daemon,
+        segments,
+        files,
+        shared,
+    } = *file;
     let name = s.name.get_ref();
     let scope_key = |k: &str| format!("scope {name:?} {k}");
     let mut settings =
