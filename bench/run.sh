@@ -14,13 +14,14 @@
 # SECTIONS="scan tls ledger fuzz" (the default) runs every part; SECTIONS=tls re-measures
 # only the TLS comparison and replaces its section of docs/benchmarks.md, keeping the rest.
 # `ledger` times reading asset ledgers of 10,000 to 160,000 rows; `fuzz` runs every wire
-# decoder's fuzz target under AddressSanitizer for FUZZ_RUNS executions (10 million).
+# decoder's fuzz target under AddressSanitizer for FUZZ_RUNS executions (10 million);
+# `config` times `kenshin check-config` on a configuration of 4,000 scopes.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"
 RATE="${RATE:-1000}"
 TLS_RUNS="${TLS_RUNS:-$RUNS}"
-SECTIONS="${SECTIONS:-scan tls ledger fuzz}"
+SECTIONS="${SECTIONS:-scan tls ledger config fuzz}"
 FUZZ_RUNS="${FUZZ_RUNS:-10000000}"
 has() { [[ " $SECTIONS " == *" $1 "* ]]; }
 [ "$(id -u)" = 0 ] || { echo "bench/run.sh: run as root (the lab needs it)" >&2; exit 2; }
@@ -147,6 +148,46 @@ else
   python3 bench/section.py carry ledger "$WORK/previous.md" > "$WORK/ledger.md"
 fi
 python3 bench/section.py splice ledger docs/benchmarks.md "$WORK/ledger.md"
+if has config; then
+  echo "bench: check-config with 4000 scopes"
+  python3 - "$WORK/k4000.toml" "$WORK/cc-state" <<'PY'
+import sys
+lines = ["[daemon]", f'state_dir = "{sys.argv[2]}"', ""]
+for i in range(4000):
+    lines += ["[[scope]]", f'name = "s{i}"', f'targets = ["198.{18 + i // 65536}.{(i // 256) % 256}.{i % 256}"]',
+              'schedule = "@daily"', ""]
+open(sys.argv[1], "w").write("\n".join(lines))
+PY
+  # No packet is sent: outside the lab's namespaces.
+  for i in 1 2 3; do
+    /usr/bin/time -v -o "$WORK/config-$i.time" "$KENSHIN" -q check-config "$WORK/k4000.toml"
+  done
+  python3 - "$WORK" > "$WORK/config-text.md" <<'PY'
+import re, statistics, sys
+from pathlib import Path
+work = Path(sys.argv[1])
+def field(text, name):
+    m = re.search(rf"{re.escape(name)}: (.+)", text)
+    return m.group(1).strip() if m else ""
+def secs(t):
+    parts = [float(p) for p in t.split(":")]
+    return sum(p * 60 ** i for i, p in enumerate(reversed(parts)))
+runs = [(work / f"config-{i}.time").read_text() for i in (1, 2, 3)]
+wall = statistics.median(secs(field(r, "Elapsed (wall clock) time (h:mm:ss or m:ss)")) for r in runs)
+rss = statistics.median(int(field(r, "Maximum resident set size (kbytes)")) for r in runs)
+print("`kenshin -q check-config` on a configuration of 4,000 scopes (one address each, `@daily`):")
+print("the rules and the system CA bundle are loaded once for the file, not once per scope")
+print("(issue 20 measured 84 s before).")
+print()
+print("| scopes | median wall time (3 runs) | peak RSS |")
+print("|---:|---:|---:|")
+print(f"| 4000 | {wall:.2f} s | {rss / 1024:.0f} MiB |")
+PY
+  python3 bench/section.py wrap config "Configuration check at scale" "$WORK/config-text.md" > "$WORK/config.md"
+else
+  python3 bench/section.py carry config "$WORK/previous.md" > "$WORK/config.md"
+fi
+python3 bench/section.py splice config docs/benchmarks.md "$WORK/config.md"
 if has fuzz; then
   echo "bench: fuzzing every wire decoder under AddressSanitizer ($FUZZ_RUNS executions each)"
   fuzz/run.sh --runs "$FUZZ_RUNS" > "$WORK/fuzz-body.md"
