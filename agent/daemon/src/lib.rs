@@ -12,17 +12,20 @@
 //!   changes; [`reconcile`]: scans left `running` adopted or marked interrupted;
 //!   [`health`]: the file that tells `kenshin status` the history cannot record;
 //!   [`retention`]: old scans removed; [`lock`]: one daemon per state folder;
-//! - [`notify`]: events from a diff, sent to webhooks and syslog.
+//! - [`notify`]: events from a diff, sent to webhooks and syslog;
+//! - [`outbox`]: sealed scans queued for the fleet's PostgreSQL and the worker that
+//!   pushes them, in order, through the binary's [`outbox::Uploader`].
 
 pub mod config;
 pub mod health;
 pub mod history;
 pub mod lock;
 pub mod notify;
+pub mod outbox;
 pub mod reconcile;
 pub mod record;
 pub mod retention;
 pub mod scan_task;
 pub mod scheduler;
 
-pub use scheduler::run;
+pub use scheduler::{run, MakeUploader};

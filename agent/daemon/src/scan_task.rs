@@ -39,6 +39,9 @@ pub struct ScanTask {
     pub window_closes: Option<(OffsetDateTime, String)>,
     /// The interrupted scan this one re-runs.
     pub rerun_of: Option<String>,
+    /// With `[fleet] db`: the outbox worker's bell. The scan is queued for upload in
+    /// the transaction that records it, then the worker is woken.
+    pub outbox: Option<Arc<tokio::sync::Notify>>,
 }
 
 /// How a task ended, for the scheduler.
@@ -140,6 +143,7 @@ fn start(task: &ScanTask, health: &Health) -> Result<Started, Box<NotStarted>> {
     let final_dir = scope_dir.join(&id);
     let live = Live::register(&id);
     let store = Store::open(&crate::history::path(&task.state_dir)).and_then(|store| {
+        let store = store.queueing(task.outbox.is_some());
         store.begin(&id, &task.scope, &at, &partial, task.rerun_of.as_deref())?;
         Ok(store)
     });
@@ -309,7 +313,12 @@ fn settle(
         events.push(incomplete("partial", why));
     }
     match recorded {
-        Ok(_) => health.recorded(),
+        Ok(_) => {
+            health.recorded();
+            if let Some(bell) = &task.outbox {
+                bell.notify_one();
+            }
+        }
         Err(e) => {
             let why = format!("{e:#}");
             tracing::error!(

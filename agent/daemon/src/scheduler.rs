@@ -7,6 +7,10 @@
 //! is found `running` in the history at the next start, marked `interrupted`, and
 //! run again as soon as its window allows; one that was sealed but could not be
 //! recorded (a full disk) is adopted instead ([`crate::reconcile`]).
+//!
+//! With `[fleet] db`, every recorded scan is queued in the outbox and one
+//! [`crate::outbox::worker::Worker`] pushes the queue through the uploader the binary
+//! makes ([`MakeUploader`]); `[fleet]` changes take effect at the next start.
 
 use std::collections::BTreeMap;
 use std::os::unix::fs::DirBuilderExt;
@@ -19,22 +23,29 @@ use tokio::signal::unix::{signal, SignalKind};
 use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
-use crate::config::{Config, ScopeConfig};
+use crate::config::{Config, FleetDb, ScopeConfig};
 use crate::health::Health;
 use crate::history::Store;
 use crate::reconcile::{self, Settled};
 use crate::scan_task::{ScanTask, TaskEnd};
 use kenshin_engine::clock;
 
+/// Makes the uploader that pushes sealed scans to `[fleet] db`: the binary's, which
+/// knows PostgreSQL (kenshin-fleet); the daemon only queues and schedules.
+pub type MakeUploader =
+    dyn Fn(&FleetDb) -> anyhow::Result<Arc<dyn crate::outbox::Uploader>> + Send + Sync;
+
 /// Longest the scheduler sleeps between looks at the clock.
 const TICK: std::time::Duration = std::time::Duration::from_secs(20);
 
-pub fn run(config_path: &Path) -> anyhow::Result<u8> {
+/// Runs the daemon on the configuration at `config_path`. `uploader` makes what pushes
+/// sealed scans when `[fleet] db` is set; without it they wait in the outbox.
+pub fn run(config_path: &Path, uploader: Option<&MakeUploader>) -> anyhow::Result<u8> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .context("cannot start the async runtime")?;
-    runtime.block_on(run_async(config_path))
+    runtime.block_on(run_async(config_path, uploader))
 }
 
 fn make_dir(path: &Path, mode: u32) -> anyhow::Result<()> {
@@ -57,6 +68,8 @@ struct ScopeState {
 
 struct Scheduler {
     config: Config,
+    /// The outbox worker's bell, when sealed scans are queued for upload.
+    outbox: Option<Arc<tokio::sync::Notify>>,
     states: BTreeMap<String, ScopeState>,
     /// Scopes due, in the order they fell due.
     queue: Vec<String>,
@@ -66,6 +79,7 @@ impl Scheduler {
     fn new(config: Config, reruns: BTreeMap<String, String>) -> Scheduler {
         let mut s = Scheduler {
             config,
+            outbox: None,
             states: BTreeMap::new(),
             queue: Vec::new(),
         };
@@ -183,6 +197,7 @@ impl Scheduler {
                 retention: self.config.retention,
                 window_closes,
                 rerun_of: None,
+                outbox: self.outbox.clone(),
             };
             self.queue.remove(i);
             if let Some(st) = self.states.get_mut(&name) {
@@ -216,7 +231,7 @@ impl Scheduler {
     }
 }
 
-async fn run_async(config_path: &Path) -> anyhow::Result<u8> {
+async fn run_async(config_path: &Path, uploader: Option<&MakeUploader>) -> anyhow::Result<u8> {
     // Watch the signals before anything else, above all before the lock that tells
     // `kenshin status` the daemon runs: a SIGTERM sent as soon as status sees it must
     // stop the daemon cleanly, not kill it.
@@ -248,7 +263,9 @@ async fn run_async(config_path: &Path) -> anyhow::Result<u8> {
     }
 
     let history = config.history_path();
-    let store = Store::open(&history)?;
+    let fleet_db = config.fleet.as_ref().and_then(|f| f.db.clone());
+    // Scans adopted below are queued too.
+    let store = Store::open(&history)?.queueing(fleet_db.is_some());
     let integrity = store.integrity()?;
     if integrity != "ok" {
         anyhow::bail!(
@@ -276,8 +293,13 @@ async fn run_async(config_path: &Path) -> anyhow::Result<u8> {
     }
     drop(store);
 
-    let mut sched = Scheduler::new(config, reruns);
     let stop = CancellationToken::new();
+    let outbox = match &fleet_db {
+        Some(db) => Some(start_outbox(&config, db, uploader, &stop)?),
+        None => None,
+    };
+    let mut sched = Scheduler::new(config, reruns);
+    sched.outbox = outbox.as_ref().map(|(bell, _)| bell.clone());
     let mut tasks: JoinSet<TaskEnd> = JoinSet::new();
     let mut task_scopes: BTreeMap<tokio::task::Id, String> = BTreeMap::new();
     let mut sending: Vec<tokio::task::JoinHandle<()>> = Vec::new();
@@ -321,6 +343,10 @@ async fn run_async(config_path: &Path) -> anyhow::Result<u8> {
             sending.extend(end.sending);
         }
     }
+    if let Some((_, Some(worker))) = outbox {
+        // Cancelled with the rest; a push in flight is made again at the next start.
+        let _ = tokio::time::timeout(std::time::Duration::from_secs(5), worker).await;
+    }
     // Give notifications of the last scans a little time; never wait on a dead target.
     let _ = tokio::time::timeout(std::time::Duration::from_secs(15), async {
         for h in sending {
@@ -332,6 +358,93 @@ async fn run_async(config_path: &Path) -> anyhow::Result<u8> {
     Ok(0)
 }
 
+/// Starts the outbox worker for `db`: returns its bell and its task (none when this
+/// kenshin has no uploader; the scans then wait in the outbox).
+fn start_outbox(
+    config: &Config,
+    db: &FleetDb,
+    uploader: Option<&MakeUploader>,
+    stop: &CancellationToken,
+) -> anyhow::Result<(
+    Arc<tokio::sync::Notify>,
+    Option<tokio::task::JoinHandle<()>>,
+)> {
+    let bell = Arc::new(tokio::sync::Notify::new());
+    let Some(make) = uploader else {
+        tracing::error!(
+            db = %db.url,
+            "[fleet] db is set, but this kenshin cannot push to it; sealed scans wait in the \
+             outbox (kenshin status shows them)"
+        );
+        return Ok((bell, None));
+    };
+    let url = db.url.clone();
+    let uploader = make(db)
+        .map_err(|e| anyhow::anyhow!("{}", url.scrub(&format!("{e:#}"))))
+        .with_context(|| format!("cannot prepare the connection to [fleet] db {url}"))?;
+    let history = config.history_path();
+    let notify = config.notify.clone();
+    let state_dir = config.daemon.state_dir.clone();
+    let on_refused: crate::outbox::worker::OnRefused = Arc::new(move |entry, reason| {
+        refused_alert(&notify, &state_dir, &history, entry, reason);
+    });
+    let worker = crate::outbox::worker::Worker {
+        history: config.history_path(),
+        uploader,
+        backoff: config.fleet.as_ref().map(|f| f.retry).unwrap_or_default(),
+        wake: bell.clone(),
+        scrub: Arc::new(move |text: &str| url.scrub(text)),
+        on_refused,
+    };
+    tracing::info!(db = %db.url, "pushing sealed scans to the fleet database");
+    Ok((bell, Some(tokio::spawn(worker.run(stop.clone())))))
+}
+
+/// Sends the `upload-refused` alert for a bundle the fleet database refused.
+fn refused_alert(
+    notify: &crate::notify::Notify,
+    state_dir: &Path,
+    history: &Path,
+    entry: &crate::outbox::Entry,
+    reason: &str,
+) {
+    use crate::notify::{Event, Notification, ScanInfo};
+    let row = Store::open_read_only(history)
+        .ok()
+        .flatten()
+        .and_then(|s| s.scan(&entry.scan_id).ok().flatten());
+    let events = vec![Event::UploadRefused {
+        report_dir: entry.report_dir.display().to_string(),
+        reason: reason.to_owned(),
+    }];
+    let n = Notification {
+        kind: "kenshin.notification/1",
+        sent_at: clock::now_rfc3339(),
+        agent: crate::notify::agent_name(),
+        scope: entry.scope.clone(),
+        scan: ScanInfo {
+            id: entry.scan_id.clone(),
+            status: row
+                .as_ref()
+                .map_or("complete", |r| r.status.as_str())
+                .to_owned(),
+            started_at: row
+                .as_ref()
+                .map_or_else(|| entry.queued_at.clone(), |r| r.started_at.clone()),
+            finished_at: row.as_ref().and_then(|r| r.finished_at.clone()),
+            complete: row
+                .as_ref()
+                .is_none_or(|r| r.status == crate::history::Status::Complete),
+            report_dir: Some(entry.report_dir.display().to_string()),
+        },
+        previous_scan: None,
+        summary: crate::notify::summarize(&entry.scope, &events),
+        events,
+    };
+    // Sent in their own tasks, as a scan's notifications are.
+    drop(crate::notify::dispatch(notify, &n, state_dir));
+}
+
 fn reload(sched: &mut Scheduler, path: &Path) {
     match Config::load(path) {
         Ok(new) => {
@@ -340,6 +453,13 @@ fn reload(sched: &mut Scheduler, path: &Path) {
             {
                 tracing::error!("reload refused: state_dir and reports_dir change only at a restart; the running configuration is kept");
                 return;
+            }
+            let db = |c: &Config| c.fleet.as_ref().and_then(|f| f.db.clone());
+            if db(&new) != db(&sched.config)
+                || new.fleet.as_ref().map(|f| f.retry)
+                    != sched.config.fleet.as_ref().map(|f| f.retry)
+            {
+                tracing::warn!("[fleet] db, its credentials and retry times change only at a restart; the site changes now");
             }
             tracing::info!(
                 scopes = new.scopes.len(),

@@ -97,6 +97,8 @@ pub struct ScanSettings {
     pub segments: Vec<String>,
     /// The segment the scanner sits in.
     pub vantage: Option<String>,
+    /// The fleet site the scan is made from (report.json `scan.site`).
+    pub site: Option<String>,
     /// Most addresses a scope may hold without `allow_large_scope`.
     pub scope_limit: u64,
     pub allow_large_scope: bool,
@@ -149,6 +151,7 @@ impl Default for ScanSettings {
             ca_files: Vec::new(),
             segments: Vec::new(),
             vantage: None,
+            site: None,
             scope_limit: DEFAULT_SCOPE_LIMIT,
             allow_large_scope: false,
             inventory: None,
@@ -175,6 +178,7 @@ pub enum Setting {
     TlsMaxHandshakes,
     Segments,
     Vantage,
+    Site,
     ScopeLimit,
 }
 
@@ -194,12 +198,13 @@ impl Setting {
             Setting::TlsMaxHandshakes => "--tls-max-handshakes",
             Setting::Segments => "--segment",
             Setting::Vantage => "--vantage",
+            Setting::Site => "--site",
             Setting::ScopeLimit => "--scope-limit",
         }
     }
 
     /// The configuration key (in `[defaults]` or `[scope.settings]`, or the scope's own
-    /// key for targets, segments and vantage).
+    /// key for targets, segments and vantage; the site is `[fleet] site`).
     pub fn key(self) -> &'static str {
         match self {
             Setting::Targets => "targets",
@@ -214,6 +219,7 @@ impl Setting {
             Setting::TlsMaxHandshakes => "tls_max_handshakes",
             Setting::Segments => "segments",
             Setting::Vantage => "vantage",
+            Setting::Site => "fleet.site",
             Setting::ScopeLimit => "scope_limit",
         }
     }
@@ -335,6 +341,9 @@ impl ScanSettings {
                 ));
             }
         }
+        if let Some(site) = &self.site {
+            check_site(site).map_err(|why| SettingError::invalid(Setting::Site, site, why))?;
+        }
         Ok(())
     }
 
@@ -344,6 +353,38 @@ impl ScanSettings {
             .as_deref()
             .is_some_and(|c| ["public", "private"].contains(&c))
     }
+}
+
+/// The longest site name, in characters.
+pub const MAX_SITE_CHARS: usize = 64;
+
+/// Whether `name` can name a fleet site: 1 to [`MAX_SITE_CHARS`] characters, each a
+/// letter or digit of any script (`大阪総合病院` is a name) or one of `-`, `_`, `.`,
+/// not starting with `.` or `-`. No spaces, controls, slashes or quotes: the name is
+/// shown in reports, logs and the fleet's tables, and must not need escaping there.
+pub fn check_site(name: &str) -> Result<(), String> {
+    let chars = name.chars().count();
+    if chars == 0 {
+        return Err("a site name cannot be empty".to_owned());
+    }
+    if chars > MAX_SITE_CHARS {
+        return Err(format!(
+            "{chars} characters; a site name has at most {MAX_SITE_CHARS}"
+        ));
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "{:?} (U+{:04X}) is not allowed; use letters, digits, '-', '_' and '.'",
+            c, c as u32
+        ));
+    }
+    if name.starts_with(['.', '-']) {
+        return Err("a site name cannot start with '.' or '-'".to_owned());
+    }
+    Ok(())
 }
 
 /// Parses `90`, `90s`, `15m`, `2h`.
@@ -445,6 +486,35 @@ mod tests {
         let e = bad(|s| s.vantage = Some("Guest VLAN".into()));
         assert!(e.to_string().contains("Guest VLAN"), "{e}");
         assert_eq!(bad(|s| s.targets.clear()).setting, Setting::Targets);
+    }
+
+    #[test]
+    fn a_site_is_a_plain_bounded_name() {
+        let ok = |site: &str| {
+            let mut s = ScanSettings::for_targets(vec!["198.18.1.1".into()]);
+            s.site = Some(site.into());
+            s.validate()
+        };
+        assert_eq!(ok("osaka-general"), Ok(()));
+        assert_eq!(ok("大阪総合病院.ward_3"), Ok(()));
+        for bad_name in [
+            "",
+            "a b",
+            "a/b",
+            "-x",
+            "tab\tname",
+            "bidi\u{202e}x",
+            &"x".repeat(65),
+        ] {
+            let e = bad(|s| s.site = Some(bad_name.into()));
+            assert_eq!(e.setting, Setting::Site, "{bad_name:?}");
+            assert_eq!(
+                e.value,
+                format!("{bad_name:?}"),
+                "the error names the value"
+            );
+        }
+        assert_eq!(ok(&"病".repeat(64)), Ok(()));
     }
 
     #[test]

@@ -373,6 +373,11 @@ pub(crate) struct ScanArgs {
     /// clinical services and management interfaces reachable from it.
     #[arg(long, value_name = "NAME")]
     pub vantage: Option<String>,
+    /// The fleet site this scan is made from (a hospital, or a VLAN group inside one),
+    /// recorded as report.json scan.site: letters, digits, '-', '_' and '.', at most
+    /// 64 characters.
+    #[arg(long, value_name = "NAME")]
+    pub site: Option<String>,
     /// Most addresses a scope may hold without --allow-large-scope.
     #[arg(long, value_name = "N", default_value_t = settings::DEFAULT_SCOPE_LIMIT)]
     pub scope_limit: u64,
@@ -440,6 +445,7 @@ impl From<ScanArgs> for ScanSettings {
             ca_files: a.ca_file,
             segments: a.segment,
             vantage: a.vantage,
+            site: a.site,
             scope_limit: a.scope_limit,
             allow_large_scope: a.allow_large_scope,
             inventory: a.inventory,

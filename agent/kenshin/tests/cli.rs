@@ -56,6 +56,18 @@ fn out_of_range_safety_settings_are_named() {
 }
 
 #[test]
+fn a_site_that_is_not_a_plain_name_is_named() {
+    refused(
+        &["scan", "198.18.1.1", "--site", "ward 3/east"],
+        "--site: \"ward 3/east\" is not valid",
+    );
+    refused(
+        &["scan", "198.18.1.1", "--site", &"x".repeat(65)],
+        "at most 64",
+    );
+}
+
+#[test]
 fn an_unwritable_output_folder_is_refused_before_scanning() {
     let dir = tempfile::tempdir().expect("temp dir");
     let blocker = dir.path().join("file");

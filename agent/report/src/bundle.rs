@@ -135,4 +135,26 @@ mod tests {
         assert!(v.passed(), "{:?}", v.problems);
         assert_eq!(v.files_ok, written.files);
     }
+
+    #[test]
+    fn the_schema_takes_a_reports_site_and_refuses_one_that_is_not_a_plain_name() {
+        let schema: serde_json::Value = serde_json::from_str(crate::SCHEMA).expect("schema");
+        let validator = jsonschema::validator_for(&schema).expect("schema compiles");
+        let with_site = |site: Option<&str>| {
+            let mut report = lab_report();
+            report.scan.site = site.map(str::to_owned);
+            serde_json::to_value(&report).expect("json")
+        };
+        let none = with_site(None);
+        assert!(none["scan"].get("site").is_none(), "no site, no field");
+        assert!(validator.is_valid(&none));
+        for good in ["osaka-general", "大阪総合病院.ward_3"] {
+            let v = with_site(Some(good));
+            assert_eq!(v["scan"]["site"], good);
+            assert!(validator.is_valid(&v), "{good}");
+        }
+        for bad in ["", "a b", "a/b", "-x", "tab\tname"] {
+            assert!(!validator.is_valid(&with_site(Some(bad))), "{bad:?}");
+        }
+    }
 }

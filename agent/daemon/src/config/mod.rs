@@ -10,6 +10,7 @@
 //! mistake before the daemon does.
 
 pub mod cron;
+mod fleet;
 mod settings;
 pub mod window;
 
@@ -26,6 +27,8 @@ use kenshin_report::Lang;
 use serde::Deserialize;
 use time::UtcOffset;
 use toml::Spanned;
+
+pub use fleet::{redact_url, Fleet, FleetDb, SecretUrl, REDACTED};
 
 use crate::notify::{EventKind, Notify, Syslog, SyslogTarget, Webhook};
 use cron::Schedule;
@@ -82,6 +85,7 @@ struct RawConfig {
     notify: RawNotify,
     #[serde(default)]
     rules: RawRules,
+    fleet: Option<Spanned<fleet::RawFleet>>,
 }
 
 /// `[rules]`: the rule pack publisher `kenshin rules install` trusts by default.
@@ -177,6 +181,8 @@ pub struct Config {
     pub notify: Notify,
     /// `[rules] publisher`: the rule pack publisher's key fingerprint.
     pub rules_publisher: Option<String>,
+    /// `[fleet]`: the site, and the database sealed scans are pushed to.
+    pub fleet: Option<Fleet>,
 }
 
 /// Paths and daemon-wide settings.
@@ -292,6 +298,7 @@ impl Config {
         let ctx = Ctx { path, text };
         let daemon = check_daemon(&ctx, &raw.daemon)?;
         let rules_publisher = check_rules(&ctx, &raw.rules)?;
+        let fleet = fleet::check_fleet(&ctx, raw.fleet.as_ref(), files)?;
         let retention = Retention {
             keep_scans: check_positive(
                 &ctx,
@@ -332,7 +339,9 @@ impl Config {
                 files,
                 shared: &shared,
             };
-            let scope = check_scope(&file, s)?;
+            let mut scope = check_scope(&file, s)?;
+            // Checked with [fleet] above; every scan of the sensor records it.
+            scope.settings.site = fleet.as_ref().map(|f| f.site.clone());
             if scopes.iter().any(|o| o.name == scope.name) {
                 return Err(ctx.err(
                     s.name.span(),
@@ -349,6 +358,7 @@ impl Config {
             scopes,
             notify,
             rules_publisher,
+            fleet,
         })
     }
 

@@ -106,7 +106,7 @@ impl RawSettings {
             Setting::TlsPauseMs => self.tls_pause_ms.as_ref().map(Spanned::span),
             Setting::TlsMaxHandshakes => self.tls_max_handshakes.as_ref().map(Spanned::span),
             Setting::ScopeLimit => self.scope_limit.as_ref().map(Spanned::span),
-            Setting::Targets | Setting::Segments | Setting::Vantage => None,
+            Setting::Targets | Setting::Segments | Setting::Vantage | Setting::Site => None,
         }
     }
 }

@@ -8,6 +8,12 @@
 //! [`crate::reconcile`]: adopted if its sealed folder is in place, else marked
 //! `interrupted` (and re-run). Nothing is ever rewritten but a scan's own row.
 //!
+//! The schema is versioned (`PRAGMA user_version`): a new database gets [`SCHEMA`]
+//! and every migration; an older one gets the migrations it lacks, in one transaction;
+//! a newer one is refused. Version 2 added the `outbox` of sealed scans waiting to be
+//! pushed to the fleet database ([`crate::outbox`]): a store opened with
+//! [`Store::queueing`] queues each scan it records there, in the same transaction.
+//!
 //! The database and its `-wal` and `-shm` files are private to the daemon's user
 //! (`0600`): they list every host and finding. [`Store::open_read_only`] is how
 //! `kenshin status` and `history` read it: it writes nothing, not even the shared
@@ -72,8 +78,30 @@ fn uri_path(path: &Path) -> String {
     out
 }
 
-/// Schema version kept in `PRAGMA user_version`.
-const SCHEMA_VERSION: i64 = 1;
+/// Schema version kept in `PRAGMA user_version`: the last of [`MIGRATIONS`].
+const SCHEMA_VERSION: i64 = 2;
+
+/// Each schema version after the first, with the statements that reach it from the
+/// one before. Only ever appended to.
+const MIGRATIONS: [(i64, &str); 1] = [(2, OUTBOX)];
+
+/// Version 2: sealed scans waiting to be pushed to the fleet database, oldest first
+/// (`seq`), each `queued` until pushed (`done`) or refused for good (`failed`).
+const OUTBOX: &str = "
+CREATE TABLE outbox (
+    seq         INTEGER PRIMARY KEY AUTOINCREMENT,
+    scan_id     TEXT NOT NULL UNIQUE,
+    scope       TEXT NOT NULL,
+    report_dir  TEXT NOT NULL,
+    state       TEXT NOT NULL CHECK (state IN ('queued','done','failed')),
+    queued_at   TEXT NOT NULL,
+    attempts    INTEGER NOT NULL DEFAULT 0,
+    next_try_at TEXT,
+    last_error  TEXT,
+    settled_at  TEXT
+);
+CREATE INDEX outbox_by_state ON outbox (state, seq);
+";
 
 const SCHEMA: &str = "
 CREATE TABLE scans (
@@ -240,6 +268,8 @@ pub struct HostSeen {
 #[derive(Debug)]
 pub struct Store {
     conn: Connection,
+    /// Queue each scan recorded by [`Store::finish`] for upload.
+    queue_sealed: bool,
 }
 
 impl Store {
@@ -267,19 +297,46 @@ impl Store {
         conn.pragma_update(None, "foreign_keys", "ON")?;
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         match version {
-            0 => {
+            SCHEMA_VERSION => {}
+            v if (0..SCHEMA_VERSION).contains(&v) => {
                 let tx = conn.unchecked_transaction()?;
-                tx.execute_batch(SCHEMA)?;
+                if v == 0 {
+                    tx.execute_batch(SCHEMA)?;
+                }
+                for (to, sql) in MIGRATIONS.iter().filter(|(to, _)| *to > v.max(1)) {
+                    tx.execute_batch(sql).with_context(|| {
+                        format!(
+                            "cannot migrate the history database {} to schema version {to}",
+                            path.display()
+                        )
+                    })?;
+                }
                 tx.pragma_update(None, "user_version", SCHEMA_VERSION)?;
                 tx.commit()?;
             }
-            SCHEMA_VERSION => {}
             v => anyhow::bail!(
                 "{} has schema version {v}; this kenshin knows version {SCHEMA_VERSION} (a newer kenshin wrote it)",
                 path.display()
             ),
         }
-        Ok(Store { conn })
+        Ok(Store {
+            conn,
+            queue_sealed: false,
+        })
+    }
+
+    /// This store queues every scan it records ([`Store::finish`]) for upload to the
+    /// fleet database, in the same transaction: the daemon's store when `[fleet] db`
+    /// is set.
+    pub fn queueing(mut self, on: bool) -> Store {
+        self.queue_sealed = on;
+        self
+    }
+
+    /// The connection, for the modules that keep their own tables here
+    /// ([`crate::outbox`]).
+    pub(crate) fn conn(&self) -> &Connection {
+        &self.conn
     }
 
     /// Opens the database to read it and nothing else: no pragma that writes, no
@@ -326,7 +383,12 @@ impl Store {
         let version: i64 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
         match version {
             0 => Ok(None),
-            SCHEMA_VERSION => Ok(Some(Store { conn })),
+            // An older schema reads as it is: what it lacks (the outbox of version 2)
+            // reads as empty.
+            1..=SCHEMA_VERSION => Ok(Some(Store {
+                conn,
+                queue_sealed: false,
+            })),
             v => anyhow::bail!(
                 "{} has schema version {v}; this kenshin knows version {SCHEMA_VERSION} (a newer kenshin wrote it)",
                 path.display()
@@ -445,6 +507,22 @@ impl Store {
                     f.title.en
                 ])?;
             }
+        }
+        if self.queue_sealed {
+            let scope: String =
+                tx.query_row("SELECT scope FROM scans WHERE id = ?1", params![id], |r| {
+                    r.get(0)
+                })?;
+            tx.execute(
+                "INSERT OR IGNORE INTO outbox (scan_id, scope, report_dir, state, queued_at) \
+                 VALUES (?1, ?2, ?3, 'queued', ?4)",
+                params![
+                    id,
+                    scope,
+                    report_dir.to_string_lossy(),
+                    kenshin_engine::clock::now_rfc3339()
+                ],
+            )?;
         }
         tx.commit()?;
         Ok(())

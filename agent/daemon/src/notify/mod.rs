@@ -42,15 +42,18 @@ pub enum EventKind {
     /// The history could not record a scan (a full disk, say): before its first
     /// packet (so it did not run) or when it ended.
     RecordingFailed,
+    /// The fleet database refused a sealed report for a reason retrying cannot mend.
+    UploadRefused,
 }
 
 impl EventKind {
-    pub const ALL: [EventKind; 5] = [
+    pub const ALL: [EventKind; 6] = [
         EventKind::NewFinding,
         EventKind::NewHost,
         EventKind::RemoteAccessOpened,
         EventKind::ScanIncomplete,
         EventKind::RecordingFailed,
+        EventKind::UploadRefused,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -60,6 +63,7 @@ impl EventKind {
             EventKind::RemoteAccessOpened => "remote-access-opened",
             EventKind::ScanIncomplete => "scan-incomplete",
             EventKind::RecordingFailed => "recording-failed",
+            EventKind::UploadRefused => "upload-refused",
         }
     }
 }
@@ -157,6 +161,13 @@ pub enum Event {
         /// The history database.
         history: String,
     },
+    UploadRefused {
+        /// The sealed folder that was refused (kept; push it again by hand once
+        /// the cause is mended: `kenshin fleet push`).
+        report_dir: String,
+        /// Why, as the fleet database said it (no credential).
+        reason: String,
+    },
 }
 
 impl Event {
@@ -167,6 +178,7 @@ impl Event {
             Event::RemoteAccessOpened { .. } => EventKind::RemoteAccessOpened,
             Event::ScanIncomplete { .. } => EventKind::ScanIncomplete,
             Event::RecordingFailed { .. } => EventKind::RecordingFailed,
+            Event::UploadRefused { .. } => EventKind::UploadRefused,
         }
     }
 
@@ -220,6 +232,9 @@ impl Event {
                 };
                 format!("{what} in {history} (failing since {since}): {reason}")
             }
+            Event::UploadRefused { report_dir, reason } => format!(
+                "the fleet database refused the sealed report {report_dir} (not tried again): {reason}"
+            ),
         }
     }
 }
@@ -348,6 +363,7 @@ pub fn summarize(scope: &str, events: &[Event]) -> Summary {
         )
     });
     let unrecorded = count(EventKind::RecordingFailed) > 0;
+    let refused = count(EventKind::UploadRefused);
     let mut ja = Vec::new();
     let mut en = Vec::new();
     if f > 0 {
@@ -372,6 +388,14 @@ pub fn summarize(scope: &str, events: &[Event]) -> Summary {
     } else if unrecorded {
         ja.push("スキャン結果を履歴に記録できませんでした（状態フォルダーのディスクの空きを確認してください）".to_owned());
         en.push("the scan's result could not be recorded in the history (check the free space of the state folder's disk)".to_owned());
+    }
+    if refused > 0 {
+        ja.push(format!(
+            "封印済みの報告書 {refused} 件がフリートのデータベースに拒否されました（再送しません）"
+        ));
+        en.push(format!(
+            "{refused} sealed report(s) refused by the fleet database (not retried)"
+        ));
     }
     // The summary is what a chat or mail gateway shows a person: made visible.
     let visible = |s: String| kenshin_report::visible(&s).into_owned();

@@ -43,7 +43,7 @@ pub fn facility_code(name: &str) -> Option<u8> {
 fn severity(e: &Event) -> u8 {
     match e {
         Event::NewFinding { severity, .. } if *severity == Severity::Critical => 2,
-        Event::NewFinding { .. } | Event::RecordingFailed { .. } => 3,
+        Event::NewFinding { .. } | Event::RecordingFailed { .. } | Event::UploadRefused { .. } => 3,
         Event::RemoteAccessOpened { .. } | Event::ScanIncomplete { .. } => 4,
         Event::NewHost { .. } => 5,
     }
@@ -126,6 +126,9 @@ pub fn messages(facility: u8, n: &Notification, hostname: &str, pid: u32) -> Vec
                 }
                 Event::RecordingFailed { stage, .. } => {
                     sd.push_str(&format!(" stage=\"{}\"", stage.as_str()))
+                }
+                Event::UploadRefused { report_dir, .. } => {
+                    sd.push_str(&format!(" report_dir=\"{}\"", sd_escape(report_dir)))
                 }
             }
             sd.push(']');

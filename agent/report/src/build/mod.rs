@@ -152,6 +152,7 @@ pub fn build(
                 })
                 .collect(),
             vantage: request.vantage.clone(),
+            site: None,
             discovery: Discovery {
                 mode: outcome.discovery.mode.as_str().to_owned(),
                 reason: outcome.discovery.reason.clone(),

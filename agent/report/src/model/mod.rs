@@ -109,6 +109,10 @@ pub struct Scan {
     /// The named segment the scanner sat in.
     #[serde(default)]
     pub vantage: Option<String>,
+    /// The fleet site the scan was made from (`--site`, or the daemon's `[fleet] site`);
+    /// absent when none was named (contract 1.1).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
     pub discovery: Discovery,
     pub stats: Stats,
     pub warnings: Vec<String>,
