@@ -1,6 +1,7 @@
 //! Retention: which of a scope's scans to forget, and forgetting them (the record
 //! first, then the folder, so a crash in between leaves at worst an unlisted folder,
-//! never a record pointing at nothing).
+//! never a record pointing at nothing). A scan still waiting in the outbox keeps its
+//! folder until it is pushed or refused.
 
 use std::path::Path;
 
@@ -47,7 +48,24 @@ pub fn apply(
         return Ok(0);
     }
     let scans = store.scans(Some(scope), usize::MAX)?;
-    let gone = expired(&scans, retention, OffsetDateTime::now_utc());
+    let mut gone = expired(&scans, retention, OffsetDateTime::now_utc());
+    let queue = store.outbox();
+    if queue.exists()? {
+        let mut waiting = Vec::new();
+        for s in &gone {
+            if queue.is_queued(&s.id)? {
+                waiting.push(s.id.clone());
+            }
+        }
+        if !waiting.is_empty() {
+            tracing::info!(
+                scope,
+                "retention keeps {} scan(s) still waiting in the outbox",
+                waiting.len()
+            );
+        }
+        gone.retain(|s| !waiting.contains(&s.id));
+    }
     for s in &gone {
         store.forget(&s.id)?;
         if let Some(dir) = &s.report_dir {

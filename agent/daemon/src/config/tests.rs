@@ -267,3 +267,103 @@ fn the_rules_table_pins_a_publisher_fingerprint_or_is_refused_on_its_line() {
     let e = error("[rules]\npublisherr = \"x\"\n");
     assert!(e.contains("publisherr"), "{e}");
 }
+
+const FLEET: &str = "[fleet]\nsite = \"osaka-general\"\ndb = \"postgresql://sensor:hunter2@198.18.9.1:5432/kenshin\"\n";
+
+#[test]
+fn the_fleet_site_goes_into_every_scopes_scans_and_the_db_stays_secret() {
+    let c = parse(&format!("{FLEET}{MINIMAL}")).expect("parses");
+    let fleet = c.fleet.as_ref().expect("[fleet]");
+    assert_eq!(fleet.site, "osaka-general");
+    assert_eq!(c.scopes[0].settings.site.as_deref(), Some("osaka-general"));
+    let db = fleet.db.as_ref().expect("db");
+    assert_eq!(
+        db.url.expose(),
+        "postgresql://sensor:hunter2@198.18.9.1:5432/kenshin"
+    );
+    assert!(!format!("{c:?}").contains("hunter2"), "Debug redacts it");
+    assert_eq!(fleet.retry, crate::outbox::Backoff::default());
+    // Without [fleet], scans name no site.
+    assert_eq!(
+        parse(MINIMAL).expect("parses").scopes[0].settings.site,
+        None
+    );
+}
+
+#[test]
+fn a_site_without_a_db_records_the_site_for_reports_carried_by_hand() {
+    let c = parse(&format!("[fleet]\nsite = \"kobe\"\n{MINIMAL}")).expect("parses");
+    let fleet = c.fleet.expect("[fleet]");
+    assert!(fleet.db.is_none());
+    assert_eq!(c.scopes[0].settings.site.as_deref(), Some("kobe"));
+}
+
+#[test]
+fn a_malformed_fleet_section_is_named_with_file_line_and_key_and_never_shows_the_password() {
+    let db = "db = \"postgresql://sensor:hunter2@hq/kenshin\"\n";
+    let cases: [(String, &str, &str); 8] = [
+        (format!("[fleet]\n{db}"), ":1:", "fleet.site: missing"),
+        (
+            format!("[fleet]\nsite = \"ward 3\"\n{db}"),
+            ":2:",
+            "fleet.site: \"ward 3\" is not valid",
+        ),
+        (
+            "[fleet]\nsite = \"a\"\ndb = \"mysql://sensor:hunter2@hq/k\"\n".to_owned(),
+            ":3:",
+            "fleet.db: \"mysql://sensor:***@hq/k\" is not a PostgreSQL URL",
+        ),
+        (
+            "[fleet]\nsite = \"a\"\ndb = \"postgresql://sensor:hunter2@hq/k?sslmode=require\"\n"
+                .to_owned(),
+            ":3:",
+            "sslmode=verify-full only",
+        ),
+        (
+            "[fleet]\nsite = \"a\"\ndb = \"postgresql://sensor:hunter2@/k\"\n".to_owned(),
+            ":3:",
+            "fleet.db:",
+        ),
+        (
+            format!("[fleet]\nsite = \"a\"\n{db}client_cert = \"/etc/kenshin/fleet.crt\"\n"),
+            ":4:",
+            "fleet.client_key: missing",
+        ),
+        (
+            "[fleet]\nsite = \"a\"\nca = \"/etc/kenshin/ca.crt\"\n".to_owned(),
+            ":3:",
+            "fleet.ca: is set but fleet.db is not",
+        ),
+        (
+            format!("[fleet]\nsite = \"a\"\n{db}retry_min = \"10m\"\nretry_max = \"1m\"\n"),
+            ":5:",
+            "fleet.retry_max: 60s is less than fleet.retry_min (600s)",
+        ),
+    ];
+    for (text, line, want) in &cases {
+        let e = error(text);
+        assert!(
+            e.contains(&format!("kenshin.toml{line}")) && e.contains(want),
+            "{text}\n→ {e}"
+        );
+        assert!(!e.contains("hunter2"), "{e}");
+    }
+    let e = error("[fleet]\nsite = \"a\"\npassword = \"x\"\n");
+    assert!(e.contains("`password`") && e.contains("[fleet]"), "{e}");
+}
+
+#[test]
+fn fleet_certificate_files_that_do_not_exist_are_named_when_files_are_read() {
+    let text = format!(
+        "[daemon]\nstate_dir = \"/tmp/kenshin-test-state\"\n{FLEET}client_cert = \"/nonexistent/site.crt\"\nclient_key = \"/nonexistent/site.key\"\n"
+    );
+    let e = Config::parse(Path::new("/etc/kenshin/kenshin.toml"), &text)
+        .expect_err("missing files")
+        .to_string();
+    assert!(
+        e.contains("kenshin.toml:6:")
+            && e.contains("fleet.client_cert")
+            && e.contains("/nonexistent/site.crt"),
+        "{e}"
+    );
+}

@@ -1,6 +1,7 @@
 use std::path::Path;
 
 use kenshin_report::model::Report;
+use time::OffsetDateTime;
 
 use super::*;
 
@@ -326,4 +327,43 @@ fn a_database_from_a_newer_kenshin_is_refused() {
     drop(c);
     let e = Store::open(&db).expect_err("newer").to_string();
     assert!(e.contains("schema version 99"), "{e}");
+}
+
+#[test]
+fn a_version_1_database_gains_the_outbox_when_opened_and_reads_as_empty_until_then() {
+    let dir = tempfile::tempdir().expect("dir");
+    let db = dir.path().join("history.db");
+    {
+        // A database as kenshin wrote it before the outbox: schema 1, one scan.
+        let c = Connection::open(&db).expect("raw");
+        c.execute_batch(SCHEMA).expect("schema 1");
+        c.pragma_update(None, "user_version", 1).expect("v1");
+        c.execute(
+            "INSERT INTO scans (id, scope, status, started_at) VALUES ('old', 's', 'complete', '2026-11-01T00:00:00Z')",
+            [],
+        )
+        .expect("row");
+    }
+    let read = Store::open_read_only(&db)
+        .expect("reads")
+        .expect("has schema");
+    assert_eq!(
+        read.outbox().summary(OffsetDateTime::now_utc()).expect("q"),
+        None
+    );
+    drop(read);
+    let s = Store::open(&db).expect("migrates");
+    let version: i64 = s
+        .conn
+        .pragma_query_value(None, "user_version", |r| r.get(0))
+        .expect("version");
+    assert_eq!(version, SCHEMA_VERSION);
+    assert!(
+        s.scan("old").expect("q").is_some(),
+        "the old scans are kept"
+    );
+    assert!(s.outbox().exists().expect("q"));
+    assert_eq!(s.integrity().expect("check"), "ok");
+    drop(s);
+    Store::open(&db).expect("opening again changes nothing");
 }

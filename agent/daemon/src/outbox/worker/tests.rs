@@ -352,3 +352,23 @@ async fn the_summary_names_the_waiting_count_the_oldest_age_the_last_error_and_n
         .last_error
         .is_some_and(|e| e.contains("connection refused")));
 }
+
+#[tokio::test]
+async fn retention_keeps_the_folders_of_scans_still_waiting_and_forgets_them_once_pushed() {
+    let site = Site::new(&["scan-1", "scan-2", "scan-3"]);
+    let reports = site.dir.path().join("reports");
+    let keep_one = crate::config::Retention {
+        keep_scans: Some(1),
+        keep_days: None,
+    };
+    let store = Store::open(&site.history()).expect("open");
+    let forgotten = crate::retention::apply(&store, "servers", keep_one, &reports).expect("apply");
+    assert_eq!(forgotten, 0, "all three wait to be pushed");
+    assert!(reports.join("servers/scan-1").is_dir());
+
+    drain(&site.worker(Scripted::new([])), t0(), 10).await;
+    let forgotten = crate::retention::apply(&store, "servers", keep_one, &reports).expect("apply");
+    assert_eq!(forgotten, 2);
+    assert!(!reports.join("servers/scan-1").exists());
+    assert!(reports.join("servers/scan-3").is_dir());
+}
