@@ -1,5 +1,6 @@
 //! `kenshin check-config`: loads the configuration as the daemon would and says what
-//! it will do: each scope's next runs, which scopes never run at once, where alerts go.
+//! it will do: each scope's next runs, which scopes never run at once, where alerts go,
+//! and the fleet site and database (its password shown as `***`).
 
 use time::OffsetDateTime;
 
@@ -159,5 +160,44 @@ pub(crate) fn run(args: &CheckConfigArgs, quiet: bool) -> anyhow::Result<u8> {
         };
         say!("  syslog {target} (facility {})", s.facility);
     }
+    if let Some(f) = &config.fleet {
+        show_fleet(lang, f);
+    }
     Ok(0)
+}
+
+/// `[fleet]`: the site, and where sealed scans go (never the database password).
+fn show_fleet(lang: Lang, f: &kenshin_daemon::config::Fleet) {
+    let t = |j: &'static str, e: &'static str| lang.pick(j, e);
+    say!("  {}: {}", t("フリートのサイト", "fleet site"), f.site);
+    let Some(db) = &f.db else {
+        say!(
+            "      {}",
+            t(
+                "送信先なし（報告書は kenshin fleet push で手で運びます）",
+                "no database: reports are carried by hand (kenshin fleet push)"
+            )
+        );
+        return;
+    };
+    say!("      {}: {}", t("送信先", "pushes to"), db.url);
+    let path = |p: &Option<std::path::PathBuf>| {
+        p.as_ref()
+            .map_or_else(|| "-".to_owned(), |p| p.display().to_string())
+    };
+    say!(
+        "      {}: {}, {}: {}, CA: {}",
+        t("クライアント証明書", "client cert"),
+        path(&db.client_cert),
+        t("鍵", "key"),
+        path(&db.client_key),
+        path(&db.ca)
+    );
+    say!(
+        "      {}: {} s {} {} s",
+        t("再試行の間隔", "retry every"),
+        f.retry.min.as_secs(),
+        t("から倍々で最大", "doubling up to"),
+        f.retry.max.as_secs()
+    );
 }

@@ -1,5 +1,6 @@
 //! `kenshin status`: whether the daemon runs, whether its history can record scans,
-//! and each scope's last and next scan. It only reads (the history read-only, the
+//! each scope's last and next scan, and the fleet outbox (what waits to be pushed,
+//! since when, the last error and the next try). It only reads (the history read-only, the
 //! daemon's health file), so it works while the disk is full.
 
 use serde::Serialize;
@@ -10,6 +11,7 @@ use crate::say::say;
 use kenshin_daemon::config::Config;
 use kenshin_daemon::health::{self, RecordingFailure, Stage};
 use kenshin_daemon::history::{ScanRow, Status as ScanStatus, Store};
+use kenshin_daemon::outbox::Summary as OutboxSummary;
 use kenshin_daemon::{lock, reconcile};
 use kenshin_engine::clock;
 
@@ -20,6 +22,17 @@ struct Status {
     /// can, or no daemon has run.
     recording_failure: Option<RecordingFailure>,
     scopes: Vec<ScopeStatus>,
+    /// `[fleet]`: the site and the outbox; `null` without a `[fleet]` section.
+    fleet: Option<FleetStatus>,
+}
+
+#[derive(Debug, Serialize)]
+struct FleetStatus {
+    site: String,
+    /// The database, its password shown as `***`; `null`: reports are carried by hand.
+    db: Option<String>,
+    /// `null` until the daemon has created its history.
+    outbox: Option<OutboxSummary>,
 }
 
 #[derive(Debug, Serialize)]
@@ -79,10 +92,22 @@ pub(crate) fn run(args: &StatusArgs) -> anyhow::Result<u8> {
             adopt_pending,
         });
     }
+    let fleet = match &config.fleet {
+        Some(f) => Some(FleetStatus {
+            site: f.site.clone(),
+            db: f.db.as_ref().map(|d| d.url.redacted()),
+            outbox: match &store {
+                Some(st) => st.outbox().summary(now)?,
+                None => None,
+            },
+        }),
+        None => None,
+    };
     let status = Status {
         daemon_pid,
         recording_failure,
         scopes,
+        fleet,
     };
     if args.json {
         println!("{}", crate::say::json(&status)?);
@@ -143,7 +168,95 @@ pub(crate) fn run(args: &StatusArgs) -> anyhow::Result<u8> {
             None => say!("  {}: -", t("次回", "next")),
         }
     }
+    if let Some(f) = &status.fleet {
+        print_fleet(lang, f, &show);
+    }
     Ok(0)
+}
+
+/// The site and the outbox: waiting bundles first, since they are what needs a look.
+fn print_fleet(lang: Lang, f: &FleetStatus, show: &dyn Fn(&str) -> String) {
+    let t = |j: &'static str, e: &'static str| lang.pick(j, e);
+    match &f.db {
+        Some(db) => say!(
+            "{} {:?} → {db}",
+            t("フリート: サイト", "fleet: site"),
+            f.site
+        ),
+        None => say!(
+            "{} {:?} ({})",
+            t("フリート: サイト", "fleet: site"),
+            f.site,
+            t("送信先なし", "no database")
+        ),
+    }
+    let Some(o) = &f.outbox else {
+        if f.db.is_some() {
+            say!("  {}: -", t("送信待ち", "outbox"));
+        }
+        return;
+    };
+    match (o.queued, o.oldest_age_s) {
+        (0, _) => say!("  {}: 0", t("送信待ち", "outbox")),
+        (n, age) => say!(
+            "  {}: {n} {} ({} {})",
+            t("送信待ち", "outbox"),
+            t("件", "waiting"),
+            t("最古", "oldest"),
+            age.map_or_else(|| "-".to_owned(), |a| span(lang, a))
+        ),
+    }
+    if o.queued > 0 {
+        if let Some(next) = &o.next_try_at {
+            say!(
+                "  {}: {} ({} {})",
+                t("次の再試行", "next try"),
+                show(next),
+                o.attempts,
+                t("回失敗", "failed tries")
+            );
+        }
+        if let Some(e) = &o.last_error {
+            say!("  {}: {e}", t("最後のエラー", "last error"));
+        }
+    }
+    if o.done > 0 {
+        say!(
+            "  {}: {} ({} {})",
+            t("送信済み", "pushed"),
+            o.done,
+            t("最後", "last"),
+            o.last_done_at
+                .as_deref()
+                .map_or_else(|| "-".to_owned(), show)
+        );
+    }
+    if let Some(e) = &o.last_failed {
+        say!(
+            "  {}: {} ({} {} {}: {})",
+            t("拒否（再送しません）", "refused (not retried)"),
+            o.failed,
+            t("最後", "last"),
+            e.scan_id,
+            e.report_dir.display(),
+            e.last_error.as_deref().unwrap_or("-")
+        );
+    }
+}
+
+/// A duration in seconds as people say it: `2 d 3 h`, `5 h 12 min`, `40 s`.
+fn span(lang: Lang, secs: i64) -> String {
+    let (d, h, m) = (secs / 86_400, secs % 86_400 / 3600, secs % 3600 / 60);
+    match lang {
+        Lang::Ja if d > 0 => format!("{d}日{h}時間前"),
+        Lang::Ja if h > 0 => format!("{h}時間{m}分前"),
+        Lang::Ja if m > 0 => format!("{m}分前"),
+        Lang::Ja => format!("{secs}秒前"),
+        Lang::En if d > 0 => format!("{d} d {h} h ago"),
+        Lang::En if h > 0 => format!("{h} h {m} min ago"),
+        Lang::En if m > 0 => format!("{m} min ago"),
+        Lang::En => format!("{secs} s ago"),
+    }
 }
 
 /// The history's recording failure, first and plainly: scans are not being recorded.
