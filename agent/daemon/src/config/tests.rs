@@ -367,3 +367,18 @@ fn fleet_certificate_files_that_do_not_exist_are_named_when_files_are_read() {
         "{e}"
     );
 }
+
+#[test]
+fn the_shipped_fleet_example_parses_once_uncommented() {
+    let text = std::fs::read_to_string(repo().join("packaging/kenshin.toml")).expect("read");
+    let start = text.find("# [fleet]").expect("a [fleet] example");
+    let example: String = text[start..]
+        .lines()
+        .map(|l| format!("{}\n", l.strip_prefix("# ").unwrap_or(l)))
+        .collect();
+    let c = parse(&format!("{MINIMAL}{example}")).expect("the example parses");
+    let fleet = c.fleet.expect("[fleet]");
+    assert_eq!(fleet.site, "osaka-general");
+    assert!(fleet.db.is_some_and(|d| d.client_cert.is_some() && d.ca.is_some()));
+    assert_eq!(fleet.retry.max, std::time::Duration::from_secs(1800));
+}
