@@ -1,5 +1,5 @@
 //! `kenshin history`: the scans the daemon recorded, one scan's changes and
-//! notifications, or one host's timeline. It opens the history read-only.
+//! notifications and its push to the fleet database, or one host's timeline. It opens the history read-only.
 
 use serde_json::json;
 
@@ -30,6 +30,13 @@ pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<u8> {
         };
         let changes = store.changes(id)?;
         let notifications = store.notifications(id)?;
+        let outbox = store.outbox();
+        // Queued for the fleet database, pushed or refused; `None` without [fleet] db.
+        let upload = if outbox.exists()? {
+            outbox.of_scan(id)?
+        } else {
+            None
+        };
         if args.json {
             let n: Vec<_> = notifications
                 .iter()
@@ -37,7 +44,9 @@ pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<u8> {
                 .collect();
             println!(
                 "{}",
-                crate::say::json(&json!({"scan": scan, "changes": changes, "notifications": n}))?
+                crate::say::json(
+                    &json!({"scan": scan, "changes": changes, "notifications": n, "upload": upload})
+                )?
             );
             return Ok(0);
         }
@@ -87,6 +96,31 @@ pub(crate) fn run(args: &HistoryArgs) -> anyhow::Result<u8> {
                 )
             };
             say!("  {} {target}: {how}", t("通知", "notification"));
+        }
+        if let Some(u) = &upload {
+            let state = match u.state {
+                kenshin_daemon::outbox::State::Queued => format!(
+                    "{} ({} {}{})",
+                    t("送信待ち", "waiting"),
+                    u.attempts,
+                    t("回失敗", "failed tries"),
+                    u.last_error
+                        .as_deref()
+                        .map(|e| format!(": {e}"))
+                        .unwrap_or_default()
+                ),
+                kenshin_daemon::outbox::State::Done => format!(
+                    "{} {}",
+                    t("送信済み", "pushed"),
+                    u.settled_at.as_deref().map(show).unwrap_or_default()
+                ),
+                kenshin_daemon::outbox::State::Failed => format!(
+                    "{}: {}",
+                    t("拒否（再送しません）", "refused (not retried)"),
+                    u.last_error.as_deref().unwrap_or("-")
+                ),
+            };
+            say!("  {}: {state}", t("フリート", "fleet"));
         }
         return Ok(0);
     }

@@ -175,4 +175,17 @@ fn status_shows_what_waits_in_the_outbox_the_last_error_and_the_next_try() {
 
     let o = kenshin(&["status", "--config", &cfg, "--lang", "ja"]);
     assert!(stdout(&o).contains("送信待ち: 2 件"), "{}", stdout(&o));
+
+    // The scan's own history says where its push stands.
+    let scan = "20261123T020000Z-aaaaaa";
+    let o = kenshin(&["history", "--config", &cfg, "--scan", scan]);
+    assert!(
+        stdout(&o).contains("fleet: waiting (1 failed tries: connection refused"),
+        "{}",
+        stdout(&o)
+    );
+    let o = kenshin(&["history", "--config", &cfg, "--scan", scan, "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(v["upload"]["state"], "queued", "{v:#}");
+    assert_eq!(v["upload"]["attempts"], 1);
 }

@@ -379,6 +379,8 @@ fn the_shipped_fleet_example_parses_once_uncommented() {
     let c = parse(&format!("{MINIMAL}{example}")).expect("the example parses");
     let fleet = c.fleet.expect("[fleet]");
     assert_eq!(fleet.site, "osaka-general");
-    assert!(fleet.db.is_some_and(|d| d.client_cert.is_some() && d.ca.is_some()));
+    assert!(fleet
+        .db
+        .is_some_and(|d| d.client_cert.is_some() && d.ca.is_some()));
     assert_eq!(fleet.retry.max, std::time::Duration::from_secs(1800));
 }
