@@ -382,5 +382,5 @@ fn the_shipped_fleet_example_parses_once_uncommented() {
     assert!(fleet
         .db
         .is_some_and(|d| d.client_cert.is_some() && d.ca.is_some()));
-    assert_eq!(fleet.retry.max, std::time::Duration::from_secs(1800));
+    assert_eq!(fleet.retry.max, Duration::from_secs(1800));
 }
