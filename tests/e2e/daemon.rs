@@ -390,3 +390,57 @@ fn a_daemon_killed_mid_scan_keeps_its_history_reruns_the_scan_and_stops_cleanly_
     assert_eq!(integrity(dir.path()), "ok");
     drop(session);
 }
+
+#[test]
+fn a_daemon_in_a_fleet_records_its_site_and_queues_each_sealed_scan_in_the_outbox() {
+    let _session = lab();
+    let dir = out_dir();
+    // The database address is in the lab range and nothing answers there: the scans
+    // wait in the outbox (this binary may have no uploader at all; with one, each
+    // try fails and is retried).
+    let config = write_config(
+        dir.path(),
+        &format!(
+            "[fleet]\nsite = \"osaka-general\"\n\
+             db = \"postgresql://sensor:hunter2-s3cret@198.18.250.250:5432/kenshin\"\n\
+             retry_min = \"1s\"\nretry_max = \"2s\"\n\
+             [[scope]]\nname = \"svc2\"\ntargets = [\"{SERVICES2_ADDR}\"]\nschedule = \"* * * * *\"\n\
+             [scope.settings]\nports = \"T:22\"\nsnmp = false\n"
+        ),
+    );
+    let daemon = Daemon::start(&config, dir.path().join("daemon.log"));
+    let done = wait_for(&config, &daemon, 150, "a complete scan", |s| {
+        count(s, "svc2", "complete") >= 1
+    });
+    let log = daemon.log();
+    assert_eq!(daemon.terminate(), Some(0));
+    assert!(
+        !log.contains("hunter2-s3cret"),
+        "the password is never logged:\n{log}"
+    );
+
+    let scan = &done[0];
+    let report_dir = scan["report_dir"].as_str().expect("report_dir");
+    verify(report_dir);
+    let report: Value = serde_json::from_slice(
+        &std::fs::read(Path::new(report_dir).join("report.json")).expect("report.json"),
+    )
+    .expect("report JSON");
+    assert_eq!(report["scan"]["site"], "osaka-general");
+
+    let cfg = config.to_str().expect("utf-8");
+    let o = kenshin_offline(&["status", "--json", "--config", cfg]);
+    let status: Value = serde_json::from_slice(&o.stdout).expect("status JSON");
+    let outbox = &status["fleet"]["outbox"];
+    assert!(
+        outbox["queued"].as_u64().is_some_and(|n| n >= 1),
+        "{status:#}"
+    );
+    assert_eq!(outbox["done"], 0, "{status:#}");
+    assert!(!String::from_utf8_lossy(&o.stdout).contains("hunter2-s3cret"));
+    let id = scan["id"].as_str().expect("id");
+    let o = kenshin_offline(&["history", "--scan", id, "--json", "--config", cfg]);
+    let detail: Value = serde_json::from_slice(&o.stdout).expect("scan JSON");
+    assert_eq!(detail["upload"]["state"], "queued", "{detail:#}");
+    assert_eq!(integrity(dir.path()), "ok");
+}
