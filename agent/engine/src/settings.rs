@@ -15,6 +15,7 @@ use kenshin_probe::governor::{
 };
 use kenshin_report::Lang;
 use serde::{Deserialize, Serialize};
+use time::UtcOffset;
 
 /// Which addresses get a port scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -112,7 +113,19 @@ pub struct ScanSettings {
     /// The checklist edition the report answers; `None`: the newest one whose item
     /// numbers are confirmed (`Edition::default_in`).
     pub checklist: Option<Edition>,
+    /// The accepted-risk register (TOML), checked before any packet.
+    pub exceptions: Option<PathBuf>,
+    /// The offset people read times in (report.html, the checklist exports) and the
+    /// day an exception's expiry is judged in; +09:00 (JST) by default.
+    #[serde(with = "offset_text")]
+    pub utc_offset: UtcOffset,
 }
+
+/// Japan Standard Time, +09:00 (no daylight saving, so a fixed offset is exact).
+pub const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
+    Ok(o) => o,
+    Err(_) => UtcOffset::UTC,
+};
 
 /// The default SNMP community read, when SNMP is on.
 pub const DEFAULT_SNMP_COMMUNITY: &str = "public";
@@ -156,6 +169,8 @@ impl Default for ScanSettings {
             group_readable: false,
             report_lang: Lang::Ja,
             checklist: None,
+            exceptions: None,
+            utc_offset: JST,
         }
     }
 }
@@ -395,6 +410,47 @@ mod lang_code {
                 "{other:?} is not \"ja\" or \"en\""
             ))),
         }
+    }
+}
+
+/// `+09:00`: an offset in the form the daemon config and the report use.
+pub fn offset_string(o: UtcOffset) -> String {
+    let (h, m, _) = o.as_hms();
+    let sign = if h < 0 || m < 0 { '-' } else { '+' };
+    format!("{sign}{:02}:{:02}", h.unsigned_abs(), m.unsigned_abs())
+}
+
+/// Parses `+09:00`, `-05:30`, `Z` or `UTC`.
+pub fn parse_offset(s: &str) -> Option<UtcOffset> {
+    if s == "Z" || s == "UTC" {
+        return Some(UtcOffset::UTC);
+    }
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1i8, s.get(1..)?),
+        b'-' => (-1i8, s.get(1..)?),
+        _ => return None,
+    };
+    let (h, m) = rest.split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (i8, i8) = (h.parse().ok()?, m.parse().ok()?);
+    UtcOffset::from_hms(sign * h, sign * m, 0).ok()
+}
+
+mod offset_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::UtcOffset;
+
+    pub(super) fn serialize<S: Serializer>(o: &UtcOffset, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::offset_string(*o))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<UtcOffset, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse_offset(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("{text:?} is not an offset like \"+09:00\""))
+        })
     }
 }
 

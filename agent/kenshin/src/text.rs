@@ -90,6 +90,10 @@ fn findings_lines(lang: Words, r: &Report) -> String {
     if newer.is_some() || edition.numbering_unconfirmed {
         out.push_str(&format!("\n{}", labels::edition::used_line(r, lang)));
     }
+    if !r.groups.is_empty() {
+        out.push_str(&groups_lines(lang, r));
+        return out;
+    }
     for f in r
         .findings
         .iter()
@@ -105,6 +109,47 @@ fn findings_lines(lang: Words, r: &Report) -> String {
             lang.text(&f.title)
         );
         out.push_str(&format!("\n  {}", visible(&line)));
+    }
+    out
+}
+
+/// How many groups the summary lists before pointing at report.html.
+const GROUPS_SHOWN: usize = 12;
+
+/// The groups, most severe first: one line per cause rather than per host.
+fn groups_lines(lang: Words, r: &Report) -> String {
+    use kenshin_report::model::ExceptionStatus;
+    let accepted = r
+        .findings
+        .iter()
+        .filter(|f| f.disposition.is_accepted())
+        .count();
+    let with = |s: ExceptionStatus| r.exceptions.iter().filter(|e| e.status == s).count();
+    let mut out = format!(
+        "\n{}",
+        words::groups_line(
+            lang,
+            r.groups.len(),
+            accepted,
+            with(ExceptionStatus::Expired),
+            with(ExceptionStatus::Unused)
+        )
+    );
+    for g in r.groups.iter().take(GROUPS_SHOWN) {
+        let line = words::group_line(
+            lang,
+            &labels::severity(g.severity).in_sentence(lang),
+            g.count,
+            g.accepted,
+            lang.text(&g.cause),
+        );
+        out.push_str(&format!("\n  {}", visible(&line)));
+    }
+    if r.groups.len() > GROUPS_SHOWN {
+        out.push_str(&format!(
+            "\n  {}",
+            words::more_groups(lang, r.groups.len() - GROUPS_SHOWN)
+        ));
     }
     out
 }

@@ -1,4 +1,4 @@
-//! kenshin-report owns the report contract `kenshin.report/1` and its writing.
+//! kenshin-report owns the report contract `kenshin.report/1.1` and its writing.
 //!
 //! - [`model`]: the contract's types, field for field as docs/report-contract.md
 //!   documents them. Fields may be added; none may be renamed or removed
@@ -25,7 +25,7 @@ pub mod transcript;
 pub mod verdict;
 
 /// The contract identifier written into every report.
-pub const CONTRACT: &str = "kenshin.report/1";
+pub const CONTRACT: &str = "kenshin.report/1.1";
 
 /// The JSON Schema of the contract, as shipped in docs/.
 pub const SCHEMA: &str = include_str!("../../../docs/report-schema.json");

@@ -211,6 +211,8 @@ pub struct Outcome {
 /// The register applied to one scan's findings.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Applied {
+    /// The register file as given.
+    pub source: String,
     /// Finding ID → the exception that accepts it.
     pub accepted: BTreeMap<String, Exception>,
     pub outcomes: Vec<Outcome>,
@@ -223,7 +225,10 @@ pub fn apply(register: &Register, findings: &[Finding], groups: &[Group], today:
         .iter()
         .flat_map(|g| g.findings.iter().map(|f| (f.as_str(), g.id.as_str())))
         .collect();
-    let mut applied = Applied::default();
+    let mut applied = Applied {
+        source: register.source.clone(),
+        ..Applied::default()
+    };
     for ex in &register.exceptions {
         let matched: Vec<String> = findings
             .iter()
