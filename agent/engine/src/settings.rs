@@ -122,10 +122,7 @@ pub struct ScanSettings {
 }
 
 /// Japan Standard Time, +09:00 (no daylight saving, so a fixed offset is exact).
-pub const JST: UtcOffset = match UtcOffset::from_hms(9, 0, 0) {
-    Ok(o) => o,
-    Err(_) => UtcOffset::UTC,
-};
+pub use kenshin_report::local_time::JST;
 
 /// The default SNMP community read, when SNMP is on.
 pub const DEFAULT_SNMP_COMMUNITY: &str = "public";
@@ -413,30 +410,7 @@ mod lang_code {
     }
 }
 
-/// `+09:00`: an offset in the form the daemon config and the report use.
-pub fn offset_string(o: UtcOffset) -> String {
-    let (h, m, _) = o.as_hms();
-    let sign = if h < 0 || m < 0 { '-' } else { '+' };
-    format!("{sign}{:02}:{:02}", h.unsigned_abs(), m.unsigned_abs())
-}
-
-/// Parses `+09:00`, `-05:30`, `Z` or `UTC`.
-pub fn parse_offset(s: &str) -> Option<UtcOffset> {
-    if s == "Z" || s == "UTC" {
-        return Some(UtcOffset::UTC);
-    }
-    let (sign, rest) = match s.as_bytes().first()? {
-        b'+' => (1i8, s.get(1..)?),
-        b'-' => (-1i8, s.get(1..)?),
-        _ => return None,
-    };
-    let (h, m) = rest.split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
-        return None;
-    }
-    let (h, m): (i8, i8) = (h.parse().ok()?, m.parse().ok()?);
-    UtcOffset::from_hms(sign * h, sign * m, 0).ok()
-}
+pub use kenshin_report::local_time::{offset_string, parse_offset};
 
 mod offset_text {
     use serde::{Deserialize, Deserializer, Serializer};

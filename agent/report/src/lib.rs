@@ -17,6 +17,7 @@ pub mod checklist_export;
 pub mod diff;
 pub mod html;
 pub mod labels;
+pub mod local_time;
 pub mod model;
 pub mod output;
 pub mod screen;
