@@ -100,17 +100,33 @@ fn findings_lines(lang: Words, r: &Report) -> String {
         .filter(|f| matches!(f.severity, Severity::Critical | Severity::High))
         .take(5)
     {
-        let port = f.port.map(|p| format!(":{p}")).unwrap_or_default();
-        let line = format!(
-            "[{}/{}] {}{port} {}",
-            labels::severity(f.severity).in_sentence(lang),
-            labels::confidence(f.confidence).in_sentence(lang),
-            f.host,
-            lang.text(&f.title)
-        );
-        out.push_str(&format!("\n  {}", visible(&line)));
+        out.push_str(&format!("\n  {}", visible(&finding_line(lang, f))));
     }
     out
+}
+
+/// `[critical/confirmed] 198.18.1.10:445 SMBv1 is enabled`, and the exception that
+/// accepts it, if any.
+fn finding_line(lang: Words, f: &kenshin_report::model::Finding) -> String {
+    let port = f.port.map(|p| format!(":{p}")).unwrap_or_default();
+    let accepted = f
+        .disposition
+        .exception
+        .as_ref()
+        .map(|ex| {
+            format!(
+                " ({} {ex})",
+                labels::disposition(f.disposition.status).get(lang)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "[{}/{}] {}{port} {}{accepted}",
+        labels::severity(f.severity).in_sentence(lang),
+        labels::confidence(f.confidence).in_sentence(lang),
+        f.host,
+        lang.text(&f.title)
+    )
 }
 
 /// How many groups the summary lists before pointing at report.html.
@@ -136,13 +152,21 @@ fn groups_lines(lang: Words, r: &Report) -> String {
         )
     );
     for g in r.groups.iter().take(GROUPS_SHOWN) {
-        let line = words::group_line(
-            lang,
-            &labels::severity(g.severity).in_sentence(lang),
-            g.count,
-            g.accepted,
-            lang.text(&g.cause),
-        );
+        // A group of one reads best as its finding: where, and what.
+        let single = (g.count == 1)
+            .then(|| g.findings.first())
+            .flatten()
+            .and_then(|id| r.findings.iter().find(|f| &f.id == id));
+        let line = match single {
+            Some(f) => finding_line(lang, f),
+            None => words::group_line(
+                lang,
+                &labels::severity(g.severity).in_sentence(lang),
+                g.count,
+                g.accepted,
+                lang.text(&g.cause),
+            ),
+        };
         out.push_str(&format!("\n  {}", visible(&line)));
     }
     if r.groups.len() > GROUPS_SHOWN {
@@ -224,7 +248,7 @@ fn finding(lang: Words, f: &FindingRef) -> String {
 }
 
 /// The lines of each section of a diff, hosts first, then ports, then findings.
-fn diff_sections(lang: Words, d: &Diff) -> [(Pair, Vec<String>); 8] {
+fn diff_sections(lang: Words, d: &Diff) -> [(Pair, Vec<String>); 10] {
     let kind = |k| labels::kind(k).get(lang);
     let finding = |sign: &str, f: &FindingRef| format!("{sign} {}", finding(lang, f));
     [
@@ -298,6 +322,20 @@ fn diff_sections(lang: Words, d: &Diff) -> [(Pair, Vec<String>); 8] {
                         words::WAS.get(lang)
                     )
                 })
+                .collect(),
+        ),
+        (
+            words::FINDINGS_ACCEPTED,
+            d.findings_accepted
+                .iter()
+                .map(|f| finding("=", f))
+                .collect(),
+        ),
+        (
+            words::FINDINGS_REOPENED,
+            d.findings_reopened
+                .iter()
+                .map(|f| finding("!", f))
                 .collect(),
         ),
     ]

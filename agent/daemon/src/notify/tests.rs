@@ -149,6 +149,7 @@ fn syslog_messages_follow_rfc_5424_with_escaped_structured_data() {
         title_ja: "認証なしの VNC".into(),
         title_en: "VNC \"without\" auth]".into(),
         finding: "f-0001".into(),
+        group: None,
     }]);
     let m = syslog::messages(3, &n, "kenshin host", 42);
     let text = String::from_utf8(m[0].clone()).expect("utf-8");

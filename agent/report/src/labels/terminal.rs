@@ -214,6 +214,14 @@ pub const SERVICES_CHANGED: Pair = Pair::new(
 pub const FINDINGS_NEW: Pair = Pair::new("新しい所見", "new findings");
 pub const FINDINGS_RESOLVED: Pair = Pair::new("解消した所見", "resolved findings");
 pub const SEVERITY_CHANGED: Pair = Pair::new("重大度が変わった所見", "severity changed");
+pub const FINDINGS_ACCEPTED: Pair = Pair::new(
+    "受容済みになった所見（例外登録簿）",
+    "findings now accepted as risks",
+);
+pub const FINDINGS_REOPENED: Pair = Pair::new(
+    "受容が外れ未対応に戻った所見",
+    "findings open again (exception expired or removed)",
+);
 /// Before a finding's severity in the older scan.
 pub const WAS: Pair = Pair::new("以前は", "was");
 
