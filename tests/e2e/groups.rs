@@ -1,7 +1,8 @@
 //! Finding groups on the lab's default scan (the shared scan of both segments with the
 //! default port list): a few dozen groups, not hundreds of lines; every finding in
 //! exactly one group; a group's severity the highest of its members; and the terminal
-//! summary counts the same groups. Then the TLS servers scanned without the lab's CA:
+//! summary counts the same groups; report.html, in Chromium, leads with the groups and
+//! opens each to its hosts. Then the TLS servers scanned without the lab's CA:
 //! one untrusted-certificate group per issuer, however many servers present its
 //! certificates.
 
@@ -11,6 +12,7 @@ use serde_json::Value;
 
 use kenshin_lab::{tls::SERVERS, TLS_ADDR};
 
+use crate::browser::Browser;
 use crate::lab_scan::full_scan;
 use crate::support::*;
 
@@ -153,4 +155,67 @@ fn servers_presenting_certificates_of_one_untrusted_ca_are_one_group() {
             "{cause}"
         );
     }
+}
+
+#[test]
+fn the_page_leads_with_the_groups_and_each_opens_to_its_hosts() {
+    let s = full_scan();
+    let groups = s.report["groups"].as_array().expect("groups");
+    let page = artifacts().join("lab-report.html");
+    std::fs::write(&page, &s.html).expect("page kept");
+    let mut b = Browser::start();
+    b.open(&page);
+    let sections = b.eval("Array.from(document.querySelectorAll('body > section')).map(s => s.id)");
+    assert_eq!(
+        sections.get(1).and_then(Value::as_str),
+        Some("groups"),
+        "the groups come right after the summary: {sections}"
+    );
+    let shown = b.eval("document.querySelectorAll('details.group').length");
+    assert_eq!(shown.as_u64(), Some(groups.len() as u64));
+    let closed =
+        b.eval("Array.from(document.querySelectorAll('details.group')).every(d => !d.open)");
+    assert_eq!(
+        closed,
+        Value::Bool(true),
+        "groups start closed: one line per cause"
+    );
+    b.call(
+        "Emulation.setDeviceMetricsOverride",
+        serde_json::json!({ "width": 1100, "height": 1400, "deviceScaleFactor": 1, "mobile": false }),
+    );
+    b.eval("document.getElementById('groups').scrollIntoView()");
+    let list = screenshot(&mut b, "lab-report-groups.png");
+    // The largest group, opened, lists one line per member with where it is.
+    let (at, largest) = groups
+        .iter()
+        .enumerate()
+        .max_by_key(|(_, g)| g["count"].as_u64())
+        .expect("a group");
+    let members = b.eval(&format!(
+        "(() => {{ const d = document.querySelectorAll('details.group')[{at}]; d.open = true; \
+         d.scrollIntoView(); return d.querySelectorAll('li').length; }})()"
+    ));
+    assert_eq!(members, largest["count"], "{largest}");
+    let opened = screenshot(&mut b, "lab-report-group-open.png");
+    assert!(b.errors().is_empty(), "{:?}", b.errors());
+    eprintln!(
+        "grouped report.html: {} (screenshots {} and {})",
+        page.display(),
+        list.display(),
+        opened.display()
+    );
+}
+
+/// The viewport as a PNG kept among the artifacts.
+fn screenshot(b: &mut Browser, name: &str) -> std::path::PathBuf {
+    let shot = b.call(
+        "Page.captureScreenshot",
+        serde_json::json!({ "format": "png" }),
+    );
+    let png = base64_decode(shot["data"].as_str().expect("png data"));
+    assert!(png.starts_with(b"\x89PNG"), "{name} is no PNG");
+    let path = artifacts().join(name);
+    std::fs::write(&path, &png).expect("screenshot kept");
+    path
 }

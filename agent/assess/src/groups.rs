@@ -6,7 +6,7 @@
 //! - a certificate finding groups by the certificate's issuer (one internal CA that the
 //!   scan was not told about is one group, not one line per server), except
 //!   `tls.certificate-self-signed`, whose issuers are the hosts themselves and so group
-//!   by the check;
+//!   by the check alone, whatever the product;
 //! - any other finding on an identified product groups by the product and version;
 //! - the rest group by the check alone (the same missing control).
 //!
@@ -128,15 +128,23 @@ fn service_of<'a>(hosts: &'a [AssessedHost], f: &Finding) -> Option<&'a Service>
 /// `vendor product version`, or `product version`, of an identified service.
 fn product_of(s: &Service) -> Option<String> {
     let product = s.product.as_deref().filter(|p| !p.trim().is_empty())?;
-    let mut words = Vec::new();
-    if let Some(v) = s.vendor.as_deref().filter(|v| !product.contains(*v)) {
-        words.push(v);
-    }
-    words.push(product);
-    if let Some(v) = s.version.as_deref() {
-        words.push(v);
-    }
-    Some(words.join(" "))
+    Some(product_words(
+        s.vendor.as_deref(),
+        product,
+        s.version.as_deref(),
+    ))
+}
+
+/// The words naming a product: `Samba Team` + `Samba` reads `Samba`, `Fortinet` +
+/// `FortiGate SSL-VPN` keeps both.
+fn product_words(vendor: Option<&str>, product: &str, version: Option<&str>) -> String {
+    let first = |t: &str| t.split_whitespace().next().unwrap_or("").to_lowercase();
+    let vendor = vendor.filter(|v| !v.trim().is_empty() && first(v) != first(product));
+    [vendor, Some(product), version]
+        .into_iter()
+        .flatten()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 fn cause_of(f: &Finding, facts: ServiceFacts) -> Cause {
@@ -146,7 +154,10 @@ fn cause_of(f: &Finding, facts: ServiceFacts) -> Cause {
             what: facts.product,
         };
     }
-    if f.check.starts_with("tls.certificate-") && f.check != SELF_SIGNED {
+    if f.check == SELF_SIGNED {
+        return Cause::Check;
+    }
+    if f.check.starts_with("tls.certificate-") {
         if let Some(issuer) = facts.issuer {
             return Cause::Issuer(issuer);
         }

@@ -143,7 +143,14 @@ fn self_signed_certificates_are_one_group_although_each_is_its_own_issuer() {
         .collect();
     let facts = findings
         .iter()
-        .map(|f| (f.id.clone(), issued_by(&format!("CN=host{}", f.id))))
+        .enumerate()
+        .map(|(n, f)| {
+            let facts = ServiceFacts {
+                product: Some(format!("appliance {n}")),
+                issuer: Some(format!("CN=host{}", f.id)),
+            };
+            (f.id.clone(), facts)
+        })
         .collect();
     assert_eq!(grouped(&findings, &facts).len(), 1);
 }
@@ -283,4 +290,14 @@ fn a_group_id_is_stable_for_the_same_check_and_cause() {
 fn the_common_name_is_read_from_a_distinguished_name() {
     assert_eq!(common_name("C=JP, O=Lab, CN=Lab CA"), "Lab CA");
     assert_eq!(common_name("O=No CN here"), "O=No CN here");
+}
+
+#[test]
+fn a_product_is_named_without_repeating_its_vendor() {
+    assert_eq!(product_words(Some("Samba Team"), "Samba", None), "Samba");
+    assert_eq!(
+        product_words(Some("Fortinet"), "FortiGate SSL-VPN", Some("7.0.12")),
+        "Fortinet FortiGate SSL-VPN 7.0.12"
+    );
+    assert_eq!(product_words(None, "nginx", Some("1.22.1")), "nginx 1.22.1");
 }

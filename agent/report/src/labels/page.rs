@@ -62,7 +62,6 @@ labels! {
     GROUPS = "所見グループ（原因別）", "Finding groups (by cause)";
     GROUPS_INTRO = "同じ検査項目で同じ原因（同じ発行者、同じ製品とバージョン、同じ脆弱性、同じ対策の欠如）の所見を 1 行にまとめています。行を開くと該当するホストが表示されます。",
         "Findings of one check with one cause (the same issuer, product and version, advisory, or missing control) are one line; open a line to see its hosts.";
-    GROUP_HOSTS = "台", "hosts";
     GROUP_ACCEPTED = "件は受容済み", "accepted";
     ACCEPTED_BY = "受容:", "accepted by";
 
