@@ -429,6 +429,42 @@ mod tests {
     }
 
     #[test]
+    fn the_summary_prints_one_line_per_group_and_counts_accepted_findings() {
+        let mut r = report();
+        // Two telnet findings of one cause make one line; one of them is accepted.
+        let mut second = r.findings[1].clone();
+        second.id = "f-0099".to_owned();
+        second.host = "198.18.1.21".to_owned();
+        second.disposition = kenshin_report::model::Disposition::default();
+        r.findings.push(second);
+        let g = r
+            .groups
+            .iter_mut()
+            .find(|g| g.check == "service.telnet")
+            .expect("the telnet group");
+        g.findings.push("f-0099".to_owned());
+        g.count = 2;
+        g.hosts = 2;
+        g.accepted = 1;
+        g.cause.en = "Telnet is open: 2 hosts".to_owned();
+        let out = summary(Lang::En, &r, &written());
+        assert!(
+            out.contains(
+                "finding groups: 8 (1 findings accepted as risks); exceptions: 1 expired, 1 unused"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("\n  [critical] 2× (1 accepted): Telnet is open: 2 hosts"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("198.18.1.21"),
+            "one line for the group, not per host"
+        );
+    }
+
+    #[test]
     fn tls_counts_read_the_typed_section() {
         let mut r = report();
         let c = tls_counts(&r);
