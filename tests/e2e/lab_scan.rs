@@ -11,6 +11,8 @@ pub(crate) struct FullScan {
     pub(crate) report_bytes: Vec<u8>,
     pub(crate) truth: Truth,
     pub(crate) output: String,
+    /// report.html, for the page tests (groups).
+    pub(crate) html: String,
 }
 
 /// One scan of both lab segments with the default port list, shared by the tests below.
@@ -42,7 +44,9 @@ pub(crate) fn full_scan() -> &'static FullScan {
         // The lab has telnet, SMBv1, VNC without a password …: findings, exit 1.
         assert_eq!(o.status.code(), Some(1), "{}", text(&o));
         let report_bytes = std::fs::read(dir.join("report.json")).expect("report written");
+        let html = std::fs::read_to_string(dir.join("report.html")).expect("report.html written");
         FullScan {
+            html,
             report: read_report(&dir),
             report_bytes,
             truth: session.lab.truth.clone(),
@@ -173,7 +177,7 @@ fn snmp_answers_with_its_sys_descr_and_the_community_is_never_written() {
 fn the_report_validates_against_the_published_schema() {
     let s = full_scan();
     assert_valid_report(&s.report);
-    assert_eq!(s.report["contract"], "kenshin.report/1");
+    assert_eq!(s.report["contract"], "kenshin.report/1.1");
     assert_eq!(s.report["scan"]["complete"], true);
 }
 

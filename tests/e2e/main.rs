@@ -13,6 +13,8 @@ mod daemon;
 mod degraded;
 /// Findings, device kinds and the checklist view from one scan of the lab.
 mod findings;
+/// Finding groups on the lab's default scan: a few dozen, every finding in one.
+mod groups;
 /// Service identification: real Debian daemons, protocol fixtures and hostile servers.
 mod identify;
 /// The KEV catalog imported into a temporary overlay, and the FortiGate portal judged with it.

@@ -178,6 +178,7 @@ pub struct Checked {
     trust: TrustStore,
     segments: Segments,
     ledger: Option<Ledger>,
+    exceptions: Option<kenshin_assess::exceptions::Register>,
 }
 
 impl std::fmt::Debug for Checked {
@@ -238,6 +239,16 @@ pub fn check_with(settings: ScanSettings, shared: &Shared) -> anyhow::Result<Che
         .as_deref()
         .map(Ledger::load)
         .transpose()?;
+    let rules = &knowledge.rules;
+    let exceptions = settings
+        .exceptions
+        .as_deref()
+        .map(|path| {
+            kenshin_assess::exceptions::load(path, &|id| {
+                kenshin_assess::exceptions::known_in(rules, id)
+            })
+        })
+        .transpose()?;
     Ok(Checked {
         settings,
         knowledge,
@@ -248,6 +259,7 @@ pub fn check_with(settings: ScanSettings, shared: &Shared) -> anyhow::Result<Che
         trust,
         segments,
         ledger,
+        exceptions,
     })
 }
 
@@ -441,6 +453,7 @@ fn judge(
         trust,
         segments,
         ledger,
+        exceptions,
         ..
     } = checked;
     let oui = load_oui(&outcome);
@@ -489,6 +502,11 @@ fn judge(
         &rules.advisories,
         &findings,
     );
+    let groups = kenshin_assess::groups::group(&findings, &assessed);
+    let today = outcome.finished_at.to_offset(settings.utc_offset).date();
+    let applied = exceptions
+        .as_ref()
+        .map(|r| kenshin_assess::exceptions::apply(r, &findings, &groups, today));
     let conclusions = build::Conclusions {
         findings,
         checklist,
@@ -527,6 +545,14 @@ fn judge(
     if let (Some(l), Some(c)) = (ledger, &comparison) {
         build::attach_inventory(&mut report, l, c);
     }
+    build::attach_groups(
+        &mut report,
+        &build::Judged {
+            groups: &groups,
+            register: applied.as_ref(),
+            utc_offset: Some(crate::settings::offset_string(settings.utc_offset)),
+        },
+    );
     report
 }
 

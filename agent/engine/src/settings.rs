@@ -15,6 +15,7 @@ use kenshin_probe::governor::{
 };
 use kenshin_report::Lang;
 use serde::{Deserialize, Serialize};
+use time::UtcOffset;
 
 /// Which addresses get a port scan.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -114,7 +115,16 @@ pub struct ScanSettings {
     /// The checklist edition the report answers; `None`: the newest one whose item
     /// numbers are confirmed (`Edition::default_in`).
     pub checklist: Option<Edition>,
+    /// The accepted-risk register (TOML), checked before any packet.
+    pub exceptions: Option<PathBuf>,
+    /// The offset people read times in (report.html, the checklist exports) and the
+    /// day an exception's expiry is judged in; +09:00 (JST) by default.
+    #[serde(with = "offset_text")]
+    pub utc_offset: UtcOffset,
 }
+
+/// Japan Standard Time, +09:00 (no daylight saving, so a fixed offset is exact).
+pub use kenshin_report::local_time::JST;
 
 /// The default SNMP community read, when SNMP is on.
 pub const DEFAULT_SNMP_COMMUNITY: &str = "public";
@@ -159,6 +169,8 @@ impl Default for ScanSettings {
             group_readable: false,
             report_lang: Lang::Ja,
             checklist: None,
+            exceptions: None,
+            utc_offset: JST,
         }
     }
 }
@@ -436,6 +448,24 @@ mod lang_code {
                 "{other:?} is not \"ja\" or \"en\""
             ))),
         }
+    }
+}
+
+pub use kenshin_report::local_time::{offset_string, parse_offset};
+
+mod offset_text {
+    use serde::{Deserialize, Deserializer, Serializer};
+    use time::UtcOffset;
+
+    pub(super) fn serialize<S: Serializer>(o: &UtcOffset, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&super::offset_string(*o))
+    }
+
+    pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<UtcOffset, D::Error> {
+        let text = String::deserialize(d)?;
+        super::parse_offset(&text).ok_or_else(|| {
+            serde::de::Error::custom(format!("{text:?} is not an offset like \"+09:00\""))
+        })
     }
 }
 

@@ -400,6 +400,10 @@ pub(crate) struct ScanArgs {
     /// numbers unconfirmed). Default: the newest edition whose item numbers are confirmed.
     #[arg(long, value_name = "EDITION")]
     pub checklist: Option<kenshin_assess::checklist::Edition>,
+    /// The accepted-risk register (TOML, `[[exception]]` entries): findings it covers are
+    /// reported as accepted and do not count towards the exit code. Checked before any packet.
+    #[arg(long, value_name = "FILE")]
+    pub exceptions: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]
@@ -453,6 +457,8 @@ impl From<ScanArgs> for ScanSettings {
             group_readable: a.group_readable,
             report_lang: a.lang.map_or(defaults.report_lang, Into::into),
             checklist: a.checklist,
+            exceptions: a.exceptions,
+            ..defaults
         }
     }
 }

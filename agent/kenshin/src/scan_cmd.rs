@@ -65,9 +65,11 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
     } else if report
         .findings
         .iter()
+        .filter(|f| !f.disposition.is_accepted())
         .all(|f| f.severity == kenshin_report::model::Severity::Info)
     {
-        // Informational findings (a medical device on the network …) are not faults.
+        // Informational findings (a medical device on the network …) are not faults,
+        // nor are risks the register accepts.
         0
     } else {
         1

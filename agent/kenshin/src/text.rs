@@ -90,21 +90,90 @@ fn findings_lines(lang: Words, r: &Report) -> String {
     if newer.is_some() || edition.numbering_unconfirmed {
         out.push_str(&format!("\n{}", labels::edition::used_line(r, lang)));
     }
+    if !r.groups.is_empty() {
+        out.push_str(&groups_lines(lang, r));
+        return out;
+    }
     for f in r
         .findings
         .iter()
         .filter(|f| matches!(f.severity, Severity::Critical | Severity::High))
         .take(5)
     {
-        let port = f.port.map(|p| format!(":{p}")).unwrap_or_default();
-        let line = format!(
-            "[{}/{}] {}{port} {}",
-            labels::severity(f.severity).in_sentence(lang),
-            labels::confidence(f.confidence).in_sentence(lang),
-            f.host,
-            lang.text(&f.title)
-        );
+        out.push_str(&format!("\n  {}", visible(&finding_line(lang, f))));
+    }
+    out
+}
+
+/// `[critical/confirmed] 198.18.1.10:445 SMBv1 is enabled`, and the exception that
+/// accepts it, if any.
+fn finding_line(lang: Words, f: &kenshin_report::model::Finding) -> String {
+    let port = f.port.map(|p| format!(":{p}")).unwrap_or_default();
+    let accepted = f
+        .disposition
+        .exception
+        .as_ref()
+        .map(|ex| {
+            format!(
+                " ({} {ex})",
+                labels::disposition(f.disposition.status).get(lang)
+            )
+        })
+        .unwrap_or_default();
+    format!(
+        "[{}/{}] {}{port} {}{accepted}",
+        labels::severity(f.severity).in_sentence(lang),
+        labels::confidence(f.confidence).in_sentence(lang),
+        f.host,
+        lang.text(&f.title)
+    )
+}
+
+/// How many groups the summary lists before pointing at report.html.
+const GROUPS_SHOWN: usize = 12;
+
+/// The groups, most severe first: one line per cause rather than per host.
+fn groups_lines(lang: Words, r: &Report) -> String {
+    use kenshin_report::model::ExceptionStatus;
+    let accepted = r
+        .findings
+        .iter()
+        .filter(|f| f.disposition.is_accepted())
+        .count();
+    let with = |s: ExceptionStatus| r.exceptions.iter().filter(|e| e.status == s).count();
+    let mut out = format!(
+        "\n{}",
+        words::groups_line(
+            lang,
+            r.groups.len(),
+            accepted,
+            with(ExceptionStatus::Expired),
+            with(ExceptionStatus::Unused)
+        )
+    );
+    for g in r.groups.iter().take(GROUPS_SHOWN) {
+        // A group of one reads best as its finding: where, and what.
+        let single = (g.count == 1)
+            .then(|| g.findings.first())
+            .flatten()
+            .and_then(|id| r.findings.iter().find(|f| &f.id == id));
+        let line = match single {
+            Some(f) => finding_line(lang, f),
+            None => words::group_line(
+                lang,
+                &labels::severity(g.severity).in_sentence(lang),
+                g.count,
+                g.accepted,
+                lang.text(&g.cause),
+            ),
+        };
         out.push_str(&format!("\n  {}", visible(&line)));
+    }
+    if r.groups.len() > GROUPS_SHOWN {
+        out.push_str(&format!(
+            "\n  {}",
+            words::more_groups(lang, r.groups.len() - GROUPS_SHOWN)
+        ));
     }
     out
 }
@@ -179,7 +248,7 @@ fn finding(lang: Words, f: &FindingRef) -> String {
 }
 
 /// The lines of each section of a diff, hosts first, then ports, then findings.
-fn diff_sections(lang: Words, d: &Diff) -> [(Pair, Vec<String>); 8] {
+fn diff_sections(lang: Words, d: &Diff) -> [(Pair, Vec<String>); 10] {
     let kind = |k| labels::kind(k).get(lang);
     let finding = |sign: &str, f: &FindingRef| format!("{sign} {}", finding(lang, f));
     [
@@ -253,6 +322,20 @@ fn diff_sections(lang: Words, d: &Diff) -> [(Pair, Vec<String>); 8] {
                         words::WAS.get(lang)
                     )
                 })
+                .collect(),
+        ),
+        (
+            words::FINDINGS_ACCEPTED,
+            d.findings_accepted
+                .iter()
+                .map(|f| finding("=", f))
+                .collect(),
+        ),
+        (
+            words::FINDINGS_REOPENED,
+            d.findings_reopened
+                .iter()
+                .map(|f| finding("!", f))
                 .collect(),
         ),
     ]
@@ -342,6 +425,42 @@ mod tests {
         assert!(
             out.contains("[緊急/確認済み] 198.18.1.10:445 SMBv1 が有効"),
             "{out}"
+        );
+    }
+
+    #[test]
+    fn the_summary_prints_one_line_per_group_and_counts_accepted_findings() {
+        let mut r = report();
+        // Two telnet findings of one cause make one line; one of them is accepted.
+        let mut second = r.findings[1].clone();
+        second.id = "f-0099".to_owned();
+        second.host = "198.18.1.21".to_owned();
+        second.disposition = kenshin_report::model::Disposition::default();
+        r.findings.push(second);
+        let g = r
+            .groups
+            .iter_mut()
+            .find(|g| g.check == "service.telnet")
+            .expect("the telnet group");
+        g.findings.push("f-0099".to_owned());
+        g.count = 2;
+        g.hosts = 2;
+        g.accepted = 1;
+        g.cause.en = "Telnet is open: 2 hosts".to_owned();
+        let out = summary(Lang::En, &r, &written());
+        assert!(
+            out.contains(
+                "finding groups: 8 (1 findings accepted as risks); exceptions: 1 expired, 1 unused"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains("\n  [critical] 2× (1 accepted): Telnet is open: 2 hosts"),
+            "{out}"
+        );
+        assert!(
+            !out.contains("198.18.1.21"),
+            "one line for the group, not per host"
         );
     }
 

@@ -6,15 +6,16 @@
 //! says so first in its reason.
 //!
 //! The suggested answer is いいえ where the scan found something for the item, はい
-//! where it found nothing, and 要確認 where a scan cannot tell. Dates are the scan's
-//! start in Japan time, as the form's 点検日.
-
-use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
-use time::format_description::well_known::Rfc3339;
-use time::{OffsetDateTime, UtcOffset};
+//! where it found nothing, and 要確認 where a scan cannot tell. A finding accepted by
+//! the accepted-risk register keeps its item at いいえ (an accepted risk is not
+//! compliance), with the exception cited beside the finding and its group. Dates are
+//! the scan's start in Japan time (or the report's `utc_offset`), as the form's 点検日;
+//! the sheet's intro gives the start to the second.
 
 use crate::labels::{self, checklist as words, Lang};
+use crate::local_time;
 use crate::model::{ChecklistItem, Report};
+use rust_xlsxwriter::{Format, FormatAlign, FormatBorder, Workbook, XlsxError};
 
 /// The 令和7年度版's forms' Japanese names, in the order the MHLW publishes them.
 pub const FORMS: [&str; 2] = [words::FORMS[0].ja, words::FORMS[1].ja];
@@ -29,12 +30,15 @@ fn reason(item: &ChecklistItem, lang: Lang) -> String {
     }
 }
 
-/// The scan's start date in Japan time (`YYYY-MM-DD`), or the date part as written.
+/// The scan's start date in Japan time, or the report's offset (`YYYY-MM-DD`), or the
+/// date part as written.
 pub fn inspection_date(report: &Report) -> String {
-    let jst = UtcOffset::from_hms(9, 0, 0).unwrap_or(UtcOffset::UTC);
-    OffsetDateTime::parse(&report.scan.started_at, &Rfc3339)
-        .map(|t| t.to_offset(jst).date().to_string())
-        .unwrap_or_else(|_| report.scan.started_at.chars().take(10).collect())
+    local_time::day(&report.scan.started_at, local_time::offset_of(report))
+}
+
+/// The scan's start to the second, with its zone (`2026-12-02 17:51:03 JST`).
+pub fn inspection_time(report: &Report) -> String {
+    local_time::shown(&report.scan.started_at, local_time::offset_of(report))
 }
 
 /// One row of a form.
@@ -62,25 +66,45 @@ fn rows(report: &Report) -> Vec<Row<'_>> {
     out
 }
 
-/// `f-0003 (ev-000017, ev-000152); f-0007 (…)`: each finding with its evidence IDs.
+/// `f-0003 [g-…] (ev-000017, ev-000152) 受容: EX-2026-001 〜2027-03-31; f-0007 (…)`: each
+/// finding with its group, its evidence IDs and the exception that accepts it.
 fn evidence_refs(report: &Report, item: &ChecklistItem) -> String {
     item.findings
         .iter()
         .map(|id| {
-            let ev = report
-                .findings
-                .iter()
-                .find(|f| &f.id == id)
-                .map(|f| f.evidence.join(", "))
-                .unwrap_or_default();
-            if ev.is_empty() {
-                id.clone()
-            } else {
-                format!("{id} ({ev})")
+            let mut out = id.clone();
+            if let Some(g) = report.groups.iter().find(|g| g.findings.contains(id)) {
+                out.push_str(&format!(" [{}]", g.id));
             }
+            let Some(f) = report.findings.iter().find(|f| &f.id == id) else {
+                return out;
+            };
+            if !f.evidence.is_empty() {
+                out.push_str(&format!(" ({})", f.evidence.join(", ")));
+            }
+            if let (Some(ex), Some(until)) = (&f.disposition.exception, &f.disposition.expires) {
+                out.push_str(&format!(" {}", words::accepted_ref(ex, until)));
+            }
+            out
         })
         .collect::<Vec<_>>()
         .join("; ")
+}
+
+/// The reason, with a note first when some of the item's findings are accepted risks.
+fn reason_with_acceptance(report: &Report, item: &ChecklistItem, lang: Lang) -> String {
+    let accepted = item.findings.iter().any(|id| {
+        report
+            .findings
+            .iter()
+            .any(|f| &f.id == id && f.disposition.is_accepted())
+    });
+    let reason = reason(item, lang);
+    if accepted {
+        format!("{}{reason}", words::ACCEPTED_NOTE.get(lang))
+    } else {
+        reason
+    }
 }
 
 /// `checklist.csv`: UTF-8 with a BOM, CRLF line ends, every field quoted.
@@ -90,7 +114,10 @@ pub fn csv(report: &Report) -> Vec<u8> {
     push_csv_line(&mut out, words::csv_header().iter().map(String::as_str));
     for r in rows(report) {
         let answer = labels::answer(r.item.status);
-        let (reason_ja, reason_en) = (reason(r.item, Lang::Ja), reason(r.item, Lang::En));
+        let (reason_ja, reason_en) = (
+            reason_with_acceptance(report, r.item, Lang::Ja),
+            reason_with_acceptance(report, r.item, Lang::En),
+        );
         push_csv_line(
             &mut out,
             [
@@ -192,7 +219,7 @@ fn form_sheet(
     let intro = words::sheet_intro(
         &report.tool.version,
         &report.scan.id,
-        &date,
+        &inspection_time(report),
         &report.tool.rules_version,
     );
     sheet.write_string_with_format(1, 0, intro, &f.meta)?;
@@ -213,7 +240,8 @@ fn form_sheet(
         sheet.write_string_with_format(row, 2, ja, &f.answer)?;
         sheet.write_string_with_format(row, 3, &date, &f.cell)?;
         sheet.write_string_with_format(row, 4, &r.evidence, &f.cell)?;
-        sheet.write_string_with_format(row, 5, reason(r.item, Lang::Ja), &f.cell)?;
+        let reason = reason_with_acceptance(report, r.item, Lang::Ja);
+        sheet.write_string_with_format(row, 5, reason, &f.cell)?;
     }
     Ok(())
 }
@@ -231,6 +259,15 @@ fn findings_sheet(book: &mut Workbook, f: &Formats, report: &Report) -> Result<(
     sheet.set_freeze_panes(1, 0)?;
     for (row, x) in (1u32..).zip(&report.findings) {
         let reqs: Vec<&str> = x.requirements.iter().map(|q| q.id.as_str()).collect();
+        let group = report
+            .groups
+            .iter()
+            .find(|g| g.findings.contains(&x.id))
+            .map_or_else(String::new, |g| format!("{} {}", g.id, g.cause.ja));
+        let disposition = match (&x.disposition.exception, &x.disposition.expires) {
+            (Some(ex), Some(until)) => words::accepted_ref(ex, until),
+            _ => labels::disposition(x.disposition.status).ja.to_owned(),
+        };
         let values = [
             x.id.as_str(),
             labels::severity(x.severity).ja,
@@ -240,6 +277,8 @@ fn findings_sheet(book: &mut Workbook, f: &Formats, report: &Report) -> Result<(
             &x.remediation.ja,
             &reqs.join(", "),
             &x.evidence.join(", "),
+            &group,
+            &disposition,
         ];
         for (col, v) in (0u16..).zip(values) {
             sheet.write_string_with_format(row, col, v, &f.cell)?;

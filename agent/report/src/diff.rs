@@ -76,6 +76,12 @@ pub struct Diff {
     pub findings_new: Vec<FindingRef>,
     pub findings_resolved: Vec<FindingRef>,
     pub severity_changed: Vec<SeverityChange>,
+    /// Findings open before and accepted by an exception now.
+    #[serde(default)]
+    pub findings_accepted: Vec<FindingRef>,
+    /// Findings accepted before and open again now (the exception expired or went).
+    #[serde(default)]
+    pub findings_reopened: Vec<FindingRef>,
 }
 
 impl Diff {
@@ -89,6 +95,8 @@ impl Diff {
             && self.findings_new.is_empty()
             && self.findings_resolved.is_empty()
             && self.severity_changed.is_empty()
+            && self.findings_accepted.is_empty()
+            && self.findings_reopened.is_empty()
     }
 }
 
@@ -226,6 +234,8 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
         findings_new: Vec::new(),
         findings_resolved: Vec::new(),
         severity_changed: Vec::new(),
+        findings_accepted: Vec::new(),
+        findings_reopened: Vec::new(),
     };
     for (addr, h) in &new_hosts {
         if !old_hosts.contains_key(addr) {
@@ -244,6 +254,13 @@ pub fn diff(old: &Report, new: &Report) -> Diff {
     let new_f: BTreeMap<FindingKey, &Finding> =
         new.findings.iter().map(|f| (finding_key(f), f)).collect();
     for (k, f) in &new_f {
+        if let Some(o) = old_f.get(k) {
+            match (o.disposition.is_accepted(), f.disposition.is_accepted()) {
+                (false, true) => d.findings_accepted.push(finding_ref(f)),
+                (true, false) => d.findings_reopened.push(finding_ref(f)),
+                _ => {}
+            }
+        }
         match old_f.get(k) {
             None => d.findings_new.push(finding_ref(f)),
             Some(o) if o.severity != f.severity => d.severity_changed.push(SeverityChange {

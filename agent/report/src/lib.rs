@@ -1,4 +1,4 @@
-//! kenshin-report owns the report contract `kenshin.report/1` and its writing.
+//! kenshin-report owns the report contract `kenshin.report/1.1` and its writing.
 //!
 //! - [`model`]: the contract's types, field for field as docs/report-contract.md
 //!   documents them. Fields may be added; none may be renamed or removed
@@ -17,6 +17,7 @@ pub mod checklist_export;
 pub mod diff;
 pub mod html;
 pub mod labels;
+pub mod local_time;
 pub mod model;
 pub mod output;
 pub mod screen;
@@ -25,7 +26,7 @@ pub mod transcript;
 pub mod verdict;
 
 /// The contract identifier written into every report.
-pub const CONTRACT: &str = "kenshin.report/1";
+pub const CONTRACT: &str = "kenshin.report/1.1";
 
 /// The JSON Schema of the contract, as shipped in docs/.
 pub const SCHEMA: &str = include_str!("../../../docs/report-schema.json");

@@ -106,6 +106,8 @@ struct RawDaemon {
     lang: Option<Spanned<String>>,
     group_readable: Option<bool>,
     ledger: Option<PathBuf>,
+    /// The accepted-risk register every scope uses unless it names its own.
+    exceptions: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -130,6 +132,7 @@ struct RawScope {
     #[serde(default)]
     freeze: Vec<Spanned<String>>,
     ledger: Option<PathBuf>,
+    exceptions: Option<PathBuf>,
     #[serde(default)]
     settings: RawSettings,
 }

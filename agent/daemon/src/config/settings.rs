@@ -150,6 +150,11 @@ pub(super) fn scope_settings(
     settings.vantage.clone_from(&s.vantage);
     settings.segments = segments.to_vec();
     settings.inventory = s.ledger.clone().or_else(|| raw.daemon.ledger.clone());
+    settings.exceptions = s
+        .exceptions
+        .clone()
+        .or_else(|| raw.daemon.exceptions.clone());
+    settings.utc_offset = daemon.utc_offset;
     settings.signing_key = Some(daemon.signing_key.clone());
     settings.group_readable = raw.daemon.group_readable.unwrap_or(false);
     settings.report_lang = daemon.lang;
@@ -159,6 +164,7 @@ pub(super) fn scope_settings(
     let mut checked = settings.clone();
     if files == Files::Skip {
         checked.inventory = None;
+        checked.exceptions = None;
         checked.ca_files.clear();
         checked.exclude_files.clear();
     }

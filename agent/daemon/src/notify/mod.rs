@@ -120,6 +120,17 @@ pub struct ScanInfo {
     pub report_dir: Option<String>,
 }
 
+/// The group a new-finding event stands for.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct GroupInfo {
+    pub id: String,
+    /// Findings in the group, and the hosts they are on.
+    pub findings: u64,
+    pub hosts: u64,
+    pub cause_ja: String,
+    pub cause_en: String,
+}
+
 /// One thing that changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", rename_all = "kebab-case")]
@@ -133,6 +144,10 @@ pub enum Event {
         title_ja: String,
         title_en: String,
         finding: String,
+        /// The finding's group: one event stands for the whole group, however many
+        /// hosts it holds (contract 1.1 reports; none for older ones).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        group: Option<GroupInfo>,
     },
     NewHost {
         address: String,
@@ -185,6 +200,21 @@ impl Event {
     /// One line for syslog and logs.
     pub fn line(&self) -> String {
         match self {
+            Event::NewFinding {
+                severity,
+                host,
+                port,
+                title_en,
+                check,
+                group: Some(g),
+                ..
+            } if g.findings > 1 => {
+                let place = port.map_or_else(|| host.clone(), |p| format!("{host}:{p}"));
+                format!(
+                    "new {severity} finding group {} {check} ({} findings, first on {place}): {}",
+                    g.id, g.findings, g.cause_en
+                )
+            }
             Event::NewFinding {
                 severity,
                 host,
@@ -267,35 +297,75 @@ fn is_remote(catalog: &PortCatalog, protocol: &str, port: u16, service: &str) ->
 pub fn events(report: &Report, previous: Option<&Diff>, catalog: &PortCatalog) -> Vec<Event> {
     let mut out = Vec::new();
     let serious = |s: Severity| matches!(s, Severity::Critical | Severity::High);
-    let finding = |severity: Severity,
-                   check: &str,
-                   advisory: Option<&str>,
-                   host: &str,
-                   port: Option<u16>,
-                   title: &kenshin_report::model::Text,
-                   id: &str| Event::NewFinding {
-        severity,
-        check: check.to_owned(),
-        advisory: advisory.map(str::to_owned),
-        host: host.to_owned(),
-        port,
-        title_ja: title.ja.clone(),
-        title_en: title.en.clone(),
-        finding: id.to_owned(),
+    // One event per new group of open (not accepted) critical or high findings.
+    let groups: std::collections::BTreeMap<&str, &kenshin_report::model::Group> = report
+        .groups
+        .iter()
+        .flat_map(|g| g.findings.iter().map(move |f| (f.as_str(), g)))
+        .collect();
+    let accepted: BTreeSet<&str> = report
+        .findings
+        .iter()
+        .filter(|f| f.disposition.is_accepted())
+        .map(|f| f.id.as_str())
+        .collect();
+    let mut announced: BTreeSet<&str> = BTreeSet::new();
+    let mut finding = |severity: Severity,
+                       check: &str,
+                       advisory: Option<&str>,
+                       host: &str,
+                       port: Option<u16>,
+                       title: &kenshin_report::model::Text,
+                       id: &str|
+     -> Option<Event> {
+        if !serious(severity) || accepted.contains(id) {
+            return None;
+        }
+        let group = groups.get(id).copied();
+        if let Some(g) = group {
+            if !announced.insert(g.id.as_str()) {
+                return None;
+            }
+        }
+        Some(Event::NewFinding {
+            severity,
+            check: check.to_owned(),
+            advisory: advisory.map(str::to_owned),
+            host: host.to_owned(),
+            port,
+            title_ja: title.ja.clone(),
+            title_en: title.en.clone(),
+            finding: id.to_owned(),
+            group: group.map(|g| GroupInfo {
+                id: g.id.clone(),
+                findings: g.count,
+                hosts: g.hosts,
+                cause_ja: g.cause.ja.clone(),
+                cause_en: g.cause.en.clone(),
+            }),
+        })
     };
     match previous {
         None => {
-            for f in report.findings.iter().filter(|f| serious(f.severity)) {
+            for f in &report.findings {
                 let advisory = f.advisory.as_ref().map(|a| a.id.as_str());
-                out.push(finding(
+                out.extend(finding(
                     f.severity, &f.check, advisory, &f.host, f.port, &f.title, &f.id,
                 ));
             }
         }
         Some(diff) => {
-            for f in diff.findings_new.iter().filter(|f| serious(f.severity)) {
+            for f in &diff.findings_new {
                 let advisory = f.advisory.as_deref();
-                out.push(finding(
+                out.extend(finding(
+                    f.severity, &f.check, advisory, &f.host, f.port, &f.title, &f.id,
+                ));
+            }
+            // A finding the register accepted before and that is open again (its
+            // exception expired or was removed) is announced like a new one.
+            for f in &diff.findings_reopened {
+                let advisory = f.advisory.as_deref();
+                out.extend(finding(
                     f.severity, &f.check, advisory, &f.host, f.port, &f.title, &f.id,
                 ));
             }

@@ -149,6 +149,7 @@ fn syslog_messages_follow_rfc_5424_with_escaped_structured_data() {
         title_ja: "認証なしの VNC".into(),
         title_en: "VNC \"without\" auth]".into(),
         finding: "f-0001".into(),
+        group: None,
     }]);
     let m = syslog::messages(3, &n, "kenshin host", 42);
     let text = String::from_utf8(m[0].clone()).expect("utf-8");
@@ -362,4 +363,89 @@ async fn a_notification_goes_out_even_when_the_history_cannot_record_that_it_did
     let v: serde_json::Value = serde_json::from_str(&bodies[0]).expect("json body");
     assert_eq!(v["events"][0]["type"], "recording-failed");
     assert_eq!(v["events"][0]["stage"], "finish");
+}
+
+/// The lab report with its findings grouped by check, as a 1.1 report groups them when
+/// each check has one cause.
+fn grouped_by_check(mut r: Report) -> Report {
+    let mut by_check: std::collections::BTreeMap<String, Vec<&kenshin_report::model::Finding>> =
+        std::collections::BTreeMap::new();
+    for f in &r.findings {
+        by_check.entry(f.check.clone()).or_default().push(f);
+    }
+    r.groups = by_check
+        .into_iter()
+        .map(|(check, members)| kenshin_report::model::Group {
+            id: kenshin_assess::groups::group_id(&check, "check"),
+            cause: members[0].title.clone(),
+            severity: members
+                .iter()
+                .map(|f| f.severity)
+                .min()
+                .unwrap_or(Severity::Info),
+            count: members.len() as u64,
+            hosts: members.len() as u64,
+            findings: members.iter().map(|f| f.id.clone()).collect(),
+            accepted: 0,
+            check,
+        })
+        .collect();
+    r
+}
+
+fn serious_groups(r: &Report) -> Vec<&kenshin_report::model::Group> {
+    r.groups
+        .iter()
+        .filter(|g| matches!(g.severity, Severity::Critical | Severity::High))
+        .collect()
+}
+
+#[test]
+fn a_first_scan_alerts_once_per_group_not_once_per_host() {
+    let r = grouped_by_check(lab_report());
+    let events = events(&r, None, &catalog());
+    let groups = serious_groups(&r);
+    assert!(
+        groups.iter().any(|g| g.count > 1),
+        "the fixture has a group of several findings"
+    );
+    assert_eq!(events.len(), groups.len(), "{events:#?}");
+    for e in &events {
+        let Event::NewFinding { group: Some(g), .. } = e else {
+            panic!("a new-finding event names its group: {e:?}");
+        };
+        assert!(groups.iter().any(|x| x.id == g.id && x.count == g.findings));
+    }
+}
+
+#[test]
+fn accepted_findings_raise_no_alert_and_reopened_ones_do() {
+    let mut r = grouped_by_check(lab_report());
+    let group = serious_groups(&r)[0].clone();
+    let accept = |r: &mut Report| {
+        for f in r
+            .findings
+            .iter_mut()
+            .filter(|f| group.findings.contains(&f.id))
+        {
+            f.disposition = kenshin_report::model::Disposition {
+                status: kenshin_report::model::DispositionStatus::Accepted,
+                exception: Some("EX-2026-001".to_owned()),
+                expires: Some("2027-03-31".to_owned()),
+            };
+        }
+    };
+    let open = r.clone();
+    accept(&mut r);
+    let first = events(&r, None, &catalog());
+    assert_eq!(first.len(), serious_groups(&r).len() - 1, "{first:#?}");
+    let named =
+        |e: &Event| matches!(e, Event::NewFinding { group: Some(g), .. } if g.id == group.id);
+    assert!(!first.iter().any(named), "no alert for the accepted group");
+
+    // The exception expires: the same findings are open again and alert once.
+    let d = kenshin_report::diff::diff(&r, &open);
+    assert_eq!(d.findings_reopened.len(), group.findings.len());
+    let again = events(&open, Some(&d), &catalog());
+    assert_eq!(again.iter().filter(|e| named(e)).count(), 1, "{again:#?}");
 }

@@ -1,6 +1,9 @@
 //! Assembles a [`Report`] from a scan's outcome and assessment.
 
+mod groups;
 mod tls;
+
+pub use groups::{attach_groups, Judged};
 
 use base64::Engine;
 use kenshin_assess::segments::Segments;
@@ -172,6 +175,7 @@ pub fn build(
             },
             warnings: outcome.warnings.clone(),
             rules: Some(request.rules.clone()),
+            utc_offset: None,
         },
         hosts: hosts.iter().map(host).collect(),
         findings: conclusions.findings.iter().map(finding).collect(),
@@ -217,6 +221,8 @@ pub fn build(
             .collect(),
         inventory: None,
         signing: None,
+        groups: Vec::new(),
+        exceptions: Vec::new(),
     }
 }
 
@@ -280,6 +286,7 @@ fn finding(f: &kenshin_assess::finding::Finding) -> Finding {
             end_of_life: a.end_of_life.clone(),
             basis: a.basis.clone(),
         }),
+        disposition: Disposition::default(),
     }
 }
 

@@ -29,10 +29,15 @@ use crate::Lang;
 const STYLE: &str = include_str!("style.css");
 
 /// The templates, by name; `page.html` includes the others.
-const TEMPLATES: [(&str, &str); 8] = [
+const TEMPLATES: [(&str, &str); 10] = [
     ("page.html", include_str!("../../templates/page.html")),
     ("macros.html", include_str!("../../templates/macros.html")),
     ("summary.html", include_str!("../../templates/summary.html")),
+    ("groups.html", include_str!("../../templates/groups.html")),
+    (
+        "accepted.html",
+        include_str!("../../templates/accepted.html"),
+    ),
     (
         "checklist.html",
         include_str!("../../templates/checklist.html"),
@@ -61,8 +66,9 @@ struct Context<'a> {
     /// The stylesheet, written as it is.
     style: Value,
     r: &'a Report,
-    /// The scan's date, and the scan ID and date reduced to what a CSS string may hold.
-    date: &'a str,
+    /// The scan's start in the report's offset (JST unless told), to the second, and
+    /// the scan ID and that time reduced to what a CSS string may hold.
+    date: String,
     print_id: String,
     print_date: String,
     facts: Vec<view::Fact>,
@@ -72,6 +78,8 @@ struct Context<'a> {
     /// Which checklist edition the report answers, and any newer one.
     checklist_edition: String,
     findings: view::Findings,
+    groups: Vec<view::GroupView>,
+    accepted: view::Accepted,
     inventory: view::Inventory,
     tls: Vec<view::TlsRow>,
     evidence: Vec<view::EvidenceRow>,
@@ -86,7 +94,7 @@ fn words(r: &Report, lang: Lang) -> std::collections::BTreeMap<&'static str, Str
 }
 
 fn context(r: &Report, lang: Lang) -> Context<'_> {
-    let date = r.scan.started_at.get(..10).unwrap_or(&r.scan.started_at);
+    let date = crate::local_time::shown(&r.scan.started_at, crate::local_time::offset_of(r));
     Context {
         lang: lang.code(),
         t: words(r, lang),
@@ -94,13 +102,18 @@ fn context(r: &Report, lang: Lang) -> Context<'_> {
         r,
         date,
         print_id: css_string(&r.scan.id),
-        print_date: css_string(date),
+        print_date: css_string(&crate::local_time::shown(
+            &r.scan.started_at,
+            crate::local_time::offset_of(r),
+        )),
         facts: view::facts(r, lang),
         warnings: view::warnings(r),
         counts: view::counts(r, lang),
         checklist: view::checklist(r, lang),
         checklist_edition: crate::labels::edition::used_line(r, lang),
         findings: view::findings(r, lang),
+        groups: view::groups(r, lang),
+        accepted: view::accepted(r, lang),
         inventory: view::inventory(r, lang),
         tls: view::tls(r, lang),
         evidence: view::evidence(r),

@@ -52,11 +52,22 @@ pub const UNCONFIRMED: Pair = Pair::new(
     "* Item number or wording unconfirmed. ",
 );
 
-/// The second row of a form's sheet.
-pub fn sheet_intro(version: &str, scan_id: &str, date: &str, rules: &str) -> String {
+/// The second row of a form's sheet; `when` is the scan's start, to the second, with its zone.
+pub fn sheet_intro(version: &str, scan_id: &str, when: &str, rules: &str) -> String {
     format!(
-        "kenshin {version} による回答案（スキャン ID {scan_id}、点検日 {date}、ルール {rules}）。最終的な回答は文書と現地で確認してください。"
+        "kenshin {version} による回答案（スキャン ID {scan_id}、点検日時 {when}、ルール {rules}）。最終的な回答は文書と現地で確認してください。"
     )
+}
+
+/// What the reason column says first when some of the item's findings are accepted risks.
+pub const ACCEPTED_NOTE: Pair = Pair::new(
+    "※ 受容済みリスク（例外登録簿）の所見を含む。受容は対策済みを意味しないため回答案は「いいえ」のまま。",
+    "* Includes findings accepted as risks (exception register); an accepted risk is not compliance, so the answer stays No. ",
+);
+
+/// A finding's acceptance as the forms cite it: `受容: EX-2026-001（期限 2027-03-31）`.
+pub fn accepted_ref(exception: &str, expires: &str) -> String {
+    format!("受容: {exception}（期限 {expires}）")
 }
 
 /// The third row of a form's sheet, when the folder is sealed.
@@ -91,7 +102,7 @@ pub fn form_columns() -> [(String, f64); 6] {
 pub const FINDINGS_SHEET: &str = FINDINGS.ja;
 
 /// The findings sheet's columns and their widths.
-pub fn finding_columns() -> [(&'static str, f64); 8] {
+pub fn finding_columns() -> [(&'static str, f64); 10] {
     [
         ("ID", 8.0),
         (SEVERITY.ja, 10.0),
@@ -101,6 +112,8 @@ pub fn finding_columns() -> [(&'static str, f64); 8] {
         (REMEDIATION.ja, 50.0),
         (REQUIREMENT.ja, 24.0),
         (EVIDENCE.ja, 24.0),
+        ("所見グループ", 40.0),
+        ("処置", 24.0),
     ]
 }
 

@@ -185,6 +185,25 @@ pub fn answer(s: ChecklistStatus) -> Pair {
     }
 }
 
+/// A finding's disposition's word.
+pub fn disposition(d: crate::model::DispositionStatus) -> Pair {
+    match d {
+        crate::model::DispositionStatus::Open => Pair::new("未対応", "open"),
+        crate::model::DispositionStatus::Accepted => Pair::new("受容済みリスク", "accepted risk"),
+    }
+}
+
+/// An exception's status's word.
+pub fn exception_status(s: crate::model::ExceptionStatus) -> Pair {
+    match s {
+        crate::model::ExceptionStatus::Active => Pair::new("有効", "active"),
+        crate::model::ExceptionStatus::Expired => Pair::new("期限切れ", "expired"),
+        crate::model::ExceptionStatus::Unused => {
+            Pair::new("未使用（該当なし）", "unused (matched nothing)")
+        }
+    }
+}
+
 /// A device kind's word.
 pub fn kind(k: DeviceKind) -> Pair {
     match k {

@@ -58,6 +58,25 @@ labels! {
     REFERENCES = "参照", "References";
     EVIDENCE = "証跡", "Evidence";
 
+    // Finding groups
+    GROUPS = "所見グループ（原因別）", "Finding groups (by cause)";
+    GROUPS_INTRO = "同じ検査項目で同じ原因（同じ発行者、同じ製品とバージョン、同じ脆弱性、同じ対策の欠如）の所見を 1 行にまとめています。行を開くと該当するホストが表示されます。",
+        "Findings of one check with one cause (the same issuer, product and version, advisory, or missing control) are one line; open a line to see its hosts.";
+    GROUP_ACCEPTED = "件は受容済み", "accepted";
+    ACCEPTED_BY = "受容:", "accepted by";
+
+    // Accepted risks
+    ACCEPTED_RISKS = "受容済みリスク", "Accepted risks";
+    ACCEPTED_INTRO = "例外登録簿で承認されたリスクです。所見は報告に残り、終了コードと通知の対象外になりますが、チェックリストの回答案は「いいえ」のままです（受容は対策済みではありません）。期限切れの例外は適用されず、その所見は未対応に戻ります。",
+        "Risks approved in the exception register. The findings stay in the report but leave the exit code and the alerts; their checklist answers stay \"No\" (an accepted risk is not compliance). An expired exception no longer applies and its findings are open again.";
+    EXCEPTIONS_TO_REVIEW = "件の例外が期限切れまたは未使用です。登録簿を見直してください。",
+        "exceptions are expired or unused; review the register.";
+    EXCEPTION_REGISTER = "例外登録簿", "Exception register";
+    EXCEPTION = "例外", "Exception";
+    ACCEPTS = "対象", "Accepts";
+    REASON = "理由（代替の対策）", "Reason (compensating control)";
+    APPROVED = "承認", "Approved";
+
     // 2. Checklist
     CHECKLIST_TITLE = "医療機関におけるサイバーセキュリティ対策チェックリスト（令和7年度版）",
         "MHLW cybersecurity checklist for medical institutions (FY2025 edition)";

@@ -48,6 +48,49 @@ pub fn checklist_items(lang: Lang, edition: &super::edition::Edition, n: usize) 
     }
 }
 
+/// `所見グループ 23（受容済みの所見 3 件）` / `finding groups: 23 (3 findings accepted)`,
+/// with the register's expired and unused exceptions when there are any.
+pub fn groups_line(
+    lang: Lang,
+    groups: usize,
+    accepted: usize,
+    expired: usize,
+    unused: usize,
+) -> String {
+    let mut out = match lang {
+        Lang::Ja => format!("所見グループ: {groups}（受容済みリスクの所見 {accepted} 件）"),
+        Lang::En => format!("finding groups: {groups} ({accepted} findings accepted as risks)"),
+    };
+    if expired + unused > 0 {
+        out.push_str(&match lang {
+            Lang::Ja => format!("、例外登録簿: 期限切れ {expired} 件、未使用 {unused} 件"),
+            Lang::En => format!("; exceptions: {expired} expired, {unused} unused"),
+        });
+    }
+    out
+}
+
+/// One group in the summary: `[重要] 12 件: …` / `[high] 12×: …`.
+pub fn group_line(lang: Lang, severity: &str, count: u64, accepted: u64, cause: &str) -> String {
+    let accepted = match (lang, accepted) {
+        (_, 0) => String::new(),
+        (Lang::Ja, n) => format!("（うち受容済み {n}）"),
+        (Lang::En, n) => format!(" ({n} accepted)"),
+    };
+    match lang {
+        Lang::Ja => format!("[{severity}] {count} 件{accepted}: {cause}"),
+        Lang::En => format!("[{severity}] {count}×{accepted}: {cause}"),
+    }
+}
+
+/// Before the groups that did not fit in the summary.
+pub fn more_groups(lang: Lang, n: usize) -> String {
+    match lang {
+        Lang::Ja => format!("ほか {n} グループは report.html を参照"),
+        Lang::En => format!("{n} more groups in report.html"),
+    }
+}
+
 /// The separator between counted words: `、` or `, `.
 pub fn list_separator(lang: Lang) -> &'static str {
     lang.pick("、", ", ")
@@ -171,6 +214,14 @@ pub const SERVICES_CHANGED: Pair = Pair::new(
 pub const FINDINGS_NEW: Pair = Pair::new("新しい所見", "new findings");
 pub const FINDINGS_RESOLVED: Pair = Pair::new("解消した所見", "resolved findings");
 pub const SEVERITY_CHANGED: Pair = Pair::new("重大度が変わった所見", "severity changed");
+pub const FINDINGS_ACCEPTED: Pair = Pair::new(
+    "受容済みになった所見（例外登録簿）",
+    "findings now accepted as risks",
+);
+pub const FINDINGS_REOPENED: Pair = Pair::new(
+    "受容が外れ未対応に戻った所見",
+    "findings open again (exception expired or removed)",
+);
 /// Before a finding's severity in the older scan.
 pub const WAS: Pair = Pair::new("以前は", "was");
 

@@ -1,9 +1,10 @@
-//! The report contract `kenshin.report/1`, as Rust types.
+//! The report contract `kenshin.report/1.1`, as Rust types.
 //!
 //! Every value a program compares is typed: severity, confidence, checklist status
 //! and device kind are enums serialized in the contract spelling, the TLS section is
 //! [`tls::Tls`], and facts are [`FactValue`]s. Nothing here is a `serde_json::Value`.
 
+pub mod groups;
 pub mod tls;
 
 use std::collections::BTreeMap;
@@ -12,6 +13,8 @@ pub use kenshin_assess::checklist::Status as ChecklistStatus;
 pub use kenshin_assess::finding::{Confidence, Severity};
 pub use kenshin_assess::kind::DeviceKind;
 use serde::{Deserialize, Serialize};
+
+pub use groups::{Disposition, DispositionStatus, ExceptionRecord, ExceptionStatus, Group};
 
 /// The whole report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -29,6 +32,12 @@ pub struct Report {
     /// The key that seals the report folder (manifest.json, manifest.sig).
     #[serde(default)]
     pub signing: Option<Signing>,
+    /// Findings grouped by check and cause (contract 1.1).
+    #[serde(default)]
+    pub groups: Vec<Group>,
+    /// The accepted-risk register as applied (contract 1.1).
+    #[serde(default)]
+    pub exceptions: Vec<ExceptionRecord>,
 }
 
 /// The key that signs the folder's manifest.
@@ -119,6 +128,9 @@ pub struct Scan {
     /// What the scan was judged with (contract 1.1).
     #[serde(default)]
     pub rules: Option<RulesUsed>,
+    /// The offset times are shown in to people (`+09:00`, JST); report.json stays RFC 3339.
+    #[serde(default)]
+    pub utc_offset: Option<String>,
 }
 
 /// The rule pack, KEV catalog and checklist edition a report was judged with.
@@ -314,6 +326,9 @@ pub struct Finding {
     pub evidence: Vec<String>,
     /// For findings from an advisory: the vulnerability or end of support.
     pub advisory: Option<AdvisoryRef>,
+    /// Open, or accepted by an exception (contract 1.1).
+    #[serde(default)]
+    pub disposition: Disposition,
 }
 
 impl Finding {

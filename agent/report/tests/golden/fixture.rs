@@ -90,10 +90,58 @@ pub(crate) fn report() -> Report {
     let hosts = hosts();
     let ledger = Ledger::parse(Path::new("台帳.csv"), LEDGER.as_bytes()).expect("ledger");
     let cmp = ledger::compare(&ledger, &hosts, |a| plan.guard.scope().contains(a));
-    let mut report = build::build(&request(), &plan, &outcome, &hosts, &conclusions());
+    let conclusions = conclusions();
+    let mut report = build::build(&request(), &plan, &outcome, &hosts, &conclusions);
     build::attach_inventory(&mut report, &ledger, &cmp);
+    let groups = kenshin_assess::groups::group(&conclusions.findings, &hosts);
+    let known = |id: &str| conclusions.findings.iter().any(|f| f.check == id);
+    let register =
+        kenshin_assess::exceptions::parse(Path::new("exceptions.toml"), EXCEPTIONS, &known)
+            .expect("the golden register");
+    let day = time::macros::date!(2026 - 11 - 22);
+    let applied = kenshin_assess::exceptions::apply(&register, &conclusions.findings, &groups, day);
+    build::attach_groups(
+        &mut report,
+        &build::Judged {
+            groups: &groups,
+            register: Some(&applied),
+            utc_offset: Some("+09:00".to_owned()),
+        },
+    );
     report
 }
+
+/// The accepted-risk register: one exception that accepts the telnet finding, one that
+/// has expired, one that matches nothing.
+const EXCEPTIONS: &str = r#"
+[[exception]]
+id = "EX-2026-001"
+check = "service.telnet"
+hosts = ["198.18.1.16/28"]
+reason = { ja = "保守 VLAN からのみ到達可能。更新は 2027 年 3 月予定", en = "Reachable only from the maintenance VLAN; upgrade due March 2027" }
+approved_by = "情報システム課 山田"
+approved_on = 2026-11-01
+expires = 2027-03-31
+
+[[exception]]
+id = "EX-2025-014"
+check = "snmp.default-community"
+hosts = ["198.18.1.30"]
+reason = { ja = "旧機器", en = "Legacy device" }
+approved_by = "情報システム課"
+approved_on = 2025-10-01
+expires = 2026-09-30
+
+[[exception]]
+id = "EX-2026-002"
+check = "smb.smb1"
+hosts = ["198.18.1.99"]
+ports = [445]
+reason = { ja = "撤去予定", en = "To be removed" }
+approved_by = "情報システム課"
+approved_on = 2026-11-01
+expires = 2027-01-31
+"#;
 
 fn request() -> ScanRequest {
     ScanRequest {

@@ -76,6 +76,8 @@ pub(in crate::html) struct FindingView {
     pub advisory: Option<Advisory>,
     pub requirements: Vec<Requirement>,
     pub evidence: Vec<Link>,
+    /// `受容済みリスク EX-2026-001 · 期限 2027-03-31` when an exception accepts it.
+    pub accepted: Option<String>,
 }
 
 /// What an advisory adds to a card.
@@ -140,6 +142,14 @@ pub(in crate::html) fn finding(f: &Finding, lang: Lang, link_r7: bool) -> Findin
             })
             .collect(),
         evidence: f.evidence.iter().map(|e| Link::to(e)).collect(),
+        accepted: f.disposition.exception.as_ref().map(|ex| {
+            format!(
+                "{} {ex} · {} {}",
+                labels::disposition(f.disposition.status).get(lang),
+                page::UNTIL.get(lang),
+                f.disposition.expires.as_deref().unwrap_or("—")
+            )
+        }),
     }
 }
 

@@ -4,11 +4,13 @@
 
 mod assets;
 mod findings;
+mod groups;
 
 use serde::Serialize;
 
 pub(super) use assets::{evidence, inventory, tls, EvidenceRow, Inventory, TlsRow};
 pub(super) use findings::{checklist, findings, ChecklistRow, Findings};
+pub(super) use groups::{accepted, groups, Accepted, GroupView};
 
 use super::escape::{anchor, excerpt};
 use crate::labels::{self, Lang};
@@ -87,7 +89,12 @@ pub(super) fn facts(r: &Report, lang: Lang) -> Vec<Fact> {
     if let Some(v) = &r.scan.vantage {
         out.push(text(VANTAGE, lang, v.clone()));
     }
-    let when = format!("{} – {}", r.scan.started_at, r.scan.finished_at);
+    let offset = crate::local_time::offset_of(r);
+    let when = format!(
+        "{} – {}",
+        crate::local_time::shown(&r.scan.started_at, offset),
+        crate::local_time::shown(&r.scan.finished_at, offset)
+    );
     out.push(text(WHEN, lang, when));
     let s = &r.scan.stats;
     let result = format!(
