@@ -436,6 +436,8 @@ mod tests {
             scan_state: HostScanState::Complete,
             notes: vec![],
             probes_sent: 0,
+            path: Default::default(),
+            reverse_names: Vec::new(),
         }
     }
 

@@ -322,6 +322,8 @@ fn observation(addr: &str, mac: Option<[u8; 6]>, by: &[DiscoveryMethod]) -> Host
         scan_state: HostScanState::Complete,
         notes: Vec::new(),
         probes_sent: 24,
+        path: Default::default(),
+        reverse_names: Vec::new(),
     }
 }
 
