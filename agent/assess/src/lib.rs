@@ -21,6 +21,7 @@ pub mod fingerprint;
 pub mod identify;
 pub mod kev;
 pub mod kind;
+pub mod kinds;
 pub mod ledger;
 pub mod matcher;
 pub mod noise;

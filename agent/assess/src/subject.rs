@@ -65,7 +65,11 @@ pub const FIXED_FIELDS: &[(&str, &str)] = &[
     ("cert.trusted", "chain verifies to a trusted root"),
     (
         "cert.name_match",
-        "a scanned name or the address matches the certificate",
+        "the certificate covers a name the host is known by; absent when no name is known",
+    ),
+    (
+        "cert.names_checked",
+        "the names the host is known by (target, PTR, ledger, redirects) that were checked",
     ),
     ("cert.key_type", "`RSA`, `EC` …"),
     ("cert.key_bits", "key size"),
@@ -246,6 +250,10 @@ fn tls_fields(f: &mut Facts, t: &TlsReport) {
         if let Some(m) = leaf.hostname_match {
             f.insert("cert.name_match".into(), Fact::Bool(m));
         }
+        f.insert(
+            "cert.names_checked".into(),
+            Fact::List(leaf.names_checked.clone()),
+        );
         f.insert("cert.key_type".into(), Fact::Text(c.key_type.clone()));
         if let Some(bits) = c.key_bits {
             f.insert("cert.key_bits".into(), Fact::Int(bits.into()));

@@ -46,6 +46,7 @@ pub struct Knowledge {
     pub fingerprints: FingerprintSet,
     pub rules: Rules,
     pub vendor_kinds: VendorKinds,
+    pub kind_rules: kenshin_assess::kinds::KindRules,
     pub profiles: ProfileSet,
     pub service_names: ServiceNames,
     /// The installed pack in use; none for the built-in rules.
@@ -128,6 +129,7 @@ impl Knowledge {
             profiles,
             registry,
             vendor_kinds,
+            kind_rules,
             service_names,
             checks,
             advisories,
@@ -142,6 +144,7 @@ impl Knowledge {
                 registry,
             },
             vendor_kinds,
+            kind_rules,
             profiles,
             service_names,
             pack: None,
@@ -465,6 +468,8 @@ fn judge(
             }),
             segments: Some(segments),
             vendor_kinds: Some(&knowledge.vendor_kinds),
+            kind_rules: Some(&knowledge.kind_rules),
+            ledger: ledger.as_ref(),
         },
     );
     let comparison = ledger

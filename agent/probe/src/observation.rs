@@ -306,6 +306,8 @@ pub struct PathEvidence {
     /// It answered a TTL-limited echo request towards another address with ICMP time
     /// exceeded: it forwards packets, a router on the way.
     pub time_exceeded_for: Vec<IpAddr>,
+    /// The address is one of the scanner's own.
+    pub scanner: bool,
     /// Evidence records of the hop probes that showed it.
     pub evidence: Vec<String>,
 }

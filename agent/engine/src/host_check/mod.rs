@@ -194,6 +194,8 @@ pub fn check(lang: Lang) -> anyhow::Result<HostCheck> {
             tls: None,
             segments: None,
             vendor_kinds: None,
+            kind_rules: None,
+            ledger: None,
         },
     );
     let context = kenshin_assess::subject::ScanContext::default();

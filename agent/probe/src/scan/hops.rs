@@ -74,6 +74,14 @@ fn read_routes() -> Vec<Route> {
         .unwrap_or_default()
 }
 
+/// The addresses of the scanner's own interfaces (read, nothing sent).
+fn own_addresses() -> Vec<IpAddr> {
+    pnet_datalink::interfaces()
+        .into_iter()
+        .flat_map(|i| i.ips.into_iter().map(|n| n.ip()))
+        .collect()
+}
+
 /// What the path showed for every host discovery found, and for the routers that
 /// answered the hop probes.
 pub(super) async fn probe(
@@ -83,6 +91,11 @@ pub(super) async fn probe(
 ) -> HashMap<IpAddr, PathEvidence> {
     let routes = read_routes();
     let mut paths: HashMap<IpAddr, PathEvidence> = HashMap::new();
+    for own in own_addresses() {
+        if discovered.found.contains_key(&own) {
+            paths.entry(own).or_default().scanner = true;
+        }
+    }
     for r in &routes {
         if let Some(gw) = r.gateway {
             let addr = IpAddr::V4(gw);
