@@ -83,7 +83,7 @@ fn scans() -> &'static Scans {
     })
 }
 
-fn certificate<'a>(report: &'a Value, port: u64) -> &'a Value {
+fn certificate(report: &Value, port: u64) -> &Value {
     report["hosts"]
         .as_array()
         .and_then(|h| h.first())
