@@ -272,7 +272,9 @@ fn a_debian_host_serving_telnet_is_not_called_a_network_device_for_it() {
     assert_eq!(h["kind"], "medical_device", "{reason}");
     assert!(reason.contains("spoken.dicom"), "{reason}");
     assert!(
-        reason.contains("outweighed") && reason.contains("network_device (potential"),
+        reason.contains("outweighed")
+            && reason.contains("os.general-purpose-serving")
+            && reason.contains("network_device (potential: open ports tcp/23"),
         "{reason}"
     );
 }

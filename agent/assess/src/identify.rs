@@ -499,7 +499,7 @@ mod tests {
         assert_eq!(h.kind, DeviceKind::Server, "{}", h.kind_reason);
         assert!(
             h.kind_reason
-                .contains("outweighed: network_device (potential, open ports tcp/23"),
+                .contains("outweighed: network_device (potential: open ports tcp/23"),
             "{}",
             h.kind_reason
         );

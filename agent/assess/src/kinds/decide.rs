@@ -38,6 +38,8 @@ struct Vote {
     /// What it rests on, in English and Japanese.
     en: String,
     ja: String,
+    /// The kind rule's ID, for a rule's vote.
+    rule: String,
 }
 
 /// A host's kind, how sure, and why.
@@ -101,6 +103,7 @@ pub fn decide(
             kind,
             confidence: KindConfidence::Confirmed,
             source: Source::Fingerprint,
+            rule: String::new(),
             en: format!("service fingerprints identify {}: {items}", kind.phrase()),
             ja: format!("サービスの指紋が{}と識別: {items}", kind.phrase_ja()),
         });
@@ -115,6 +118,7 @@ pub fn decide(
                 kind: r.kind,
                 confidence: r.confidence,
                 source: Source::Rule,
+                rule: r.id.clone(),
                 en: format!("{} ({})", render(&r.reason.en, &fields), r.id),
                 ja: format!("{}（{}）", render(&r.reason.ja, &fields), r.id),
             });
@@ -126,6 +130,7 @@ pub fn decide(
             kind,
             confidence: KindConfidence::Likely,
             source: Source::MacVendor,
+            rule: String::new(),
             en: format!("MAC vendor {vendor}"),
             ja: format!("MAC ベンダ {vendor}"),
         });
@@ -151,6 +156,7 @@ pub fn decide(
             kind,
             confidence: KindConfidence::Potential,
             source: Source::PortHint,
+            rule: String::new(),
             en: ports.clone(),
             ja: ports,
         });
@@ -264,30 +270,43 @@ fn conclude(
         confidence_ja(best),
         ja.join("; ")
     );
-    let over: Vec<String> = outvoted
-        .iter()
-        .map(|v| {
-            format!(
-                "{} ({}, {})",
-                v.kind.as_str(),
-                v.confidence.as_str(),
-                match v.source {
-                    Source::PortHint => format!("open ports {}", v.en),
-                    _ => v.en.clone(),
-                }
-            )
-        })
-        .collect();
+    // What was outweighed, one entry per kind: its strongest confidence and, briefly,
+    // each piece of evidence (a kind rule by its ID).
+    let mut over: BTreeMap<DeviceKind, (KindConfidence, Vec<String>, Vec<String>)> =
+        BTreeMap::new();
+    for v in &outvoted {
+        let e = over
+            .entry(v.kind)
+            .or_insert((v.confidence, Vec::new(), Vec::new()));
+        e.0 = e.0.min(v.confidence);
+        let (en, ja) = match v.source {
+            Source::Rule => (v.rule.clone(), v.rule.clone()),
+            Source::PortHint => (format!("open ports {}", v.en), format!("ポート {}", v.ja)),
+            _ => (v.en.clone(), v.ja.clone()),
+        };
+        e.1.push(en);
+        e.2.push(ja);
+    }
     if !over.is_empty() {
-        reason.push_str(&format!("; outweighed: {}", over.join("; ")));
-        reason_ja.push_str(&format!(
-            "; 採らなかった手がかり: {}",
-            outvoted
-                .iter()
-                .map(|v| format!("{}（{}）", v.kind.phrase_ja(), v.ja))
-                .collect::<Vec<_>>()
-                .join("; ")
-        ));
+        let en: Vec<String> = over
+            .iter()
+            .map(|(k, (c, items, _))| {
+                format!("{} ({}: {})", k.as_str(), c.as_str(), items.join(", "))
+            })
+            .collect();
+        let ja: Vec<String> = over
+            .iter()
+            .map(|(k, (c, _, items))| {
+                format!(
+                    "{}（{}: {}）",
+                    k.phrase_ja(),
+                    confidence_ja(*c),
+                    items.join(", ")
+                )
+            })
+            .collect();
+        reason.push_str(&format!("; outweighed: {}", en.join("; ")));
+        reason_ja.push_str(&format!("; 採らなかった手がかり: {}", ja.join("; ")));
     }
     KindDecision {
         kind,
