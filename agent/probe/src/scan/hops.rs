@@ -121,6 +121,11 @@ pub(super) async fn probe(
     let pinger = match Pinger::open_limited(1) {
         Ok(p) => Arc::new(p),
         Err(e) => {
+            // Without raw sockets discovery has already said so, and what to do.
+            if warnings.iter().any(|w| w.contains("CAP_NET_RAW")) {
+                tracing::info!("the next-hop probe is unavailable: {e}");
+                return paths;
+            }
             warnings.push(format!(
                 "the next-hop probe is unavailable ({e}); routers are known only from the \
                  scanner's routing table"
