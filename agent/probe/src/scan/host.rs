@@ -118,8 +118,13 @@ pub(super) async fn scan_host(
         run.identify().await;
     }
     // The names a certificate is judged against: one reverse lookup per host that
-    // serves TLS.
-    if run.obs.services.iter().any(|s| s.tls) && !ctx.cancel.is_cancelled() {
+    // serves TLS (from the first byte or after STARTTLS).
+    let serves_tls = run
+        .obs
+        .services
+        .iter()
+        .any(|s| s.tls || s.tls_audit.is_some());
+    if serves_tls && !ctx.cancel.is_cancelled() {
         run.obs.reverse_names = super::names::reverse(ctx, cleared).await;
     }
     // Ports skipped (unreachable, abandoned, interrupted) still count as done for progress.
