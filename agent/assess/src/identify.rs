@@ -8,12 +8,11 @@ use kenshin_probe::ports::{FirstProbe, PortCatalog, Protocol};
 
 use crate::fingerprint::{FingerprintSet, Identity, Subject};
 use crate::kind::{DeviceKind, KindConfidence};
-use crate::kinds::KindRules;
-use crate::ledger::Ledger;
+use crate::kinds::{KindRules, ServiceView};
 use crate::oui::OuiRegistry;
 use crate::segments::Segments;
 use crate::service_names::ServiceNames;
-use crate::tls::{known_names, KnownNames, TlsKnowledge, TlsReport};
+use crate::tls::{known_names, KnownNames, LedgerNames, TlsKnowledge, TlsReport};
 use crate::vendor_kinds::VendorKinds;
 
 /// Where a service's name came from.
@@ -99,8 +98,9 @@ pub struct Knowledge<'a> {
     pub vendor_kinds: Option<&'a VendorKinds>,
     /// Device kinds from what hosts and the network show (`rules/kinds.toml`).
     pub kind_rules: Option<&'a KindRules>,
-    /// The asset ledger, whose hostname column names hosts for the certificate check.
-    pub ledger: Option<&'a Ledger>,
+    /// Hostnames the asset ledger gives hosts (`Ledger::names_for`), which their
+    /// certificates are judged against.
+    pub ledger_names: Option<&'a LedgerNames>,
 }
 
 /// Names services (from their bytes, else their port), runs the fingerprints, names MAC
@@ -207,7 +207,7 @@ fn assess_host(observation: HostObservation, k: Knowledge<'_>) -> AssessedHost {
         .zip(observation.mac)
         .and_then(|(reg, mac)| reg.vendor(mac))
         .map(str::to_owned);
-    let known = known_names(&observation, k.ledger);
+    let known = known_names(&observation, k.ledger_names);
     let services: Vec<Service> = observation
         .ports
         .iter()
@@ -224,9 +224,19 @@ fn assess_host(observation: HostObservation, k: Knowledge<'_>) -> AssessedHost {
         .as_deref()
         .zip(k.vendor_kinds)
         .and_then(|(v, kinds)| kinds.kind_of(v).map(|kind| (kind, v)));
+    let views: Vec<ServiceView<'_>> = services
+        .iter()
+        .map(|s| ServiceView {
+            protocol: s.protocol,
+            port: s.port,
+            service: &s.service,
+            spoken: s.named_by == NamedBy::Probe,
+            identity: &s.identity,
+        })
+        .collect();
     let decision = crate::kinds::decide(
         &observation,
-        &services,
+        &views,
         crate::kinds::Inputs {
             catalog,
             rules: k.kind_rules,
@@ -269,7 +279,7 @@ mod tests {
             segments: None,
             vendor_kinds: None,
             kind_rules: None,
-            ledger: None,
+            ledger_names: None,
         }
     }
 

@@ -16,6 +16,7 @@ pub mod advisory;
 pub mod checklist;
 pub mod checks;
 pub mod evaluate;
+pub mod fields;
 pub mod finding;
 pub mod fingerprint;
 pub mod identify;

@@ -8,7 +8,7 @@ use kenshin_probe::observation::{Fact, Facts};
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::subject::{fact_type, known_field, unknown_field};
+use crate::fields::{fact_type, known_field, unknown_field};
 use kenshin_probe::facts::FactType;
 
 /// A matcher as written in a rule file.

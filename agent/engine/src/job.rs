@@ -454,6 +454,7 @@ fn judge(
             oui_dir().display()
         ));
     }
+    let ledger_names = ledger.as_ref().map(|l| l.names_for(&outcome.hosts));
     let assessed = kenshin_assess::assess(
         outcome.hosts.clone(),
         kenshin_assess::identify::Knowledge {
@@ -469,7 +470,7 @@ fn judge(
             segments: Some(segments),
             vendor_kinds: Some(&knowledge.vendor_kinds),
             kind_rules: Some(&knowledge.kind_rules),
-            ledger: ledger.as_ref(),
+            ledger_names: ledger_names.as_ref(),
         },
     );
     let comparison = ledger

@@ -15,9 +15,8 @@ use std::collections::BTreeMap;
 use kenshin_probe::observation::HostObservation;
 use kenshin_probe::ports::PortCatalog;
 
-use super::evidence;
+use super::evidence::{self, ServiceView};
 use super::rules::KindRules;
-use crate::identify::Service;
 use crate::kind::{DeviceKind, KindConfidence};
 use crate::matcher::render;
 
@@ -74,7 +73,7 @@ fn confidence_ja(c: KindConfidence) -> &'static str {
 /// Decides the kind of one host.
 pub fn decide(
     observation: &HostObservation,
-    services: &[Service],
+    services: &[ServiceView<'_>],
     inputs: Inputs<'_>,
 ) -> KindDecision {
     let mut votes: Vec<Vote> = Vec::new();

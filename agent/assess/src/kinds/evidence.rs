@@ -4,8 +4,22 @@
 //! routes the scanner's packets).
 
 use kenshin_probe::observation::{Fact, Facts, HostObservation};
+use kenshin_probe::ports::Protocol;
 
-use crate::identify::{NamedBy, Service};
+use crate::fingerprint::Identity;
+
+/// What the kind decision reads of one open service (identification builds it).
+#[derive(Debug, Clone, Copy)]
+pub struct ServiceView<'a> {
+    pub protocol: Protocol,
+    pub port: u16,
+    /// The service's name.
+    pub service: &'a str,
+    /// True if the name came from the service's own bytes, not its port number.
+    pub spoken: bool,
+    /// What the fingerprints made of it.
+    pub identity: &'a Identity,
+}
 
 /// Every field a kind rule may read, with what it holds.
 pub const FIELDS: &[(&str, &str)] = &[
@@ -70,7 +84,7 @@ pub fn initial_ttl(ttl: u8) -> i64 {
 }
 
 /// The kind fields of a host.
-pub fn of_host(observation: &HostObservation, services: &[Service]) -> Facts {
+pub fn of_host(observation: &HostObservation, services: &[ServiceView<'_>]) -> Facts {
     let mut f = Facts::new();
     let mut list = |name: &str, values: Vec<String>| {
         let mut values = values;
@@ -93,8 +107,8 @@ pub fn of_host(observation: &HostObservation, services: &[Service]) -> Facts {
         "spoken",
         services
             .iter()
-            .filter(|s| s.named_by == NamedBy::Probe)
-            .map(|s| s.service.clone())
+            .filter(|s| s.spoken)
+            .map(|s| s.service.to_owned())
             .collect(),
     );
     list(

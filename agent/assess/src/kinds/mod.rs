@@ -8,4 +8,5 @@ pub mod evidence;
 pub mod rules;
 
 pub use decide::{decide, Inputs, KindDecision};
+pub use evidence::ServiceView;
 pub use rules::KindRules;

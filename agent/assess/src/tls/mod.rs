@@ -14,7 +14,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 pub use certificate::{CertificateFacts, TrustError, TrustStore};
-pub use names::{known_names, KnownName, KnownNames, NameSource};
+pub use names::{known_names, KnownName, KnownNames, LedgerNames, NameSource};
 pub use profile::{Evaluation, ProfileSet, TlsFacts};
 
 /// What TLS judgement reads besides the observation.

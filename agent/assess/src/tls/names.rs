@@ -10,12 +10,15 @@
 //! SAN): then the certificate claims to be for addresses, and the scanned one must be
 //! among them.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
 
 use kenshin_probe::observation::{Fact, HostObservation};
 use serde::Serialize;
 
-use crate::ledger::Ledger;
+/// The hostname the asset ledger gives each host, by address (built by
+/// `Ledger::names_for` from the rows the hosts match).
+pub type LedgerNames = HashMap<IpAddr, String>;
 
 /// Where a known name came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -125,7 +128,7 @@ fn url_host(url: &str) -> Option<String> {
 }
 
 /// The names `observation`'s host is known by.
-pub fn known_names(observation: &HostObservation, ledger: Option<&Ledger>) -> KnownNames {
+pub fn known_names(observation: &HostObservation, ledger: Option<&LedgerNames>) -> KnownNames {
     let mut known = KnownNames::address_only(observation.address);
     for n in &observation.hostnames {
         known.add(n, NameSource::Target);
@@ -133,11 +136,8 @@ pub fn known_names(observation: &HostObservation, ledger: Option<&Ledger>) -> Kn
     for n in &observation.reverse_names {
         known.add(n, NameSource::Ptr);
     }
-    if let Some(ledger) = ledger {
-        let row = ledger.find(observation.address, observation.mac, &observation.hostnames);
-        if let Some(h) = row.and_then(|i| ledger.entries.get(i)?.hostname.clone()) {
-            known.add(&h, NameSource::Ledger);
-        }
+    if let Some(h) = ledger.and_then(|l| l.get(&observation.address)) {
+        known.add(h, NameSource::Ledger);
     }
     for s in &observation.services {
         let mut urls: Vec<String> = Vec::new();
@@ -263,12 +263,13 @@ mod tests {
 
     #[test]
     fn the_ledgers_hostname_for_the_address_is_a_known_name() {
-        let ledger = Ledger::parse(
+        let ledger = crate::ledger::Ledger::parse(
             std::path::Path::new("台帳.csv"),
             "IPアドレス,ホスト名\n198.18.3.10,PACS01.hospital.example\n".as_bytes(),
         )
         .expect("ledger");
-        let known = known_names(&host(), Some(&ledger));
+        let names = ledger.names_for(&[host()]);
+        let known = known_names(&host(), Some(&names));
         assert_eq!(known.names.len(), 1, "{known:?}");
         assert_eq!(known.names[0].name, "pacs01.hospital.example");
         assert_eq!(known.names[0].from, NameSource::Ledger);

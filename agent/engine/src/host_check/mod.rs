@@ -195,7 +195,7 @@ pub fn check(lang: Lang) -> anyhow::Result<HostCheck> {
             segments: None,
             vendor_kinds: None,
             kind_rules: None,
-            ledger: None,
+            ledger_names: None,
         },
     );
     let context = kenshin_assess::subject::ScanContext::default();
