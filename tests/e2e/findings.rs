@@ -20,12 +20,13 @@ pub(crate) struct Scan {
 }
 
 /// The asset ledger given to the scan, as a hospital's Excel would export it
-/// (Shift_JIS, Japanese headers): the services hosts by address, the TLS host by
-/// name, the switch; not the old terminal. One row has no address and is not on
+/// (Shift_JIS, Japanese headers): the services hosts by address (the PACS with its
+/// hostname, which its HTTPS certificate does not carry), the TLS host by name, the
+/// switch; not the old terminal. One row has no address and is not on
 /// the network; one lies outside the scanned scope.
 pub(crate) const LEDGER: &str =
     "IPアドレス,MACアドレス,ホスト名,種別,管理者,設置場所,備考,資産番号\r\n\
-198.18.2.10,,,医療機器,放射線科,CT室,PACS,A-001\r\n\
+198.18.2.10,,pacs.lab.example,医療機器,放射線科,CT室,PACS,A-001\r\n\
 198.18.2.11,,,ネットワーク機器,情報システム課,サーバ室,VPN,A-002\r\n\
 ,,tls.lab.example,サーバ,情報システム課,サーバ室,,A-003\r\n\
 198.18.3.20,,,ネットワーク機器,情報システム課,2階 EPS,,A-004\r\n\
@@ -360,6 +361,19 @@ fn every_host_has_a_kind_with_a_reason() {
             .map(|h| h["kind"].as_str().unwrap_or_default().to_owned())
             .unwrap_or_default()
     };
+    for h in hosts {
+        assert!(
+            matches!(
+                h["kind_confidence"].as_str(),
+                Some("confirmed" | "likely" | "potential")
+            ),
+            "{h:#}"
+        );
+        assert!(
+            h["kind_reason_ja"].as_str().is_some_and(|r| !r.is_empty()),
+            "{h:#}"
+        );
+    }
     assert_eq!(kind(SERVICES_ADDR), "medical_device");
     assert_eq!(kind(SERVICES2_ADDR), "network_device");
     assert_eq!(kind(SWITCH_ADDR), "network_device");
@@ -414,4 +428,18 @@ fn the_checklist_covers_every_r7_item_and_links_real_findings() {
             assert!(finding_ids.contains(&id.as_str().expect("id")), "{c:#}");
         }
     }
+}
+
+#[test]
+fn the_pacs_certificate_is_judged_against_its_ledger_hostname_not_its_address() {
+    let f = find("tls.certificate-name-mismatch", SERVICES_ADDR, 443);
+    assert_eq!(f.len(), 1, "{:#?}", findings());
+    assert_eq!(f[0]["confidence"], "confirmed");
+    assert!(
+        f[0]["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("pacs.lab.example")),
+        "{:#}",
+        f[0]
+    );
 }

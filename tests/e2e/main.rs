@@ -7,6 +7,9 @@ mod support;
 /// Headless Chromium over the DevTools protocol, for rendering report.html.
 mod browser;
 
+/// Certificate names judged only against the names a host is known by: address only,
+/// hostname target, ledger hostname, PTR from the lab resolver.
+mod cert_names;
 /// The daemon: scheduled scans, history, webhook alerts, kill -9 and SIGTERM.
 mod daemon;
 /// Degraded conditions: no raw-socket privilege, interruption, SNMP switched off.
@@ -19,6 +22,8 @@ mod groups;
 mod identify;
 /// The KEV catalog imported into a temporary overlay, and the FortiGate portal judged with it.
 mod kev;
+/// The device kind of every live host in the lab, from one scan of its three segments.
+mod kinds;
 /// One full scan of the lab at raised rate caps, and what its report must say.
 mod lab_scan;
 /// The report folder from the findings scan: HTML in Chromium, checklist exports,

@@ -108,6 +108,7 @@ pub(crate) fn require_tools() -> Result<()> {
         "openssl",
         "testssl",
         "postfix",
+        "dnsmasq",
     ] {
         let found = ["/usr/sbin", "/usr/bin", "/sbin", "/bin"]
             .iter()

@@ -38,7 +38,40 @@ impl Lab {
         self.samba("ksl-svc", SERVICES_ADDR, "NT1")?;
         self.samba("ksl-svc2", SERVICES2_ADDR, "SMB2_02")?;
         self.dicom()?;
+        self.resolver()?;
         self.vnc()
+    }
+
+    /// The lab resolver: dnsmasq in ksl-dns answering the PTR records of
+    /// [`crate::PTR_RECORDS`], reading no hosts file or configuration of this machine
+    /// and forwarding nothing (no upstream servers).
+    fn resolver(&mut self) -> Result<()> {
+        let mut args: Vec<String> = [
+            "--keep-in-foreground",
+            "--conf-file=/dev/null",
+            "--no-resolv",
+            "--no-hosts",
+            "--no-poll",
+            "--bind-interfaces",
+            "--user=root",
+            "--log-queries",
+            "--log-facility=-",
+        ]
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+        args.push(format!("--listen-address={}", crate::RESOLVER_ADDR));
+        args.push(format!(
+            "--pid-file={}",
+            self.dir.join("dnsmasq.pid").to_string_lossy()
+        ));
+        for (addr, name) in crate::PTR_RECORDS {
+            let ip: std::net::Ipv4Addr = addr.parse()?;
+            let [a, b, c, d] = ip.octets();
+            args.push(format!("--ptr-record={d}.{c}.{b}.{a}.in-addr.arpa,{name}"));
+        }
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        self.spawn_in("ksl-dns", "/usr/sbin/dnsmasq", &args)
     }
 
     /// sshd on the services host, with a fresh ed25519 host key.

@@ -14,7 +14,9 @@
 //!   segment C 198.18.3.0/24 (br3, no loss): ksl-tls .10, nginx TLS servers, vsftpd
 //!   with AUTH TLS and Postfix with STARTTLS (see tls.rs); ksl-net .20, a switch whose
 //!   snmpd answers `public` with a Cisco IOS 12.2 sysDescr; ksl-term .30, an old
-//!   terminal whose RDP selects Standard RDP Security
+//!   terminal whose RDP selects Standard RDP Security; ksl-dns .53, the lab's
+//!   resolver (dnsmasq: a PTR record for the TLS host, nothing forwarded), which the
+//!   scanner's namespace uses as its resolv.conf
 //! ```
 //!
 //! The scanner's namespace has one interface on segment A and a single route,
@@ -86,11 +88,16 @@ pub const TERMINAL_ADDR: &str = "198.18.3.30";
 pub const FORTIGATE_ETAG: &str = "\"1d2-5b200000\"";
 /// The SNMP community the lab's snmpd accepts.
 pub const SNMP_COMMUNITY: &str = "kenshin-lab-ro";
+/// The lab's resolver (dnsmasq in ksl-dns): the scanner namespace's only nameserver.
+/// It answers the PTR records of [`PTR_RECORDS`] and forwards nothing.
+pub const RESOLVER_ADDR: &str = "198.18.3.53";
+/// The reverse records the lab resolver answers, as (address, name).
+pub const PTR_RECORDS: [(&str, &str); 1] = [(TLS_ADDR, TLS_NAME)];
 /// Loss on the routed link, per mille, each direction.
 pub const LOSS_PER_MILLE: u32 = 5;
 
 pub(crate) const ROUTER_NS: &str = "ksl-rtr";
-pub(crate) const ALL_NS: [&str; 12] = [
+pub(crate) const ALL_NS: [&str; 13] = [
     SCANNER_NS,
     ROUTER_NS,
     "ksl-a1",
@@ -103,10 +110,11 @@ pub(crate) const ALL_NS: [&str; 12] = [
     "ksl-tls",
     "ksl-net",
     "ksl-term",
+    "ksl-dns",
 ];
 
 /// The Debian packages the lab runs.
-pub const PACKAGES: [&str; 16] = [
+pub const PACKAGES: [&str; 17] = [
     "ieee-data",
     "iproute2",
     "nftables",
@@ -123,6 +131,7 @@ pub const PACKAGES: [&str; 16] = [
     "openssl",
     "testssl.sh",
     "postfix",
+    "dnsmasq-base",
 ];
 
 /// A running lab. Dropping it tears it down.

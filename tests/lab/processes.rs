@@ -129,6 +129,7 @@ fn ready_sockets() -> Vec<(&'static str, String)> {
         ("ksl-tls", ":4436 ".into()),
         ("ksl-net", ":161 ".into()),
         ("ksl-term", ":3389 ".into()),
+        ("ksl-dns", ":53 ".into()),
         ("ksl-a1", ":80 ".into()),
         ("ksl-a2", ":9100 ".into()),
         ("ksl-flaky", ":80 ".into()),

@@ -14,8 +14,8 @@ use anyhow::{Context, Result};
 use crate::command::{ip, ip_batch, nft, run};
 use crate::daemons::remove_x_display;
 use crate::{
-    Lab, ALL_NS, LOSS_PER_MILLE, MODALITY_MAC, ROUTER_NS, SCANNER_NS, SWITCH_ADDR, TERMINAL_ADDR,
-    TLS_ADDR, TLS_SEGMENT,
+    Lab, ALL_NS, LOSS_PER_MILLE, MODALITY_MAC, RESOLVER_ADDR, ROUTER_NS, SCANNER_NS, SWITCH_ADDR,
+    TERMINAL_ADDR, TLS_ADDR, TLS_SEGMENT,
 };
 
 impl Lab {
@@ -24,6 +24,7 @@ impl Lab {
         namespaces()?;
         router()?;
         self.links()?;
+        scanner_resolver()?;
         shaping()?;
         counters()
     }
@@ -96,6 +97,13 @@ impl Lab {
             "br3",
             &[TERMINAL_ADDR.parse()?],
             Some("198.18.3.1"),
+        )?;
+        attach(
+            "ksl-dns",
+            12,
+            "br3",
+            &[RESOLVER_ADDR.parse()?],
+            Some("198.18.3.1"),
         )
     }
 
@@ -123,6 +131,23 @@ impl Lab {
         fs::write(dir.join("hosts"), text)?;
         Ok(())
     }
+}
+
+/// Writes `/etc/netns/ksl-scan/resolv.conf`, which `ip netns exec` shows the scanner
+/// as its `/etc/resolv.conf`: the lab resolver is its only nameserver, so no lookup
+/// leaves the lab.
+fn scanner_resolver() -> Result<()> {
+    let dir = Path::new("/etc/netns").join(SCANNER_NS);
+    fs::create_dir_all(&dir)?;
+    fs::write(
+        dir.join("resolv.conf"),
+        format!(
+            "nameserver {RESOLVER_ADDR}
+options timeout:1 attempts:1
+"
+        ),
+    )?;
+    Ok(())
 }
 
 /// Every namespace of the lab, each with its loopback up.

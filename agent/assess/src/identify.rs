@@ -1,16 +1,18 @@
-//! Services and device kinds from port observations and the catalog's hints.
-
-use std::collections::BTreeMap;
+//! Services and device kinds from port observations: each open port named (from its
+//! bytes, else the catalog), fingerprinted, its TLS judged against the names the host is
+//! known by ([`known_names`]), and the host's kind decided from all the evidence
+//! ([`crate::kinds`]).
 
 use kenshin_probe::observation::{Fact, Facts, HostObservation, PortState, ServiceObservation};
 use kenshin_probe::ports::{FirstProbe, PortCatalog, Protocol};
 
 use crate::fingerprint::{FingerprintSet, Identity, Subject};
-use crate::kind::DeviceKind;
+use crate::kind::{DeviceKind, KindConfidence};
+use crate::kinds::{KindRules, ServiceView};
 use crate::oui::OuiRegistry;
 use crate::segments::Segments;
 use crate::service_names::ServiceNames;
-use crate::tls::{TlsKnowledge, TlsReport};
+use crate::tls::{known_names, KnownNames, LedgerNames, TlsKnowledge, TlsReport};
 use crate::vendor_kinds::VendorKinds;
 
 /// Where a service's name came from.
@@ -67,6 +69,10 @@ pub struct AssessedHost {
     pub mac_vendor: Option<String>,
     pub kind: DeviceKind,
     pub kind_reason: String,
+    /// The same reason in Japanese.
+    pub kind_reason_ja: String,
+    /// How sure the kind is; `None` for `unknown`.
+    pub kind_confidence: Option<KindConfidence>,
     /// The named segment the host is in, if the user named segments.
     pub segment: Option<String>,
     pub services: Vec<Service>,
@@ -90,6 +96,11 @@ pub struct Knowledge<'a> {
     pub segments: Option<&'a Segments>,
     /// Device kinds by MAC vendor.
     pub vendor_kinds: Option<&'a VendorKinds>,
+    /// Device kinds from what hosts and the network show (`rules/kinds.toml`).
+    pub kind_rules: Option<&'a KindRules>,
+    /// Hostnames the asset ledger gives hosts (`Ledger::names_for`), which their
+    /// certificates are judged against.
+    pub ledger_names: Option<&'a LedgerNames>,
 }
 
 /// Names services (from their bytes, else their port), runs the fingerprints, names MAC
@@ -102,6 +113,7 @@ fn identify_service(
     port: &kenshin_probe::observation::PortObservation,
     probed: Option<&ServiceObservation>,
     observation: &HostObservation,
+    known: &KnownNames,
     k: Knowledge<'_>,
 ) -> Service {
     let entry = k.catalog.entry(port.protocol, port.port);
@@ -185,15 +197,7 @@ fn identify_service(
         tls_report: probed
             .and_then(|p| p.tls_audit.as_ref())
             .zip(k.tls)
-            .map(|(audit, tls)| {
-                let names: Vec<String> = observation
-                    .hostnames
-                    .iter()
-                    .cloned()
-                    .chain([observation.address.to_string()])
-                    .collect();
-                crate::tls::judge(audit, &names, tls)
-            }),
+            .map(|(audit, tls)| crate::tls::judge(audit, known, tls)),
     }
 }
 
@@ -203,6 +207,7 @@ fn assess_host(observation: HostObservation, k: Knowledge<'_>) -> AssessedHost {
         .zip(observation.mac)
         .and_then(|(reg, mac)| reg.vendor(mac))
         .map(str::to_owned);
+    let known = known_names(&observation, k.ledger_names);
     let services: Vec<Service> = observation
         .ports
         .iter()
@@ -212,14 +217,32 @@ fn assess_host(observation: HostObservation, k: Knowledge<'_>) -> AssessedHost {
                 .services
                 .iter()
                 .find(|s| s.port == p.port && s.protocol == p.protocol);
-            identify_service(p, probed, &observation, k)
+            identify_service(p, probed, &observation, &known, k)
         })
         .collect();
     let mac_kind = mac_vendor
         .as_deref()
         .zip(k.vendor_kinds)
-        .and_then(|(v, kinds)| kinds.kind_of(v).map(|kind| (kind, v.to_owned())));
-    let (kind, kind_reason) = infer_kind(&services, catalog, mac_kind);
+        .and_then(|(v, kinds)| kinds.kind_of(v).map(|kind| (kind, v)));
+    let views: Vec<ServiceView<'_>> = services
+        .iter()
+        .map(|s| ServiceView {
+            protocol: s.protocol,
+            port: s.port,
+            service: &s.service,
+            spoken: s.named_by == NamedBy::Probe,
+            identity: &s.identity,
+        })
+        .collect();
+    let decision = crate::kinds::decide(
+        &observation,
+        &views,
+        crate::kinds::Inputs {
+            catalog,
+            rules: k.kind_rules,
+            mac_kind,
+        },
+    );
     let segment = k
         .segments
         .and_then(|s| s.name_of(observation.address))
@@ -227,101 +250,12 @@ fn assess_host(observation: HostObservation, k: Knowledge<'_>) -> AssessedHost {
     AssessedHost {
         observation,
         mac_vendor,
-        kind,
-        kind_reason,
+        kind: decision.kind,
+        kind_reason: decision.reason,
+        kind_reason_ja: decision.reason_ja,
+        kind_confidence: decision.confidence,
         segment,
         services,
-    }
-}
-
-fn infer_kind(
-    services: &[Service],
-    catalog: &PortCatalog,
-    mac_kind: Option<(DeviceKind, String)>,
-) -> (DeviceKind, String) {
-    // What a service says it is beats what its port number suggests.
-    let mut said: BTreeMap<DeviceKind, Vec<String>> = BTreeMap::new();
-    for s in services {
-        if let Some(kind) = s.identity.get("device").and_then(DeviceKind::parse) {
-            let what = [
-                s.identity.get("vendor"),
-                s.identity.get("product").or(s.identity.get("os")),
-            ]
-            .into_iter()
-            .flatten()
-            .collect::<Vec<_>>()
-            .join(" ");
-            said.entry(kind).or_default().push(format!(
-                "{}/{} ({what})",
-                s.protocol.as_str(),
-                s.port
-            ));
-        }
-    }
-    let pick = |votes: &BTreeMap<DeviceKind, Vec<String>>| {
-        catalog
-            .hint_precedence
-            .iter()
-            .filter_map(|k| DeviceKind::parse(k))
-            .find(|k| votes.contains_key(k))
-            .or_else(|| votes.keys().next().copied())
-    };
-    if let Some(kind) = pick(&said) {
-        let why = said.get(&kind).map(|v| v.join(", ")).unwrap_or_default();
-        return (
-            kind,
-            format!("service fingerprints identify {}: {why}", kind.phrase()),
-        );
-    }
-    let mut votes: BTreeMap<DeviceKind, Vec<String>> = BTreeMap::new();
-    for s in services {
-        let Some(hint) = catalog
-            .entry(s.protocol, s.port)
-            .and_then(|e| e.hint.as_deref())
-            .and_then(DeviceKind::parse)
-        else {
-            continue;
-        };
-        votes
-            .entry(hint)
-            .or_default()
-            .push(format!("{}/{} ({})", s.protocol, s.port, s.service));
-    }
-    let from_ports = !votes.is_empty();
-    if let Some((kind, vendor)) = &mac_kind {
-        votes
-            .entry(*kind)
-            .or_default()
-            .push(format!("MAC vendor {vendor}"));
-    }
-    let winner = catalog
-        .hint_precedence
-        .iter()
-        .filter_map(|k| DeviceKind::parse(k))
-        .find(|k| votes.contains_key(k));
-    match winner.and_then(|k| votes.get(&k).map(|ports| (k, ports))) {
-        Some((kind, ports)) => {
-            let by_mac = mac_kind.as_ref().is_some_and(|(k, _)| *k == kind);
-            let by_port = ports.len() > usize::from(by_mac);
-            let sources = match (by_port, by_mac, from_ports) {
-                (true, true, _) => "open ports and the MAC vendor suggest",
-                (false, true, true) => "the MAC vendor suggests (over the open ports' hints)",
-                (false, true, false) => "the MAC vendor suggests",
-                _ => "open ports suggest",
-            };
-            (
-                kind,
-                format!("{sources} {}: {}", kind.phrase(), ports.join(", ")),
-            )
-        }
-        None if services.is_empty() => (
-            DeviceKind::Unknown,
-            "no open port to tell the device kind from".to_owned(),
-        ),
-        None => (
-            DeviceKind::Unknown,
-            "its open ports do not indicate a device kind".to_owned(),
-        ),
     }
 }
 
@@ -344,6 +278,8 @@ mod tests {
             tls: None,
             segments: None,
             vendor_kinds: None,
+            kind_rules: None,
+            ledger_names: None,
         }
     }
 
@@ -436,6 +372,8 @@ mod tests {
             scan_state: HostScanState::Complete,
             notes: vec![],
             probes_sent: 0,
+            path: Default::default(),
+            reverse_names: Vec::new(),
         }
     }
 
@@ -515,6 +453,124 @@ mod tests {
         )
         .remove(0);
         assert_eq!(h.services[0].service, "unknown");
+    }
+
+    fn with_kind_rules(cat: &PortCatalog) -> Knowledge<'_> {
+        static RULES: OnceLock<KindRules> = OnceLock::new();
+        Knowledge {
+            kind_rules: Some(RULES.get_or_init(|| KindRules::builtin().expect("kind rules"))),
+            ..knowledge(cat, None)
+        }
+    }
+
+    #[test]
+    fn a_debian_host_with_openssh_and_nginx_on_80_and_443_is_a_server() {
+        let cat = PortCatalog::builtin().expect("catalog");
+        let mut obs = host(&[
+            (Protocol::Tcp, 22),
+            (Protocol::Tcp, 80),
+            (Protocol::Tcp, 443),
+        ]);
+        obs.services.push(spoke(
+            22,
+            "ssh",
+            &[
+                ("ssh.software", "OpenSSH_9.2p1"),
+                ("ssh.comments", "Debian-2+deb12u3"),
+            ],
+        ));
+        obs.services
+            .push(spoke(80, "http", &[("http.server", "nginx/1.22.1")]));
+        let h = assess(vec![obs], with_kind_rules(&cat)).remove(0);
+        assert_eq!(h.kind, DeviceKind::Server, "{}", h.kind_reason);
+        assert_eq!(h.kind_confidence, Some(KindConfidence::Likely));
+        assert!(
+            h.kind_reason.contains("os.general-purpose-serving"),
+            "{}",
+            h.kind_reason
+        );
+        assert!(h.kind_reason_ja.contains("サーバ"), "{}", h.kind_reason_ja);
+    }
+
+    #[test]
+    fn a_unix_host_serving_vsftpd_telnet_and_nginx_is_a_server_not_a_network_device() {
+        let cat = PortCatalog::builtin().expect("catalog");
+        let mut obs = host(&[
+            (Protocol::Tcp, 21),
+            (Protocol::Tcp, 23),
+            (Protocol::Tcp, 80),
+        ]);
+        obs.services
+            .push(spoke(21, "ftp", &[("ftp.greeting", "(vsFTPd 3.0.3)")]));
+        obs.services.push(spoke(23, "telnet", &[]));
+        obs.services
+            .push(spoke(80, "http", &[("http.server", "nginx/1.24.0")]));
+        let h = assess(vec![obs], with_kind_rules(&cat)).remove(0);
+        assert_eq!(h.kind, DeviceKind::Server, "{}", h.kind_reason);
+        assert!(
+            h.kind_reason
+                .contains("outweighed: network_device (potential: open ports tcp/23"),
+            "{}",
+            h.kind_reason
+        );
+    }
+
+    #[test]
+    fn the_scanners_gateway_answering_nothing_but_icmp_is_a_router() {
+        let cat = PortCatalog::builtin().expect("catalog");
+        let mut obs = host(&[]);
+        obs.path.route_gateway = true;
+        obs.path.reply_ttl = Some(64);
+        let h = assess(vec![obs], with_kind_rules(&cat)).remove(0);
+        assert_eq!(h.kind, DeviceKind::NetworkDevice, "{}", h.kind_reason);
+        assert_eq!(h.kind_confidence, Some(KindConfidence::Confirmed));
+        assert!(h.kind_reason.contains("(gateway)"), "{}", h.kind_reason);
+    }
+
+    #[test]
+    fn a_routers_far_interface_that_answers_an_echo_limited_to_one_hop_is_a_router() {
+        let cat = PortCatalog::builtin().expect("catalog");
+        let mut obs = host(&[]);
+        obs.path.one_hop = true;
+        let h = assess(vec![obs], with_kind_rules(&cat)).remove(0);
+        assert_eq!(h.kind, DeviceKind::NetworkDevice, "{}", h.kind_reason);
+        assert!(h.kind_reason.contains("one_hop"), "{}", h.kind_reason);
+    }
+
+    #[test]
+    fn a_reply_ttl_alone_is_a_weak_hint_and_64_says_nothing() {
+        let cat = PortCatalog::builtin().expect("catalog");
+        let mut obs = host(&[]);
+        obs.path.reply_ttl = Some(250);
+        let h = assess(vec![obs.clone()], with_kind_rules(&cat)).remove(0);
+        assert_eq!(h.kind, DeviceKind::NetworkDevice, "{}", h.kind_reason);
+        assert_eq!(h.kind_confidence, Some(KindConfidence::Potential));
+        obs.path.reply_ttl = Some(63);
+        let h = assess(vec![obs], with_kind_rules(&cat)).remove(0);
+        assert_eq!(h.kind, DeviceKind::Unknown, "{}", h.kind_reason);
+        assert_eq!(h.kind_confidence, None);
+    }
+
+    #[test]
+    fn a_fingerprinted_switch_stays_a_network_device_over_a_linux_ssh_daemon() {
+        let cat = PortCatalog::builtin().expect("catalog");
+        let mut obs = host(&[(Protocol::Tcp, 22), (Protocol::Tcp, 23)]);
+        obs.services.push(spoke(
+            23,
+            "telnet",
+            &[("telnet.banner", "User Access Verification Username:")],
+        ));
+        obs.services.push(spoke(
+            22,
+            "ssh",
+            &[
+                ("ssh.software", "OpenSSH_9.2p1"),
+                ("ssh.comments", "Debian-2+deb12u3"),
+            ],
+        ));
+        let h = assess(vec![obs], with_kind_rules(&cat)).remove(0);
+        assert_eq!(h.kind, DeviceKind::NetworkDevice, "{}", h.kind_reason);
+        assert_eq!(h.kind_confidence, Some(KindConfidence::Confirmed));
     }
 
     #[test]

@@ -8,7 +8,7 @@ use kenshin_probe::observation::{Fact, Facts};
 use regex::Regex;
 use serde::Deserialize;
 
-use crate::subject::{fact_type, known_field, unknown_field};
+use crate::fields::{fact_type, known_field, unknown_field};
 use kenshin_probe::facts::FactType;
 
 /// A matcher as written in a rule file.
@@ -60,9 +60,22 @@ pub struct Matcher {
 impl Matcher {
     /// Checks the field name and that exactly one operator is given.
     pub fn compile(raw: &RawMatcher) -> Result<Self, String> {
-        if !known_field(&raw.field) {
-            return Err(unknown_field(&raw.field));
-        }
+        Self::compile_over(raw, |f| {
+            if known_field(f) {
+                Ok(())
+            } else {
+                Err(unknown_field(f))
+            }
+        })
+    }
+
+    /// Like [`Matcher::compile`], over another set of field names (`known` says why a
+    /// name is not one of them).
+    pub fn compile_over(
+        raw: &RawMatcher,
+        known: impl Fn(&str) -> Result<(), String>,
+    ) -> Result<Self, String> {
+        known(&raw.field)?;
         let mut tests = Vec::new();
         if let Some(v) = &raw.equals {
             tests.push(Test::Equals(v.clone()));

@@ -6,111 +6,12 @@
 //! [`FIXED_FIELDS`]; a service's protocol facts keep their own names (`ssh.software`,
 //! `smb.smb1`, `rdp.selected_protocol` …), each registered in [`kenshin_probe::facts`].
 
-use kenshin_probe::facts::{self, FactType};
 use kenshin_probe::observation::{Fact, Facts};
 
 use crate::identify::{AssessedHost, Service};
 use crate::tls::TlsReport;
 
-/// Field names that are always spelled this way, with what they hold.
-pub const FIXED_FIELDS: &[(&str, &str)] = &[
-    ("service", "the service name (`ssh`, `https`, `telnet` …)"),
-    ("port", "the port number"),
-    ("protocol", "`tcp` or `udp`"),
-    ("tls", "true if the service spoke TLS"),
-    (
-        "named_by",
-        "`probe` (from its bytes) or `port` (port number only)",
-    ),
-    ("connect_only", "true on ports kenshin only connects to"),
-    ("banner", "what the service said about itself, capped"),
-    ("vendor", "fingerprint: vendor"),
-    ("product", "fingerprint: product"),
-    ("version", "fingerprint: version"),
-    ("os", "fingerprint: operating system"),
-    (
-        "distribution",
-        "fingerprint: distribution (`Debian`, `Ubuntu` …)",
-    ),
-    (
-        "package_revision",
-        "fingerprint: distribution package revision",
-    ),
-    ("model", "fingerprint: model"),
-    ("device", "fingerprint: device kind the service points to"),
-    ("audit.complete", "true if the TLS audit finished"),
-    ("audit.versions", "TLS versions accepted"),
-    (
-        "audit.legacy_versions",
-        "accepted versions older than TLS 1.2",
-    ),
-    (
-        "audit.profile",
-        "IPA profile satisfied: `high`, `recommended`, `exception` or `none`",
-    ),
-    (
-        "audit.suite_flags",
-        "flags of the suites accepted (`rc4`, `cbc`, `static-kx` …)",
-    ),
-    ("audit.dh_min_bits", "smallest finite-field DH group seen"),
-    ("cert.subject", "leaf certificate subject"),
-    ("cert.expired", "leaf certificate expired"),
-    ("cert.not_yet_valid", "leaf certificate not yet valid"),
-    (
-        "cert.expires_soon",
-        "leaf certificate expires within 30 days",
-    ),
-    ("cert.days_left", "days until the leaf certificate expires"),
-    ("cert.self_signed", "leaf certificate is self-signed"),
-    ("cert.trusted", "chain verifies to a trusted root"),
-    (
-        "cert.name_match",
-        "a scanned name or the address matches the certificate",
-    ),
-    ("cert.key_type", "`RSA`, `EC` …"),
-    ("cert.key_bits", "key size"),
-    (
-        "cert.signature_hash",
-        "hash of the certificate signature (`SHA-1` …)",
-    ),
-    ("host.address", "the host's address"),
-    ("host.kind", "device kind (`server`, `medical_device` …)"),
-    ("host.segment", "named segment the host is in"),
-    (
-        "host.mac_vendor",
-        "organisation the MAC address is registered to",
-    ),
-    ("host.services", "names of every open service on the host"),
-    ("scan.vantage", "named segment the scanner sits in"),
-    (
-        "snmp.default_community",
-        "the host answered SNMP to a well-known default community",
-    ),
-    (
-        "ledger.registered",
-        "true if a row of the asset ledger (--inventory) names the host; absent without a ledger",
-    ),
-];
-
-/// True if `name` is a field a rule may read: a fixed name, or a fact some probe
-/// writes ([`kenshin_probe::facts`]).
-pub fn known_field(name: &str) -> bool {
-    FIXED_FIELDS.iter().any(|(n, _)| *n == name) || facts::lookup(name).is_some()
-}
-
-/// Why `name` is not a field a rule may read, in words.
-pub fn unknown_field(name: &str) -> String {
-    if facts::in_known_namespace(name) {
-        format!("no probe writes the fact {name:?} (the facts are listed in kenshin_probe::facts)")
-    } else {
-        format!("unknown field {name:?} (see subject::FIXED_FIELDS and kenshin_probe::facts)")
-    }
-}
-
-/// The type of a registered fact, `None` for a fixed field.
-pub fn fact_type(name: &str) -> Option<FactType> {
-    facts::lookup(name).map(|f| f.kind)
-}
+pub use crate::fields::{fact_type, known_field, unknown_field, FIXED_FIELDS};
 
 /// What the scan knows beyond its observations.
 #[derive(Debug, Clone, Default)]
@@ -246,6 +147,10 @@ fn tls_fields(f: &mut Facts, t: &TlsReport) {
         if let Some(m) = leaf.hostname_match {
             f.insert("cert.name_match".into(), Fact::Bool(m));
         }
+        f.insert(
+            "cert.names_checked".into(),
+            Fact::List(leaf.names_checked.clone()),
+        );
         f.insert("cert.key_type".into(), Fact::Text(c.key_type.clone()));
         if let Some(bits) = c.key_bits {
             f.insert("cert.key_bits".into(), Fact::Int(bits.into()));
@@ -257,6 +162,7 @@ fn tls_fields(f: &mut Facts, t: &TlsReport) {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use kenshin_probe::facts::FactType;
 
     #[test]
     fn fixed_names_and_registered_facts_are_known_and_nothing_else() {

@@ -46,6 +46,7 @@ pub struct Knowledge {
     pub fingerprints: FingerprintSet,
     pub rules: Rules,
     pub vendor_kinds: VendorKinds,
+    pub kind_rules: kenshin_assess::kinds::KindRules,
     pub profiles: ProfileSet,
     pub service_names: ServiceNames,
     /// The installed pack in use; none for the built-in rules.
@@ -128,6 +129,7 @@ impl Knowledge {
             profiles,
             registry,
             vendor_kinds,
+            kind_rules,
             service_names,
             checks,
             advisories,
@@ -142,6 +144,7 @@ impl Knowledge {
                 registry,
             },
             vendor_kinds,
+            kind_rules,
             profiles,
             service_names,
             pack: None,
@@ -464,6 +467,7 @@ fn judge(
             oui_dir().display()
         ));
     }
+    let ledger_names = ledger.as_ref().map(|l| l.names_for(&outcome.hosts));
     let assessed = kenshin_assess::assess(
         outcome.hosts.clone(),
         kenshin_assess::identify::Knowledge {
@@ -478,6 +482,8 @@ fn judge(
             }),
             segments: Some(segments),
             vendor_kinds: Some(&knowledge.vendor_kinds),
+            kind_rules: Some(&knowledge.kind_rules),
+            ledger_names: ledger_names.as_ref(),
         },
     );
     let comparison = ledger

@@ -61,6 +61,36 @@ fn the_built_in_rules_verify_and_say_how_much_was_checked() {
     assert!(out.contains("ok   service-names.toml:"), "{out}");
     assert!(out.contains("ok   noise.toml:"), "{out}");
     assert!(out.contains("ok   ledger.toml:"), "{out}");
+    assert!(out.contains("ok   kinds.toml:"), "{out}");
+}
+
+#[test]
+fn a_kind_rule_whose_counterexample_matches_is_named_by_file_line_and_rule() {
+    let dir = tempfile::tempdir().expect("temp");
+    copy_rules(dir.path());
+    let kinds = dir.path().join("kinds.toml");
+    let text = std::fs::read_to_string(&kinds).expect("kinds.toml");
+    // A desktop Windows counterexample becomes a server release, which the rule matches.
+    let broken = text.replacen(
+        r#"counterexample = [
+  { os = ["Windows 10"] },"#,
+        r#"counterexample = [
+  { os = ["Windows Server 2019"] },"#,
+        1,
+    );
+    assert_ne!(broken, text, "the counterexample to break was not found");
+    std::fs::write(&kinds, broken).expect("write");
+    let o = verify_dir(dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        fail_line(
+            &out,
+            "kinds.toml:",
+            "rule os.windows-server: counterexample 1 matches"
+        ),
+        "{out}"
+    );
 }
 
 #[test]

@@ -283,6 +283,40 @@ pub struct HostObservation {
     /// Things a person should know: back-offs, local errors.
     pub notes: Vec<String>,
     pub probes_sent: u64,
+    /// What the path to the host showed: the reply's TTL, whether it routes for the
+    /// scanner.
+    pub path: PathEvidence,
+    /// Names the system resolver gave for the address (a PTR lookup, made for hosts
+    /// that serve TLS).
+    pub reverse_names: Vec<String>,
+}
+
+/// What the network path says about a host, without asking its services.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PathEvidence {
+    /// The IP TTL of its echo reply (a weak hint of the operating system: most start
+    /// at 64, 128 or 255).
+    pub reply_ttl: Option<u8>,
+    /// The address is a gateway in the scanner's own routing table (its default
+    /// gateway or a route's next hop).
+    pub route_gateway: bool,
+    /// It answered an echo request limited to one hop although it is outside the
+    /// scanner's connected segments: it is an interface of the next-hop router.
+    pub one_hop: bool,
+    /// It answered a TTL-limited echo request towards another address with ICMP time
+    /// exceeded: it forwards packets, a router on the way.
+    pub time_exceeded_for: Vec<IpAddr>,
+    /// The address is one of the scanner's own.
+    pub scanner: bool,
+    /// Evidence records of the hop probes that showed it.
+    pub evidence: Vec<String>,
+}
+
+impl PathEvidence {
+    /// True if anything shows the host routes packets for the scanner.
+    pub fn is_router(&self) -> bool {
+        self.route_gateway || self.one_hop || !self.time_exceeded_for.is_empty()
+    }
 }
 
 impl HostObservation {

@@ -301,6 +301,21 @@ impl Ledger {
         })
     }
 
+    /// The hostname each host's row gives it (rows without one give none), by address:
+    /// the names its certificates are judged against.
+    pub fn names_for(
+        &self,
+        hosts: &[kenshin_probe::observation::HostObservation],
+    ) -> HashMap<IpAddr, String> {
+        hosts
+            .iter()
+            .filter_map(|h| {
+                let row = self.find(h.address, h.mac, &h.hostnames)?;
+                Some((h.address, self.entries.get(row)?.hostname.clone()?))
+            })
+            .collect()
+    }
+
     /// The row a host matches: by MAC, else address, else hostname.
     pub fn find(&self, address: IpAddr, mac: Option<[u8; 6]>, names: &[String]) -> Option<usize> {
         let by_mac = mac.and_then(|m| self.index.mac.get(&m).copied());

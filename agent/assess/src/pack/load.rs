@@ -11,6 +11,7 @@ use super::RulePack;
 use crate::advisory::{self, AdvisorySet};
 use crate::checks::{self, CheckSet};
 use crate::fingerprint::{self, FingerprintSet};
+use crate::kinds::{rules as kind_rules, KindRules};
 use crate::ledger::{words, LedgerWords};
 use crate::requirements::{self, Registry};
 use crate::rulefile::{self, Problem, Problems, Source};
@@ -56,6 +57,7 @@ pub(super) struct Loaded {
     profiles: Result<ProfileSet, Problems>,
     registry: Result<Registry, Problems>,
     vendor_kinds: Result<VendorKinds, Problems>,
+    kind_rules: Result<KindRules, Problems>,
     ledger_words: Result<LedgerWords, Problems>,
     noise: Result<Vec<Facts>, Problems>,
     service_names: Result<ServiceNames, Problems>,
@@ -137,6 +139,8 @@ impl Loaded {
             file(profile::FILE, profile::BUILTIN).and_then(|s| ProfileSet::parse(&s.text));
         let vendor_kinds = file(vendor_kinds::FILE, vendor_kinds::BUILTIN)
             .and_then(|s| VendorKinds::parse(&s.text));
+        let kind_rules =
+            file(kind_rules::FILE, kind_rules::BUILTIN).and_then(|s| KindRules::parse(&s.text));
         let ledger_words =
             file(words::FILE, words::BUILTIN).and_then(|s| LedgerWords::parse(&s.text));
         let noise = file(noise::FILE, noise::BUILTIN).and_then(|s| noise::load(&s));
@@ -149,6 +153,7 @@ impl Loaded {
             profiles,
             registry,
             vendor_kinds,
+            kind_rules,
             ledger_words,
             noise,
             service_names,
@@ -167,6 +172,7 @@ impl Loaded {
                 profiles: Ok(profiles),
                 registry: Ok(registry),
                 vendor_kinds: Ok(vendor_kinds),
+                kind_rules: Ok(kind_rules),
                 ledger_words: Ok(ledger_words),
                 noise: Ok(noise),
                 service_names: Ok(service_names),
@@ -178,6 +184,7 @@ impl Loaded {
                 profiles,
                 registry,
                 vendor_kinds,
+                kind_rules,
                 ledger_words,
                 noise,
                 service_names,
@@ -210,6 +217,7 @@ impl Loaded {
                 Family::VendorKinds,
                 err(self.vendor_kinds.as_ref().map(drop)),
             ),
+            (Family::KindRules, err(self.kind_rules.as_ref().map(drop))),
             (
                 Family::LedgerWords,
                 err(self.ledger_words.as_ref().map(drop)),
@@ -235,6 +243,7 @@ impl Loaded {
             profiles: self.profiles.as_ref().ok(),
             registry: self.registry.as_ref().ok(),
             vendor_kinds: self.vendor_kinds.as_ref().ok(),
+            kind_rules: self.kind_rules.as_ref().ok(),
             ledger_words: self.ledger_words.as_ref().ok(),
             noise: self.noise.as_ref().ok(),
             service_names: self.service_names.as_ref().ok(),

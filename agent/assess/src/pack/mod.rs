@@ -13,6 +13,7 @@
 //! | `tls/ipa-profiles.toml` | the IPA guideline's TLS profiles ([`ProfileSet`]) |
 //! | `requirements/*.toml` | requirement registries ([`Registry`]) |
 //! | `mac-vendors.toml` | device kinds by MAC vendor ([`VendorKinds`]) |
+//! | `kinds.toml` | device kinds from what hosts and the network show ([`KindRules`]) |
 //! | `ledger.toml` | the words of an asset ledger ([`LedgerWords`]) |
 //! | `noise.toml` | the noise corpus ([`crate::noise`]) |
 //! | `service-names.toml` | names inside TLS and of ambiguous greetings ([`ServiceNames`]) |
@@ -34,6 +35,7 @@ use kenshin_probe::ports::PortCatalog;
 use crate::advisory::AdvisorySet;
 use crate::checks::CheckSet;
 use crate::fingerprint::FingerprintSet;
+use crate::kinds::KindRules;
 use crate::ledger::LedgerWords;
 use crate::requirements::Registry;
 use crate::rulefile::{Problems, Source};
@@ -52,6 +54,7 @@ pub struct RulePack {
     pub profiles: ProfileSet,
     pub registry: Registry,
     pub vendor_kinds: VendorKinds,
+    pub kind_rules: KindRules,
     /// The words an asset ledger may use.
     pub ledger_words: LedgerWords,
     /// The noise corpus: field maps no check or advisory may fire on.
@@ -100,6 +103,7 @@ impl RulePack {
             profiles: Some(&self.profiles),
             registry: Some(&self.registry),
             vendor_kinds: Some(&self.vendor_kinds),
+            kind_rules: Some(&self.kind_rules),
             ledger_words: Some(&self.ledger_words),
             noise: Some(&self.noise),
             service_names: Some(&self.service_names),

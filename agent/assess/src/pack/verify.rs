@@ -9,6 +9,7 @@ use kenshin_probe::ports::PortCatalog;
 use crate::advisory::{self, AdvisorySet};
 use crate::checks::{self, CheckSet};
 use crate::fingerprint::{self, FingerprintSet};
+use crate::kinds::KindRules;
 use crate::ledger::LedgerWords;
 use crate::requirements::{self, Registry};
 use crate::rulefile::{place, Problem, Problems, Source};
@@ -24,6 +25,7 @@ pub enum Family {
     TlsProfiles,
     Requirements,
     VendorKinds,
+    KindRules,
     LedgerWords,
     Noise,
     ServiceNames,
@@ -40,6 +42,7 @@ impl Family {
             Family::TlsProfiles => crate::tls::profile::FILE,
             Family::Requirements => requirements::FOLDER,
             Family::VendorKinds => crate::vendor_kinds::FILE,
+            Family::KindRules => crate::kinds::rules::FILE,
             Family::LedgerWords => crate::ledger::words::FILE,
             Family::Noise => crate::noise::FILE,
             Family::ServiceNames => service_names::FILE,
@@ -64,6 +67,10 @@ pub enum Counts {
     },
     Requirements(requirements::Verified),
     VendorKinds {
+        rules: usize,
+        examples: usize,
+    },
+    KindRules {
         rules: usize,
         examples: usize,
     },
@@ -126,6 +133,10 @@ impl fmt::Display for Counts {
             Counts::VendorKinds { rules, examples } => write!(
                 f,
                 "{rules} vendor rules; {examples} examples and counterexamples hold"
+            ),
+            Counts::KindRules { rules, examples } => write!(
+                f,
+                "{rules} kind rules; {examples} examples and counterexamples hold"
             ),
             Counts::LedgerWords {
                 headers,
@@ -205,6 +216,7 @@ pub(super) struct Parts<'a> {
     pub profiles: Option<&'a ProfileSet>,
     pub registry: Option<&'a Registry>,
     pub vendor_kinds: Option<&'a VendorKinds>,
+    pub kind_rules: Option<&'a KindRules>,
     pub ledger_words: Option<&'a LedgerWords>,
     pub noise: Option<&'a Vec<Facts>>,
     pub service_names: Option<&'a ServiceNames>,
@@ -253,6 +265,15 @@ pub(super) fn run(parts: &Parts<'_>, sources: &[Source]) -> Verification {
             Family::VendorKinds,
             v.verify().map(|examples| Counts::VendorKinds {
                 rules: v.rules.len(),
+                examples,
+            }),
+        ));
+    }
+    if let Some(k) = parts.kind_rules {
+        out.push((
+            Family::KindRules,
+            k.verify().map(|examples| Counts::KindRules {
+                rules: k.rules.len(),
                 examples,
             }),
         ));

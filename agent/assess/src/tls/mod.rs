@@ -3,6 +3,7 @@
 //! together as the report's `services[].tls`.
 
 pub mod certificate;
+pub mod names;
 pub mod profile;
 
 use std::collections::BTreeMap;
@@ -13,6 +14,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 pub use certificate::{CertificateFacts, TrustError, TrustStore};
+pub use names::{known_names, KnownName, KnownNames, LedgerNames, NameSource};
 pub use profile::{Evaluation, ProfileSet, TlsFacts};
 
 /// What TLS judgement reads besides the observation.
@@ -50,10 +52,14 @@ pub struct SuiteReport {
 pub struct LeafReport {
     #[serde(flatten)]
     pub facts: CertificateFacts,
-    /// Whether the certificate is valid for a name the host was scanned as; `None`
-    /// if there was nothing to check against.
+    /// Whether the certificate is valid for a name the host is known by; `None` if
+    /// no name is known (and the certificate names no address).
     pub hostname_match: Option<bool>,
+    /// The names checked: the names the host is known by, and its address when the
+    /// certificate names addresses. Empty when no name is known.
     pub names_checked: Vec<String>,
+    /// Where each checked name came from, in the order of `names_checked`.
+    pub name_sources: Vec<NameSource>,
     pub chain_trusted: bool,
     /// Why the chain is not trusted.
     pub chain_error: Option<String>,
@@ -108,8 +114,8 @@ pub struct TlsReport {
     pub evidence: TlsEvidence,
 }
 
-/// Judges one audit. `names` are the names and address the host was scanned as.
-pub fn judge(audit: &TlsAuditObservation, names: &[String], k: TlsKnowledge<'_>) -> TlsReport {
+/// Judges one audit. `known` are the names the host is known by ([`names`]).
+pub fn judge(audit: &TlsAuditObservation, known: &KnownNames, k: TlsKnowledge<'_>) -> TlsReport {
     let mut versions: Vec<_> = audit.versions.iter().collect();
     versions.sort_by_key(|v| std::cmp::Reverse(v.version));
     let first = audit.chains.first();
@@ -190,11 +196,20 @@ pub fn judge(audit: &TlsAuditObservation, names: &[String], k: TlsKnowledge<'_>)
         match leaf {
             Some(leaf) => {
                 let chain_result = k.trust.verify(&first.der, k.now);
+                let names = names::check(&leaf, known);
+                if names.covered.is_none() {
+                    report.notes.push(
+                        "no name known: the host was scanned by address, no name points to \
+                         it and the certificate names no address, so its names were not \
+                         judged"
+                            .into(),
+                    );
+                }
                 report.certificate = Some(LeafReport {
-                    hostname_match: (!names.is_empty())
-                        .then(|| names.iter().any(|n| certificate::matches_name(&leaf, n))),
+                    hostname_match: names.covered,
                     facts: leaf,
-                    names_checked: names.to_vec(),
+                    names_checked: names.checked.iter().map(|n| n.name.clone()).collect(),
+                    name_sources: names.checked.iter().map(|n| n.from).collect(),
                     chain_trusted: chain_result.is_ok(),
                     chain_error: chain_result.err(),
                     chain_length: first.der.len(),

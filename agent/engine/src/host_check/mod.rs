@@ -181,6 +181,8 @@ pub fn check(lang: Lang) -> anyhow::Result<HostCheck> {
         scan_state: HostScanState::Complete,
         notes: Vec::new(),
         probes_sent: 0,
+        path: Default::default(),
+        reverse_names: Vec::new(),
     };
     let assessed = kenshin_assess::assess(
         vec![observation],
@@ -192,6 +194,8 @@ pub fn check(lang: Lang) -> anyhow::Result<HostCheck> {
             tls: None,
             segments: None,
             vendor_kinds: None,
+            kind_rules: None,
+            ledger_names: None,
         },
     );
     let context = kenshin_assess::subject::ScanContext::default();

@@ -20,6 +20,8 @@ pub struct Found {
     pub methods: BTreeSet<DiscoveryMethod>,
     pub mac: Option<[u8; 6]>,
     pub rtt: Option<Duration>,
+    /// The IP TTL of the echo reply, when the ICMP socket shows it.
+    pub reply_ttl: Option<u8>,
 }
 
 /// Discovery tasks alive at once (each waits on the governor, so this bounds memory,
@@ -35,6 +37,16 @@ pub(super) struct Discovered {
     /// Addresses on a segment where kenshin's own ARP requests went out: for these, no
     /// ARP answer means no host.
     pub arp_covered: HashSet<IpAddr>,
+}
+
+impl Discovered {
+    /// Addresses that answered an ICMP echo.
+    pub(super) fn echoed(&self) -> impl Iterator<Item = IpAddr> + '_ {
+        self.found
+            .iter()
+            .filter(|(_, f)| f.methods.contains(&DiscoveryMethod::Icmp))
+            .map(|(a, _)| *a)
+    }
 }
 
 pub(super) async fn discover(ctx: &Arc<Ctx>, warnings: &mut Vec<String>) -> Discovered {
@@ -191,10 +203,11 @@ async fn probe_address_inner(
                     .admit(cleared, ProbeKind::Icmp, &ctx.cancel)
                     .await?;
                 let timeout = adm.timeout(attempt);
-                if let Some(rtt) = p.echo(&adm, attempt as u16, timeout).await {
-                    adm.observe_rtt(rtt);
+                if let Some(echo) = p.echo(&adm, attempt as u16, timeout).await {
+                    adm.observe_rtt(echo.rtt);
                     found.methods.insert(DiscoveryMethod::Icmp);
-                    found.rtt = Some(rtt);
+                    found.rtt = Some(echo.rtt);
+                    found.reply_ttl = echo.ttl;
                     break;
                 }
             }

@@ -86,6 +86,11 @@ pub(super) fn from_discovery(ctx: &Ctx, addr: IpAddr, found: Found) -> HostObser
         scan_state: interrupted_or(ctx, HostScanState::NotPortScanned),
         notes: Vec::new(),
         probes_sent: ctx.governor.host(addr).sent(),
+        path: crate::observation::PathEvidence {
+            reply_ttl: found.reply_ttl,
+            ..Default::default()
+        },
+        reverse_names: Vec::new(),
     }
 }
 
@@ -111,6 +116,16 @@ pub(super) async fn scan_host(
     }
     if run.obs.scan_state == HostScanState::Complete {
         run.identify().await;
+    }
+    // The names a certificate is judged against: one reverse lookup per host that
+    // serves TLS (from the first byte or after STARTTLS).
+    let serves_tls = run
+        .obs
+        .services
+        .iter()
+        .any(|s| s.tls || s.tls_audit.is_some());
+    if serves_tls && !ctx.cancel.is_cancelled() {
+        run.obs.reverse_names = super::names::reverse(ctx, cleared).await;
     }
     // Ports skipped (unreachable, abandoned, interrupted) still count as done for progress.
     let planned = ctx.plan.ports.len() as u64;

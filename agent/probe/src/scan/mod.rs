@@ -11,7 +11,9 @@
 //! ports) only when it does not. The report says which was done and why.
 
 mod discovery;
+pub mod hops;
 mod host;
+mod names;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
@@ -273,6 +275,9 @@ pub async fn run(
 
     // 1. Discovery: ARP and ICMP over every address.
     let discovered = discovery::discover(&ctx, &mut warnings).await;
+    // 1b. The routers next to the scanner: its routing table and one TTL-limited echo
+    //     to each host beyond its connected segments that answered ICMP.
+    let paths = hops::probe(&ctx, &discovered, &mut warnings).await;
     let mut found = discovered.found;
     tracing::info!(
         up = found.len(),
@@ -342,6 +347,9 @@ pub async fn run(
         }
     }
     hosts.retain(HostObservation::is_up);
+    for h in &mut hosts {
+        hops::apply(h, paths.get(&h.address));
+    }
     fill_macs(&mut hosts);
     hosts.sort_by_key(|h| h.address);
 

@@ -300,6 +300,9 @@ fn host(h: &AssessedHost) -> Host {
         hostnames: o.hostnames.clone(),
         kind: h.kind,
         kind_reason: h.kind_reason.clone(),
+        kind_reason_ja: h.kind_reason_ja.clone(),
+        kind_confidence: h.kind_confidence,
+        reverse_names: o.reverse_names.clone(),
         segment: h.segment.clone(),
         discovered_by: o
             .discovered_by

@@ -93,6 +93,17 @@ fn leaf(l: &LeafReport) -> Leaf {
         key_bits: c.key_bits,
         key_type: c.key_type.clone(),
         names_checked: l.names_checked.clone(),
+        name_sources: l
+            .name_sources
+            .iter()
+            .map(|s| s.as_str().to_owned())
+            .collect(),
+        name_check: match l.hostname_match {
+            Some(true) => "match",
+            Some(false) => "mismatch",
+            None => "no-name-known",
+        }
+        .to_owned(),
         not_after: c.not_after.clone(),
         not_before: c.not_before.clone(),
         not_yet_valid: c.not_yet_valid,

@@ -132,6 +132,7 @@ labels! {
     CERT_SELF_SIGNED = "✗ 自己署名", "✗ self-signed";
     CERT_UNTRUSTED = "✗ 信頼できない", "✗ untrusted";
     CERT_NAME_MISMATCH = "✗ 名前不一致", "✗ name mismatch";
+    CERT_NO_NAME_KNOWN = "– 名前は未判定（既知の名前なし）", "– names not judged (no name known)";
     UNTIL = "期限", "until";
     NO_TLS = "TLS を話すサービスはありませんでした。", "No service spoke TLS.";
 

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 
 pub use kenshin_assess::checklist::Status as ChecklistStatus;
 pub use kenshin_assess::finding::{Confidence, Severity};
-pub use kenshin_assess::kind::DeviceKind;
+pub use kenshin_assess::kind::{DeviceKind, KindConfidence};
 use serde::{Deserialize, Serialize};
 
 pub use groups::{Disposition, DispositionStatus, ExceptionRecord, ExceptionStatus, Group};
@@ -217,6 +217,16 @@ pub struct Host {
     pub hostnames: Vec<String>,
     pub kind: DeviceKind,
     pub kind_reason: String,
+    /// The same reason in Japanese.
+    #[serde(default)]
+    pub kind_reason_ja: String,
+    /// How sure the kind is (`confirmed`, `likely`, `potential`); `null` for `unknown`.
+    #[serde(default)]
+    pub kind_confidence: Option<KindConfidence>,
+    /// Names the system resolver gave for the address (a PTR lookup, made for hosts
+    /// that serve TLS).
+    #[serde(default)]
+    pub reverse_names: Vec<String>,
     /// The named segment the host is in.
     #[serde(default)]
     pub segment: Option<String>,

@@ -127,13 +127,24 @@ pub struct Leaf {
     pub evidence: String,
     pub expired: bool,
     pub expires_within_30_days: bool,
-    /// Whether the certificate is valid for a name the host was scanned as; `None`
-    /// if there was nothing to check against.
+    /// Whether the certificate is valid for a name the host is known by; `None` when
+    /// no name is known (see `name_check`).
     pub hostname_match: Option<bool>,
     pub issuer: String,
     pub key_bits: Option<u32>,
     pub key_type: String,
+    /// The names the host is known by (a hostname target, its PTR record, the ledger's
+    /// hostname, its own HTTP redirects), and its address when the certificate names
+    /// addresses; empty when no name is known.
     pub names_checked: Vec<String>,
+    /// Where each of `names_checked` came from: `target`, `ptr`, `ledger`,
+    /// `redirect`, `address`.
+    #[serde(default)]
+    pub name_sources: Vec<String>,
+    /// `match`, `mismatch`, or `no-name-known` (scanned by address, known by no name,
+    /// and the certificate names no address: nothing to judge, no finding).
+    #[serde(default = "no_name_known")]
+    pub name_check: String,
     pub not_after: String,
     pub not_before: String,
     pub not_yet_valid: bool,
@@ -196,4 +207,8 @@ pub struct TlsEvidence {
     pub groups: BTreeMap<String, String>,
     /// The handshake that showed each version accepted or refused.
     pub versions: BTreeMap<String, String>,
+}
+
+fn no_name_known() -> String {
+    "no-name-known".to_owned()
 }

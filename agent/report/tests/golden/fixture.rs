@@ -17,10 +17,13 @@ use kenshin_assess::checklist::{Entry, Status};
 use kenshin_assess::finding::{AdvisoryFacts, Confidence, Finding, RequirementRef, Severity, Text};
 use kenshin_assess::fingerprint::Identity;
 use kenshin_assess::identify::NamedBy;
+use kenshin_assess::kind::KindConfidence;
 use kenshin_assess::ledger::{self, Ledger};
 use kenshin_assess::segments::{Segment, Segments};
 use kenshin_assess::tls::profile::{Evaluation, Violation};
-use kenshin_assess::tls::{CertificateFacts, LeafReport, SuiteReport, TlsEvidence, TlsReport};
+use kenshin_assess::tls::{
+    CertificateFacts, LeafReport, NameSource, SuiteReport, TlsEvidence, TlsReport,
+};
 use kenshin_assess::{AssessedHost, DeviceKind, Service};
 use kenshin_probe::evidence::{Direction, Evidence, Segment as Exchange};
 use kenshin_probe::governor::SafetySettings;
@@ -370,6 +373,8 @@ fn observation(addr: &str, mac: Option<[u8; 6]>, by: &[DiscoveryMethod]) -> Host
         scan_state: HostScanState::Complete,
         notes: Vec::new(),
         probes_sent: 24,
+        path: Default::default(),
+        reverse_names: Vec::new(),
     }
 }
 
@@ -511,6 +516,8 @@ fn server() -> AssessedHost {
         mac_vendor: None,
         kind: DeviceKind::Server,
         kind_reason: "SMB and SSH open; fingerprint says Linux".to_owned(),
+        kind_reason_ja: "SMB と SSH が開いている。指紋は Linux".to_owned(),
+        kind_confidence: Some(KindConfidence::Likely),
         segment: None,
         services: vec![ssh, https, smb],
     }
@@ -770,6 +777,7 @@ fn legacy_tls() -> TlsReport {
             facts: leaf.clone(),
             hostname_match: Some(false),
             names_checked: strings(&["198.18.1.10", "files.hospital.example"]),
+            name_sources: vec![NameSource::Address, NameSource::Target],
             chain_trusted: false,
             chain_error: Some("self-signed certificate (UnknownIssuer)".to_owned()),
             chain_length: 1,
@@ -862,6 +870,7 @@ fn modern_tls() -> TlsReport {
             facts: leaf.clone(),
             hostname_match: None,
             names_checked: Vec::new(),
+            name_sources: Vec::new(),
             chain_trusted: true,
             chain_error: None,
             chain_length: 2,
@@ -920,6 +929,8 @@ fn ct_console() -> AssessedHost {
         mac_vendor: Some("Siemens Healthineers".to_owned()),
         kind: DeviceKind::MedicalDevice,
         kind_reason: "DICOM answered; fingerprint dicom.dcmtk".to_owned(),
+        kind_reason_ja: "DICOM が応答。指紋 dicom.dcmtk".to_owned(),
+        kind_confidence: Some(KindConfidence::Likely),
         segment: Some("modality".to_owned()),
         services: vec![dicom, telnet],
     }
@@ -969,6 +980,8 @@ fn printer() -> AssessedHost {
         mac_vendor: None,
         kind: DeviceKind::Printer,
         kind_reason: "SNMP sysDescr names a printer".to_owned(),
+        kind_reason_ja: "SNMP の sysDescr がプリンタを示す".to_owned(),
+        kind_confidence: Some(KindConfidence::Likely),
         segment: None,
         services: vec![raw, snmp],
     }
@@ -1000,6 +1013,8 @@ fn switch() -> AssessedHost {
         mac_vendor: Some("Cisco Systems, Inc".to_owned()),
         kind: DeviceKind::NetworkDevice,
         kind_reason: "fingerprint http.cisco-iosxe".to_owned(),
+        kind_reason_ja: "指紋 http.cisco-iosxe".to_owned(),
+        kind_confidence: Some(KindConfidence::Confirmed),
         segment: None,
         services: vec![https],
     }
@@ -1022,6 +1037,8 @@ fn terminal() -> AssessedHost {
         mac_vendor: None,
         kind: DeviceKind::TerminalPc,
         kind_reason: "RDP only".to_owned(),
+        kind_reason_ja: "RDP のみ".to_owned(),
+        kind_confidence: Some(KindConfidence::Potential),
         segment: Some("office".to_owned()),
         services: vec![rdp],
     }
@@ -1038,6 +1055,8 @@ fn silent() -> AssessedHost {
         mac_vendor: None,
         kind: DeviceKind::Unknown,
         kind_reason: "no open service".to_owned(),
+        kind_reason_ja: "公開サービスなし".to_owned(),
+        kind_confidence: None,
         segment: Some("office".to_owned()),
         services: Vec::new(),
     }

@@ -76,7 +76,10 @@ fn host_row(h: &Host, lang: Lang) -> HostRow {
         mac_vendor: h.mac.as_ref().and(h.mac_vendor.clone()),
         names,
         kind: labels::kind(h.kind).get(lang),
-        why: excerpt(&h.kind_reason),
+        why: excerpt(match lang {
+            Lang::Ja if !h.kind_reason_ja.is_empty() => &h.kind_reason_ja,
+            _ => &h.kind_reason,
+        }),
         services: h.services.iter().map(service_line).collect(),
         ledger: h.ledger.as_ref().map(|l| LedgerCell {
             line: l.line,
@@ -158,6 +161,8 @@ fn cert_cell(c: &Leaf, lang: Lang) -> CertCell {
     }
     if c.hostname_match == Some(false) {
         marks.push(page::CERT_NAME_MISMATCH.get(lang));
+    } else if c.hostname_match.is_none() && c.names_checked.is_empty() {
+        marks.push(page::CERT_NO_NAME_KNOWN.get(lang));
     }
     CertCell {
         subject: excerpt(&c.subject),
