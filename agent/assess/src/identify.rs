@@ -436,6 +436,8 @@ mod tests {
             scan_state: HostScanState::Complete,
             notes: vec![],
             probes_sent: 0,
+            frames: Default::default(),
+            budget: None,
         }
     }
 

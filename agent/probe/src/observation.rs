@@ -283,6 +283,10 @@ pub struct HostObservation {
     /// Things a person should know: back-offs, local errors.
     pub notes: Vec<String>,
     pub probes_sent: u64,
+    /// Frames sent to this host and its busiest second, as kenshin counted them.
+    pub frames: crate::governor::Tally,
+    /// The class budget the host got, and why; `None` if its class stayed unknown.
+    pub budget: Option<crate::governor::AppliedBudget>,
 }
 
 impl HostObservation {
@@ -337,6 +341,8 @@ pub struct ScanOutcome {
     pub probes_arp: u64,
     pub probes_tcp: u64,
     pub probes_udp: u64,
+    /// Frames on the wire, as kenshin counted them.
+    pub frames: crate::governor::FrameStats,
 }
 
 impl ScanOutcome {

@@ -181,6 +181,8 @@ pub fn check(lang: Lang) -> anyhow::Result<HostCheck> {
         scan_state: HostScanState::Complete,
         notes: Vec::new(),
         probes_sent: 0,
+        frames: Default::default(),
+        budget: None,
     };
     let assessed = kenshin_assess::assess(
         vec![observation],

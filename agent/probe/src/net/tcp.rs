@@ -4,15 +4,28 @@
 //! stack understands: SYN, then the kernel's ACK when the port is open, then an
 //! immediate RST (linger 0) so that no connection lingers on a small device and
 //! no TIME_WAIT state piles up here. No payload is ever sent.
+//!
+//! Every frame of it is charged to the governor: the admission kept room for the
+//! SYN and two more, and [`connect`] says which of them went out (the ACK and RST
+//! of an open port, the kernel's SYN retransmissions to a silent one). A
+//! connection opened for a conversation ([`open`]) is a [`Stream`] that charges
+//! its own writes before they leave, the ACKs of what it reads, and, when it is
+//! dropped, the RST and whatever the kernel's own count (`TCP_INFO`) shows beyond
+//! what was charged.
 
+use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use tokio::net::TcpSocket;
-use tokio::time::Instant;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::time::{Instant, Sleep};
 
-use super::{classify, ErrorClass};
-use crate::governor::Admission;
+use super::{classify, segments, ErrorClass};
+use crate::governor::{Admission, FrameCost, FrameMeter, Ticket};
 
 /// What one connect attempt learned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,14 +60,21 @@ pub async fn connect(admission: &Admission, port: u16, timeout: Duration) -> Tcp
     }
     let start = Instant::now();
     match tokio::time::timeout(timeout, socket.connect(addr)).await {
-        Err(_) => TcpOutcome::NoAnswer,
+        Err(_) => {
+            admission.arrived(syn_retransmissions(start.elapsed()));
+            TcpOutcome::NoAnswer
+        }
         Ok(Ok(stream)) => {
             let rtt = start.elapsed();
+            let sent = segments_out(&stream);
             drop(stream); // linger 0: the kernel answers with RST at once
+                          // The handshake's ACK and the RST; more if the kernel retransmitted the SYN.
+            admission.arrived(sent.map_or(2, |n| n.saturating_sub(1).max(1) + 1));
             TcpOutcome::Open { rtt }
         }
         Ok(Err(e)) => {
             let rtt = start.elapsed();
+            admission.arrived(syn_retransmissions(rtt));
             match classify(&e) {
                 ErrorClass::Refused => TcpOutcome::Closed { rtt },
                 ErrorClass::Unreachable => TcpOutcome::Unreachable { rtt },
@@ -73,7 +93,7 @@ pub async fn open(
     admission: &Admission,
     port: u16,
     timeout: Duration,
-) -> Result<tokio::net::TcpStream, TcpOutcome> {
+) -> Result<Stream, TcpOutcome> {
     let addr = SocketAddr::new(admission.addr(), port);
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()
@@ -86,14 +106,27 @@ pub async fn open(
         .map_err(|e| TcpOutcome::LocalError(e.to_string()))?;
     let start = Instant::now();
     match tokio::time::timeout(timeout, socket.connect(addr)).await {
-        Err(_) => Err(TcpOutcome::NoAnswer),
+        Err(_) => {
+            admission.arrived(syn_retransmissions(start.elapsed()));
+            Err(TcpOutcome::NoAnswer)
+        }
         Ok(Ok(stream)) => {
             let _ = stream.set_nodelay(true);
             admission.observe_rtt(start.elapsed());
-            Ok(stream)
+            // The handshake's ACK went out; room for the RST goes with the stream.
+            let syns = segments_out(&stream).unwrap_or(1).max(1);
+            admission.arrived(1 + (syns - 1));
+            let rst = admission.take_expected(1);
+            Ok(Stream::new(
+                stream,
+                admission.meter().clone(),
+                syns + 1,
+                rst,
+            ))
         }
         Ok(Err(e)) => {
             let rtt = start.elapsed();
+            admission.arrived(syn_retransmissions(rtt));
             Err(match classify(&e) {
                 ErrorClass::Refused => TcpOutcome::Closed { rtt },
                 ErrorClass::Unreachable => TcpOutcome::Unreachable { rtt },
@@ -101,5 +134,147 @@ pub async fn open(
                 ErrorClass::Local => TcpOutcome::LocalError(e.to_string()),
             })
         }
+    }
+}
+
+/// SYNs the kernel sent again while a connect waited `waited`: Linux retransmits an
+/// unanswered SYN after 1 s, then 3 s, 7 s … from the first.
+fn syn_retransmissions(waited: Duration) -> u32 {
+    let mut at = Duration::from_secs(1);
+    let mut n = 0;
+    while waited >= at && n < 6 {
+        n += 1;
+        at = at * 2 + Duration::from_secs(1);
+    }
+    n
+}
+
+/// Segments the kernel has sent on `stream` (`tcpi_segs_out`), where it can tell.
+fn segments_out(stream: &TcpStream) -> Option<u32> {
+    super::tcp_info::segments_out(stream)
+}
+
+/// The MSS of `stream`, or the smallest any IPv4 host must accept.
+fn mss_of(stream: &TcpStream) -> usize {
+    socket2::SockRef::from(stream)
+        .tcp_mss()
+        .ok()
+        .filter(|m| *m >= 64)
+        .map_or(536, |m| m as usize)
+}
+
+/// A connection opened for a conversation, charging its frames as they go: each
+/// write waits for the governor's room for its segments, each read counts the ACKs
+/// the kernel sends for it, and dropping it counts the RST and any segment the
+/// kernel's own count shows beyond what was charged.
+#[derive(Debug)]
+pub struct Stream {
+    inner: TcpStream,
+    meter: FrameMeter,
+    mss: usize,
+    /// Frames charged for this connection so far, SYNs and handshake ACK included.
+    charged: u32,
+    /// Room kept for the closing RST (0 or 1).
+    rst: u32,
+    /// Bytes the last charge covers and that may still be written.
+    cleared: usize,
+    ticket: Ticket,
+    wait: Option<Pin<Box<Sleep>>>,
+}
+
+impl Stream {
+    fn new(inner: TcpStream, meter: FrameMeter, charged: u32, rst: u32) -> Self {
+        let mss = mss_of(&inner);
+        Self {
+            inner,
+            meter,
+            mss,
+            charged,
+            rst,
+            cleared: 0,
+            ticket: Ticket::default(),
+            wait: None,
+        }
+    }
+
+    /// The socket underneath.
+    pub fn get_ref(&self) -> &TcpStream {
+        &self.inner
+    }
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        ready!(Pin::new(&mut self.inner).poll_read(cx, buf))?;
+        let read = buf.filled().len() - before;
+        if read > 0 {
+            // The kernel ACKs what arrived; at least one ACK, one a segment at most.
+            let acks = segments(read, self.mss);
+            self.charged = self.charged.saturating_add(acks);
+            self.meter.unplanned(acks);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        while self.cleared == 0 {
+            if let Some(wait) = self.wait.as_mut() {
+                ready!(wait.as_mut().poll(cx));
+                self.wait = None;
+            }
+            let frames = segments(buf.len(), self.mss);
+            let cost = FrameCost {
+                now: frames,
+                expected: 0,
+            };
+            let this = &mut *self;
+            match this.meter.try_send(&mut this.ticket, Instant::now(), cost) {
+                Ok(()) => {
+                    this.charged = this.charged.saturating_add(frames);
+                    this.cleared = frames as usize * this.mss;
+                }
+                Err(at) => this.wait = Some(Box::pin(tokio::time::sleep_until(at))),
+            }
+        }
+        let n = buf.len().min(self.cleared);
+        let written = ready!(Pin::new(&mut self.inner).poll_write(cx, &buf[..n]))?;
+        self.cleared -= written;
+        // A partial write leaves the rest of the charge for the next one.
+        Poll::Ready(Ok(written))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        // The kernel's own count corrects the estimate upward, never down: a frame
+        // charged and not sent only ever made kenshin slower.
+        if let Some(out) = segments_out(&self.inner) {
+            self.meter.unplanned(out.saturating_sub(self.charged));
+        }
+        // Linger 0: closing sends the RST now.
+        self.meter.arrived(self.rst);
+        self.meter.unplanned(1 - self.rst.min(1));
     }
 }

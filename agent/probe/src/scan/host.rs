@@ -74,6 +74,7 @@ struct HostRun<'a> {
 }
 
 pub(super) fn from_discovery(ctx: &Ctx, addr: IpAddr, found: Found) -> HostObservation {
+    let tally = ctx.governor.tally(addr);
     HostObservation {
         address: addr,
         hostnames: ctx.plan.hostnames.get(&addr).cloned().unwrap_or_default(),
@@ -85,7 +86,9 @@ pub(super) fn from_discovery(ctx: &Ctx, addr: IpAddr, found: Found) -> HostObser
         services: Vec::new(),
         scan_state: interrupted_or(ctx, HostScanState::NotPortScanned),
         notes: Vec::new(),
-        probes_sent: ctx.governor.host(addr).sent(),
+        probes_sent: tally.probes,
+        frames: tally.frames,
+        budget: tally.budget,
     }
 }
 
@@ -133,7 +136,10 @@ impl HostRun<'_> {
         ports.append(&mut self.obs.ports);
         ports.sort_by_key(|p| (p.protocol, p.port));
         self.obs.ports = ports;
-        self.obs.probes_sent = self.ctx.governor.forget(self.obs.address);
+        let tally = self.ctx.governor.forget(self.obs.address);
+        self.obs.probes_sent = tally.probes;
+        self.obs.frames = tally.frames;
+        self.obs.budget = tally.budget;
         self.obs
     }
 

@@ -360,6 +360,7 @@ pub async fn run(
         probes_arp: c.arp.load(Ordering::Relaxed),
         probes_tcp: c.tcp.load(Ordering::Relaxed),
         probes_udp: c.udp.load(Ordering::Relaxed),
+        frames: ctx.governor.frame_stats(),
         evidence: ctx.evidence.take_records(),
     }
 }

@@ -30,7 +30,7 @@ mod tls;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpStream;
+use crate::net::tcp::Stream as TcpStream;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 

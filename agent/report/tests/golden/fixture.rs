@@ -175,6 +175,7 @@ fn outcome() -> ScanOutcome {
         probes_arp: 253,
         probes_tcp: 2024,
         probes_udp: 6,
+        frames: Default::default(),
     }
 }
 
@@ -322,6 +323,8 @@ fn observation(addr: &str, mac: Option<[u8; 6]>, by: &[DiscoveryMethod]) -> Host
         scan_state: HostScanState::Complete,
         notes: Vec::new(),
         probes_sent: 24,
+        frames: Default::default(),
+        budget: None,
     }
 }
 
