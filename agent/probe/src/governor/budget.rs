@@ -384,6 +384,11 @@ impl SafetyRules {
             })
     }
 
+    /// How many open ports tell a class.
+    pub fn telling_ports(&self) -> usize {
+        self.ports.len()
+    }
+
     /// Every class budget.
     pub fn classes(&self) -> &[ClassBudget] {
         &self.classes

@@ -609,10 +609,18 @@ impl Governor {
         if frames.peak_second > busiest.0 {
             *busiest = (frames.peak_second, Some(addr));
         }
+        // A host whose class stayed unknown still had a budget: the default one.
+        let budget = h.budget().unwrap_or_else(|| {
+            self.applied(&ClassHint {
+                class: "unknown".to_owned(),
+                source: ClassSource::Default,
+                reason: "no ledger kind, passive hint, MAC vendor or telling open port".to_owned(),
+            })
+        });
         HostTally {
             probes: h.sent(),
             frames,
-            budget: h.budget(),
+            budget: Some(budget),
         }
     }
 

@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 
 use super::{interrupted_or, Ctx, Found};
 use crate::evidence::{Direction, Segment, Transcript};
-use crate::governor::ProbeKind;
+use crate::governor::{ProbeKind, TlsAuditScope};
 use crate::net::tcp::{self, TcpOutcome};
 use crate::net::udp::{self, UdpOutcome};
 use crate::observation::{
@@ -234,6 +234,13 @@ impl HostRun<'_> {
         match outcome {
             TcpOutcome::Open { rtt } => {
                 self.health.answered(port);
+                // A port only one kind of device offers tells the host's class: its
+                // budget applies from this moment.
+                if let Some(hint) = ctx.governor.rules().class_of_port(port) {
+                    if ctx.governor.learn_class(self.obs.address, &hint) {
+                        tracing::info!(host = %self.obs.address, class = %hint.class, "{}", hint.reason);
+                    }
+                }
                 self.obs.discovered_by.insert(DiscoveryMethod::Tcp);
                 self.obs.rtt.get_or_insert(rtt);
                 ctx.progress
@@ -383,12 +390,29 @@ impl HostRun<'_> {
         let Some(clients) = &ctx.clients else {
             return;
         };
+        let budget = ctx.governor.host(self.obs.address).budget();
+        let class_connect_only = |port: u16| {
+            budget
+                .as_ref()
+                .is_some_and(|b| b.connect_only.contains(&port))
+        };
+        for p in self.tcp.values_mut() {
+            if p.state == PortState::Open && !p.connect_only && class_connect_only(p.port) {
+                p.connect_only = true;
+            }
+        }
         let ports: Vec<u16> = self
             .tcp
             .values()
             .filter(|p| p.state == PortState::Open && !p.connect_only)
             .map(|p| p.port)
             .collect();
+        // A class whose budget limits the TLS audit gets versions and the certificate
+        // only, unless the operator opted in to the full audit.
+        let versions_only = !ctx.plan.classes.full_tls_audit
+            && budget
+                .as_ref()
+                .is_some_and(|b| b.tls_audit == TlsAuditScope::VersionsAndCertificate);
         ctx.progress.expect(ports.len() as u64);
         let prober = crate::service::Prober {
             governor: &ctx.governor,
@@ -405,7 +429,8 @@ impl HostRun<'_> {
             // unboxed it would be part of every host task's state, allocated up front for
             // each of the thousands of hosts in flight on a large scope.
             let mut obs = Box::pin(prober.identify(self.cleared, port)).await;
-            if let Some(settings) = ctx.plan.tls_audit {
+            if let Some(mut settings) = ctx.plan.tls_audit {
+                settings.versions_only |= versions_only;
                 if !ctx.cancel.is_cancelled() {
                     let name = self
                         .obs

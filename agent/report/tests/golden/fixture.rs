@@ -153,6 +153,9 @@ fn plan() -> ScanPlan {
             ..AuditSettings::default()
         }),
         host_parallelism: 32,
+        classes: kenshin_probe::scan::ClassPlan::new(Arc::new(
+            kenshin_probe::governor::SafetyRules::builtin().expect("safety rules"),
+        )),
     }
 }
 
@@ -175,7 +178,12 @@ fn outcome() -> ScanOutcome {
         probes_arp: 253,
         probes_tcp: 2024,
         probes_udp: 6,
-        frames: Default::default(),
+        frames: kenshin_probe::governor::FrameStats {
+            frames_sent: 6112,
+            peak_second: 996,
+            peak_second_host: 40,
+            peak_host: Some(ip("198.18.1.10")),
+        },
     }
 }
 
