@@ -16,7 +16,8 @@
 //! ```
 //!
 //! and an expected frame that goes out moves from one number to the other, so
-//! the sum never passes the cap. Any one-second interval, and so every fixed
+//! the sum never passes the cap. A twentieth of the cap is left to frames no one
+//! announced (see [`FrameWindow::room`]). Any one-second interval, and so every fixed
 //! one-second window a capture is cut into, then carries at most `cap` frames,
 //! unless the kernel sends more than was expected (a retransmission); those
 //! frames are counted when kenshin learns of them and delay what follows.
@@ -159,21 +160,29 @@ impl FrameWindow {
     /// connect cannot be cut in pieces.
     pub(crate) fn room(&mut self, now: Instant, frames: u32) -> Option<Instant> {
         self.expire(now);
+        let limit = self.planned_limit();
         let need = self.expected.saturating_add(frames);
-        if self.in_window.saturating_add(need) <= self.cap {
+        if self.in_window.saturating_add(need) <= limit {
             return None;
         }
-        if need >= self.cap {
+        if need >= limit {
             return self.sent.back().map(|&(at, _)| at + WINDOW);
         }
         let mut left = self.in_window;
         for &(at, n) in &self.sent {
             left -= n;
-            if left + need <= self.cap {
+            if left + need <= limit {
                 return Some(at + WINDOW);
             }
         }
         self.sent.back().map(|&(at, _)| at + WINDOW)
+    }
+
+    /// What planned sends may fill of the cap: all of it but a twentieth, left for
+    /// frames the kernel sends unannounced (a retransmission, the RST it answers a
+    /// late segment with) so that they too stay under the cap.
+    fn planned_limit(&self) -> u32 {
+        self.cap - self.cap / 20
     }
 
     /// `frames` frames went on the wire at `now`.
@@ -319,6 +328,7 @@ mod tests {
             f64::from(worst) <= f64::from(cap) * 1.05,
             "a one-second window carried {worst} frames against a cap of {cap}"
         );
-        assert!(worst >= cap * 3 / 4, "the cap was not used: {worst}");
+        // Room held for RSTs that come seconds later costs throughput, not more.
+        assert!(worst >= cap * 2 / 3, "the cap was not used: {worst}");
     }
 }

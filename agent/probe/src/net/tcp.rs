@@ -113,16 +113,13 @@ pub async fn open(
         Ok(Ok(stream)) => {
             let _ = stream.set_nodelay(true);
             admission.observe_rtt(start.elapsed());
-            // The handshake's ACK went out; room for the RST goes with the stream.
+            // The handshake's ACK went out; the room kept for the RST and for the ACKs
+            // of what will be read goes with the stream.
             let syns = segments_out(&stream).unwrap_or(1).max(1);
             admission.arrived(1 + (syns - 1));
             let rst = admission.take_expected(1);
-            Ok(Stream::new(
-                stream,
-                admission.meter().clone(),
-                syns + 1,
-                rst,
-            ))
+            let acks = admission.take_expected(u32::MAX);
+            Ok(Stream::new(stream, admission.meter().clone(), rst, acks))
         }
         Ok(Err(e)) => {
             let rtt = start.elapsed();
@@ -163,19 +160,29 @@ fn mss_of(stream: &TcpStream) -> usize {
         .map_or(536, |m| m as usize)
 }
 
+/// ACKs room is kept for after each write: a reply of a few segments, each ACKed at
+/// once while the connection is young (Linux's quick-ACK mode).
+const REPLY_ACKS: u32 = 3;
+
 /// A connection opened for a conversation, charging its frames as they go: each
-/// write waits for the governor's room for its segments, each read counts the ACKs
-/// the kernel sends for it, and dropping it counts the RST and any segment the
-/// kernel's own count shows beyond what was charged.
+/// write waits for the governor's room for its segments and the ACKs of the reply;
+/// after each read and when it is dropped, the kernel's own count of segments sent
+/// (`TCP_INFO`) says what else went out (ACKs, retransmissions), which is counted
+/// against the room kept and beyond it. Where the kernel cannot tell, each read is
+/// counted as one ACK a segment.
 #[derive(Debug)]
 pub struct Stream {
     inner: TcpStream,
     meter: FrameMeter,
     mss: usize,
-    /// Frames charged for this connection so far, SYNs and handshake ACK included.
-    charged: u32,
+    /// The kernel's count of segments sent when last looked at, if it keeps one.
+    seen: Option<u32>,
+    /// Segments charged for writes that the kernel's count does not show yet.
+    ahead: u32,
     /// Room kept for the closing RST (0 or 1).
     rst: u32,
+    /// Room kept for the ACKs of what will be read.
+    acks: u32,
     /// Bytes the last charge covers and that may still be written.
     cleared: usize,
     ticket: Ticket,
@@ -183,14 +190,17 @@ pub struct Stream {
 }
 
 impl Stream {
-    fn new(inner: TcpStream, meter: FrameMeter, charged: u32, rst: u32) -> Self {
+    fn new(inner: TcpStream, meter: FrameMeter, rst: u32, acks: u32) -> Self {
         let mss = mss_of(&inner);
+        let seen = segments_out(&inner);
         Self {
             inner,
             meter,
             mss,
-            charged,
+            seen,
+            ahead: 0,
             rst,
+            acks,
             cleared: 0,
             ticket: Ticket::default(),
             wait: None,
@@ -200,6 +210,28 @@ impl Stream {
     /// The socket underneath.
     pub fn get_ref(&self) -> &TcpStream {
         &self.inner
+    }
+
+    /// Counts what the kernel sent since the last look, beyond the writes already
+    /// charged: from the room kept for ACKs first, then as unplanned frames.
+    fn settle(&mut self) {
+        let Some(before) = self.seen else { return };
+        let Some(now) = segments_out(&self.inner) else {
+            return;
+        };
+        self.seen = Some(now);
+        let sent = now.wrapping_sub(before);
+        let extra = sent.saturating_sub(self.ahead);
+        self.ahead = self.ahead.saturating_sub(sent);
+        self.spend(extra);
+    }
+
+    /// `frames` went out that no write charged: the room kept first, then unplanned.
+    fn spend(&mut self, frames: u32) {
+        let kept = frames.min(self.acks);
+        self.acks -= kept;
+        self.meter.arrived(kept);
+        self.meter.unplanned(frames - kept);
     }
 }
 
@@ -212,11 +244,12 @@ impl AsyncRead for Stream {
         let before = buf.filled().len();
         ready!(Pin::new(&mut self.inner).poll_read(cx, buf))?;
         let read = buf.filled().len() - before;
-        if read > 0 {
-            // The kernel ACKs what arrived; at least one ACK, one a segment at most.
+        if self.seen.is_some() {
+            self.settle();
+        } else if read > 0 {
+            // No kernel count: one ACK a segment read, at least one.
             let acks = segments(read, self.mss);
-            self.charged = self.charged.saturating_add(acks);
-            self.meter.unplanned(acks);
+            self.spend(acks);
         }
         Poll::Ready(Ok(()))
     }
@@ -237,14 +270,19 @@ impl AsyncWrite for Stream {
                 self.wait = None;
             }
             let frames = segments(buf.len(), self.mss);
+            // A question is sent to be answered: room is kept for the ACKs of the reply,
+            // in place of what is left of the room kept for the last one.
+            self.settle();
             let cost = FrameCost {
                 now: frames,
-                expected: 0,
+                expected: REPLY_ACKS,
             };
             let this = &mut *self;
             match this.meter.try_send(&mut this.ticket, Instant::now(), cost) {
                 Ok(()) => {
-                    this.charged = this.charged.saturating_add(frames);
+                    this.meter.cancelled(this.acks);
+                    this.acks = REPLY_ACKS;
+                    this.ahead = this.ahead.saturating_add(frames);
                     this.cleared = frames as usize * this.mss;
                 }
                 Err(at) => this.wait = Some(Box::pin(tokio::time::sleep_until(at))),
@@ -268,11 +306,9 @@ impl AsyncWrite for Stream {
 
 impl Drop for Stream {
     fn drop(&mut self) {
-        // The kernel's own count corrects the estimate upward, never down: a frame
-        // charged and not sent only ever made kenshin slower.
-        if let Some(out) = segments_out(&self.inner) {
-            self.meter.unplanned(out.saturating_sub(self.charged));
-        }
+        // What the kernel sent since the last read (a late ACK, a retransmission).
+        self.settle();
+        self.meter.cancelled(self.acks);
         // Linger 0: closing sends the RST now.
         self.meter.arrived(self.rst);
         self.meter.unplanned(1 - self.rst.min(1));

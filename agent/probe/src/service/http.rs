@@ -227,16 +227,16 @@ pub(crate) fn title_of(text: &str) -> Option<String> {
 }
 
 /// The frames one plain HTTP fetch sends: SYN, the handshake's ACK, the request,
-/// an ACK for the reply, and the FIN and last ACK of the client's close.
+/// ACKs for the reply, and the FIN and last ACK of the close.
 const HTTP_FRAMES: FrameCost = FrameCost {
     now: 1,
-    expected: 5,
+    expected: 6,
 };
-/// The frames one HTTPS fetch sends: those of HTTP, and the ClientHello, the
-/// client's Finished flight and an ACK for the server's flight.
+/// The frames one HTTPS fetch sends: those of HTTP, and the ClientHello, the ACKs
+/// of the server's flight, the client's Finished and a close_notify.
 const HTTPS_FRAMES: FrameCost = FrameCost {
     now: 1,
-    expected: 8,
+    expected: 11,
 };
 /// Segment size assumed for the reply's ACKs (Ethernet's MSS).
 const REPLY_MSS: usize = 1448;
