@@ -314,3 +314,72 @@ impl Drop for Stream {
         self.meter.unplanned(1 - self.rst.min(1));
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::governor::{Governor, ProbeKind, SafetySettings};
+    use crate::scope::{AddrRange, Scope, ScopeGuard};
+
+    #[tokio::test]
+    async fn a_conversation_counts_every_frame_the_kernel_sent_and_its_rst() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        tokio::spawn(async move {
+            if let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 64];
+                let _ = s.read(&mut buf).await;
+                // A reply of three segments' worth, for the client to ACK.
+                let _ = s.write_all(&vec![b'x'; 3 * 65_000]).await;
+                let _ = s.read(&mut buf).await;
+            }
+        });
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let guard = ScopeGuard::new(
+            Scope::new(vec![AddrRange::single(lo)], vec![], 16, false).expect("scope"),
+        );
+        let cleared = guard.clear(lo).expect("in scope");
+        let gov = Governor::new(SafetySettings {
+            host_rate_pps: 1000,
+            ..SafetySettings::default()
+        });
+        let cancel = CancellationToken::new();
+        let cost = FrameCost {
+            now: 1,
+            expected: 3,
+        };
+        let adm = gov
+            .admit_costing(cleared, ProbeKind::Tcp, cost, &cancel)
+            .await
+            .expect("admitted");
+        let mut stream = open(&adm, port, Duration::from_secs(2))
+            .await
+            .expect("connects");
+        stream.write_all(b"hello").await.expect("write");
+        let mut got = 0;
+        let mut buf = vec![0u8; 16 * 1024];
+        while got < 3 * 65_000 {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+        let kernel = segments_out(stream.get_ref()).expect("linux counts segments");
+        drop(stream);
+        drop(adm);
+        let counted = gov.tally(lo).frames.frames;
+        // Everything the kernel sent (SYN, ACK, the write, the ACKs of the reply) and the
+        // RST of the close, give or take an ACK sent after the last look.
+        assert!(
+            (u64::from(kernel) + 1..=u64::from(kernel) + 3).contains(&counted),
+            "kenshin counted {counted} frames; the kernel sent {kernel} and the RST"
+        );
+    }
+}
