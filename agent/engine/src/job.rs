@@ -309,6 +309,16 @@ impl Prepared {
     pub fn key_path(&self) -> PathBuf {
         key_path(&self.checked.settings)
     }
+
+    /// Adds classes learned before the scan from outside it (listen-only discovery):
+    /// each host's class budget then holds from its first frame. The ledger's kind,
+    /// already in the plan, outranks them (`ClassSource` order).
+    pub fn add_class_hints(&mut self, hints: impl IntoIterator<Item = (IpAddr, ClassHint)>) {
+        let map = Arc::make_mut(&mut self.plan.classes.hints);
+        for (addr, hint) in hints {
+            map.add(addr, hint);
+        }
+    }
 }
 
 fn key_path(settings: &ScanSettings) -> PathBuf {
