@@ -28,7 +28,7 @@ const RATE: usize = 60;
 /// The medical-device class budget of rules/safety.toml.
 const MEDICAL_RATE: usize = 10;
 /// Ports that get a connect and no payload: printers' raw ports and HL7 (MLLP).
-const NO_PAYLOAD: [u16; 10] = [9100, 9101, 9102, 9103, 9104, 9105, 9106, 9107, 2575, 2576];
+const NO_PAYLOAD: [u16; 9] = [9100, 9101, 9102, 9103, 9104, 9105, 9106, 9107, 2575];
 /// The TLS host: its FTP and SMTP speak TLS after an upgrade, the chattiest audits.
 const TLS_HOST: &str = kenshin_lab::TLS_ADDR;
 
