@@ -15,7 +15,8 @@
 # only the TLS comparison and replaces its section of docs/benchmarks.md, keeping the rest.
 # `ledger` times reading asset ledgers of 10,000 to 160,000 rows; `fuzz` runs every wire
 # decoder's fuzz target under AddressSanitizer for FUZZ_RUNS executions (10 million);
-# `config` times `kenshin check-config` on a configuration of 4,000 scopes.
+# `config` times `kenshin check-config` on a configuration of 4,000 scopes; `frames` runs
+# the wire-capture lab tests (tcpdump in the lab) and writes the frames they measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"
@@ -200,4 +201,14 @@ else
   python3 bench/section.py carry fuzz "$WORK/previous.md" > "$WORK/fuzz.md"
 fi
 python3 bench/section.py splice fuzz docs/benchmarks.md "$WORK/fuzz.md"
+if has frames; then
+  echo "bench: frames on the wire (tests/e2e/wire_caps.rs)"
+  KENSHIN_BIN="$KENSHIN" cargo test --locked --release -p kenshin-lab --test e2e -- wire_caps \
+    --test-threads=1 > "$WORK/frames-test.log" 2>&1 || { cat "$WORK/frames-test.log"; exit 1; }
+  python3 bench/frames.py target/tmp/e2e-artifacts > "$WORK/frames-text.md"
+  python3 bench/section.py wrap frames "Frames on the wire" "$WORK/frames-text.md" > "$WORK/frames.md"
+else
+  python3 bench/section.py carry frames "$WORK/previous.md" > "$WORK/frames.md"
+fi
+python3 bench/section.py splice frames docs/benchmarks.md "$WORK/frames.md"
 echo "bench: wrote docs/benchmarks.md"

@@ -33,3 +33,6 @@ mod report_folder;
 mod scope_safety;
 /// The TLS audit on the lab's TLS segment, checked against testssl.sh.
 mod tls;
+/// The rate caps and class budgets measured on the wire with tcpdump, payload-free
+/// printer and HL7 ports, DICOM limited to association and release, and the back-off.
+mod wire_caps;

@@ -30,7 +30,8 @@
 //! `processes` (starting programs in namespaces, waiting until they listen),
 //! `command` (running `ip`, `nft` and the other tools), `listener` (the plain TCP
 //! ports), [`fixtures`] (servers no Debian package provides), [`tls`] (the TLS
-//! segment) and [`webhook`] (a receiver for the daemon's notifications).
+//! segment), [`webhook`] (a receiver for the daemon's notifications) and
+//! [`capture`] (tcpdump in a namespace, pcap read back, frames counted per second).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -38,6 +39,7 @@ use std::process::Child;
 
 use anyhow::Result;
 
+pub mod capture;
 mod command;
 mod daemons;
 pub mod fixtures;

@@ -374,6 +374,8 @@ mod tests {
             probes_sent: 0,
             path: Default::default(),
             reverse_names: Vec::new(),
+            frames: Default::default(),
+            budget: None,
         }
     }
 

@@ -22,9 +22,10 @@ use kenshin_assess::service_names::ServiceNames;
 use kenshin_assess::tls::{ProfileSet, TrustStore};
 use kenshin_assess::vendor_kinds::VendorKinds;
 use kenshin_probe::governor::SafetySettings;
+use kenshin_probe::governor::{ClassHint, ClassHints, ClassSource};
 use kenshin_probe::observation::ScanOutcome;
 use kenshin_probe::ports::{parse_port_spec, PortCatalog, PortList};
-use kenshin_probe::scan::{self, DiscoveryMode, Progress, ScanPlan};
+use kenshin_probe::scan::{self, ClassPlan, DiscoveryMode, MacClasses, Progress, ScanPlan};
 use kenshin_probe::scope::{AddrRange, Scope, ScopeGuard};
 use kenshin_probe::service::AuditSettings;
 use kenshin_probe::target::{self, TargetSpec};
@@ -49,6 +50,8 @@ pub struct Knowledge {
     pub kind_rules: kenshin_assess::kinds::KindRules,
     pub profiles: ProfileSet,
     pub service_names: ServiceNames,
+    /// Budgets by device class (`rules/safety.toml`).
+    pub safety: Arc<kenshin_probe::governor::SafetyRules>,
     /// The installed pack in use; none for the built-in rules.
     pub pack: Option<Installed>,
     /// The imported KEV catalog's version, if one was applied.
@@ -133,6 +136,7 @@ impl Knowledge {
             service_names,
             checks,
             advisories,
+            safety,
             ..
         } = pack;
         Knowledge {
@@ -147,6 +151,7 @@ impl Knowledge {
             kind_rules,
             profiles,
             service_names,
+            safety: Arc::new(safety),
             pack: None,
             kev_catalog: None,
         }
@@ -319,6 +324,16 @@ impl Prepared {
     pub fn key_path(&self) -> PathBuf {
         key_path(&self.checked.settings)
     }
+
+    /// Adds classes learned before the scan from outside it (listen-only discovery):
+    /// each host's class budget then holds from its first frame. The ledger's kind,
+    /// already in the plan, outranks them (`ClassSource` order).
+    pub fn add_class_hints(&mut self, hints: impl IntoIterator<Item = (IpAddr, ClassHint)>) {
+        let map = Arc::make_mut(&mut self.plan.classes.hints);
+        for (addr, hint) in hints {
+            map.add(addr, hint);
+        }
+    }
 }
 
 fn key_path(settings: &ScanSettings) -> PathBuf {
@@ -390,6 +405,7 @@ pub async fn prepare(
         host_parallelism: args
             .parallel_hosts
             .unwrap_or_else(|| ScanPlan::default_parallelism(&safety)),
+        classes: class_plan(&checked),
     };
     let resolved = targets
         .resolved
@@ -404,6 +420,48 @@ pub async fn prepare(
         plan,
         resolved,
     })
+}
+
+/// The class budgets and what is known of hosts' classes before the scan: the
+/// ledger's kind column now, the MAC vendor once discovery has a host's MAC.
+fn class_plan(checked: &Checked) -> ClassPlan {
+    let knowledge = &checked.knowledge;
+    let mut plan = ClassPlan::new(knowledge.safety.clone());
+    plan.full_tls_audit = checked.settings.tls_audit_all_classes;
+    if let Some(ledger) = &checked.ledger {
+        let mut hints = ClassHints::default();
+        for entry in &ledger.entries {
+            if let (Some(addr), Some(kind)) = (entry.address, entry.kind) {
+                hints.add(
+                    addr,
+                    ClassHint {
+                        class: kind.as_str().to_owned(),
+                        source: ClassSource::Ledger,
+                        reason: format!(
+                            "asset ledger {} line {}: kind {}",
+                            ledger.source,
+                            entry.line,
+                            kind.as_str()
+                        ),
+                    },
+                );
+            }
+        }
+        plan.hints = Arc::new(hints);
+    }
+    if let Some(oui) = kenshin_assess::OuiRegistry::load(&oui_dir()) {
+        let vendors = knowledge.vendor_kinds.clone();
+        plan.by_mac = Some(MacClasses(Arc::new(move |mac| {
+            let vendor = oui.vendor(mac)?;
+            let kind = vendors.kind_of(vendor)?;
+            Some(ClassHint {
+                class: kind.as_str().to_owned(),
+                source: ClassSource::MacVendor,
+                reason: format!("MAC vendor {vendor}"),
+            })
+        })));
+    }
+    plan
 }
 
 /// A written, sealed report folder.

@@ -88,6 +88,10 @@ pub struct ScanSettings {
     pub identify: bool,
     /// Audit TLS on the ports that speak it (only when `identify`).
     pub tls_audit: bool,
+    /// The full TLS audit (suites, groups) even on classes whose budget limits it to
+    /// versions and the certificate (`rules/safety.toml`): the operator's opt-in.
+    #[serde(default)]
+    pub tls_audit_all_classes: bool,
     /// Pause between two TLS handshakes to the same port.
     pub tls_pause_ms: u64,
     /// Most TLS handshakes spent auditing one port.
@@ -156,6 +160,7 @@ impl Default for ScanSettings {
             snmp_community: Some(DEFAULT_SNMP_COMMUNITY.to_owned()),
             identify: true,
             tls_audit: true,
+            tls_audit_all_classes: false,
             tls_pause_ms: DEFAULT_TLS_PAUSE_MS,
             tls_max_handshakes: kenshin_probe::service::DEFAULT_MAX_HANDSHAKES,
             ca_files: Vec::new(),

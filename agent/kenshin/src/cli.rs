@@ -355,6 +355,10 @@ pub(crate) struct ScanArgs {
     /// that speak it or offer STARTTLS.
     #[arg(long)]
     pub no_tls_audit: bool,
+    /// Audit TLS in full (suites, groups) on every host, also on classes whose budget
+    /// limits it to versions and the certificate (medical devices, IoT; rules/safety.toml).
+    #[arg(long)]
+    pub tls_audit_all_classes: bool,
     /// Pause between two TLS handshakes to the same port, in milliseconds.
     #[arg(long, value_name = "MS", default_value_t = settings::DEFAULT_TLS_PAUSE_MS)]
     pub tls_pause: u64,
@@ -444,6 +448,7 @@ impl From<ScanArgs> for ScanSettings {
             snmp_community: (!a.no_snmp).then_some(a.snmp_community),
             identify: !a.no_identify,
             tls_audit: !a.no_tls_audit,
+            tls_audit_all_classes: a.tls_audit_all_classes,
             tls_pause_ms: a.tls_pause,
             tls_max_handshakes: a.tls_max_handshakes,
             ca_files: a.ca_file,

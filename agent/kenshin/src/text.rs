@@ -190,7 +190,28 @@ pub(crate) fn summary(lang: Lang, r: &Report, written: &Written) -> String {
         );
         format!("\n{line}")
     });
-    let more = tls_line(lang, &tls_counts(r)) + &findings_lines(lang, r) + &ledger;
+    let frames = r.scan.stats.frames.as_ref().map_or_else(String::new, |f| {
+        let budgeted = r
+            .hosts
+            .iter()
+            .filter(|h| {
+                h.budget
+                    .as_ref()
+                    .is_some_and(|b| b.frames_per_s < r.scan.settings.host_rate_pps)
+            })
+            .count();
+        let line = words::frames_line(
+            lang,
+            f.sent,
+            f.peak_second,
+            r.scan.settings.rate_pps,
+            f.peak_second_host,
+            r.scan.settings.host_rate_pps,
+            budgeted,
+        );
+        format!("\n{line}")
+    });
+    let more = tls_line(lang, &tls_counts(r)) + &findings_lines(lang, r) + &ledger + &frames;
     let s = &r.scan.stats;
     let (by_probe, with_product, services) = identified(r);
     let folder = written.report_json.parent().unwrap_or(Path::new("."));

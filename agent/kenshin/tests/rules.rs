@@ -62,6 +62,7 @@ fn the_built_in_rules_verify_and_say_how_much_was_checked() {
     assert!(out.contains("ok   noise.toml:"), "{out}");
     assert!(out.contains("ok   ledger.toml:"), "{out}");
     assert!(out.contains("ok   kinds.toml:"), "{out}");
+    assert!(out.contains("ok   safety.toml: 7 class budgets"), "{out}");
 }
 
 #[test]
@@ -267,4 +268,46 @@ example = [{ service = "ssh", fields = { "ssh.software" = "x" }, expect = { prod
         "{out}"
     );
     assert!(out.contains("greedy.any-ssh"), "{out}");
+}
+
+#[test]
+fn a_class_budget_with_a_bad_rate_is_refused_by_file_line_and_key() {
+    let dir = tempfile::tempdir().expect("temp");
+    copy_rules(dir.path());
+    let path = dir.path().join("safety.toml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    let broken = text.replacen("frames_per_s = 10", "frames_per_s = 0", 1);
+    assert_ne!(broken, text, "no budget to break");
+    std::fs::write(&path, &broken).expect("write");
+    let o = verify_dir(dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        fail_line(&out, "safety.toml:", "frames_per_s"),
+        "not named by file, line and key:\n{out}"
+    );
+    assert!(out.contains("0 is out of range"), "{out}");
+}
+
+#[test]
+fn a_class_budget_example_that_no_longer_holds_is_named_and_fails() {
+    let dir = tempfile::tempdir().expect("temp");
+    copy_rules(dir.path());
+    let path = dir.path().join("safety.toml");
+    let text = std::fs::read_to_string(&path).expect("read");
+    // Port 104 no longer tells a medical device: the example with DICOM open fails.
+    let broken = text.replacen(
+        "port = 104\nclass = \"medical_device\"",
+        "port = 104\nclass = \"server\"",
+        1,
+    );
+    assert_ne!(broken, text, "no port to change");
+    std::fs::write(&path, &broken).expect("write");
+    let o = verify_dir(dir.path());
+    assert_eq!(o.status.code(), Some(1), "{}", stdout(&o));
+    let out = stdout(&o);
+    assert!(
+        fail_line(&out, "safety.toml:", "expected class \"medical_device\""),
+        "{out}"
+    );
 }

@@ -289,6 +289,10 @@ pub struct HostObservation {
     /// Names the system resolver gave for the address (a PTR lookup, made for hosts
     /// that serve TLS).
     pub reverse_names: Vec<String>,
+    /// Frames sent to this host and its busiest second, as kenshin counted them.
+    pub frames: crate::governor::Tally,
+    /// The class budget the host got, and why; `None` if its class stayed unknown.
+    pub budget: Option<crate::governor::AppliedBudget>,
 }
 
 /// What the network path says about a host, without asking its services.
@@ -371,6 +375,8 @@ pub struct ScanOutcome {
     pub probes_arp: u64,
     pub probes_tcp: u64,
     pub probes_udp: u64,
+    /// Frames on the wire, as kenshin counted them.
+    pub frames: crate::governor::FrameStats,
 }
 
 impl ScanOutcome {

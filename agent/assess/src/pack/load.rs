@@ -3,6 +3,7 @@
 
 use std::path::Path;
 
+use kenshin_probe::governor::{budget as safety, SafetyRules};
 use kenshin_probe::observation::Facts;
 use kenshin_probe::ports::{CatalogError, PortCatalog, BUILTIN_CATALOG};
 
@@ -63,6 +64,7 @@ pub(super) struct Loaded {
     service_names: Result<ServiceNames, Problems>,
     checks: Result<CheckSet, Problems>,
     advisories: Result<AdvisorySet, Problems>,
+    safety: Result<SafetyRules, Problems>,
 }
 
 /// The path of a port catalog entry's `port = N` line (with its protocol within the
@@ -146,6 +148,10 @@ impl Loaded {
         let noise = file(noise::FILE, noise::BUILTIN).and_then(|s| noise::load(&s));
         let service_names = file(service_names::FILE, service_names::BUILTIN)
             .and_then(|s| ServiceNames::parse(&s.text));
+        let safety = file(safety::FILE, safety::BUILTIN).and_then(|s| {
+            SafetyRules::parse(&s.path, &s.text)
+                .map_err(|e| Problems::from(verify::safety_problem(&e)))
+        });
         Self {
             sources,
             catalog,
@@ -159,6 +165,7 @@ impl Loaded {
             service_names,
             checks,
             advisories,
+            safety,
         }
     }
 
@@ -178,6 +185,7 @@ impl Loaded {
                 service_names: Ok(service_names),
                 checks: Ok(checks),
                 advisories: Ok(advisories),
+                safety: Ok(safety),
             } => Ok(RulePack {
                 catalog,
                 fingerprints,
@@ -190,6 +198,7 @@ impl Loaded {
                 service_names,
                 checks,
                 advisories,
+                safety,
                 sources,
             }),
             failed => Err(Problems(
@@ -229,6 +238,7 @@ impl Loaded {
             ),
             (Family::Checks, err(self.checks.as_ref().map(drop))),
             (Family::Advisories, err(self.advisories.as_ref().map(drop))),
+            (Family::SafetyBudgets, err(self.safety.as_ref().map(drop))),
         ]
         .into_iter()
         .filter_map(|(f, p)| p.map(|p| (f, p)))
@@ -249,6 +259,7 @@ impl Loaded {
             service_names: self.service_names.as_ref().ok(),
             checks: self.checks.as_ref().ok(),
             advisories: self.advisories.as_ref().ok(),
+            safety: self.safety.as_ref().ok(),
         };
         let mut v = verify::run(&parts, &self.sources);
         v.families.extend(

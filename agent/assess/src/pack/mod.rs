@@ -62,6 +62,8 @@ pub struct RulePack {
     pub service_names: ServiceNames,
     pub checks: CheckSet,
     pub advisories: AdvisorySet,
+    /// Budgets by device class (`rules/safety.toml`).
+    pub safety: kenshin_probe::governor::SafetyRules,
     /// Every file read, to place the self-tests' problems on their lines.
     sources: Vec<Source>,
 }
@@ -109,6 +111,7 @@ impl RulePack {
             service_names: Some(&self.service_names),
             checks: Some(&self.checks),
             advisories: Some(&self.advisories),
+            safety: Some(&self.safety),
         }
     }
 }

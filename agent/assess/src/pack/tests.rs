@@ -6,10 +6,14 @@ fn the_builtin_pack_loads_and_verifies_every_family() {
     let v = pack.verify();
     let problems: Vec<String> = v.problems().map(ToString::to_string).collect();
     assert!(v.is_ok(), "{problems:#?}");
-    assert_eq!(v.families.len(), 11);
+    assert_eq!(v.families.len(), 12);
     assert!(matches!(
         v.of(Family::KindRules),
         Some(Ok(Counts::KindRules { rules, .. })) if *rules >= 10
+    ));
+    assert!(matches!(
+        v.of(Family::SafetyBudgets),
+        Some(Ok(Counts::SafetyBudgets { classes: 7, .. }))
     ));
     assert!(matches!(
         v.of(Family::Requirements),

@@ -31,6 +31,7 @@ pub enum Family {
     ServiceNames,
     Checks,
     Advisories,
+    SafetyBudgets,
 }
 
 impl Family {
@@ -48,6 +49,7 @@ impl Family {
             Family::ServiceNames => service_names::FILE,
             Family::Checks => checks::FOLDER,
             Family::Advisories => advisory::FOLDER,
+            Family::SafetyBudgets => kenshin_probe::governor::budget::FILE,
         }
     }
 }
@@ -90,6 +92,11 @@ pub enum Counts {
     Advisories {
         verified: advisory::Verified,
         kev_catalog: String,
+    },
+    SafetyBudgets {
+        classes: usize,
+        ports: usize,
+        examples: usize,
     },
 }
 
@@ -169,6 +176,15 @@ impl fmt::Display for Counts {
                  hold, boundaries present, noise silent",
                 v.advisories, v.cves, v.kev, v.examples
             ),
+            Counts::SafetyBudgets {
+                classes,
+                ports,
+                examples,
+            } => write!(
+                f,
+                "{classes} class budgets, {ports} telling ports; {examples} examples derive \
+                 their class and rate"
+            ),
         }
     }
 }
@@ -222,6 +238,7 @@ pub(super) struct Parts<'a> {
     pub service_names: Option<&'a ServiceNames>,
     pub checks: Option<&'a CheckSet>,
     pub advisories: Option<&'a AdvisorySet>,
+    pub safety: Option<&'a kenshin_probe::governor::SafetyRules>,
 }
 
 /// A family that cannot be tested because one it depends on did not load.
@@ -310,6 +327,20 @@ pub(super) fn run(parts: &Parts<'_>, sources: &[Source]) -> Verification {
         };
         out.push((Family::Checks, verified));
     }
+    if let Some(safety) = parts.safety {
+        let file = kenshin_probe::governor::budget::FILE;
+        out.push((
+            Family::SafetyBudgets,
+            safety
+                .verify(file)
+                .map(|examples| Counts::SafetyBudgets {
+                    classes: safety.classes().len(),
+                    ports: safety.telling_ports(),
+                    examples,
+                })
+                .map_err(|errors| Problems(errors.iter().map(safety_problem).collect())),
+        ));
+    }
     if let Some(a) = parts.advisories {
         let verified = match parts.registry {
             Some(r) => a.verify(r, noise).map(|verified| Counts::Advisories {
@@ -335,5 +366,15 @@ pub(super) fn run(parts: &Parts<'_>, sources: &[Source]) -> Verification {
                 }),
             })
             .collect(),
+    }
+}
+
+/// A `rules/safety.toml` error as a problem: file, line and key.
+pub(super) fn safety_problem(e: &kenshin_probe::governor::SafetyError) -> Problem {
+    Problem {
+        file: e.file.clone(),
+        line: e.line,
+        rule: Some(e.key.clone()),
+        message: e.problem.clone(),
     }
 }

@@ -183,6 +183,8 @@ pub fn check(lang: Lang) -> anyhow::Result<HostCheck> {
         probes_sent: 0,
         path: Default::default(),
         reverse_names: Vec::new(),
+        frames: Default::default(),
+        budget: None,
     };
     let assessed = kenshin_assess::assess(
         vec![observation],

@@ -9,7 +9,13 @@
 pub mod arp;
 pub mod icmp;
 pub mod tcp;
+mod tcp_info;
 pub mod udp;
+
+/// Segments (or ACKs) that `bytes` bytes take at `mss` bytes a segment: at least one.
+pub(crate) fn segments(bytes: usize, mss: usize) -> u32 {
+    u32::try_from(bytes.div_ceil(mss.max(1)).max(1)).unwrap_or(u32::MAX)
+}
 
 use std::io;
 

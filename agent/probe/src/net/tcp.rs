@@ -4,15 +4,28 @@
 //! stack understands: SYN, then the kernel's ACK when the port is open, then an
 //! immediate RST (linger 0) so that no connection lingers on a small device and
 //! no TIME_WAIT state piles up here. No payload is ever sent.
+//!
+//! Every frame of it is charged to the governor: the admission kept room for the
+//! SYN and two more, and [`connect`] says which of them went out (the ACK and RST
+//! of an open port, the kernel's SYN retransmissions to a silent one). A
+//! connection opened for a conversation ([`open`]) is a [`Stream`] that charges
+//! its own writes before they leave, the ACKs of what it reads, and, when it is
+//! dropped, the RST and whatever the kernel's own count (`TCP_INFO`) shows beyond
+//! what was charged.
 
+use std::future::Future;
+use std::io;
 use std::net::SocketAddr;
+use std::pin::Pin;
+use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
-use tokio::net::TcpSocket;
-use tokio::time::Instant;
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio::net::{TcpSocket, TcpStream};
+use tokio::time::{Instant, Sleep};
 
-use super::{classify, ErrorClass};
-use crate::governor::Admission;
+use super::{classify, segments, ErrorClass};
+use crate::governor::{Admission, FrameCost, FrameMeter, Ticket};
 
 /// What one connect attempt learned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -47,14 +60,21 @@ pub async fn connect(admission: &Admission, port: u16, timeout: Duration) -> Tcp
     }
     let start = Instant::now();
     match tokio::time::timeout(timeout, socket.connect(addr)).await {
-        Err(_) => TcpOutcome::NoAnswer,
+        Err(_) => {
+            admission.arrived(syn_retransmissions(start.elapsed()));
+            TcpOutcome::NoAnswer
+        }
         Ok(Ok(stream)) => {
             let rtt = start.elapsed();
+            let sent = segments_out(&stream);
             drop(stream); // linger 0: the kernel answers with RST at once
+                          // The handshake's ACK and the RST; more if the kernel retransmitted the SYN.
+            admission.arrived(sent.map_or(2, |n| n.saturating_sub(1).max(1) + 1));
             TcpOutcome::Open { rtt }
         }
         Ok(Err(e)) => {
             let rtt = start.elapsed();
+            admission.arrived(syn_retransmissions(rtt));
             match classify(&e) {
                 ErrorClass::Refused => TcpOutcome::Closed { rtt },
                 ErrorClass::Unreachable => TcpOutcome::Unreachable { rtt },
@@ -73,7 +93,7 @@ pub async fn open(
     admission: &Admission,
     port: u16,
     timeout: Duration,
-) -> Result<tokio::net::TcpStream, TcpOutcome> {
+) -> Result<Stream, TcpOutcome> {
     let addr = SocketAddr::new(admission.addr(), port);
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()
@@ -86,14 +106,24 @@ pub async fn open(
         .map_err(|e| TcpOutcome::LocalError(e.to_string()))?;
     let start = Instant::now();
     match tokio::time::timeout(timeout, socket.connect(addr)).await {
-        Err(_) => Err(TcpOutcome::NoAnswer),
+        Err(_) => {
+            admission.arrived(syn_retransmissions(start.elapsed()));
+            Err(TcpOutcome::NoAnswer)
+        }
         Ok(Ok(stream)) => {
             let _ = stream.set_nodelay(true);
             admission.observe_rtt(start.elapsed());
-            Ok(stream)
+            // The handshake's ACK went out; the room kept for the RST and for the ACKs
+            // of what will be read goes with the stream.
+            let syns = segments_out(&stream).unwrap_or(1).max(1);
+            admission.arrived(1 + (syns - 1));
+            let rst = admission.take_expected(1);
+            let acks = admission.take_expected(u32::MAX);
+            Ok(Stream::new(stream, admission.meter().clone(), rst, acks))
         }
         Ok(Err(e)) => {
             let rtt = start.elapsed();
+            admission.arrived(syn_retransmissions(rtt));
             Err(match classify(&e) {
                 ErrorClass::Refused => TcpOutcome::Closed { rtt },
                 ErrorClass::Unreachable => TcpOutcome::Unreachable { rtt },
@@ -101,5 +131,255 @@ pub async fn open(
                 ErrorClass::Local => TcpOutcome::LocalError(e.to_string()),
             })
         }
+    }
+}
+
+/// SYNs the kernel sent again while a connect waited `waited`: Linux retransmits an
+/// unanswered SYN after 1 s, then 3 s, 7 s … from the first.
+fn syn_retransmissions(waited: Duration) -> u32 {
+    let mut at = Duration::from_secs(1);
+    let mut n = 0;
+    while waited >= at && n < 6 {
+        n += 1;
+        at = at * 2 + Duration::from_secs(1);
+    }
+    n
+}
+
+/// Segments the kernel has sent on `stream` (`tcpi_segs_out`), where it can tell.
+fn segments_out(stream: &TcpStream) -> Option<u32> {
+    super::tcp_info::segments_out(stream)
+}
+
+/// The MSS of `stream`, or the smallest any IPv4 host must accept.
+fn mss_of(stream: &TcpStream) -> usize {
+    socket2::SockRef::from(stream)
+        .tcp_mss()
+        .ok()
+        .filter(|m| *m >= 64)
+        .map_or(536, |m| m as usize)
+}
+
+/// ACKs room is kept for after each write: a reply of a few segments, each ACKed at
+/// once while the connection is young (Linux's quick-ACK mode).
+const REPLY_ACKS: u32 = 3;
+
+/// A connection opened for a conversation, charging its frames as they go: each
+/// write waits for the governor's room for its segments and the ACKs of the reply;
+/// after each read and when it is dropped, the kernel's own count of segments sent
+/// (`TCP_INFO`) says what else went out (ACKs, retransmissions), which is counted
+/// against the room kept and beyond it. Where the kernel cannot tell, each read is
+/// counted as one ACK a segment.
+#[derive(Debug)]
+pub struct Stream {
+    inner: TcpStream,
+    meter: FrameMeter,
+    mss: usize,
+    /// The kernel's count of segments sent when last looked at, if it keeps one.
+    seen: Option<u32>,
+    /// Segments charged for writes that the kernel's count does not show yet.
+    ahead: u32,
+    /// Room kept for the closing RST (0 or 1).
+    rst: u32,
+    /// Room kept for the ACKs of what will be read.
+    acks: u32,
+    /// Bytes the last charge covers and that may still be written.
+    cleared: usize,
+    ticket: Ticket,
+    wait: Option<Pin<Box<Sleep>>>,
+}
+
+impl Stream {
+    fn new(inner: TcpStream, meter: FrameMeter, rst: u32, acks: u32) -> Self {
+        let mss = mss_of(&inner);
+        let seen = segments_out(&inner);
+        Self {
+            inner,
+            meter,
+            mss,
+            seen,
+            ahead: 0,
+            rst,
+            acks,
+            cleared: 0,
+            ticket: Ticket::default(),
+            wait: None,
+        }
+    }
+
+    /// The socket underneath.
+    pub fn get_ref(&self) -> &TcpStream {
+        &self.inner
+    }
+
+    /// Counts what the kernel sent since the last look, beyond the writes already
+    /// charged: from the room kept for ACKs first, then as unplanned frames.
+    fn settle(&mut self) {
+        let Some(before) = self.seen else { return };
+        let Some(now) = segments_out(&self.inner) else {
+            return;
+        };
+        self.seen = Some(now);
+        let sent = now.wrapping_sub(before);
+        let extra = sent.saturating_sub(self.ahead);
+        self.ahead = self.ahead.saturating_sub(sent);
+        self.spend(extra);
+    }
+
+    /// `frames` went out that no write charged: the room kept first, then unplanned.
+    fn spend(&mut self, frames: u32) {
+        let kept = frames.min(self.acks);
+        self.acks -= kept;
+        self.meter.arrived(kept);
+        self.meter.unplanned(frames - kept);
+    }
+}
+
+impl AsyncRead for Stream {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let before = buf.filled().len();
+        ready!(Pin::new(&mut self.inner).poll_read(cx, buf))?;
+        let read = buf.filled().len() - before;
+        if self.seen.is_some() {
+            self.settle();
+        } else if read > 0 {
+            // No kernel count: one ACK a segment read, at least one.
+            let acks = segments(read, self.mss);
+            self.spend(acks);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl AsyncWrite for Stream {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        if buf.is_empty() {
+            return Poll::Ready(Ok(0));
+        }
+        while self.cleared == 0 {
+            if let Some(wait) = self.wait.as_mut() {
+                ready!(wait.as_mut().poll(cx));
+                self.wait = None;
+            }
+            let frames = segments(buf.len(), self.mss);
+            // A question is sent to be answered: room is kept for the ACKs of the reply,
+            // in place of what is left of the room kept for the last one.
+            self.settle();
+            let cost = FrameCost {
+                now: frames,
+                expected: REPLY_ACKS,
+            };
+            let this = &mut *self;
+            match this.meter.try_send(&mut this.ticket, Instant::now(), cost) {
+                Ok(()) => {
+                    this.meter.cancelled(this.acks);
+                    this.acks = REPLY_ACKS;
+                    this.ahead = this.ahead.saturating_add(frames);
+                    this.cleared = frames as usize * this.mss;
+                }
+                Err(at) => this.wait = Some(Box::pin(tokio::time::sleep_until(at))),
+            }
+        }
+        let n = buf.len().min(self.cleared);
+        let written = ready!(Pin::new(&mut self.inner).poll_write(cx, &buf[..n]))?;
+        self.cleared -= written;
+        // A partial write leaves the rest of the charge for the next one.
+        Poll::Ready(Ok(written))
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.inner).poll_shutdown(cx)
+    }
+}
+
+impl Drop for Stream {
+    fn drop(&mut self) {
+        // What the kernel sent since the last read (a late ACK, a retransmission).
+        self.settle();
+        self.meter.cancelled(self.acks);
+        // Linger 0: closing sends the RST now.
+        self.meter.arrived(self.rst);
+        self.meter.unplanned(1 - self.rst.min(1));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::net::{IpAddr, Ipv4Addr};
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_util::sync::CancellationToken;
+
+    use super::*;
+    use crate::governor::{Governor, ProbeKind, SafetySettings};
+    use crate::scope::{AddrRange, Scope, ScopeGuard};
+
+    #[tokio::test]
+    async fn a_conversation_counts_every_frame_the_kernel_sent_and_its_rst() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        tokio::spawn(async move {
+            if let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 64];
+                let _ = s.read(&mut buf).await;
+                // A reply of three segments' worth, for the client to ACK.
+                let _ = s.write_all(&vec![b'x'; 3 * 65_000]).await;
+                let _ = s.read(&mut buf).await;
+            }
+        });
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let guard = ScopeGuard::new(
+            Scope::new(vec![AddrRange::single(lo)], vec![], 16, false).expect("scope"),
+        );
+        let cleared = guard.clear(lo).expect("in scope");
+        let gov = Governor::new(SafetySettings {
+            host_rate_pps: 1000,
+            ..SafetySettings::default()
+        });
+        let cancel = CancellationToken::new();
+        let cost = FrameCost {
+            now: 1,
+            expected: 3,
+        };
+        let adm = gov
+            .admit_costing(cleared, ProbeKind::Tcp, cost, &cancel)
+            .await
+            .expect("admitted");
+        let mut stream = open(&adm, port, Duration::from_secs(2))
+            .await
+            .expect("connects");
+        stream.write_all(b"hello").await.expect("write");
+        let mut got = 0;
+        let mut buf = vec![0u8; 16 * 1024];
+        while got < 3 * 65_000 {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+        let kernel = segments_out(stream.get_ref()).expect("linux counts segments");
+        drop(stream);
+        drop(adm);
+        let counted = gov.tally(lo).frames.frames;
+        // Everything the kernel sent (SYN, ACK, the write, the ACKs of the reply) and the
+        // RST of the close, give or take an ACK sent after the last look.
+        assert!(
+            (u64::from(kernel) + 1..=u64::from(kernel) + 3).contains(&counted),
+            "kenshin counted {counted} frames; the kernel sent {kernel} and the RST"
+        );
     }
 }

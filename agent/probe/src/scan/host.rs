@@ -16,7 +16,7 @@ use tokio::task::JoinSet;
 
 use super::{interrupted_or, Ctx, Found};
 use crate::evidence::{Direction, Segment, Transcript};
-use crate::governor::ProbeKind;
+use crate::governor::{ProbeKind, TlsAuditScope};
 use crate::net::tcp::{self, TcpOutcome};
 use crate::net::udp::{self, UdpOutcome};
 use crate::observation::{
@@ -74,6 +74,7 @@ struct HostRun<'a> {
 }
 
 pub(super) fn from_discovery(ctx: &Ctx, addr: IpAddr, found: Found) -> HostObservation {
+    let tally = ctx.governor.tally(addr);
     HostObservation {
         address: addr,
         hostnames: ctx.plan.hostnames.get(&addr).cloned().unwrap_or_default(),
@@ -85,12 +86,14 @@ pub(super) fn from_discovery(ctx: &Ctx, addr: IpAddr, found: Found) -> HostObser
         services: Vec::new(),
         scan_state: interrupted_or(ctx, HostScanState::NotPortScanned),
         notes: Vec::new(),
-        probes_sent: ctx.governor.host(addr).sent(),
+        probes_sent: tally.probes,
         path: crate::observation::PathEvidence {
             reply_ttl: found.reply_ttl,
             ..Default::default()
         },
         reverse_names: Vec::new(),
+        frames: tally.frames,
+        budget: tally.budget,
     }
 }
 
@@ -148,7 +151,10 @@ impl HostRun<'_> {
         ports.append(&mut self.obs.ports);
         ports.sort_by_key(|p| (p.protocol, p.port));
         self.obs.ports = ports;
-        self.obs.probes_sent = self.ctx.governor.forget(self.obs.address);
+        let tally = self.ctx.governor.forget(self.obs.address);
+        self.obs.probes_sent = tally.probes;
+        self.obs.frames = tally.frames;
+        self.obs.budget = tally.budget;
         self.obs
     }
 
@@ -243,6 +249,13 @@ impl HostRun<'_> {
         match outcome {
             TcpOutcome::Open { rtt } => {
                 self.health.answered(port);
+                // A port only one kind of device offers tells the host's class: its
+                // budget applies from this moment.
+                if let Some(hint) = ctx.governor.rules().class_of_port(port) {
+                    if ctx.governor.learn_class(self.obs.address, &hint) {
+                        tracing::info!(host = %self.obs.address, class = %hint.class, "{}", hint.reason);
+                    }
+                }
                 self.obs.discovered_by.insert(DiscoveryMethod::Tcp);
                 self.obs.rtt.get_or_insert(rtt);
                 ctx.progress
@@ -392,12 +405,29 @@ impl HostRun<'_> {
         let Some(clients) = &ctx.clients else {
             return;
         };
+        let budget = ctx.governor.host(self.obs.address).budget();
+        let class_connect_only = |port: u16| {
+            budget
+                .as_ref()
+                .is_some_and(|b| b.connect_only.contains(&port))
+        };
+        for p in self.tcp.values_mut() {
+            if p.state == PortState::Open && !p.connect_only && class_connect_only(p.port) {
+                p.connect_only = true;
+            }
+        }
         let ports: Vec<u16> = self
             .tcp
             .values()
             .filter(|p| p.state == PortState::Open && !p.connect_only)
             .map(|p| p.port)
             .collect();
+        // A class whose budget limits the TLS audit gets versions and the certificate
+        // only, unless the operator opted in to the full audit.
+        let versions_only = !ctx.plan.classes.full_tls_audit
+            && budget
+                .as_ref()
+                .is_some_and(|b| b.tls_audit == TlsAuditScope::VersionsAndCertificate);
         ctx.progress.expect(ports.len() as u64);
         let prober = crate::service::Prober {
             governor: &ctx.governor,
@@ -414,7 +444,8 @@ impl HostRun<'_> {
             // unboxed it would be part of every host task's state, allocated up front for
             // each of the thousands of hosts in flight on a large scope.
             let mut obs = Box::pin(prober.identify(self.cleared, port)).await;
-            if let Some(settings) = ctx.plan.tls_audit {
+            if let Some(mut settings) = ctx.plan.tls_audit {
+                settings.versions_only |= versions_only;
                 if !ctx.cancel.is_cancelled() {
                     let name = self
                         .obs

@@ -28,7 +28,7 @@ use tokio::task::JoinSet;
 use tokio_util::sync::CancellationToken;
 
 use crate::evidence::EvidenceLog;
-use crate::governor::{Counters, Governor, SafetySettings};
+use crate::governor::{ClassHint, ClassHints, Counters, Governor, SafetyRules, SafetySettings};
 use crate::neighbors;
 use crate::observation::{
     DiscoveryDecision, HostObservation, HostScanState, ScanMode, ScanOutcome,
@@ -73,6 +73,44 @@ pub struct ScanPlan {
     pub tls_audit: Option<crate::service::AuditSettings>,
     /// Hosts port-scanned at once.
     pub host_parallelism: usize,
+    /// Class budgets and the classes known before the scan.
+    pub classes: ClassPlan,
+}
+
+/// Looks up the class a MAC address's vendor tells (the assess crate's vendor rules
+/// over the IEEE registry, handed in by the engine).
+#[derive(Clone)]
+pub struct MacClasses(pub Arc<dyn Fn([u8; 6]) -> Option<ClassHint> + Send + Sync>);
+
+impl std::fmt::Debug for MacClasses {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MacClasses")
+    }
+}
+
+/// What the governor needs to give each host its class budget.
+#[derive(Debug, Clone)]
+pub struct ClassPlan {
+    /// `rules/safety.toml`.
+    pub rules: Arc<SafetyRules>,
+    /// Classes known before the scan: the ledger's kind column, listening.
+    pub hints: Arc<ClassHints>,
+    /// The class of a MAC vendor, learned once discovery has the MAC.
+    pub by_mac: Option<MacClasses>,
+    /// The operator opted in to the full TLS audit on every class.
+    pub full_tls_audit: bool,
+}
+
+impl ClassPlan {
+    /// The given budgets, with nothing known of any host yet.
+    pub fn new(rules: Arc<SafetyRules>) -> Self {
+        Self {
+            rules,
+            hints: Arc::default(),
+            by_mac: None,
+            full_tls_audit: false,
+        }
+    }
 }
 
 impl ScanPlan {
@@ -258,7 +296,12 @@ pub async fn run(
     };
     let ctx = Arc::new(Ctx {
         clients,
-        governor: Governor::with_counters(plan.safety, progress.counters.clone()),
+        governor: Governor::with_classes(
+            plan.safety,
+            progress.counters.clone(),
+            plan.classes.rules.clone(),
+            plan.classes.hints.clone(),
+        ),
         plan,
         evidence: EvidenceLog::default(),
         cancel,
@@ -279,6 +322,14 @@ pub async fn run(
     //     to each host beyond its connected segments that answered ICMP.
     let paths = hops::probe(&ctx, &discovered, &mut warnings).await;
     let mut found = discovered.found;
+    // The MAC vendor tells some classes before the first port is probed.
+    if let Some(by_mac) = &ctx.plan.classes.by_mac {
+        for (addr, f) in &found {
+            if let Some(hint) = f.mac.and_then(|m| (by_mac.0)(m)) {
+                ctx.governor.learn_class(*addr, &hint);
+            }
+        }
+    }
     tracing::info!(
         up = found.len(),
         arp_covered = discovered.arp_covered.len(),
@@ -368,6 +419,7 @@ pub async fn run(
         probes_arp: c.arp.load(Ordering::Relaxed),
         probes_tcp: c.tcp.load(Ordering::Relaxed),
         probes_udp: c.udp.load(Ordering::Relaxed),
+        frames: ctx.governor.frame_stats(),
         evidence: ctx.evidence.take_records(),
     }
 }
@@ -486,6 +538,7 @@ mod tests {
             identify: false,
             tls_audit: None,
             host_parallelism: ScanPlan::default_parallelism(&safety),
+            classes: ClassPlan::new(Arc::new(SafetyRules::builtin().expect("safety rules"))),
         }
     }
 

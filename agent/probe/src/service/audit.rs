@@ -63,6 +63,9 @@ pub struct AuditSettings {
     pub max_handshakes: u32,
     /// The most time spent on one port.
     pub deadline: Duration,
+    /// Ask only which versions are accepted and read the certificate: no suite
+    /// enumeration, no preference, no groups (a class budget's `versions-and-certificate`).
+    pub versions_only: bool,
 }
 
 impl Default for AuditSettings {
@@ -71,6 +74,7 @@ impl Default for AuditSettings {
             pause: DEFAULT_PAUSE,
             max_handshakes: DEFAULT_MAX_HANDSHAKES,
             deadline: Duration::from_secs(240),
+            versions_only: false,
         }
     }
 }
@@ -125,7 +129,13 @@ impl<'p, 'a> Auditor<'p, 'a> {
     pub(crate) async fn run(mut self) -> TlsAuditObservation {
         let started = Instant::now();
         self.versions().await;
-        if !self.stopped {
+        if self.settings.versions_only {
+            self.out.notes.push(
+                "the host's class budget limits the TLS audit to versions and the certificate: \
+                 cipher suites were not enumerated"
+                    .to_owned(),
+            );
+        } else if !self.stopped {
             self.groups().await;
         }
         if !self.stopped && self.out.chains.is_empty() && self.accepted(Version::TLS13) {

@@ -14,7 +14,7 @@ use reqwest::Url;
 
 use super::{set, set_text, Prober, STEP_WAIT};
 use crate::evidence::{Direction, Segment, Transcript};
-use crate::governor::ProbeKind;
+use crate::governor::{FrameCost, ProbeKind};
 use crate::observation::{Fact, ServiceObservation};
 use crate::ports::Protocol;
 use crate::scope::Cleared;
@@ -226,6 +226,21 @@ pub(crate) fn title_of(text: &str) -> Option<String> {
     (!t.is_empty()).then_some(t)
 }
 
+/// The frames one plain HTTP fetch sends: SYN, the handshake's ACK, the request,
+/// ACKs for the reply, and the FIN and last ACK of the close.
+const HTTP_FRAMES: FrameCost = FrameCost {
+    now: 1,
+    expected: 6,
+};
+/// The frames one HTTPS fetch sends: those of HTTP, and the ClientHello, the ACKs
+/// of the server's flight, the client's Finished and a close_notify.
+const HTTPS_FRAMES: FrameCost = FrameCost {
+    now: 1,
+    expected: 11,
+};
+/// Segment size assumed for the reply's ACKs (Ethernet's MSS).
+const REPLY_MSS: usize = 1448;
+
 impl Prober<'_> {
     /// GET `/` over HTTP or HTTPS. Returns true if the service answered in HTTP.
     pub(crate) async fn http(
@@ -243,9 +258,13 @@ impl Prober<'_> {
         let mut redirects = Vec::new();
         let mut last = None;
         for hop in 0..=MAX_REDIRECTS {
+            // The HTTP client opens its own connection, out of the meter's sight: room
+            // is kept for all of its frames before it starts, and the reply's ACKs are
+            // counted from its size once it is in.
+            let cost = if tls { HTTPS_FRAMES } else { HTTP_FRAMES };
             let Some(admission) = self
                 .governor
-                .admit(cleared, ProbeKind::Tcp, self.cancel)
+                .admit_costing(cleared, ProbeKind::Tcp, cost, self.cancel)
                 .await
             else {
                 break;
@@ -253,6 +272,16 @@ impl Prober<'_> {
             let started = std::time::Instant::now();
             let result = self.clients.http.fetch(url.clone()).await;
             let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;
+            match &result {
+                Ok(page) => {
+                    admission.arrived(cost.expected);
+                    let extra = crate::net::segments(page.body.len(), REPLY_MSS);
+                    admission.meter().unplanned(extra.saturating_sub(1));
+                }
+                // A connect that failed sent less than planned; what it did send is
+                // within the room kept, which is released on drop.
+                Err(_) => admission.arrived(1),
+            }
             drop(admission);
             let page = match result {
                 Ok(p) => p,

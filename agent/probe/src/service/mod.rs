@@ -30,7 +30,7 @@ mod tls;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpStream;
+use crate::net::tcp::Stream as TcpStream;
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 
@@ -43,7 +43,7 @@ pub use tape::Tape;
 pub use tls::subject_alt_names;
 
 use crate::evidence::{EvidenceLog, Transcript};
-use crate::governor::{Admission, Governor, ProbeKind};
+use crate::governor::{Admission, FrameCost, Governor, ProbeKind};
 use crate::net::tcp::{self, TcpOutcome};
 use crate::observation::{Fact, ServiceObservation};
 use crate::ports::{FirstProbe, PortCatalog, Protocol, TlsInner};
@@ -59,6 +59,12 @@ pub const PORT_DEADLINE: Duration = Duration::from_secs(20);
 pub const BYTE_BUDGET: usize = 64 * 1024;
 /// Connection attempts per identification connection.
 pub const CONNECT_ATTEMPTS: u32 = 2;
+/// What opening a conversation costs in frames: the SYN now, and room kept for the
+/// handshake's ACK, the ACK of the service's first words and the closing RST.
+const CONVERSATION_OPENING: FrameCost = FrameCost {
+    now: 1,
+    expected: 3,
+};
 /// The longest banner kept in an observation.
 pub const MAX_BANNER: usize = 512;
 
@@ -151,7 +157,7 @@ impl Prober<'_> {
         for attempt in 1..=CONNECT_ATTEMPTS {
             let admission = self
                 .governor
-                .admit(cleared, ProbeKind::Tcp, self.cancel)
+                .admit_costing(cleared, ProbeKind::Tcp, CONVERSATION_OPENING, self.cancel)
                 .await
                 .ok_or_else(|| "scan cancelled".to_owned())?;
             match tcp::open(&admission, port, admission.timeout(attempt)).await {

@@ -8,6 +8,7 @@ pub use groups::{attach_groups, Judged};
 use base64::Engine;
 use kenshin_assess::segments::Segments;
 use kenshin_assess::AssessedHost;
+use kenshin_probe::governor::TlsAuditScope;
 use kenshin_probe::observation::{PortState, ScanOutcome};
 use kenshin_probe::scan::ScanPlan;
 use time::format_description::well_known::Rfc3339;
@@ -172,6 +173,12 @@ pub fn build(
                     udp: outcome.probes_udp,
                 },
                 duration_ms: u64::try_from(duration.whole_milliseconds()).unwrap_or(0),
+                frames: Some(FrameCounts {
+                    sent: outcome.frames.frames_sent,
+                    peak_second: outcome.frames.peak_second,
+                    peak_second_host: outcome.frames.peak_second_host,
+                    peak_host: outcome.frames.peak_host.map(|a| a.to_string()),
+                }),
             },
             warnings: outcome.warnings.clone(),
             rules: Some(request.rules.clone()),
@@ -329,6 +336,24 @@ fn host(h: &AssessedHost) -> Host {
             evidence: vec![s.evidence.clone()],
         }),
         ledger: None,
+        budget: o.budget.as_ref().map(|b| Budget {
+            class: b.class.clone(),
+            frames_per_s: b.frames_per_s,
+            inflight: b.inflight,
+            tls_audit: match b.tls_audit {
+                TlsAuditScope::Full => "full",
+                TlsAuditScope::VersionsAndCertificate => "versions-and-certificate",
+            }
+            .to_owned(),
+            source: b.source.as_str().to_owned(),
+            learned: b.learned.clone(),
+            reason: Text {
+                ja: b.why.ja.clone(),
+                en: b.why.en.clone(),
+            },
+            frames_sent: o.frames.frames,
+            peak_second: o.frames.peak_second,
+        }),
     }
 }
 

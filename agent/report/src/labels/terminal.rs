@@ -185,6 +185,29 @@ pub fn summary(lang: Lang, s: &Summary<'_>) -> String {
     }
 }
 
+/// The frames line of the scan summary: what kenshin counted on the wire against
+/// the caps, and how many hosts got a narrower class budget.
+pub fn frames_line(
+    lang: Lang,
+    sent: u64,
+    peak: u32,
+    rate: u32,
+    peak_host: u32,
+    host_rate: u32,
+    budgeted: usize,
+) -> String {
+    match lang {
+        Lang::Ja => format!(
+            "送信フレーム {sent}（1 秒あたり最大: 全体 {peak}／上限 {rate}、1 ホスト {peak_host}／上限 {host_rate}）、\
+             機器種別の予算で絞ったホスト {budgeted}"
+        ),
+        Lang::En => format!(
+            "{sent} frames sent (most in one second: {peak} overall, cap {rate}; {peak_host} to one host, \
+             cap {host_rate}); {budgeted} hosts on a narrower class budget"
+        ),
+    }
+}
+
 /// `差分: A → B` / `changes from A to B`.
 pub fn diff_title(lang: Lang, old: &str, new: &str) -> String {
     let (old, new) = (visible(old), visible(new));

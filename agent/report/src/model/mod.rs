@@ -199,6 +199,45 @@ pub struct Stats {
     pub probes_sent: u64,
     pub probes: ProbeCounts,
     pub duration_ms: u64,
+    /// Frames on the wire, as kenshin counted them (what the rate caps hold to).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub frames: Option<FrameCounts>,
+}
+
+/// Frames kenshin caused to leave its interface, counted in fixed one-second windows
+/// from the start of the scan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FrameCounts {
+    /// Frames sent in all.
+    pub sent: u64,
+    /// The largest count in one second, all hosts together (held to `rate_pps`).
+    pub peak_second: u32,
+    /// The largest count in one second to any one host (held to its budget).
+    pub peak_second_host: u32,
+    /// The host that count went to.
+    pub peak_host: Option<String>,
+}
+
+/// The class budget a host got, and why.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Budget {
+    /// The device class the budget is for (`medical_device`, `printer`, `unknown` …).
+    pub class: String,
+    /// Frames a second the host could receive.
+    pub frames_per_s: u32,
+    /// Connections it could have in flight.
+    pub inflight: u32,
+    /// `full`, or `versions-and-certificate`.
+    pub tls_audit: String,
+    /// Where the class came from: `ledger`, `passive`, `mac-vendor`, `open-port`, `default`.
+    pub source: String,
+    /// How the class was learned, in the words of its source.
+    pub learned: String,
+    /// Why the class has this budget (`rules/safety.toml`).
+    pub reason: Text,
+    /// Frames the host was sent, and the most in one second, as kenshin counted them.
+    pub frames_sent: u64,
+    pub peak_second: u32,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -244,6 +283,9 @@ pub struct Host {
     /// The ledger row that names this host, when a ledger was given.
     #[serde(default)]
     pub ledger: Option<LedgerEntry>,
+    /// The class budget the host got and why, with its frame figures.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub budget: Option<Budget>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]

@@ -204,6 +204,9 @@ fn plan() -> ScanPlan {
             ..AuditSettings::default()
         }),
         host_parallelism: 32,
+        classes: kenshin_probe::scan::ClassPlan::new(Arc::new(
+            kenshin_probe::governor::SafetyRules::builtin().expect("safety rules"),
+        )),
     }
 }
 
@@ -226,6 +229,12 @@ fn outcome() -> ScanOutcome {
         probes_arp: 253,
         probes_tcp: 2024,
         probes_udp: 6,
+        frames: kenshin_probe::governor::FrameStats {
+            frames_sent: 6112,
+            peak_second: 996,
+            peak_second_host: 40,
+            peak_host: Some(ip("198.18.1.10")),
+        },
     }
 }
 
@@ -375,6 +384,8 @@ fn observation(addr: &str, mac: Option<[u8; 6]>, by: &[DiscoveryMethod]) -> Host
         probes_sent: 24,
         path: Default::default(),
         reverse_names: Vec::new(),
+        frames: Default::default(),
+        budget: None,
     }
 }
 

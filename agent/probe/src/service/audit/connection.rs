@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use tokio::net::TcpStream;
+use crate::net::tcp::Stream as TcpStream;
 use tokio::time::Instant;
 
 use super::super::conversation::Conversation;

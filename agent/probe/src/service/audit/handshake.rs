@@ -3,11 +3,11 @@
 //! `user_canceled` goodbye, and the exchange recorded as evidence with a note
 //! that says in words what the server answered.
 
+use crate::net::tcp::Stream as TcpStream;
 use kenshin_wire::tls::{
     self, sslv2, CipherSuite, ClientHello, Flight, FlightEnd, KeyExchangeParams, NamedGroup,
     Version,
 };
-use tokio::net::TcpStream;
 
 use super::super::conversation::Conversation;
 use super::super::{heard_note, Heard, STEP_WAIT};

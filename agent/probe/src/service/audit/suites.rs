@@ -55,6 +55,11 @@ impl Elimination {
         }
     }
 
+    /// True once the server accepted some suite at this version.
+    pub(super) fn accepted(&self) -> bool {
+        self.result.accepted
+    }
+
     /// The server accepted `suite`; `ev` is the handshake that shows it.
     fn accept(&mut self, suite: CipherSuite, ev: &str) {
         self.result.accepted = true;
@@ -159,6 +164,23 @@ impl Auditor<'_, '_> {
                     return false;
                 }
             }
+        }
+        true
+    }
+
+    /// One hello offering `chunk`, one answer read: whether the version is accepted,
+    /// without enumerating its suites. False if the audit stopped.
+    pub(super) async fn ask_once(
+        &mut self,
+        e: &mut Elimination,
+        chunk: &[CipherSuite],
+        later: &[Vec<CipherSuite>],
+    ) -> bool {
+        let mut remaining = chunk.to_vec();
+        let (reply, ev) = self.tls_hello(e.version, &remaining, &[], true).await;
+        if let Step::Stopped = self.step(e, &mut remaining, later, reply, ev) {
+            e.result.complete = false;
+            return false;
         }
         true
     }

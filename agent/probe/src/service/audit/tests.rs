@@ -414,6 +414,10 @@ async fn the_audit_of_a_client_ordered_tls12_server_sends_its_golden_hellos() {
 }
 
 async fn audit(port: u16, max_handshakes: u32) -> TlsAuditObservation {
+    audit_with(port, max_handshakes, false).await
+}
+
+async fn audit_with(port: u16, max_handshakes: u32, versions_only: bool) -> TlsAuditObservation {
     let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
     let guard =
         ScopeGuard::new(Scope::new(vec![AddrRange::single(lo)], vec![], 16, false).expect("scope"));
@@ -434,10 +438,48 @@ async fn audit(port: u16, max_handshakes: u32) -> TlsAuditObservation {
         pause: Duration::ZERO,
         max_handshakes,
         deadline: Duration::from_secs(30),
+        versions_only,
     };
     Auditor::new(&prober, cleared, port, Channel::Direct, None, settings)
         .run()
         .await
+}
+
+#[tokio::test]
+async fn a_medical_devices_audit_asks_each_version_once_and_enumerates_no_suites() {
+    let log = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let model = Model {
+        tls13: true,
+        client_order: false,
+        leaf: Some(P256_LEAF),
+    };
+    let full = audit(model_server(model, log.clone()).await, 400).await;
+    let limited = audit_with(model_server(model, log.clone()).await, 400, true).await;
+    let accepted = |a: &TlsAuditObservation| -> Vec<Version> {
+        a.versions
+            .iter()
+            .filter(|v| v.accepted)
+            .map(|v| v.version)
+            .collect()
+    };
+    // The same versions are found accepted, each from one suite at most …
+    assert_eq!(accepted(&limited), accepted(&full));
+    assert!(
+        limited.versions.iter().all(|v| v.suites.len() <= 1),
+        "{limited:?}"
+    );
+    // … with a fraction of the handshakes, no group questions, and a note saying why.
+    assert!(
+        limited.handshakes * 3 <= full.handshakes,
+        "{} handshakes limited against {} in full",
+        limited.handshakes,
+        full.handshakes
+    );
+    assert!(limited.groups.is_empty());
+    assert!(limited
+        .notes
+        .iter()
+        .any(|n| n.contains("versions and the certificate")));
 }
 
 #[tokio::test]

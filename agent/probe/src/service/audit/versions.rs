@@ -31,6 +31,22 @@ impl Auditor<'_, '_> {
         let offer = offer_for(version);
         let offers = chunks(&offer);
         let mut elimination = Elimination::new(version);
+        if self.settings.versions_only {
+            // One hello per chunk until the server takes a suite: that the version is
+            // accepted is all this class's budget allows asking.
+            for (at, chunk) in offers.iter().enumerate() {
+                if !self
+                    .ask_once(&mut elimination, chunk, &offers[at + 1..])
+                    .await
+                    || elimination.accepted()
+                {
+                    break;
+                }
+            }
+            let mut result = self.settle(elimination);
+            result.complete = false;
+            return result;
+        }
         for (at, chunk) in offers.iter().enumerate() {
             if !self
                 .eliminate(&mut elimination, chunk, &offers[at + 1..])

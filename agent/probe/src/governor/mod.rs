@@ -1,0 +1,930 @@
+//! The safety governor: every frame kenshin causes to leave its interface is
+//! charged here before it is sent.
+//!
+//! It enforces, for ARP, ICMP, UDP and TCP alike, counted in frames on the wire
+//! (a connect is a SYN, the kernel's ACK and the RST that ends it; a write is its
+//! segments; a read costs the ACKs the kernel sends for it):
+//! - a global frame rate (`rate_pps`), paced evenly and held in every one-second
+//!   window ([`window`]);
+//! - a per-host frame rate (`host_rate_pps`), the same way, narrowed by the
+//!   host's class budget once its class is known ([`budget`]);
+//! - a per-host cap on connections in flight (`host_concurrency`, narrowed by the
+//!   class budget), so a small embedded TCP stack never sees more than a few
+//!   half-open connections from kenshin at once;
+//! - a global cap on probes in flight, bounded by the file-descriptor limit.
+//!
+//! [`Governor::admit`] takes a [`Cleared`] address, so the scope guard has
+//! always been consulted first, and returns an [`Admission`] that the sending
+//! functions require. The admission carries a [`FrameMeter`] through which the
+//! frames that follow (data segments, ACKs, the closing RST) are charged. Dropping
+//! the admission releases its concurrency slots.
+
+pub mod budget;
+mod window;
+
+use std::collections::{BTreeSet, HashMap};
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use thiserror::Error;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+
+pub use budget::{
+    ClassBudget, ClassHint, ClassHints, ClassSource, SafetyError, SafetyRules, TlsAuditScope, Words,
+};
+use window::{FrameWindow, Pacer};
+pub use window::{Tally, WINDOW};
+
+use crate::rtt::{attempt_timeout, RttEstimator, TimeoutBounds};
+use crate::scope::Cleared;
+
+/// The safety limits of one scan.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SafetySettings {
+    /// Packets per second across the whole scan.
+    pub rate_pps: u32,
+    /// Packets per second to any one host.
+    pub host_rate_pps: u32,
+    /// Probes in flight to any one host.
+    pub host_concurrency: u32,
+    /// Probes in flight across the scan.
+    pub max_inflight: u32,
+    /// Probe timeout bounds.
+    pub timeouts: TimeoutBounds,
+}
+
+/// Default global rate: runZero's safe default, and masscan users' advice for LANs.
+pub const DEFAULT_RATE_PPS: u32 = 1000;
+/// Default per-host rate: the only published per-host default among peers (runZero).
+pub const DEFAULT_HOST_RATE_PPS: u32 = 40;
+/// Default probes in flight per host.
+pub const DEFAULT_HOST_CONCURRENCY: u32 = 6;
+/// Highest rate kenshin accepts at all.
+pub const MAX_RATE_PPS: u32 = 100_000;
+
+impl Default for SafetySettings {
+    fn default() -> Self {
+        Self {
+            rate_pps: DEFAULT_RATE_PPS,
+            host_rate_pps: DEFAULT_HOST_RATE_PPS,
+            host_concurrency: DEFAULT_HOST_CONCURRENCY,
+            max_inflight: 1024,
+            timeouts: TimeoutBounds::default(),
+        }
+    }
+}
+
+/// A setting outside what the governor accepts.
+#[derive(Debug, Error, PartialEq, Eq)]
+#[error("{name} = {value} is out of range: {reason}")]
+pub struct SettingError {
+    pub name: &'static str,
+    pub value: u64,
+    pub reason: &'static str,
+}
+
+impl SafetySettings {
+    /// Checks every limit.
+    pub fn validate(&self) -> Result<(), SettingError> {
+        let check = |name, value: u32, lo: u32, hi: u32, reason| {
+            if value < lo || value > hi {
+                Err(SettingError {
+                    name,
+                    value: value.into(),
+                    reason,
+                })
+            } else {
+                Ok(())
+            }
+        };
+        check(
+            "rate",
+            self.rate_pps,
+            1,
+            MAX_RATE_PPS,
+            "1 to 100000 packets/s",
+        )?;
+        check(
+            "host-rate",
+            self.host_rate_pps,
+            1,
+            MAX_RATE_PPS,
+            "1 to 100000 packets/s",
+        )?;
+        check("host-conns", self.host_concurrency, 1, 256, "1 to 256")?;
+        check("max-inflight", self.max_inflight, 1, 65_536, "1 to 65536")?;
+        Ok(())
+    }
+}
+
+/// What kind of packet a probe starts with, for the counters in the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ProbeKind {
+    Icmp,
+    Arp,
+    Tcp,
+    Udp,
+}
+
+/// The frames one admitted probe costs: those that leave at once, and those the
+/// kernel is expected to send later on its behalf (room is kept for them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FrameCost {
+    pub now: u32,
+    pub expected: u32,
+}
+
+impl FrameCost {
+    fn total(self) -> u32 {
+        self.now.saturating_add(self.expected)
+    }
+}
+
+impl ProbeKind {
+    /// What a probe of this kind costs before anything is known of its answer: one
+    /// frame, and for TCP room for two more (the ACK and RST of an open port, or the
+    /// kernel's SYN retransmission to a silent one).
+    pub fn cost(self) -> FrameCost {
+        match self {
+            ProbeKind::Icmp | ProbeKind::Arp | ProbeKind::Udp => FrameCost {
+                now: 1,
+                expected: 0,
+            },
+            ProbeKind::Tcp => FrameCost {
+                now: 1,
+                expected: 2,
+            },
+        }
+    }
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic while holding these locks cannot leave their plain values inconsistent.
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// One rate limit: the pacer that spaces frames and the window that caps each second.
+#[derive(Debug)]
+struct Lane {
+    pacer: Pacer,
+    window: FrameWindow,
+}
+
+impl Lane {
+    fn new(rate: u32, origin: Instant) -> Self {
+        Self {
+            pacer: Pacer::new(rate),
+            window: FrameWindow::new(rate, origin),
+        }
+    }
+}
+
+/// The class budget a host got, and how its class was learned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppliedBudget {
+    pub class: String,
+    pub source: ClassSource,
+    /// How the class was learned ("ledger row 3: kind 医療機器", "tcp/104 (DICOM) open").
+    pub learned: String,
+    /// Frames a second the host may receive under this budget.
+    pub frames_per_s: u32,
+    /// Connections in flight the host may have under this budget.
+    pub inflight: u32,
+    pub tls_audit: TlsAuditScope,
+    /// Ports that get a connect and no payload.
+    pub connect_only: BTreeSet<u16>,
+    /// Why the class has this budget, from `rules/safety.toml`.
+    pub why: Words,
+}
+
+/// Per-host state the governor keeps.
+#[derive(Debug)]
+pub struct HostState {
+    lane: Mutex<Lane>,
+    inflight: Arc<Semaphore>,
+    inflight_cap: Mutex<u32>,
+    rtt: Mutex<RttEstimator>,
+    sent: AtomicU64,
+    budget: Mutex<Option<AppliedBudget>>,
+}
+
+impl HostState {
+    /// Probes sent to this host so far.
+    pub fn sent(&self) -> u64 {
+        self.sent.load(Ordering::Relaxed)
+    }
+
+    /// Frames sent to this host, and its busiest second, as kenshin counted them.
+    pub fn tally(&self) -> Tally {
+        lock(&self.lane).window.tally()
+    }
+
+    /// The class budget in force, if the host's class is known.
+    pub fn budget(&self) -> Option<AppliedBudget> {
+        lock(&self.budget).clone()
+    }
+}
+
+/// Counters of probes sent, by the kind of their first packet.
+#[derive(Debug, Default)]
+pub struct Counters {
+    pub icmp: AtomicU64,
+    pub arp: AtomicU64,
+    pub tcp: AtomicU64,
+    pub udp: AtomicU64,
+}
+
+impl Counters {
+    /// All probes sent.
+    pub fn total(&self) -> u64 {
+        self.icmp.load(Ordering::Relaxed)
+            + self.arp.load(Ordering::Relaxed)
+            + self.tcp.load(Ordering::Relaxed)
+            + self.udp.load(Ordering::Relaxed)
+    }
+}
+
+/// Where a send stands in its wait: not yet paced, or paced and waiting for room.
+#[derive(Debug, Default, Clone, Copy)]
+pub(crate) struct Ticket {
+    paced: bool,
+}
+
+/// Charges the frames of one host's traffic to the host's and the scan's limits.
+#[derive(Debug, Clone)]
+pub struct FrameMeter {
+    host: Arc<HostState>,
+    scan: Arc<Mutex<Lane>>,
+}
+
+impl FrameMeter {
+    /// One step of waiting to send `cost`: `Ok` once both lanes had room (the frames
+    /// are then counted), or the instant to try again.
+    pub(crate) fn try_send(
+        &self,
+        ticket: &mut Ticket,
+        now: Instant,
+        cost: FrameCost,
+    ) -> Result<(), Instant> {
+        let total = cost.total();
+        if !ticket.paced {
+            ticket.paced = true;
+            let h = lock(&self.host.lane).pacer.reserve(now, total);
+            let s = lock(&self.scan).pacer.reserve(now, total);
+            let slot = h.max(s);
+            if slot > now {
+                return Err(slot);
+            }
+        }
+        let mut host = lock(&self.host.lane);
+        let mut scan = lock(&self.scan);
+        let wait = [host.window.room(now, total), scan.window.room(now, total)]
+            .into_iter()
+            .flatten()
+            .max();
+        if let Some(at) = wait {
+            return Err(at);
+        }
+        for lane in [&mut *host, &mut *scan] {
+            lane.window.record(now, cost.now);
+            lane.window.expect(cost.expected);
+        }
+        *ticket = Ticket::default();
+        Ok(())
+    }
+
+    /// Waits until `cost` may be sent and counts it; `false` if `cancel` fired first
+    /// (nothing was counted then).
+    pub async fn charge(&self, cost: FrameCost, cancel: &CancellationToken) -> bool {
+        let mut ticket = Ticket::default();
+        loop {
+            match self.try_send(&mut ticket, Instant::now(), cost) {
+                Ok(()) => return true,
+                Err(at) => {
+                    tokio::select! {
+                        biased;
+                        _ = cancel.cancelled() => return false,
+                        _ = tokio::time::sleep_until(at) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    /// `frames` frames that room was kept for went on the wire just now.
+    pub fn arrived(&self, frames: u32) {
+        let now = Instant::now();
+        lock(&self.host.lane).window.arrive(now, frames);
+        lock(&self.scan).window.arrive(now, frames);
+    }
+
+    /// `frames` frames that room was kept for will not be sent.
+    pub fn cancelled(&self, frames: u32) {
+        let now = Instant::now();
+        for lane in [&mut *lock(&self.host.lane), &mut *lock(&self.scan)] {
+            lane.window.cancel(frames);
+            lane.pacer.give_back(now, frames);
+        }
+    }
+
+    /// `frames` frames no one planned for went out just now (the kernel retransmitted,
+    /// a reply took more ACKs than estimated): counted, and what follows waits for them.
+    pub fn unplanned(&self, frames: u32) {
+        if frames == 0 {
+            return;
+        }
+        let now = Instant::now();
+        for lane in [&mut *lock(&self.host.lane), &mut *lock(&self.scan)] {
+            lane.window.record(now, frames);
+            lane.pacer.push_back(now, frames);
+        }
+    }
+}
+
+/// Permission to send one probe to one cleared address, now.
+#[derive(Debug)]
+pub struct Admission {
+    cleared: Cleared,
+    host: Arc<HostState>,
+    scan_rtt: Arc<Mutex<RttEstimator>>,
+    bounds: TimeoutBounds,
+    meter: FrameMeter,
+    /// Frames room is still kept for; released when the admission is dropped.
+    expected: std::sync::atomic::AtomicU32,
+    _host_slot: OwnedSemaphorePermit,
+    _scan_slot: OwnedSemaphorePermit,
+}
+
+impl Admission {
+    /// The destination, checked by the scope guard.
+    pub fn cleared(&self) -> Cleared {
+        self.cleared
+    }
+
+    /// The destination address.
+    pub fn addr(&self) -> IpAddr {
+        self.cleared.addr()
+    }
+
+    /// How long to wait for an answer to attempt number `attempt` (0 = first).
+    pub fn timeout(&self, attempt: u32) -> Duration {
+        let host = *lock(&self.host.rtt);
+        let scan = *lock(&self.scan_rtt);
+        attempt_timeout(&host, &scan, self.bounds, attempt)
+    }
+
+    /// Records a measured round trip to this host.
+    pub fn observe_rtt(&self, rtt: Duration) {
+        lock(&self.host.rtt).observe(rtt);
+        lock(&self.scan_rtt).observe(rtt);
+    }
+
+    /// The meter that charges this host's frames.
+    pub fn meter(&self) -> &FrameMeter {
+        &self.meter
+    }
+
+    /// Up to `frames` of the frames room was kept for went out just now; any
+    /// beyond are counted as unplanned.
+    pub fn arrived(&self, frames: u32) {
+        let kept = self.take_expected(frames);
+        self.meter.arrived(kept);
+        self.meter.unplanned(frames - kept);
+    }
+
+    /// Takes up to `frames` of the room kept, for a connection to carry on.
+    pub(crate) fn take_expected(&self, frames: u32) -> u32 {
+        let mut taken = 0;
+        let _ = self
+            .expected
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                taken = left.min(frames);
+                Some(left - taken)
+            });
+        taken
+    }
+}
+
+impl Drop for Admission {
+    fn drop(&mut self) {
+        let left = *self.expected.get_mut();
+        if left > 0 {
+            self.meter.cancelled(left);
+        }
+    }
+}
+
+/// A host's frame figures and budget, once it gets no more probes.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct HostTally {
+    pub probes: u64,
+    pub frames: Tally,
+    pub budget: Option<AppliedBudget>,
+}
+
+/// Scan-wide frame figures, as kenshin counted them.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct FrameStats {
+    /// Frames sent in all.
+    pub frames_sent: u64,
+    /// The largest count in one fixed second, over all hosts together.
+    pub peak_second: u32,
+    /// The largest count in one fixed second to any one host.
+    pub peak_second_host: u32,
+    /// The host that count went to.
+    pub peak_host: Option<IpAddr>,
+}
+
+/// The scan-wide governor.
+#[derive(Debug)]
+pub struct Governor {
+    settings: SafetySettings,
+    origin: Instant,
+    scan: Arc<Mutex<Lane>>,
+    inflight: Arc<Semaphore>,
+    hosts: Mutex<HashMap<IpAddr, Arc<HostState>>>,
+    scan_rtt: Arc<Mutex<RttEstimator>>,
+    counters: Arc<Counters>,
+    rules: Arc<SafetyRules>,
+    hints: Arc<ClassHints>,
+    busiest_host: Mutex<(u32, Option<IpAddr>)>,
+}
+
+impl Governor {
+    /// A governor for `settings`, which must have been validated, with the class
+    /// budgets built in and no class hints.
+    pub fn new(settings: SafetySettings) -> Self {
+        Self::with_counters(settings, Arc::default())
+    }
+
+    /// A governor that counts into `counters`, which others (a progress display) may read.
+    pub fn with_counters(settings: SafetySettings, counters: Arc<Counters>) -> Self {
+        let rules = SafetyRules::builtin()
+            .map(Arc::new)
+            .unwrap_or_else(|e| panic!("the built-in {} does not load: {e}", budget::FILE));
+        Self::with_classes(settings, counters, rules, Arc::default())
+    }
+
+    /// A governor with class budgets `rules` and classes known before the scan.
+    pub fn with_classes(
+        settings: SafetySettings,
+        counters: Arc<Counters>,
+        rules: Arc<SafetyRules>,
+        hints: Arc<ClassHints>,
+    ) -> Self {
+        let origin = Instant::now();
+        Self {
+            settings,
+            origin,
+            scan: Arc::new(Mutex::new(Lane::new(settings.rate_pps, origin))),
+            inflight: Arc::new(Semaphore::new(settings.max_inflight as usize)),
+            hosts: Mutex::new(HashMap::new()),
+            scan_rtt: Arc::new(Mutex::new(RttEstimator::default())),
+            counters,
+            rules,
+            hints,
+            busiest_host: Mutex::new((0, None)),
+        }
+    }
+
+    /// The limits in force.
+    pub fn settings(&self) -> SafetySettings {
+        self.settings
+    }
+
+    /// The class budgets in force.
+    pub fn rules(&self) -> &SafetyRules {
+        &self.rules
+    }
+
+    /// Probes sent so far, by kind.
+    pub fn counters(&self) -> &Counters {
+        &self.counters
+    }
+
+    /// The budget `hint` gives a host under this scan's limits.
+    fn applied(&self, hint: &ClassHint) -> AppliedBudget {
+        let b = self.rules.budget(&hint.class);
+        AppliedBudget {
+            class: b.class.clone(),
+            source: hint.source,
+            learned: hint.reason.clone(),
+            frames_per_s: b.frames_per_s.map_or(self.settings.host_rate_pps, |f| {
+                f.min(self.settings.host_rate_pps)
+            }),
+            inflight: b.inflight.map_or(self.settings.host_concurrency, |n| {
+                n.min(self.settings.host_concurrency)
+            }),
+            tls_audit: b.tls_audit,
+            connect_only: b.connect_only.clone(),
+            why: b.reason.clone(),
+        }
+    }
+
+    /// The state of one host, created on first use, under its class budget from the
+    /// start when a hint names its class.
+    pub fn host(&self, addr: IpAddr) -> Arc<HostState> {
+        lock(&self.hosts)
+            .entry(addr)
+            .or_insert_with(|| {
+                let budget = self.hints.get(addr).map(|h| self.applied(h));
+                let rate = budget
+                    .as_ref()
+                    .map_or(self.settings.host_rate_pps, |b| b.frames_per_s);
+                let conns = budget
+                    .as_ref()
+                    .map_or(self.settings.host_concurrency, |b| b.inflight);
+                Arc::new(HostState {
+                    lane: Mutex::new(Lane::new(rate, self.origin)),
+                    inflight: Arc::new(Semaphore::new(conns as usize)),
+                    inflight_cap: Mutex::new(conns),
+                    rtt: Mutex::new(RttEstimator::default()),
+                    sent: AtomicU64::new(0),
+                    budget: Mutex::new(budget),
+                })
+            })
+            .clone()
+    }
+
+    /// Learns a host's class during the scan (an open port, the MAC vendor). The class
+    /// budget applies from now on, unless a more trusted source already set one.
+    /// Returns true if the budget changed.
+    pub fn learn_class(&self, addr: IpAddr, hint: &ClassHint) -> bool {
+        let host = self.host(addr);
+        let applied = self.applied(hint);
+        let mut current = lock(&host.budget);
+        if current.as_ref().is_some_and(|c| c.source <= hint.source) {
+            return false;
+        }
+        {
+            let mut lane = lock(&host.lane);
+            lane.pacer.set_rate(applied.frames_per_s);
+            lane.window.set_cap(applied.frames_per_s);
+        }
+        let mut cap = lock(&host.inflight_cap);
+        if applied.inflight < *cap {
+            let fewer = *cap - applied.inflight;
+            *cap = applied.inflight;
+            // Slots in use are given back as their connections end; then they are
+            // taken out of the host's pool for good.
+            let forgotten = host.inflight.forget_permits(fewer as usize);
+            let left = fewer as usize - forgotten;
+            if left > 0 {
+                if let Ok(rt) = tokio::runtime::Handle::try_current() {
+                    let sem = host.inflight.clone();
+                    rt.spawn(async move {
+                        if let Ok(p) = sem.acquire_many_owned(left as u32).await {
+                            p.forget();
+                        }
+                    });
+                }
+            }
+        }
+        *current = Some(applied);
+        true
+    }
+
+    /// Drops the state of a host that will get no more probes, returning its figures.
+    /// Large scopes stay small in memory this way.
+    pub fn forget(&self, addr: IpAddr) -> HostTally {
+        let Some(h) = lock(&self.hosts).remove(&addr) else {
+            return HostTally::default();
+        };
+        self.tally_of(addr, &h)
+    }
+
+    /// A host's figures so far, without forgetting it.
+    pub fn tally(&self, addr: IpAddr) -> HostTally {
+        let h = self.host(addr);
+        self.tally_of(addr, &h)
+    }
+
+    fn tally_of(&self, addr: IpAddr, h: &HostState) -> HostTally {
+        let frames = h.tally();
+        let mut busiest = lock(&self.busiest_host);
+        if frames.peak_second > busiest.0 {
+            *busiest = (frames.peak_second, Some(addr));
+        }
+        // A host whose class stayed unknown still had a budget: the default one.
+        let budget = h.budget().unwrap_or_else(|| {
+            self.applied(&ClassHint {
+                class: "unknown".to_owned(),
+                source: ClassSource::Default,
+                reason: "no ledger kind, passive hint, MAC vendor or telling open port".to_owned(),
+            })
+        });
+        HostTally {
+            probes: h.sent(),
+            frames,
+            budget: Some(budget),
+        }
+    }
+
+    /// Scan-wide frame figures so far. Hosts still held count once they are forgotten
+    /// or tallied.
+    pub fn frame_stats(&self) -> FrameStats {
+        let overall = lock(&self.scan).window.tally();
+        let (peak_second_host, peak_host) = *lock(&self.busiest_host);
+        FrameStats {
+            frames_sent: overall.frames,
+            peak_second: overall.peak_second,
+            peak_second_host,
+            peak_host,
+        }
+    }
+
+    /// Keeps only the state of hosts for which `keep` is true.
+    pub fn retain(&self, mut keep: impl FnMut(&IpAddr) -> bool) {
+        let dropped: Vec<(IpAddr, Arc<HostState>)> = {
+            let mut hosts = lock(&self.hosts);
+            let gone: Vec<IpAddr> = hosts.keys().filter(|a| !keep(a)).copied().collect();
+            gone.into_iter()
+                .filter_map(|a| hosts.remove(&a).map(|h| (a, h)))
+                .collect()
+        };
+        for (a, h) in dropped {
+            self.tally_of(a, &h);
+        }
+    }
+
+    /// Halves the rate to a host that has stopped answering.
+    pub fn slow_host(&self, addr: IpAddr) {
+        lock(&self.host(addr).lane).pacer.slow_down(2);
+    }
+
+    /// Waits until a probe of `kind` to `cleared` may be sent. Returns `None` if the
+    /// scan is cancelled while waiting; nothing has been counted or sent then.
+    pub async fn admit(
+        &self,
+        cleared: Cleared,
+        kind: ProbeKind,
+        cancel: &CancellationToken,
+    ) -> Option<Admission> {
+        self.admit_costing(cleared, kind, kind.cost(), cancel).await
+    }
+
+    /// [`Governor::admit`] for a probe whose frames are known better than its kind
+    /// says (an HTTP fetch made by a client that opens its own connection).
+    pub async fn admit_costing(
+        &self,
+        cleared: Cleared,
+        kind: ProbeKind,
+        cost: FrameCost,
+        cancel: &CancellationToken,
+    ) -> Option<Admission> {
+        let host = self.host(cleared.addr());
+        let meter = FrameMeter {
+            host: host.clone(),
+            scan: self.scan.clone(),
+        };
+        let wait = async {
+            let host_slot = host.inflight.clone().acquire_owned().await.ok()?;
+            let scan_slot = self.inflight.clone().acquire_owned().await.ok()?;
+            Some((host_slot, scan_slot))
+        };
+        let (host_slot, scan_slot) = tokio::select! {
+            biased;
+            _ = cancel.cancelled() => return None,
+            slots = wait => slots?,
+        };
+        if !meter.charge(cost, cancel).await {
+            return None;
+        }
+        host.sent.fetch_add(1, Ordering::Relaxed);
+        let counter = match kind {
+            ProbeKind::Icmp => &self.counters.icmp,
+            ProbeKind::Arp => &self.counters.arp,
+            ProbeKind::Tcp => &self.counters.tcp,
+            ProbeKind::Udp => &self.counters.udp,
+        };
+        counter.fetch_add(1, Ordering::Relaxed);
+        Some(Admission {
+            cleared,
+            host,
+            scan_rtt: self.scan_rtt.clone(),
+            bounds: self.settings.timeouts,
+            meter,
+            expected: std::sync::atomic::AtomicU32::new(cost.expected),
+            _host_slot: host_slot,
+            _scan_slot: scan_slot,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::scope::{AddrRange, Scope, ScopeGuard, DEFAULT_SCOPE_LIMIT};
+
+    fn guard() -> ScopeGuard {
+        let r = AddrRange::cidr("198.18.0.0".parse().expect("addr"), 24);
+        ScopeGuard::new(Scope::new(vec![r], vec![], DEFAULT_SCOPE_LIMIT, false).expect("scope"))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn one_host_is_never_sent_more_than_its_rate() {
+        let gov = Governor::new(SafetySettings {
+            host_rate_pps: 40,
+            ..SafetySettings::default()
+        });
+        let target = guard()
+            .clear("198.18.0.7".parse().expect("addr"))
+            .expect("in scope");
+        let cancel = CancellationToken::new();
+        let start = Instant::now();
+        for _ in 0..41 {
+            drop(gov.admit(target, ProbeKind::Tcp, &cancel).await);
+        }
+        // 41 probes at 40/s: the 41st goes no earlier than one second after the first.
+        assert!(
+            start.elapsed() >= Duration::from_secs(1),
+            "{:?}",
+            start.elapsed()
+        );
+        assert_eq!(gov.counters().tcp.load(Ordering::Relaxed), 41);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn many_hosts_share_the_global_rate() {
+        let gov = Arc::new(Governor::new(SafetySettings {
+            rate_pps: 100,
+            host_rate_pps: 100,
+            ..SafetySettings::default()
+        }));
+        let g = guard();
+        let cancel = CancellationToken::new();
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for i in 1..=10u8 {
+            let target = g.clear(IpAddr::from([198, 18, 0, i])).expect("in scope");
+            let (gov, cancel) = (gov.clone(), cancel.clone());
+            tasks.push(tokio::spawn(async move {
+                for _ in 0..20 {
+                    drop(gov.admit(target, ProbeKind::Udp, &cancel).await);
+                }
+            }));
+        }
+        for t in tasks {
+            t.await.expect("task");
+        }
+        // 200 probes at 100/s overall take at least 1.99 s, though each host alone could go faster.
+        assert!(
+            start.elapsed() >= Duration::from_millis(1990),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_host_never_has_more_probes_in_flight_than_its_cap() {
+        let gov = Governor::new(SafetySettings {
+            host_concurrency: 2,
+            ..SafetySettings::default()
+        });
+        let target = guard()
+            .clear("198.18.0.9".parse().expect("addr"))
+            .expect("in scope");
+        let cancel = CancellationToken::new();
+        let a = gov.admit(target, ProbeKind::Tcp, &cancel).await;
+        let b = gov.admit(target, ProbeKind::Tcp, &cancel).await;
+        assert!(a.is_some() && b.is_some());
+        let third = tokio::time::timeout(
+            Duration::from_secs(5),
+            gov.admit(target, ProbeKind::Tcp, &cancel),
+        )
+        .await;
+        assert!(
+            third.is_err(),
+            "a third probe was admitted while two were in flight"
+        );
+        drop(a);
+        let third = tokio::time::timeout(
+            Duration::from_secs(5),
+            gov.admit(target, ProbeKind::Tcp, &cancel),
+        )
+        .await;
+        assert!(matches!(third, Ok(Some(_))));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_cancelled_wait_sends_nothing() {
+        let gov = Governor::new(SafetySettings {
+            host_concurrency: 1,
+            ..SafetySettings::default()
+        });
+        let target = guard()
+            .clear("198.18.0.9".parse().expect("addr"))
+            .expect("in scope");
+        let cancel = CancellationToken::new();
+        let _held = gov.admit(target, ProbeKind::Tcp, &cancel).await;
+        cancel.cancel();
+        assert!(gov.admit(target, ProbeKind::Tcp, &cancel).await.is_none());
+        assert_eq!(gov.counters().total(), 1);
+    }
+
+    /// Admits `n` TCP probes to `target` one after another, each finding the port
+    /// open (ACK and RST on the wire at once), and returns the frames' times.
+    async fn open_port_connects(gov: &Governor, target: Cleared, n: usize) -> Vec<Instant> {
+        let cancel = CancellationToken::new();
+        let mut wire = Vec::new();
+        for _ in 0..n {
+            let adm = gov
+                .admit(target, ProbeKind::Tcp, &cancel)
+                .await
+                .expect("admitted");
+            wire.extend([Instant::now(); 3]);
+            adm.arrived(2);
+        }
+        wire
+    }
+
+    fn worst_second(wire: &[Instant]) -> usize {
+        wire.iter()
+            .map(|&from| {
+                wire.iter()
+                    .filter(|&&t| t >= from && t < from + WINDOW)
+                    .count()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn every_second_of_connects_holds_the_host_cap_counted_in_frames() {
+        let gov = Governor::new(SafetySettings {
+            host_rate_pps: 40,
+            ..SafetySettings::default()
+        });
+        let target = guard()
+            .clear("198.18.0.7".parse().expect("addr"))
+            .expect("in scope");
+        let wire = open_port_connects(&gov, target, 100).await;
+        // 100 connects are 300 frames: at 40 frames/s that takes more than 7 s, and no
+        // second carries more than 40 (+5 %).
+        let worst = worst_second(&wire);
+        assert!(worst <= 42, "{worst} frames in one second");
+        assert_eq!(gov.tally(target.addr()).frames.frames, 300);
+        assert!(gov.tally(target.addr()).frames.peak_second <= 42);
+        assert!(gov.frame_stats().peak_second <= 42);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_ledger_class_holds_from_the_first_frame_and_an_open_port_narrows_later() {
+        let mut hints = ClassHints::default();
+        let device: IpAddr = "198.18.0.20".parse().expect("addr");
+        hints.add(
+            device,
+            ClassHint {
+                class: "medical_device".into(),
+                source: ClassSource::Ledger,
+                reason: "ledger row 2: kind 医療機器".into(),
+            },
+        );
+        let gov = Governor::with_classes(
+            SafetySettings::default(),
+            Arc::default(),
+            Arc::new(SafetyRules::builtin().expect("rules")),
+            Arc::new(hints),
+        );
+        let g = guard();
+        let ledgered = g.clear(device).expect("in scope");
+        let wire = open_port_connects(&gov, ledgered, 20).await;
+        assert!(worst_second(&wire) <= 10, "{}", worst_second(&wire));
+        let b = gov.host(device).budget().expect("budget");
+        assert_eq!(
+            (b.class.as_str(), b.frames_per_s, b.inflight),
+            ("medical_device", 10, 2)
+        );
+        assert_eq!(b.source, ClassSource::Ledger);
+
+        // A host of unknown class runs at the scan's rate until port 104 shows it is a
+        // DICOM modality; from then on it gets the medical-device budget.
+        let other = g
+            .clear("198.18.0.21".parse().expect("addr"))
+            .expect("in scope");
+        let before = open_port_connects(&gov, other, 30).await;
+        assert!(worst_second(&before) > 10);
+        let hint = gov.rules().class_of_port(104).expect("104 tells a class");
+        assert!(gov.learn_class(other.addr(), &hint));
+        tokio::time::sleep(WINDOW).await;
+        let after = open_port_connects(&gov, other, 20).await;
+        assert!(worst_second(&after) <= 10, "{}", worst_second(&after));
+        // The ledger outranks what a port says.
+        let printer = gov.rules().class_of_port(9100).expect("9100");
+        assert!(!gov.learn_class(device, &printer));
+    }
+
+    #[test]
+    fn out_of_range_settings_name_the_setting() {
+        let bad = SafetySettings {
+            rate_pps: 0,
+            ..SafetySettings::default()
+        };
+        let err = bad.validate().expect_err("rate 0").to_string();
+        assert!(err.contains("rate = 0"), "{err}");
+    }
+}

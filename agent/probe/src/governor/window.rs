@@ -1,0 +1,334 @@
+//! Frame accounting over time: the pacer that spaces frames evenly, and the
+//! sliding one-second window that holds every fixed one-second window on the
+//! wire under a cap.
+//!
+//! A frame is anything kenshin causes to leave its interface: a SYN, the ACK and
+//! RST the kernel sends to complete or end a connect, a data segment, the ACK of
+//! received data, an ICMP echo, an ARP request, a UDP datagram. Some of these
+//! kenshin sends when it chooses (a SYN, a write); others the kernel sends on its
+//! own schedule (the ACK of a SYN-ACK, the ACK of a reply). So the window keeps
+//! two numbers: frames already on the wire in the last second, and frames
+//! *expected* from connections still open (the RST at close, the ACK of a
+//! SYN-ACK not yet seen). A new send is admitted only when
+//!
+//! ```text
+//! on the wire in the last second + expected + this send ≤ cap
+//! ```
+//!
+//! and an expected frame that goes out moves from one number to the other, so
+//! the sum never passes the cap. A twentieth of the cap is left to frames no one
+//! announced (see [`FrameWindow::room`]). Any one-second interval, and so every fixed
+//! one-second window a capture is cut into, then carries at most `cap` frames,
+//! unless the kernel sends more than was expected (a retransmission); those
+//! frames are counted when kenshin learns of them and delay what follows.
+
+use std::collections::VecDeque;
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+/// The length of the window every cap is stated over.
+pub const WINDOW: Duration = Duration::from_secs(1);
+
+/// Evenly spaced send slots: each charge of `n` frames takes the next slot and
+/// pushes the one after it `n` intervals on. Idle time is not banked, so there are
+/// never bursts.
+#[derive(Debug)]
+pub(crate) struct Pacer {
+    interval: Duration,
+    next: Option<Instant>,
+}
+
+impl Pacer {
+    pub(crate) fn new(rate_pps: u32) -> Self {
+        Self {
+            interval: WINDOW / rate_pps.max(1),
+            next: None,
+        }
+    }
+
+    /// The slot for a send of `frames` frames, at `now` or later.
+    pub(crate) fn reserve(&mut self, now: Instant, frames: u32) -> Instant {
+        let slot = self.next.map_or(now, |n| n.max(now));
+        self.next = Some(slot + self.interval * frames.max(1));
+        slot
+    }
+
+    /// Frames that went out unplanned still use up their share of time.
+    pub(crate) fn push_back(&mut self, now: Instant, frames: u32) {
+        let from = self.next.map_or(now, |n| n.max(now));
+        self.next = Some(from + self.interval * frames);
+    }
+
+    /// Frames reserved and then not sent give their time back, never before `now`.
+    pub(crate) fn give_back(&mut self, now: Instant, frames: u32) {
+        if let Some(next) = self.next {
+            let back = next
+                .checked_sub(self.interval * frames)
+                .unwrap_or(now)
+                .max(now);
+            self.next = Some(back.min(next));
+        }
+    }
+
+    /// A new rate from now on.
+    pub(crate) fn set_rate(&mut self, rate_pps: u32) {
+        self.interval = WINDOW / rate_pps.max(1);
+    }
+
+    /// Stretches the spacing by `factor`, at most to two seconds a frame.
+    pub(crate) fn slow_down(&mut self, factor: u32) {
+        self.interval = (self.interval * factor).min(Duration::from_secs(2));
+    }
+}
+
+/// Frames counted in fixed one-second windows from a common origin, as kenshin
+/// counted them: the figure the report states next to the capture's.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Tally {
+    /// Frames sent in all.
+    pub frames: u64,
+    /// The largest count in any one fixed second since the origin.
+    pub peak_second: u32,
+    /// Seconds after the origin at which that largest count fell.
+    pub peak_at_s: u64,
+    second: u64,
+    in_second: u32,
+}
+
+impl Tally {
+    fn add(&mut self, origin: Instant, now: Instant, frames: u32) {
+        let second = now.saturating_duration_since(origin).as_secs();
+        if second != self.second {
+            self.second = second;
+            self.in_second = 0;
+        }
+        self.in_second = self.in_second.saturating_add(frames);
+        self.frames += u64::from(frames);
+        if self.in_second > self.peak_second {
+            self.peak_second = self.in_second;
+            self.peak_at_s = second;
+        }
+    }
+}
+
+/// One cap over a sliding second: frames on the wire and frames expected.
+#[derive(Debug)]
+pub(crate) struct FrameWindow {
+    cap: u32,
+    sent: VecDeque<(Instant, u32)>,
+    in_window: u32,
+    expected: u32,
+    origin: Instant,
+    tally: Tally,
+}
+
+impl FrameWindow {
+    pub(crate) fn new(cap: u32, origin: Instant) -> Self {
+        Self {
+            cap: cap.max(1),
+            sent: VecDeque::new(),
+            in_window: 0,
+            expected: 0,
+            origin,
+            tally: Tally::default(),
+        }
+    }
+
+    pub(crate) fn set_cap(&mut self, cap: u32) {
+        self.cap = cap.max(1);
+    }
+
+    pub(crate) fn tally(&self) -> Tally {
+        self.tally
+    }
+
+    fn expire(&mut self, now: Instant) {
+        while let Some(&(at, n)) = self.sent.front() {
+            if now.saturating_duration_since(at) >= WINDOW {
+                self.sent.pop_front();
+                self.in_window -= n;
+            } else {
+                break;
+            }
+        }
+    }
+
+    /// `None` if `frames` more frames fit now; otherwise the earliest instant they
+    /// may fit (when enough of the last second's frames have aged out). A send
+    /// larger than the cap itself waits for an empty window and then goes: a
+    /// connect cannot be cut in pieces.
+    pub(crate) fn room(&mut self, now: Instant, frames: u32) -> Option<Instant> {
+        self.expire(now);
+        let limit = self.planned_limit();
+        let need = self.expected.saturating_add(frames);
+        if self.in_window.saturating_add(need) <= limit {
+            return None;
+        }
+        if need >= limit {
+            return self.sent.back().map(|&(at, _)| at + WINDOW);
+        }
+        let mut left = self.in_window;
+        for &(at, n) in &self.sent {
+            left -= n;
+            if left + need <= limit {
+                return Some(at + WINDOW);
+            }
+        }
+        self.sent.back().map(|&(at, _)| at + WINDOW)
+    }
+
+    /// What planned sends may fill of the cap: all of it but a twentieth, left for
+    /// frames the kernel sends unannounced (a retransmission, the RST it answers a
+    /// late segment with) so that they too stay under the cap.
+    fn planned_limit(&self) -> u32 {
+        self.cap - self.cap / 20
+    }
+
+    /// `frames` frames went on the wire at `now`.
+    pub(crate) fn record(&mut self, now: Instant, frames: u32) {
+        if frames == 0 {
+            return;
+        }
+        self.expire(now);
+        self.sent.push_back((now, frames));
+        self.in_window += frames;
+        self.tally.add(self.origin, now, frames);
+    }
+
+    /// `frames` frames will follow from a send just admitted.
+    pub(crate) fn expect(&mut self, frames: u32) {
+        self.expected = self.expected.saturating_add(frames);
+    }
+
+    /// Up to `frames` expected frames went on the wire at `now`; any beyond what was
+    /// expected are counted all the same.
+    pub(crate) fn arrive(&mut self, now: Instant, frames: u32) {
+        self.expected = self.expected.saturating_sub(frames);
+        self.record(now, frames);
+    }
+
+    /// `frames` expected frames will not be sent after all.
+    pub(crate) fn cancel(&mut self, frames: u32) {
+        self.expected = self.expected.saturating_sub(frames);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The largest number of frames in any one-second interval starting at any of
+    /// the sends (the worst fixed window a capture could be cut into).
+    fn worst_second(sends: &[(Instant, u32)]) -> u32 {
+        sends
+            .iter()
+            .map(|&(from, _)| {
+                sends
+                    .iter()
+                    .filter(|&&(at, _)| at >= from && at < from + WINDOW)
+                    .map(|&(_, n)| n)
+                    .sum()
+            })
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[test]
+    fn a_send_waits_until_the_last_seconds_frames_age_out() {
+        let t0 = Instant::now();
+        let mut w = FrameWindow::new(10, t0);
+        for i in 0..10 {
+            assert_eq!(w.room(t0 + Duration::from_millis(i * 10), 1), None);
+            w.record(t0 + Duration::from_millis(i * 10), 1);
+        }
+        let at = w
+            .room(t0 + Duration::from_millis(200), 3)
+            .expect("the window is full");
+        // Three frames fit once the first three of the ten have aged out.
+        assert_eq!(at, t0 + Duration::from_millis(20) + WINDOW);
+    }
+
+    #[test]
+    fn expected_frames_hold_their_room_until_they_go_out() {
+        let t0 = Instant::now();
+        let mut w = FrameWindow::new(4, t0);
+        w.record(t0, 1);
+        w.expect(2);
+        assert!(w.room(t0, 2).is_some(), "1 sent + 2 expected + 2 new > 4");
+        assert_eq!(w.room(t0, 1), None);
+        w.arrive(t0 + Duration::from_millis(1), 2);
+        assert_eq!(w.tally().frames, 3);
+        w.cancel(5);
+        assert_eq!(w.room(t0 + Duration::from_millis(2), 1), None);
+    }
+
+    #[test]
+    fn the_tally_keeps_the_largest_fixed_second() {
+        let t0 = Instant::now();
+        let mut w = FrameWindow::new(100, t0);
+        w.record(t0 + Duration::from_millis(100), 5);
+        w.record(t0 + Duration::from_millis(1100), 7);
+        w.record(t0 + Duration::from_millis(1900), 2);
+        w.record(t0 + Duration::from_millis(2100), 1);
+        let t = w.tally();
+        assert_eq!((t.frames, t.peak_second, t.peak_at_s), (15, 9, 1));
+    }
+
+    /// Connects to one host, the way the governor admits them: each needs room for
+    /// its SYN now and its ACK and RST to come, and half of them find the port open.
+    #[test]
+    fn every_one_second_window_stays_within_the_cap_for_connects_that_close_late() {
+        let t0 = Instant::now();
+        let cap = 40;
+        let mut w = FrameWindow::new(cap, t0);
+        let mut pacer = Pacer::new(cap);
+        let mut now = t0;
+        let mut wire = Vec::new();
+        // (closes at, frames still expected) for connections that are open
+        let mut open: Vec<(Instant, u32)> = Vec::new();
+        for i in 0..600u32 {
+            let mut at = pacer.reserve(now, 3);
+            while let Some(later) = {
+                // frames the kernel sends for open connections, up to `at`
+                open.sort_by_key(|&(t, _)| t);
+                while let Some(&(t, n)) = open.first() {
+                    if t > at {
+                        break;
+                    }
+                    w.arrive(t, n);
+                    wire.push((t, n));
+                    open.remove(0);
+                }
+                w.room(at, 3)
+            } {
+                at = later;
+            }
+            w.record(at, 1);
+            wire.push((at, 1));
+            w.expect(2);
+            if i % 2 == 0 {
+                // open: the ACK at once, the RST when the conversation ends, 0.5–3 s later
+                w.arrive(at + Duration::from_micros(300), 1);
+                wire.push((at + Duration::from_micros(300), 1));
+                let close = at + Duration::from_millis(500 + u64::from(i % 7) * 400);
+                open.push((close, 1));
+            } else {
+                w.cancel(2); // refused: the RST comes from the host, not from kenshin
+                pacer.give_back(at, 2);
+            }
+            now = at;
+        }
+        for (t, n) in open {
+            wire.push((t, n));
+        }
+        wire.sort_by_key(|&(t, _)| t);
+        let worst = worst_second(&wire);
+        assert!(
+            f64::from(worst) <= f64::from(cap) * 1.05,
+            "a one-second window carried {worst} frames against a cap of {cap}"
+        );
+        // Room held for RSTs that come seconds later costs throughput, not more.
+        assert!(worst >= cap * 2 / 3, "the cap was not used: {worst}");
+    }
+}
