@@ -12,6 +12,7 @@ use crate::advisory::{self, AdvisorySet};
 use crate::checks::{self, CheckSet};
 use crate::fingerprint::{self, FingerprintSet};
 use crate::ledger::{words, LedgerWords};
+use crate::passive_kinds::{self, PassiveKinds};
 use crate::requirements::{self, Registry};
 use crate::rulefile::{self, Problem, Problems, Source};
 use crate::service_names::{self, ServiceNames};
@@ -56,6 +57,7 @@ pub(super) struct Loaded {
     profiles: Result<ProfileSet, Problems>,
     registry: Result<Registry, Problems>,
     vendor_kinds: Result<VendorKinds, Problems>,
+    passive_kinds: Result<PassiveKinds, Problems>,
     ledger_words: Result<LedgerWords, Problems>,
     noise: Result<Vec<Facts>, Problems>,
     service_names: Result<ServiceNames, Problems>,
@@ -137,6 +139,8 @@ impl Loaded {
             file(profile::FILE, profile::BUILTIN).and_then(|s| ProfileSet::parse(&s.text));
         let vendor_kinds = file(vendor_kinds::FILE, vendor_kinds::BUILTIN)
             .and_then(|s| VendorKinds::parse(&s.text));
+        let passive_kinds = file(passive_kinds::FILE, passive_kinds::BUILTIN)
+            .and_then(|s| PassiveKinds::parse(&s.text));
         let ledger_words =
             file(words::FILE, words::BUILTIN).and_then(|s| LedgerWords::parse(&s.text));
         let noise = file(noise::FILE, noise::BUILTIN).and_then(|s| noise::load(&s));
@@ -149,6 +153,7 @@ impl Loaded {
             profiles,
             registry,
             vendor_kinds,
+            passive_kinds,
             ledger_words,
             noise,
             service_names,
@@ -167,6 +172,7 @@ impl Loaded {
                 profiles: Ok(profiles),
                 registry: Ok(registry),
                 vendor_kinds: Ok(vendor_kinds),
+                passive_kinds: Ok(passive_kinds),
                 ledger_words: Ok(ledger_words),
                 noise: Ok(noise),
                 service_names: Ok(service_names),
@@ -178,6 +184,7 @@ impl Loaded {
                 profiles,
                 registry,
                 vendor_kinds,
+                passive_kinds,
                 ledger_words,
                 noise,
                 service_names,
@@ -211,6 +218,10 @@ impl Loaded {
                 err(self.vendor_kinds.as_ref().map(drop)),
             ),
             (
+                Family::PassiveKinds,
+                err(self.passive_kinds.as_ref().map(drop)),
+            ),
+            (
                 Family::LedgerWords,
                 err(self.ledger_words.as_ref().map(drop)),
             ),
@@ -235,6 +246,7 @@ impl Loaded {
             profiles: self.profiles.as_ref().ok(),
             registry: self.registry.as_ref().ok(),
             vendor_kinds: self.vendor_kinds.as_ref().ok(),
+            passive_kinds: self.passive_kinds.as_ref().ok(),
             ledger_words: self.ledger_words.as_ref().ok(),
             noise: self.noise.as_ref().ok(),
             service_names: self.service_names.as_ref().ok(),

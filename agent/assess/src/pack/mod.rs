@@ -13,6 +13,7 @@
 //! | `tls/ipa-profiles.toml` | the IPA guideline's TLS profiles ([`ProfileSet`]) |
 //! | `requirements/*.toml` | requirement registries ([`Registry`]) |
 //! | `mac-vendors.toml` | device kinds by MAC vendor ([`VendorKinds`]) |
+//! | `passive.toml` | device kinds from what hosts said while kenshin listened ([`PassiveKinds`]) |
 //! | `ledger.toml` | the words of an asset ledger ([`LedgerWords`]) |
 //! | `noise.toml` | the noise corpus ([`crate::noise`]) |
 //! | `service-names.toml` | names inside TLS and of ambiguous greetings ([`ServiceNames`]) |
@@ -35,6 +36,7 @@ use crate::advisory::AdvisorySet;
 use crate::checks::CheckSet;
 use crate::fingerprint::FingerprintSet;
 use crate::ledger::LedgerWords;
+use crate::passive_kinds::PassiveKinds;
 use crate::requirements::Registry;
 use crate::rulefile::{Problems, Source};
 use crate::service_names::ServiceNames;
@@ -52,6 +54,7 @@ pub struct RulePack {
     pub profiles: ProfileSet,
     pub registry: Registry,
     pub vendor_kinds: VendorKinds,
+    pub passive_kinds: PassiveKinds,
     /// The words an asset ledger may use.
     pub ledger_words: LedgerWords,
     /// The noise corpus: field maps no check or advisory may fire on.
@@ -100,6 +103,7 @@ impl RulePack {
             profiles: Some(&self.profiles),
             registry: Some(&self.registry),
             vendor_kinds: Some(&self.vendor_kinds),
+            passive_kinds: Some(&self.passive_kinds),
             ledger_words: Some(&self.ledger_words),
             noise: Some(&self.noise),
             service_names: Some(&self.service_names),

@@ -6,7 +6,7 @@ fn the_builtin_pack_loads_and_verifies_every_family() {
     let v = pack.verify();
     let problems: Vec<String> = v.problems().map(ToString::to_string).collect();
     assert!(v.is_ok(), "{problems:#?}");
-    assert_eq!(v.families.len(), 10);
+    assert_eq!(v.families.len(), 11); // + passive.toml (issue 15: listening)
     assert!(matches!(
         v.of(Family::Requirements),
         Some(Ok(Counts::Requirements(r))) if r.frameworks == 10

@@ -10,6 +10,7 @@ use crate::advisory::{self, AdvisorySet};
 use crate::checks::{self, CheckSet};
 use crate::fingerprint::{self, FingerprintSet};
 use crate::ledger::LedgerWords;
+use crate::passive_kinds::PassiveKinds;
 use crate::requirements::{self, Registry};
 use crate::rulefile::{place, Problem, Problems, Source};
 use crate::service_names::{self, ServiceNames};
@@ -24,6 +25,7 @@ pub enum Family {
     TlsProfiles,
     Requirements,
     VendorKinds,
+    PassiveKinds,
     LedgerWords,
     Noise,
     ServiceNames,
@@ -40,6 +42,7 @@ impl Family {
             Family::TlsProfiles => crate::tls::profile::FILE,
             Family::Requirements => requirements::FOLDER,
             Family::VendorKinds => crate::vendor_kinds::FILE,
+            Family::PassiveKinds => crate::passive_kinds::FILE,
             Family::LedgerWords => crate::ledger::words::FILE,
             Family::Noise => crate::noise::FILE,
             Family::ServiceNames => service_names::FILE,
@@ -64,6 +67,10 @@ pub enum Counts {
     },
     Requirements(requirements::Verified),
     VendorKinds {
+        rules: usize,
+        examples: usize,
+    },
+    PassiveKinds {
         rules: usize,
         examples: usize,
     },
@@ -126,6 +133,10 @@ impl fmt::Display for Counts {
             Counts::VendorKinds { rules, examples } => write!(
                 f,
                 "{rules} vendor rules; {examples} examples and counterexamples hold"
+            ),
+            Counts::PassiveKinds { rules, examples } => write!(
+                f,
+                "{rules} listening rules; {examples} examples and counterexamples hold"
             ),
             Counts::LedgerWords {
                 headers,
@@ -205,6 +216,7 @@ pub(super) struct Parts<'a> {
     pub profiles: Option<&'a ProfileSet>,
     pub registry: Option<&'a Registry>,
     pub vendor_kinds: Option<&'a VendorKinds>,
+    pub passive_kinds: Option<&'a PassiveKinds>,
     pub ledger_words: Option<&'a LedgerWords>,
     pub noise: Option<&'a Vec<Facts>>,
     pub service_names: Option<&'a ServiceNames>,
@@ -253,6 +265,15 @@ pub(super) fn run(parts: &Parts<'_>, sources: &[Source]) -> Verification {
             Family::VendorKinds,
             v.verify().map(|examples| Counts::VendorKinds {
                 rules: v.rules.len(),
+                examples,
+            }),
+        ));
+    }
+    if let Some(p) = parts.passive_kinds {
+        out.push((
+            Family::PassiveKinds,
+            p.verify().map(|examples| Counts::PassiveKinds {
+                rules: p.rules.len(),
                 examples,
             }),
         ));
