@@ -17,11 +17,13 @@ use kenshin_assess::evaluate::Rules;
 use kenshin_assess::fingerprint::FingerprintSet;
 use kenshin_assess::kev::ProductMap;
 use kenshin_assess::ledger::Ledger;
+use kenshin_assess::passive_kinds::PassiveKinds;
 use kenshin_assess::segments::Segments;
 use kenshin_assess::service_names::ServiceNames;
 use kenshin_assess::tls::{ProfileSet, TrustStore};
 use kenshin_assess::vendor_kinds::VendorKinds;
 use kenshin_probe::governor::SafetySettings;
+use kenshin_probe::listen::Heard;
 use kenshin_probe::observation::ScanOutcome;
 use kenshin_probe::ports::{parse_port_spec, PortCatalog, PortList};
 use kenshin_probe::scan::{self, DiscoveryMode, Progress, ScanPlan};
@@ -46,6 +48,8 @@ pub struct Knowledge {
     pub fingerprints: FingerprintSet,
     pub rules: Rules,
     pub vendor_kinds: VendorKinds,
+    /// Kinds from what hosts say while kenshin listens (`rules/passive.toml`).
+    pub passive_kinds: PassiveKinds,
     pub profiles: ProfileSet,
     pub service_names: ServiceNames,
     /// The installed pack in use; none for the built-in rules.
@@ -128,6 +132,7 @@ impl Knowledge {
             profiles,
             registry,
             vendor_kinds,
+            passive_kinds,
             service_names,
             checks,
             advisories,
@@ -142,6 +147,7 @@ impl Knowledge {
                 registry,
             },
             vendor_kinds,
+            passive_kinds,
             profiles,
             service_names,
             pack: None,
@@ -280,6 +286,8 @@ pub struct Prepared {
     output: OutputDir,
     plan: ScanPlan,
     resolved: Vec<(String, Vec<IpAddr>)>,
+    /// What listening before the scan heard (`scan --listen`).
+    heard: Option<Heard>,
 }
 
 impl std::fmt::Debug for Prepared {
@@ -303,6 +311,23 @@ impl Prepared {
 
     pub fn key_path(&self) -> PathBuf {
         key_path(&self.checked.settings)
+    }
+
+    /// The scope guard of this scan.
+    pub fn guard(&self) -> &ScopeGuard {
+        &self.plan.guard
+    }
+
+    /// What listening heard before the scan: its sources join the hosts'
+    /// `discovered_by`, its hosts in scope join the report, its class hints set kinds.
+    pub fn with_heard(mut self, heard: Heard) -> Self {
+        self.heard = Some(heard);
+        self
+    }
+
+    /// The rules this scan judges with.
+    pub fn knowledge(&self) -> &Knowledge {
+        &self.checked.knowledge
     }
 }
 
@@ -388,6 +413,7 @@ pub async fn prepare(
         output,
         plan,
         resolved,
+        heard: None,
     })
 }
 
@@ -414,9 +440,38 @@ pub async fn execute(
         output,
         plan,
         resolved,
+        heard,
     } = prepared;
-    let outcome = scan::run(plan.clone(), cancel, progress).await;
-    let mut report = judge(&checked, &plan, outcome, scan_id, resolved);
+    let mut outcome = scan::run(plan.clone(), cancel, progress).await;
+    if let Some(h) = &heard {
+        crate::listen::merge(&mut outcome, h, &plan.guard);
+    }
+    let mut report = judge(&checked, &plan, outcome, scan_id, resolved, heard.as_ref());
+    let written =
+        kenshin_report::bundle::write(&output, &mut report, checked.settings.report_lang, &key)?;
+    Ok(Finished {
+        report,
+        written,
+        catalog: checked.knowledge.catalog.clone(),
+    })
+}
+
+/// Judges and writes what listening alone observed (`kenshin listen`): no scan runs.
+pub fn execute_heard(
+    prepared: Prepared,
+    outcome: ScanOutcome,
+    heard: Heard,
+) -> anyhow::Result<Finished> {
+    let Prepared {
+        checked,
+        key,
+        scan_id,
+        output,
+        plan,
+        resolved,
+        ..
+    } = prepared;
+    let mut report = judge(&checked, &plan, outcome, scan_id, resolved, Some(&heard));
     let written =
         kenshin_report::bundle::write(&output, &mut report, checked.settings.report_lang, &key)?;
     Ok(Finished {
@@ -434,6 +489,7 @@ fn judge(
     mut outcome: ScanOutcome,
     scan_id: String,
     resolved: Vec<(String, Vec<IpAddr>)>,
+    heard: Option<&Heard>,
 ) -> Report {
     let Checked {
         settings,
@@ -451,7 +507,7 @@ fn judge(
             oui_dir().display()
         ));
     }
-    let assessed = kenshin_assess::assess(
+    let mut assessed = kenshin_assess::assess(
         outcome.hosts.clone(),
         kenshin_assess::identify::Knowledge {
             catalog: &knowledge.catalog,
@@ -467,6 +523,9 @@ fn judge(
             vendor_kinds: Some(&knowledge.vendor_kinds),
         },
     );
+    if let Some(h) = heard {
+        crate::listen::apply_hints(&mut assessed, h, &knowledge.passive_kinds);
+    }
     let comparison = ledger
         .as_ref()
         .map(|l| kenshin_assess::ledger::compare(l, &assessed, |a| plan.guard.scope().contains(a)));
@@ -525,6 +584,9 @@ fn judge(
     let mut report = build::build(&request, plan, &outcome, &assessed, &conclusions);
     if let (Some(l), Some(c)) = (ledger, &comparison) {
         build::attach_inventory(&mut report, l, c);
+    }
+    if let Some(h) = heard {
+        crate::listen::attach_heard(&mut report, h);
     }
     report
 }

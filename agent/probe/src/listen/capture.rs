@@ -13,6 +13,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::census::Census;
 use super::{Heard, ListenError};
+use crate::scope::AddrRange;
 
 /// How long one read waits before the deadline and cancellation are checked again.
 const READ_TICK: Duration = Duration::from_millis(200);
@@ -53,6 +54,37 @@ pub fn interface(name: &str) -> Result<NetworkInterface, ListenError> {
         });
     }
     Ok(iface)
+}
+
+/// The only up, non-loopback interface with an IPv4 address: the one to listen on
+/// when none is named.
+pub fn default_interface() -> Result<String, ListenError> {
+    let candidates: Vec<String> = pnet_datalink::interfaces()
+        .into_iter()
+        .filter(|i| i.is_up() && !i.is_loopback() && i.ips.iter().any(|n| n.is_ipv4()))
+        .map(|i| i.name)
+        .collect();
+    match candidates.as_slice() {
+        [one] => Ok(one.clone()),
+        others => Err(ListenError::NoDefaultInterface {
+            candidates: if others.is_empty() {
+                "none is up with an IPv4 address".to_owned()
+            } else {
+                others.join(", ")
+            },
+        }),
+    }
+}
+
+/// The IPv4 networks of an interface, each no larger than `/min_prefix`, as CIDR
+/// ranges (the segment a listener hears).
+pub fn ipv4_networks(iface: &NetworkInterface, min_prefix: u8) -> Vec<AddrRange> {
+    iface
+        .ips
+        .iter()
+        .filter(|n| n.is_ipv4() && n.prefix() >= min_prefix)
+        .map(|n| AddrRange::cidr(n.network(), u32::from(n.prefix())))
+        .collect()
 }
 
 impl Capture {

@@ -39,6 +39,8 @@ pub enum ListenError {
     Duration { given: Duration },
     #[error("interface {name:?} does not exist (interfaces here: {available})")]
     NoSuchInterface { name: String, available: String },
+    #[error("no interface named to listen on, and not exactly one to choose from ({candidates}): name one with --interface")]
+    NoDefaultInterface { candidates: String },
     #[error("interface {name:?} is down: bring it up (ip link set {name} up) before listening")]
     InterfaceDown { name: String },
     #[error(

@@ -318,6 +318,7 @@ fn host(h: &AssessedHost) -> Host {
             evidence: vec![s.evidence.clone()],
         }),
         ledger: None,
+        heard: Vec::new(),
     }
 }
 

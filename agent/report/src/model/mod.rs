@@ -218,6 +218,20 @@ pub struct Host {
     /// The ledger row that names this host, when a ledger was given.
     #[serde(default)]
     pub ledger: Option<LedgerEntry>,
+    /// What the host said about itself while kenshin listened (`kenshin listen`,
+    /// `scan --listen`); absent when nothing was heard.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub heard: Vec<HeardStatement>,
+}
+
+/// One statement a host made about itself, heard while listening.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeardStatement {
+    /// The passive source: `arp`, `dhcp`, `lldp`, `cdp`, `mdns`, `ssdp`, `nbns`, `ndp`.
+    pub source: String,
+    /// What was said: `lldp.system_name`, `mdns.service`, `dhcp.fingerprint` …
+    pub key: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
