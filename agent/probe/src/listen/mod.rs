@@ -32,9 +32,10 @@ pub const MAX_DURATION: Duration = Duration::from_secs(24 * 3600);
 #[non_exhaustive]
 pub enum ListenError {
     #[error(
-        "--duration {given:?} is out of range: listening takes from {min:?} to {max:?}",
-        min = MIN_DURATION,
-        max = MAX_DURATION
+        "--duration {}s is out of range: listening takes from {}s to {}s (24h)",
+        given.as_secs(),
+        MIN_DURATION.as_secs(),
+        MAX_DURATION.as_secs()
     )]
     Duration { given: Duration },
     #[error("interface {name:?} does not exist (interfaces here: {available})")]
