@@ -24,8 +24,13 @@ fn passive_lab() -> (PassiveLab, MutexGuard<'static, ()>) {
     (lab, lock)
 }
 
+/// The lab binary that runs the fixtures: `KENSHIN_LAB_BIN` (a copy kept apart from a
+/// target folder others build into), else the one cargo built with this test.
 fn lab_bin() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_kenshin-lab"))
+    std::env::var_os("KENSHIN_LAB_BIN").map_or_else(
+        || PathBuf::from(env!("CARGO_BIN_EXE_kenshin-lab")),
+        PathBuf::from,
+    )
 }
 
 /// `kenshin ARGS` in the listener's namespace, started and not waited for; its
@@ -88,7 +93,7 @@ fn sources(host: &Value) -> Vec<&str> {
 fn host<'a>(hosts: &'a BTreeMap<String, Value>, address: &str) -> &'a Value {
     hosts
         .get(address)
-        .unwrap_or_else(|| panic!("{address} was not heard; heard: {:?}", hosts.keys()))
+        .unwrap_or_else(|| panic!("{address} was not heard; heard: {hosts:#?}"))
 }
 
 #[test]
@@ -129,6 +134,12 @@ fn listening_sends_no_frame_and_finds_every_speaker_with_its_hints() {
     assert_eq!(own, 0, "the listener sent {own} frames while listening");
 
     let report = read_report(&dir);
+    for ns in ["kl-sw", "kl-cdp", "kl-prn"] {
+        eprintln!(
+            "--- {ns}.log\n{}",
+            std::fs::read_to_string(lab.dir().join(format!("{ns}.log"))).unwrap_or_default()
+        );
+    }
     assert_valid_report(&report);
     assert_eq!(report["scan"]["discovery"]["mode"], "listen");
     assert_eq!(report["scan"]["stats"]["probes_sent"], 0);
@@ -197,8 +208,11 @@ fn listen_refuses_bad_input_with_exit_2_naming_the_value_and_writes_nothing() {
     std::fs::copy(kenshin(), &bin).expect("copy kenshin");
     std::fs::set_permissions(&bin, std::os::unix::fs::PermissionsExt::from_mode(0o755))
         .expect("chmod");
+    // An interface that exists and is down (a veth pair, both ends left down).
     let status = Command::new("ip")
-        .args(["-n", LISTEN_NS, "link", "add", "kl-down0", "type", "dummy"])
+        .args([
+            "-n", LISTEN_NS, "link", "add", "kl-down0", "type", "veth", "peer", "name", "kl-down1",
+        ])
         .status()
         .expect("ip runs");
     assert!(status.success());

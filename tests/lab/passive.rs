@@ -146,6 +146,9 @@ impl PassiveLab {
             &[
                 "link add br0 type bridge".to_owned(),
                 "link set br0 type bridge stp_state 0 forward_delay 0".to_owned(),
+                // A bridge keeps 802.1D link-local groups to itself; let LLDP's
+                // 01:80:c2:00:00:0e through, as a hub or an unmanaged switch would.
+                "link set br0 type bridge group_fwd_mask 0x4000".to_owned(),
                 "link set br0 up".to_owned(),
             ],
         )?;
