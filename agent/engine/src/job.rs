@@ -444,7 +444,7 @@ pub async fn execute(
     } = prepared;
     let mut outcome = scan::run(plan.clone(), cancel, progress).await;
     if let Some(h) = &heard {
-        crate::listen::merge(&mut outcome, h, &plan.guard);
+        crate::heard::merge(&mut outcome, h, &plan.guard);
     }
     let mut report = judge(&checked, &plan, outcome, scan_id, resolved, heard.as_ref());
     let written =
@@ -524,7 +524,7 @@ fn judge(
         },
     );
     if let Some(h) = heard {
-        crate::listen::apply_hints(&mut assessed, h, &knowledge.passive_kinds);
+        crate::heard::apply_hints(&mut assessed, h, &knowledge.passive_kinds);
     }
     let comparison = ledger
         .as_ref()
@@ -586,7 +586,7 @@ fn judge(
         build::attach_inventory(&mut report, l, c);
     }
     if let Some(h) = heard {
-        crate::listen::attach_heard(&mut report, h);
+        crate::heard::attach_heard(&mut report, h);
     }
     report
 }

@@ -10,15 +10,10 @@
 //! the capture has no sender ([`kenshin_probe::listen::capture`]), and the report's
 //! probe counts are zero.
 
-use std::collections::BTreeMap;
-use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use anyhow::Context;
-use kenshin_assess::identify::AssessedHost;
-use kenshin_assess::kind::DeviceKind;
-use kenshin_assess::passive_kinds::{ClassHint, PassiveKinds};
 use kenshin_probe::listen::capture::{self, Capture};
 use kenshin_probe::listen::{check_duration, Heard, ListenError};
 use kenshin_probe::observation::{
@@ -26,7 +21,6 @@ use kenshin_probe::observation::{
 };
 use kenshin_probe::scope::{AddrRange, ScopeGuard};
 use kenshin_report::labels::Lang;
-use kenshin_report::model::{HeardStatement, Report};
 use time::OffsetDateTime;
 use tokio_util::sync::CancellationToken;
 
@@ -247,92 +241,6 @@ fn outcome(
         probes_arp: 0,
         probes_tcp: 0,
         probes_udp: 0,
-    }
-}
-
-/// The class hint of every heard host that said something a rule recognises: what
-/// feeds the governor's classes known before the scan.
-pub fn class_hints(heard: &Heard, rules: &PassiveKinds) -> BTreeMap<IpAddr, ClassHint> {
-    heard
-        .hosts
-        .iter()
-        .filter_map(|h| rules.hint(&h.said).map(|hint| (h.address, hint)))
-        .collect()
-}
-
-/// Adds what listening heard to a scan's outcome: passive sources on the hosts the
-/// scan saw, and hosts in scope that only listening heard.
-pub fn merge(outcome: &mut ScanOutcome, heard: &Heard, guard: &ScopeGuard) {
-    for h in &heard.hosts {
-        if !guard.scope().contains(h.address) {
-            continue;
-        }
-        match outcome.hosts.iter_mut().find(|o| o.address == h.address) {
-            Some(o) => {
-                o.discovered_by.extend(h.sources.iter().copied());
-                o.mac = o.mac.or(h.mac);
-            }
-            None => outcome.hosts.push(HostObservation {
-                address: h.address,
-                hostnames: Vec::new(),
-                mac: h.mac,
-                discovered_by: h.sources.clone(),
-                rtt: None,
-                ports: Vec::new(),
-                snmp: None,
-                services: Vec::new(),
-                scan_state: HostScanState::NotPortScanned,
-                notes: vec!["heard while listening; not port-scanned".to_owned()],
-                probes_sent: 0,
-            }),
-        }
-    }
-    outcome.hosts.sort_by_key(|h| h.address);
-}
-
-/// Sets kinds from the class hints: a host whose kind the scan left unknown, or
-/// that no open port spoke for, takes the hint's kind and reason; a host the ports
-/// already classed otherwise keeps its kind, and its reason says what listening
-/// suggested.
-pub fn apply_hints(hosts: &mut [AssessedHost], heard: &Heard, rules: &PassiveKinds) {
-    let hints = class_hints(heard, rules);
-    for h in hosts {
-        let Some(hint) = hints.get(&h.observation.address) else {
-            continue;
-        };
-        if h.kind == hint.kind {
-            h.kind_reason = format!("{}; listening: {}", h.kind_reason, hint.reason);
-        } else if h.kind == DeviceKind::Unknown || h.services.is_empty() {
-            h.kind = hint.kind;
-            h.kind_reason = format!("listening: {}", hint.reason);
-        } else {
-            h.kind_reason = format!(
-                "{}; listening suggested {} ({})",
-                h.kind_reason,
-                hint.kind.as_str(),
-                hint.reason
-            );
-        }
-    }
-}
-
-/// Puts what each host said into its report entry.
-pub fn attach_heard(report: &mut Report, heard: &Heard) {
-    for host in &mut report.hosts {
-        let Ok(address) = host.address.parse::<IpAddr>() else {
-            continue;
-        };
-        if let Some(h) = heard.hosts.iter().find(|h| h.address == address) {
-            host.heard = h
-                .said
-                .iter()
-                .map(|s| HeardStatement {
-                    source: s.source.as_str().to_owned(),
-                    key: s.key.to_owned(),
-                    value: s.value.clone(),
-                })
-                .collect();
-        }
     }
 }
 

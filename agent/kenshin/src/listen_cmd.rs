@@ -35,7 +35,7 @@ async fn run_async(args: ListenArgs, quiet: bool) -> anyhow::Result<u8> {
         eprintln!("{}", announce(lang, ready.interface(), ready.duration()));
     }
     let cancel = CancellationToken::new();
-    crate::scan_cmd::spawn_signal_watch(cancel.clone());
+    crate::signals::spawn_signal_watch(cancel.clone());
     let finished = listen::run(ready, scan_id, out, cancel, &shared).await?;
     let report = &finished.report;
     if !quiet {

@@ -21,6 +21,7 @@ mod progress;
 mod rules_cmd;
 mod say;
 mod scan_cmd;
+mod signals;
 mod status_cmd;
 mod text;
 mod verify_cmd;

@@ -34,7 +34,7 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
     settings.validate().map_err(flag_error)?;
     let checked = job::check(settings)?;
     let cancel = CancellationToken::new();
-    spawn_signal_watch(cancel.clone());
+    crate::signals::spawn_signal_watch(cancel.clone());
     // `--listen`: hear the segment first, sending nothing, so classes are known before
     // the first probe. A capture that cannot open stops here, with nothing written.
     let heard = match listen {
@@ -90,24 +90,4 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
 /// A bad value, named by its flag: `--rate: 0 is out of range: 1 to 100000 packets/s`.
 fn flag_error(e: SettingError) -> anyhow::Error {
     anyhow::anyhow!("{}: {e}", e.setting.flag())
-}
-
-/// Ctrl-C and SIGTERM stop the scan; what was found so far is still written.
-pub(crate) fn spawn_signal_watch(cancel: CancellationToken) {
-    tokio::spawn(async move {
-        let term = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term => {}
-        }
-        tracing::warn!("interrupted: finishing the probes in flight and writing a partial report");
-        cancel.cancel();
-    });
 }
