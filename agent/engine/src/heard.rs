@@ -99,3 +99,98 @@ pub fn attach_heard(report: &mut Report, heard: &Heard) {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use kenshin_probe::listen::{PassiveHost, Said};
+    use kenshin_probe::observation::{DiscoveryDecision, DiscoveryMethod, ScanMode};
+    use kenshin_probe::scope::{AddrRange, Scope};
+    use time::OffsetDateTime;
+
+    use super::*;
+
+    fn ip(s: &str) -> IpAddr {
+        s.parse().expect("an address")
+    }
+
+    fn heard_tv_and_pc() -> Heard {
+        let host = |address: &str, source, key, value: &str| PassiveHost {
+            address: ip(address),
+            mac: Some([2, 0, 0, 0, 0, 1]),
+            sources: BTreeSet::from([source]),
+            said: vec![Said {
+                source,
+                key,
+                value: value.to_owned(),
+            }],
+        };
+        Heard {
+            hosts: vec![
+                host(
+                    "198.19.40.40",
+                    DiscoveryMethod::Ssdp,
+                    "ssdp.type",
+                    "urn:schemas-upnp-org:device:MediaServer:1",
+                ),
+                host(
+                    "198.19.40.30",
+                    DiscoveryMethod::Dhcp,
+                    "dhcp.vendor_class",
+                    "MSFT 5.0",
+                ),
+            ],
+            ..Heard::default()
+        }
+    }
+
+    fn outcome() -> ScanOutcome {
+        let now = OffsetDateTime::now_utc();
+        ScanOutcome {
+            started_at: now,
+            finished_at: now,
+            complete: true,
+            addresses: 1,
+            hosts: Vec::new(),
+            evidence: Vec::new(),
+            discovery: DiscoveryDecision {
+                mode: ScanMode::Direct,
+                reason: String::new(),
+                direct_probes: 0,
+                direct_seconds: 0.0,
+            },
+            warnings: Vec::new(),
+            probes_icmp: 0,
+            probes_arp: 0,
+            probes_tcp: 0,
+            probes_udp: 0,
+        }
+    }
+
+    #[test]
+    fn only_hosts_heard_inside_the_scope_join_a_scan() {
+        let scope = Scope::new(
+            vec![AddrRange::single(ip("198.19.40.40"))],
+            vec![],
+            10,
+            false,
+        )
+        .expect("a scope");
+        let mut o = outcome();
+        merge(&mut o, &heard_tv_and_pc(), &ScopeGuard::new(scope));
+        let addresses: Vec<IpAddr> = o.hosts.iter().map(|h| h.address).collect();
+        assert_eq!(addresses, [ip("198.19.40.40")]);
+        assert!(o.hosts[0].discovered_by.contains(&DiscoveryMethod::Ssdp));
+        assert_eq!(o.hosts[0].probes_sent, 0);
+    }
+
+    #[test]
+    fn the_class_hints_name_the_rule_for_each_host_that_gave_one_away() {
+        let rules = PassiveKinds::builtin().expect("the shipped rules");
+        let hints = class_hints(&heard_tv_and_pc(), &rules);
+        assert_eq!(hints[&ip("198.19.40.40")].kind, DeviceKind::Iot);
+        assert_eq!(hints[&ip("198.19.40.40")].rule, "passive.ssdp-media");
+        assert_eq!(hints[&ip("198.19.40.30")].kind, DeviceKind::TerminalPc);
+    }
+}
