@@ -26,6 +26,8 @@ mod kev;
 mod kinds;
 /// One full scan of the lab at raised rate caps, and what its report must say.
 mod lab_scan;
+/// Listen-only discovery on a segment of its own: nothing sent, every passive source heard.
+mod listen;
 /// The report folder from the findings scan: HTML in Chromium, checklist exports,
 /// the ledger, verify after tampering, and diff across a port opened between scans.
 mod report_folder;

@@ -30,8 +30,9 @@
 //! `processes` (starting programs in namespaces, waiting until they listen),
 //! `command` (running `ip`, `nft` and the other tools), `listener` (the plain TCP
 //! ports), [`fixtures`] (servers no Debian package provides), [`tls`] (the TLS
-//! segment), [`webhook`] (a receiver for the daemon's notifications) and
-//! [`capture`] (tcpdump in a namespace, pcap read back, frames counted per second).
+//! segment), [`webhook`] (a receiver for the daemon's notifications),
+//! [`capture`] (tcpdump in a namespace, pcap read back, frames counted per second) and
+//! [`passive`] (a segment of its own where hosts speak for themselves, for `kenshin listen`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -44,6 +45,7 @@ mod command;
 mod daemons;
 pub mod fixtures;
 mod listener;
+pub mod passive;
 mod processes;
 pub mod tls;
 mod topology;

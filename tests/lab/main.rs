@@ -7,6 +7,7 @@
 //! kenshin-lab listen 22,80      (inside a lab namespace) accept and close on these ports
 //! kenshin-lab serve rdp:3389,tarpit:2323   (inside a lab namespace) run fixtures
 //! kenshin-lab webhook 8808 FILE   (inside a lab namespace) append POSTed bodies to FILE
+//! kenshin-lab announce pc|tv OWN PEER   (inside a passive-lab namespace) speak once
 //! ```
 
 use anyhow::{bail, Context, Result};
@@ -66,8 +67,18 @@ fn main() -> Result<()> {
             let file = args.get(2).context("webhook needs a port and a file")?;
             kenshin_lab::webhook::receive(port, std::path::Path::new(file))
         }
+        Some("announce") => {
+            let what = args.get(1).context("announce needs pc or tv")?;
+            let addr = |i: usize| -> Result<std::net::Ipv4Addr> {
+                args.get(i)
+                    .context("announce needs its own address and a peer")?
+                    .parse()
+                    .context("not an IPv4 address")
+            };
+            kenshin_lab::passive::announce(what, addr(2)?, addr(3)?)
+        }
         _ => bail!(
-            "usage: kenshin-lab up [TRUTH.json] | down | listen PORTS | serve FIXTURES | webhook PORT FILE"
+            "usage: kenshin-lab up [TRUTH.json] | down | listen PORTS | serve FIXTURES | webhook PORT FILE | announce pc|tv OWN PEER"
         ),
     }
 }

@@ -30,6 +30,7 @@ pub mod matcher;
 pub mod noise;
 pub mod oui;
 pub mod pack;
+pub mod passive_kinds;
 pub mod requirements;
 pub mod rulefile;
 pub mod segments;

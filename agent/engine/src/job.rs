@@ -17,12 +17,14 @@ use kenshin_assess::evaluate::Rules;
 use kenshin_assess::fingerprint::FingerprintSet;
 use kenshin_assess::kev::ProductMap;
 use kenshin_assess::ledger::Ledger;
+use kenshin_assess::passive_kinds::PassiveKinds;
 use kenshin_assess::segments::Segments;
 use kenshin_assess::service_names::ServiceNames;
 use kenshin_assess::tls::{ProfileSet, TrustStore};
 use kenshin_assess::vendor_kinds::VendorKinds;
 use kenshin_probe::governor::SafetySettings;
 use kenshin_probe::governor::{ClassHint, ClassHints, ClassSource};
+use kenshin_probe::listen::Heard;
 use kenshin_probe::observation::ScanOutcome;
 use kenshin_probe::ports::{parse_port_spec, PortCatalog, PortList};
 use kenshin_probe::scan::{self, ClassPlan, DiscoveryMode, MacClasses, Progress, ScanPlan};
@@ -48,6 +50,8 @@ pub struct Knowledge {
     pub rules: Rules,
     pub vendor_kinds: VendorKinds,
     pub kind_rules: kenshin_assess::kinds::KindRules,
+    /// Kinds from what hosts say while kenshin listens (`rules/passive.toml`).
+    pub passive_kinds: PassiveKinds,
     pub profiles: ProfileSet,
     pub service_names: ServiceNames,
     /// Budgets by device class (`rules/safety.toml`).
@@ -133,6 +137,7 @@ impl Knowledge {
             registry,
             vendor_kinds,
             kind_rules,
+            passive_kinds,
             service_names,
             checks,
             advisories,
@@ -149,6 +154,7 @@ impl Knowledge {
             },
             vendor_kinds,
             kind_rules,
+            passive_kinds,
             profiles,
             service_names,
             safety: Arc::new(safety),
@@ -300,6 +306,8 @@ pub struct Prepared {
     output: OutputDir,
     plan: ScanPlan,
     resolved: Vec<(String, Vec<IpAddr>)>,
+    /// What listening before the scan heard (`scan --listen`).
+    heard: Option<Heard>,
 }
 
 impl std::fmt::Debug for Prepared {
@@ -333,6 +341,23 @@ impl Prepared {
         for (addr, hint) in hints {
             map.add(addr, hint);
         }
+    }
+
+    /// The scope guard of this scan.
+    pub fn guard(&self) -> &ScopeGuard {
+        &self.plan.guard
+    }
+
+    /// What listening heard before the scan: its sources join the hosts'
+    /// `discovered_by`, its hosts in scope join the report, its class hints set kinds.
+    pub fn with_heard(mut self, heard: Heard) -> Self {
+        self.heard = Some(heard);
+        self
+    }
+
+    /// The rules this scan judges with.
+    pub fn knowledge(&self) -> &Knowledge {
+        &self.checked.knowledge
     }
 }
 
@@ -419,6 +444,7 @@ pub async fn prepare(
         output,
         plan,
         resolved,
+        heard: None,
     })
 }
 
@@ -487,9 +513,38 @@ pub async fn execute(
         output,
         plan,
         resolved,
+        heard,
     } = prepared;
-    let outcome = scan::run(plan.clone(), cancel, progress).await;
-    let mut report = judge(&checked, &plan, outcome, scan_id, resolved);
+    let mut outcome = scan::run(plan.clone(), cancel, progress).await;
+    if let Some(h) = &heard {
+        crate::heard::merge(&mut outcome, h, &plan.guard);
+    }
+    let mut report = judge(&checked, &plan, outcome, scan_id, resolved, heard.as_ref());
+    let written =
+        kenshin_report::bundle::write(&output, &mut report, checked.settings.report_lang, &key)?;
+    Ok(Finished {
+        report,
+        written,
+        catalog: checked.knowledge.catalog.clone(),
+    })
+}
+
+/// Judges and writes what listening alone observed (`kenshin listen`): no scan runs.
+pub fn execute_heard(
+    prepared: Prepared,
+    outcome: ScanOutcome,
+    heard: Heard,
+) -> anyhow::Result<Finished> {
+    let Prepared {
+        checked,
+        key,
+        scan_id,
+        output,
+        plan,
+        resolved,
+        ..
+    } = prepared;
+    let mut report = judge(&checked, &plan, outcome, scan_id, resolved, Some(&heard));
     let written =
         kenshin_report::bundle::write(&output, &mut report, checked.settings.report_lang, &key)?;
     Ok(Finished {
@@ -507,6 +562,7 @@ fn judge(
     mut outcome: ScanOutcome,
     scan_id: String,
     resolved: Vec<(String, Vec<IpAddr>)>,
+    heard: Option<&Heard>,
 ) -> Report {
     let Checked {
         settings,
@@ -526,7 +582,7 @@ fn judge(
         ));
     }
     let ledger_names = ledger.as_ref().map(|l| l.names_for(&outcome.hosts));
-    let assessed = kenshin_assess::assess(
+    let mut assessed = kenshin_assess::assess(
         outcome.hosts.clone(),
         kenshin_assess::identify::Knowledge {
             catalog: &knowledge.catalog,
@@ -544,6 +600,9 @@ fn judge(
             ledger_names: ledger_names.as_ref(),
         },
     );
+    if let Some(h) = heard {
+        crate::heard::apply_hints(&mut assessed, h, &knowledge.passive_kinds);
+    }
     let comparison = ledger
         .as_ref()
         .map(|l| kenshin_assess::ledger::compare(l, &assessed, |a| plan.guard.scope().contains(a)));
@@ -617,6 +676,9 @@ fn judge(
             utc_offset: Some(crate::settings::offset_string(settings.utc_offset)),
         },
     );
+    if let Some(h) = heard {
+        crate::heard::attach_heard(&mut report, h);
+    }
     report
 }
 

@@ -4,6 +4,9 @@
 //!
 //! - [`settings`]: [`ScanSettings`], every default and range check of a scan, once;
 //! - [`job`]: the scan job, `check` → `prepare` → `execute` (scan, judge, seal);
+//! - [`listen`]: listen-only discovery to the same sealed folder, and the class
+//!   hints that `scan --listen` learns before its first probe; [`heard`]: what was
+//!   heard, merged into a scan's hosts, kinds and report;
 //! - [`rules_home`]: the local rule overlay (imported KEV catalog, installed packs);
 //! - [`signed_pack`]: the signed rule pack file carried into a closed network;
 //! - [`host_check`]: this machine seen from the inside, without a packet sent;
@@ -11,8 +14,10 @@
 //!   may do.
 
 pub mod clock;
+pub mod heard;
 pub mod host_check;
 pub mod job;
+pub mod listen;
 pub mod privilege;
 pub mod rules_home;
 pub mod settings;

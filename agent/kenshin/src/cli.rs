@@ -29,6 +29,10 @@ pub(crate) struct Cli {
 pub(crate) enum Command {
     /// Discover hosts and scan their ports.
     Scan(Box<ScanArgs>),
+    /// Listen only: find hosts from what they broadcast and multicast (ARP, DHCP, LLDP,
+    /// CDP, mDNS, SSDP, NetBIOS, IPv6 neighbour discovery) and send nothing at all.
+    /// Writes a sealed report folder as `scan` does. Needs CAP_NET_RAW.
+    Listen(ListenArgs),
     /// List the default ports with the reason each is scanned.
     Ports(PortsArgs),
     /// Check the rule files: the port catalog and every fingerprint's examples.
@@ -288,7 +292,62 @@ impl From<Lang> for kenshin_report::Lang {
 }
 
 #[derive(Debug, Clone, Args)]
+pub(crate) struct ListenArgs {
+    /// How long to listen (1s to 24h; 90, 90s, 15m, 2h).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, default_value = "10m")]
+    pub duration: std::time::Duration,
+    /// The interface to listen on. Default: the only one that is up with an IPv4 address.
+    #[arg(short, long, value_name = "IF")]
+    pub interface: Option<String>,
+    /// Also receive frames addressed to other machines (a mirror port). Changes what the
+    /// interface accepts, never what it sends.
+    #[arg(long)]
+    pub promiscuous: bool,
+    /// Output folder (default: ./kenshin-listen-<scan id prefix>).
+    #[arg(short, long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// Make the report folder and files group-readable (0750/0640) instead of private.
+    #[arg(long)]
+    pub group_readable: bool,
+    /// Names a segment (NAME=CIDR), as for `scan`.
+    #[arg(long, value_name = "NAME=CIDR")]
+    pub segment: Vec<String>,
+    /// Language of the summary (default: from LANG) and of report.html (default: ja).
+    #[arg(long, value_enum)]
+    pub lang: Option<Lang>,
+    /// The asset ledger (CSV), as for `scan`.
+    #[arg(long, value_name = "FILE")]
+    pub inventory: Option<PathBuf>,
+    /// The Ed25519 key that signs the report folder's manifest, as for `scan`.
+    #[arg(long, value_name = "FILE", env = "KENSHIN_SIGNING_KEY")]
+    pub signing_key: Option<PathBuf>,
+}
+
+impl From<ListenArgs> for kenshin_engine::listen::ListenSettings {
+    fn from(a: ListenArgs) -> Self {
+        let defaults = Self::default();
+        Self {
+            interface: a.interface,
+            duration: a.duration,
+            promiscuous: a.promiscuous,
+            inventory: a.inventory,
+            segments: a.segment,
+            signing_key: a.signing_key,
+            group_readable: a.group_readable,
+            report_lang: a.lang.map_or(defaults.report_lang, Into::into),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Args)]
 pub(crate) struct ScanArgs {
+    /// Listen first, sending nothing, for this long (e.g. 2m); hosts heard and their
+    /// classes join the scan before its first probe.
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration)]
+    pub listen: Option<std::time::Duration>,
+    /// The interface `--listen` listens on (default: the only one up with IPv4).
+    #[arg(long, value_name = "IF", requires = "listen")]
+    pub listen_interface: Option<String>,
     /// Targets: addresses, CIDR blocks, ranges (198.18.1.1-40), hostnames, @FILE.
     #[arg(required = true, value_name = "TARGET")]
     pub targets: Vec<String>,

@@ -15,11 +15,13 @@ mod diff_cmd;
 mod history_cmd;
 mod host_check_cmd;
 mod key_cmd;
+mod listen_cmd;
 mod ports_cmd;
 mod progress;
 mod rules_cmd;
 mod say;
 mod scan_cmd;
+mod signals;
 mod status_cmd;
 mod text;
 mod verify_cmd;
@@ -35,6 +37,7 @@ fn main() -> ExitCode {
     init_tracing(cli.verbose + u8::from(daemon), cli.quiet);
     let result = match cli.command {
         cli::Command::Scan(args) => scan_cmd::run(*args, cli.quiet),
+        cli::Command::Listen(args) => listen_cmd::run(args, cli.quiet),
         cli::Command::Ports(args) => ports_cmd::run(&args),
         cli::Command::Rules(command) => rules_cmd::run(command),
         cli::Command::Verify(args) => verify_cmd::run(&args, cli.quiet),

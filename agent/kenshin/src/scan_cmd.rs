@@ -29,12 +29,27 @@ pub(crate) fn run(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
 async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
     let lang = Lang::resolve(args.lang);
     let out = args.out.clone();
+    let listen = args.listen.map(|d| (d, args.listen_interface.clone()));
     let settings = ScanSettings::from(args);
     settings.validate().map_err(flag_error)?;
     let checked = job::check(settings)?;
+    let cancel = CancellationToken::new();
+    crate::signals::spawn_signal_watch(cancel.clone());
+    // `--listen`: hear the segment first, sending nothing, so classes are known before
+    // the first probe. A capture that cannot open stops here, with nothing written.
+    let heard = match listen {
+        Some((duration, interface)) => Some(
+            crate::listen_cmd::before_scan(interface, duration, lang, quiet, cancel.clone())
+                .await?,
+        ),
+        None => None,
+    };
     let scan_id = job::new_scan_id();
     let out = out.unwrap_or_else(|| PathBuf::from(format!("kenshin-{}", &scan_id[..16])));
-    let prepared = job::prepare(checked, scan_id, out).await?;
+    let mut prepared = job::prepare(checked, scan_id, out).await?;
+    if let Some(h) = heard {
+        prepared = prepared.with_heard(h);
+    }
     if prepared.key().created() && !quiet {
         eprintln!(
             "kenshin: created the signing key {} (fingerprint {}); give this fingerprint to \
@@ -44,8 +59,6 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
         );
     }
 
-    let cancel = CancellationToken::new();
-    spawn_signal_watch(cancel.clone());
     let progress_state = Arc::new(Progress::default());
     let display =
         progress::Display::start(progress_state.clone(), !quiet, prepared.addresses(), lang);
@@ -79,24 +92,4 @@ async fn run_async(args: ScanArgs, quiet: bool) -> anyhow::Result<u8> {
 /// A bad value, named by its flag: `--rate: 0 is out of range: 1 to 100000 packets/s`.
 fn flag_error(e: SettingError) -> anyhow::Error {
     anyhow::anyhow!("{}: {e}", e.setting.flag())
-}
-
-/// Ctrl-C and SIGTERM stop the scan; what was found so far is still written.
-fn spawn_signal_watch(cancel: CancellationToken) {
-    tokio::spawn(async move {
-        let term = async {
-            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                Ok(mut s) => {
-                    s.recv().await;
-                }
-                Err(_) => std::future::pending::<()>().await,
-            }
-        };
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {}
-            _ = term => {}
-        }
-        tracing::warn!("interrupted: finishing the probes in flight and writing a partial report");
-        cancel.cancel();
-    });
 }

@@ -16,6 +16,7 @@
 //!
 //! Modules: [`target`] (target syntax), [`scope`] (scope and guard), [`ports`]
 //! (port specs and the catalog), [`governor`] (rate and concurrency caps),
+//! [`listen`] (listen-only discovery: a receive-only capture that cannot send),
 //! [`rtt`] (timeouts), [`net`] (sockets), [`snmp`] (the SNMP probe),
 //! [`evidence`] (transcripts), [`facts`] (the fact-name registry), [`neighbors`]
 //! (the kernel ARP table), [`observation`] (output types), [`scan`] (the
@@ -24,6 +25,7 @@
 pub mod evidence;
 pub mod facts;
 pub mod governor;
+pub mod listen;
 pub mod neighbors;
 pub mod net;
 pub mod observation;

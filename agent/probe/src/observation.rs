@@ -25,16 +25,38 @@ pub enum DiscoveryMethod {
     Tcp,
     /// A UDP reply or an ICMP port-unreachable from the host.
     Udp,
+    /// Heard while listening: a DHCP client's broadcast.
+    Dhcp,
+    /// Heard while listening: an LLDP announcement.
+    Lldp,
+    /// Heard while listening: a CDP announcement.
+    Cdp,
+    /// Heard while listening: an mDNS/DNS-SD message.
+    Mdns,
+    /// Heard while listening: an SSDP NOTIFY or search.
+    Ssdp,
+    /// Heard while listening: a NetBIOS name-service broadcast.
+    Nbns,
+    /// Heard while listening: IPv6 neighbour or router discovery.
+    Ndp,
 }
 
 impl DiscoveryMethod {
-    /// `icmp`, `arp`, `tcp` or `udp`.
+    /// `icmp`, `arp`, `tcp` or `udp`; passive sources `dhcp`, `lldp`, `cdp`,
+    /// `mdns`, `ssdp`, `nbns`, `ndp` (an ARP heard while listening is `arp`).
     pub fn as_str(self) -> &'static str {
         match self {
             DiscoveryMethod::Icmp => "icmp",
             DiscoveryMethod::Arp => "arp",
             DiscoveryMethod::Tcp => "tcp",
             DiscoveryMethod::Udp => "udp",
+            DiscoveryMethod::Dhcp => "dhcp",
+            DiscoveryMethod::Lldp => "lldp",
+            DiscoveryMethod::Cdp => "cdp",
+            DiscoveryMethod::Mdns => "mdns",
+            DiscoveryMethod::Ssdp => "ssdp",
+            DiscoveryMethod::Nbns => "nbns",
+            DiscoveryMethod::Ndp => "ndp",
         }
     }
 }
@@ -337,6 +359,8 @@ pub enum ScanMode {
     Direct,
     /// Only hosts that answered ARP, ICMP or a TCP ping.
     Gated,
+    /// Nothing sent: hosts heard while listening (`kenshin listen`).
+    Listen,
 }
 
 impl ScanMode {
@@ -345,6 +369,7 @@ impl ScanMode {
         match self {
             ScanMode::Direct => "direct",
             ScanMode::Gated => "gated",
+            ScanMode::Listen => "listen",
         }
     }
 }

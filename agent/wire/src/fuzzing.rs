@@ -5,6 +5,7 @@
 //! Each function panics only when a property is broken: a decoder that panics,
 //! reports consuming more bytes than it was given, or disagrees with itself.
 
+use crate::listen::{self, Payload, MAX_TEXT};
 use crate::{dicom, greeting, line, ntlm, rdp, rfb, smb, snmp, ssh, telnet, tls};
 
 /// A property over one input.
@@ -25,6 +26,7 @@ pub const TARGETS: &[(&str, Property)] = &[
     ("banner", banner_text),
     ("tls_flight", tls_flight),
     ("sslv2", sslv2_hello),
+    ("listen", listen_frame),
 ];
 
 /// SNMP: decoding never panics, and a decoded GetRequest re-encodes to the same request.
@@ -198,4 +200,38 @@ pub fn sslv2_hello(data: &[u8]) {
             assert!(!tls::sslv2::cipher_name(*c).is_empty());
         }
     }
+}
+
+/// Listening: a frame, and the same bytes handed to each protocol decoder directly,
+/// never panic; every text kept is at most [`MAX_TEXT`] characters and every list
+/// within its limit.
+pub fn listen_frame(data: &[u8]) {
+    let short = |s: &Option<String>| s.as_ref().is_none_or(|s| s.chars().count() <= MAX_TEXT);
+    if let Ok(frame) = listen::decode_frame(data) {
+        match frame.payload {
+            Payload::Dhcp(_, d) => assert!(short(&d.hostname) && short(&d.vendor_class)),
+            Payload::Lldp(l) => {
+                assert!(short(&l.system_name) && short(&l.system_description));
+                assert!(l.management.len() <= listen::lldp::MAX_ADDRESSES);
+            }
+            Payload::Cdp(c) => assert!(short(&c.device_id) && short(&c.platform)),
+            Payload::Mdns(_, m) => {
+                assert!(m.services.len() <= listen::mdns::MAX_ENTRIES);
+                assert!(m.instances.len() <= listen::mdns::MAX_ENTRIES);
+            }
+            Payload::Ssdp(_, s) => assert!(short(&s.server) && short(&s.location)),
+            Payload::Nbns(_, n) => assert!(n.name.as_ref().is_none_or(|n| n.len() <= 15 * 3)),
+            Payload::Ndp(_, n) => assert!(n.prefixes.len() <= listen::ndp::MAX_OPTIONS),
+            Payload::Arp(_) | Payload::Other => {}
+        }
+    }
+    let _ = listen::arp::decode(data);
+    let _ = listen::dhcp::decode(data);
+    let _ = listen::lldp::decode(data);
+    let _ = listen::cdp::decode(data);
+    if let Ok(m) = listen::dns::decode(data) {
+        assert!(m.questions.len() + m.records.len() <= listen::dns::MAX_RECORDS);
+    }
+    let _ = listen::ssdp::decode(data);
+    let _ = listen::ndp::decode(data);
 }

@@ -23,6 +23,8 @@
 //! - [`smb`]: SMB1 and SMB2 dialect negotiation, and the SMB2 SESSION_SETUP that
 //!   carries an anonymous NTLMSSP exchange.
 //! - [`ntlm`]: the NTLMSSP NEGOTIATE and CHALLENGE messages (server identity, no credentials).
+//! - [`listen`]: what a listener hears without asking: ARP, DHCP, LLDP, CDP, mDNS/DNS-SD,
+//!   SSDP, the NetBIOS name service and IPv6 neighbour discovery, from whole Ethernet frames.
 //! - [`tls`]: ClientHellos from SSLv2 to TLS 1.3 and the server's clear-text first flight;
 //!   cipher suites, groups and signature schemes with their names and classification.
 
@@ -31,6 +33,7 @@ pub mod dicom;
 pub mod fuzzing;
 pub mod greeting;
 pub mod line;
+pub mod listen;
 pub mod ntlm;
 pub mod rdp;
 pub mod reader;

@@ -14,6 +14,7 @@ use crate::checks::{self, CheckSet};
 use crate::fingerprint::{self, FingerprintSet};
 use crate::kinds::{rules as kind_rules, KindRules};
 use crate::ledger::{words, LedgerWords};
+use crate::passive_kinds::{self, PassiveKinds};
 use crate::requirements::{self, Registry};
 use crate::rulefile::{self, Problem, Problems, Source};
 use crate::service_names::{self, ServiceNames};
@@ -59,6 +60,7 @@ pub(super) struct Loaded {
     registry: Result<Registry, Problems>,
     vendor_kinds: Result<VendorKinds, Problems>,
     kind_rules: Result<KindRules, Problems>,
+    passive_kinds: Result<PassiveKinds, Problems>,
     ledger_words: Result<LedgerWords, Problems>,
     noise: Result<Vec<Facts>, Problems>,
     service_names: Result<ServiceNames, Problems>,
@@ -143,6 +145,8 @@ impl Loaded {
             .and_then(|s| VendorKinds::parse(&s.text));
         let kind_rules =
             file(kind_rules::FILE, kind_rules::BUILTIN).and_then(|s| KindRules::parse(&s.text));
+        let passive_kinds = file(passive_kinds::FILE, passive_kinds::BUILTIN)
+            .and_then(|s| PassiveKinds::parse(&s.text));
         let ledger_words =
             file(words::FILE, words::BUILTIN).and_then(|s| LedgerWords::parse(&s.text));
         let noise = file(noise::FILE, noise::BUILTIN).and_then(|s| noise::load(&s));
@@ -160,6 +164,7 @@ impl Loaded {
             registry,
             vendor_kinds,
             kind_rules,
+            passive_kinds,
             ledger_words,
             noise,
             service_names,
@@ -180,6 +185,7 @@ impl Loaded {
                 registry: Ok(registry),
                 vendor_kinds: Ok(vendor_kinds),
                 kind_rules: Ok(kind_rules),
+                passive_kinds: Ok(passive_kinds),
                 ledger_words: Ok(ledger_words),
                 noise: Ok(noise),
                 service_names: Ok(service_names),
@@ -193,6 +199,7 @@ impl Loaded {
                 registry,
                 vendor_kinds,
                 kind_rules,
+                passive_kinds,
                 ledger_words,
                 noise,
                 service_names,
@@ -228,6 +235,10 @@ impl Loaded {
             ),
             (Family::KindRules, err(self.kind_rules.as_ref().map(drop))),
             (
+                Family::PassiveKinds,
+                err(self.passive_kinds.as_ref().map(drop)),
+            ),
+            (
                 Family::LedgerWords,
                 err(self.ledger_words.as_ref().map(drop)),
             ),
@@ -254,6 +265,7 @@ impl Loaded {
             registry: self.registry.as_ref().ok(),
             vendor_kinds: self.vendor_kinds.as_ref().ok(),
             kind_rules: self.kind_rules.as_ref().ok(),
+            passive_kinds: self.passive_kinds.as_ref().ok(),
             ledger_words: self.ledger_words.as_ref().ok(),
             noise: self.noise.as_ref().ok(),
             service_names: self.service_names.as_ref().ok(),

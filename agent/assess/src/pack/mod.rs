@@ -14,6 +14,7 @@
 //! | `requirements/*.toml` | requirement registries ([`Registry`]) |
 //! | `mac-vendors.toml` | device kinds by MAC vendor ([`VendorKinds`]) |
 //! | `kinds.toml` | device kinds from what hosts and the network show ([`KindRules`]) |
+//! | `passive.toml` | device kinds from what hosts said while kenshin listened ([`PassiveKinds`]) |
 //! | `ledger.toml` | the words of an asset ledger ([`LedgerWords`]) |
 //! | `noise.toml` | the noise corpus ([`crate::noise`]) |
 //! | `service-names.toml` | names inside TLS and of ambiguous greetings ([`ServiceNames`]) |
@@ -37,6 +38,7 @@ use crate::checks::CheckSet;
 use crate::fingerprint::FingerprintSet;
 use crate::kinds::KindRules;
 use crate::ledger::LedgerWords;
+use crate::passive_kinds::PassiveKinds;
 use crate::requirements::Registry;
 use crate::rulefile::{Problems, Source};
 use crate::service_names::ServiceNames;
@@ -55,6 +57,7 @@ pub struct RulePack {
     pub registry: Registry,
     pub vendor_kinds: VendorKinds,
     pub kind_rules: KindRules,
+    pub passive_kinds: PassiveKinds,
     /// The words an asset ledger may use.
     pub ledger_words: LedgerWords,
     /// The noise corpus: field maps no check or advisory may fire on.
@@ -106,6 +109,7 @@ impl RulePack {
             registry: Some(&self.registry),
             vendor_kinds: Some(&self.vendor_kinds),
             kind_rules: Some(&self.kind_rules),
+            passive_kinds: Some(&self.passive_kinds),
             ledger_words: Some(&self.ledger_words),
             noise: Some(&self.noise),
             service_names: Some(&self.service_names),

@@ -6,7 +6,7 @@ fn the_builtin_pack_loads_and_verifies_every_family() {
     let v = pack.verify();
     let problems: Vec<String> = v.problems().map(ToString::to_string).collect();
     assert!(v.is_ok(), "{problems:#?}");
-    assert_eq!(v.families.len(), 12);
+    assert_eq!(v.families.len(), 13);
     assert!(matches!(
         v.of(Family::KindRules),
         Some(Ok(Counts::KindRules { rules, .. })) if *rules >= 10

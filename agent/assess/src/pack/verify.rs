@@ -11,6 +11,7 @@ use crate::checks::{self, CheckSet};
 use crate::fingerprint::{self, FingerprintSet};
 use crate::kinds::KindRules;
 use crate::ledger::LedgerWords;
+use crate::passive_kinds::PassiveKinds;
 use crate::requirements::{self, Registry};
 use crate::rulefile::{place, Problem, Problems, Source};
 use crate::service_names::{self, ServiceNames};
@@ -26,6 +27,7 @@ pub enum Family {
     Requirements,
     VendorKinds,
     KindRules,
+    PassiveKinds,
     LedgerWords,
     Noise,
     ServiceNames,
@@ -44,6 +46,7 @@ impl Family {
             Family::Requirements => requirements::FOLDER,
             Family::VendorKinds => crate::vendor_kinds::FILE,
             Family::KindRules => crate::kinds::rules::FILE,
+            Family::PassiveKinds => crate::passive_kinds::FILE,
             Family::LedgerWords => crate::ledger::words::FILE,
             Family::Noise => crate::noise::FILE,
             Family::ServiceNames => service_names::FILE,
@@ -73,6 +76,7 @@ pub enum Counts {
         examples: usize,
     },
     KindRules {
+    PassiveKinds {
         rules: usize,
         examples: usize,
     },
@@ -144,6 +148,10 @@ impl fmt::Display for Counts {
             Counts::KindRules { rules, examples } => write!(
                 f,
                 "{rules} kind rules; {examples} examples and counterexamples hold"
+            ),
+            Counts::PassiveKinds { rules, examples } => write!(
+                f,
+                "{rules} listening rules; {examples} examples and counterexamples hold"
             ),
             Counts::LedgerWords {
                 headers,
@@ -233,6 +241,7 @@ pub(super) struct Parts<'a> {
     pub registry: Option<&'a Registry>,
     pub vendor_kinds: Option<&'a VendorKinds>,
     pub kind_rules: Option<&'a KindRules>,
+    pub passive_kinds: Option<&'a PassiveKinds>,
     pub ledger_words: Option<&'a LedgerWords>,
     pub noise: Option<&'a Vec<Facts>>,
     pub service_names: Option<&'a ServiceNames>,
@@ -291,6 +300,15 @@ pub(super) fn run(parts: &Parts<'_>, sources: &[Source]) -> Verification {
             Family::KindRules,
             k.verify().map(|examples| Counts::KindRules {
                 rules: k.rules.len(),
+                examples,
+            }),
+        ));
+    }
+    if let Some(p) = parts.passive_kinds {
+        out.push((
+            Family::PassiveKinds,
+            p.verify().map(|examples| Counts::PassiveKinds {
+                rules: p.rules.len(),
                 examples,
             }),
         ));

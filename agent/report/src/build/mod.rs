@@ -354,6 +354,7 @@ fn host(h: &AssessedHost) -> Host {
             frames_sent: o.frames.frames,
             peak_second: o.frames.peak_second,
         }),
+        heard: Vec::new(),
     }
 }
 

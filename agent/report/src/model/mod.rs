@@ -286,6 +286,20 @@ pub struct Host {
     /// The class budget the host got and why, with its frame figures.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub budget: Option<Budget>,
+    /// What the host said about itself while kenshin listened (`kenshin listen`,
+    /// `scan --listen`); absent when nothing was heard.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub heard: Vec<HeardStatement>,
+}
+
+/// One statement a host made about itself, heard while listening.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct HeardStatement {
+    /// The passive source: `arp`, `dhcp`, `lldp`, `cdp`, `mdns`, `ssdp`, `nbns`, `ndp`.
+    pub source: String,
+    /// What was said: `lldp.system_name`, `mdns.service`, `dhcp.fingerprint` …
+    pub key: String,
+    pub value: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
