@@ -13,6 +13,8 @@ mod daemon;
 mod degraded;
 /// Findings, device kinds and the checklist view from one scan of the lab.
 mod findings;
+/// The fleet: PostgreSQL at headquarters, two sensors, push, ingest, rollup, refusals.
+mod fleet;
 /// Service identification: real Debian daemons, protocol fixtures and hostile servers.
 mod identify;
 /// The KEV catalog imported into a temporary overlay, and the FortiGate portal judged with it.

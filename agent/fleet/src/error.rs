@@ -52,6 +52,11 @@ pub enum FleetError {
     SchemaMissing { url: String, found: i32 },
     #[error("site name {name:?}: {reason}")]
     BadSite { name: String, reason: String },
+    #[error(
+        "cannot tell which site this bundle is for: the report names no site and the \
+         database user {user} is no site's role; give --site NAME"
+    )]
+    NoSite { user: String },
     #[error("site {name:?} is not enrolled; add it with `kenshin fleet sensor add --site {name} --key SHA256:…`")]
     UnknownSite { name: String },
     #[error("key {value:?}: give the signing key's fingerprint, SHA256: and 43 base64 characters (`kenshin key` prints it)")]

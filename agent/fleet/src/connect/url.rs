@@ -11,6 +11,9 @@ use tokio_postgres::Config;
 use super::{FleetConnect, TlsFiles};
 use crate::error::FleetError;
 
+/// How long a connection may take unless the URL says (`connect_timeout=`).
+const CONNECT_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
 /// A URL read and checked.
 #[derive(Debug)]
 pub(super) struct Target {
@@ -87,6 +90,9 @@ pub(super) fn parse(conn: &FleetConnect) -> Result<Target, FleetError> {
         .get_hosts()
         .iter()
         .all(|h| matches!(h, Host::Unix(_)));
+    if config.get_connect_timeout().is_none() {
+        config.connect_timeout(CONNECT_TIMEOUT);
+    }
     if config.get_user().is_none() {
         return Err(bad(
             "it names no user (postgresql://USER@HOST/DATABASE)".to_owned()

@@ -31,7 +31,7 @@ pub fn trend(trend: &[TrendPoint], title: &str) -> String {
     let plot_w = WIDTH - LEFT - 4.0;
     let plot_h = HEIGHT - BOTTOM - 6.0;
     let slot = plot_w / trend.len().max(1) as f64;
-    let bar = (slot * 0.7).max(1.0);
+    let bar = (slot * 0.7).clamp(1.0, 24.0);
     let mut out = String::new();
     let _ = write!(
         out,
