@@ -4,9 +4,9 @@
 //!
 //! ```text
 //!   kf-hq 198.18.40.10 (PostgreSQL, TLS, cert auth) ── kf-rtr ─┬─ 198.18.41.2 kf-sa (sensor, site A)
-//!                                                               │     └─ 198.18.51.0/24: kf-a1 .10 .11 (tcp 22, 23)
+//!                                                               │     └─ 198.18.51.0/24: kf-a1 .10 .11 (tcp 22, 23, RDP 3389)
 //!                                                               └─ 198.18.42.2 kf-sb (sensor, site B)
-//!                                                                     └─ 198.18.52.0/24: kf-b1 .10 (tcp 23)
+//!                                                                     └─ 198.18.52.0/24: kf-b1 .10 (tcp 23, RDP 3389)
 //! ```
 //!
 //! The sensors reach only the headquarters' /24 (outbound); the headquarters has no
@@ -38,6 +38,10 @@ pub const SITE_B_HOSTS: [&str; 1] = ["198.18.52.10"];
 /// The ports the segment hosts listen on.
 pub const SITE_A_PORTS: &str = "22,23";
 pub const SITE_B_PORTS: &str = "23";
+/// The RDP fixtures (so each site has findings): Standard RDP Security at site A,
+/// RDP with NLA at site B.
+pub const SITE_A_FIXTURE: &str = "rdp-standard:3389";
+pub const SITE_B_FIXTURE: &str = "rdp:3389";
 
 /// The fleet lab's folder.
 fn lab_dir() -> PathBuf {
@@ -86,19 +90,24 @@ impl FleetLab {
             children: Vec::new(),
         };
         lab.build_network()?;
-        for (ns, ports) in [("kf-a1", SITE_A_PORTS), ("kf-b1", SITE_B_PORTS)] {
-            let log = fs::File::create(dir.join(format!("{ns}-listen.log")))?;
+        for (ns, what, spec) in [
+            ("kf-a1", "listen", SITE_A_PORTS),
+            ("kf-a1", "serve", SITE_A_FIXTURE),
+            ("kf-b1", "listen", SITE_B_PORTS),
+            ("kf-b1", "serve", SITE_B_FIXTURE),
+        ] {
+            let log = fs::File::create(dir.join(format!("{ns}-{what}.log")))?;
             let child = Command::new("ip")
                 .args(["netns", "exec", ns])
                 .arg(listener)
-                .args(["listen", ports])
+                .args([what, spec])
                 .stdin(Stdio::null())
                 .stdout(log.try_clone()?)
                 .stderr(log)
                 .spawn()
                 .with_context(|| format!("cannot start the listener in {ns}"))?;
             lab.children.push(child);
-            wait_listening(ns, 23)?;
+            wait_listening(ns, if what == "listen" { 23 } else { 3389 })?;
         }
         lab.cluster = Some(Cluster::start(&dir, HQ_NS, HQ_ADDR, &lab.ca)?);
         Ok(lab)
