@@ -6,9 +6,7 @@ mod run;
 
 use std::path::PathBuf;
 
-use clap::{Args, Subcommand};
-
-use crate::cli::Lang;
+use clap::{Args, Subcommand, ValueEnum};
 
 pub(crate) use run::run;
 
@@ -146,10 +144,27 @@ pub(crate) struct ReportArgs {
     /// A site is silent when no scan has come from it for more than this many days.
     #[arg(long, value_name = "DAYS", default_value_t = 7, value_parser = clap::value_parser!(i64).range(1..=3650))]
     pub stale_days: i64,
-    /// Language of fleet.html (default: Japanese).
-    #[arg(long, value_enum)]
-    pub lang: Option<Lang>,
+    /// Language of fleet.html.
+    #[arg(long, value_enum, default_value_t = PageLang::Ja)]
+    pub lang: PageLang,
     /// The key that seals the folder. Default: as for `kenshin scan`.
     #[arg(long, value_name = "FILE")]
     pub signing_key: Option<PathBuf>,
+}
+
+/// The language of fleet.html: Japanese unless asked otherwise, whatever the locale
+/// (the page is read at headquarters in Japan).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum PageLang {
+    Ja,
+    En,
+}
+
+impl From<PageLang> for kenshin_report::Lang {
+    fn from(l: PageLang) -> Self {
+        match l {
+            PageLang::Ja => Self::Ja,
+            PageLang::En => Self::En,
+        }
+    }
 }

@@ -7,7 +7,6 @@ use kenshin_fleet::{bundle::Bundle, ingest, push, report, rollup, schema, sites}
 use kenshin_report::seal::{default_key_path, SigningKey};
 
 use super::{FleetCommand, IngestArgs, PushArgs, ReportArgs, SensorCommand};
-use crate::cli::Lang;
 use crate::say::{json, say};
 
 pub(crate) fn run(command: FleetCommand) -> anyhow::Result<u8> {
@@ -231,11 +230,7 @@ async fn report_cmd(args: ReportArgs) -> anyhow::Result<u8> {
         );
     }
     if let (Some(dir), Some(key)) = (&args.output, &key) {
-        let lang = match args.lang.unwrap_or(Lang::Ja) {
-            Lang::Ja => kenshin_report::Lang::Ja,
-            Lang::En => kenshin_report::Lang::En,
-        };
-        let written = report::write_folder(dir, &rollup, lang, key)?;
+        let written = report::write_folder(dir, &rollup, args.lang.into(), key)?;
         eprintln!(
             "kenshin: fleet report written to {} ({} files, sealed with {})",
             kenshin_report::visible(&dir.display().to_string()),
