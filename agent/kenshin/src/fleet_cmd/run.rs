@@ -51,6 +51,8 @@ async fn run_async(command: FleetCommand) -> anyhow::Result<u8> {
 async fn sensor(command: SensorCommand) -> anyhow::Result<u8> {
     match command {
         SensorCommand::Add(args) => {
+            sites::check_site(&args.sensor.site)?;
+            sites::check_key(&args.sensor.key)?;
             let conn = args.sensor.db.connect();
             let mut client = kenshin_fleet::connect(&conn).await?;
             schema::check(&client, &conn.shown()).await?;
@@ -106,6 +108,8 @@ async fn sensor(command: SensorCommand) -> anyhow::Result<u8> {
             Ok(0)
         }
         SensorCommand::Revoke(args) => {
+            sites::check_site(&args.site)?;
+            sites::check_key(&args.key)?;
             let conn = args.db.connect();
             let client = kenshin_fleet::connect(&conn).await?;
             schema::check(&client, &conn.shown()).await?;
