@@ -80,16 +80,17 @@ a=$(now); "$KENSHIN" -q fleet report --db "$DB" -o "$WORK/page" --signing-key "$
 PAGE=$(python3 -c "print($b - $a)")
 PAGE_KB=$(( $(stat -c %s "$WORK/page/fleet.html") / 1024 ))
 
+export REPORT REPORT_NOTE KENSHIN_BUILD PGBIN
 python3 - "$OUT" <<PY
-import statistics, sys
+import os, statistics, sys
 t = sorted([$(IFS=,; echo "${times[*]}")])
 n, hosts = $N, $HOSTS
 push, ingest, gen = $t1 - $t0, $t2 - $t1, $t4 - $t3
 synth_rows = $HOSTROWS + $SERVICEROWS + $FINDINGROWS
 out = open(sys.argv[1], "w")
 w = lambda s="": out.write(s + "\n")
-w(f"A real PostgreSQL ({'$PGBIN'.split('/')[-2]}, Debian's package, on a Unix socket) holding {$SITES} sites × {$DAYS} daily scans × {hosts} hosts,")
-w(f"made from \`{'$REPORT'.split('/')[-1]}\` ({'$REPORT_NOTE'}): \`bench/fleet/run.sh\`, $(nproc) cores shared with other work, a {'$KENSHIN_BUILD'} build of")
+w(f"A real PostgreSQL ({os.environ['PGBIN'].split('/')[-2]}, Debian's package, on a Unix socket) holding {$SITES} sites × {$DAYS} daily scans × {hosts} hosts,")
+w(f"made from \`{os.environ['REPORT'].split('/')[-1]}\` ({os.environ['REPORT_NOTE']}): \`bench/fleet/run.sh\`, $(nproc) cores shared with other work, a {os.environ['KENSHIN_BUILD']} build of")
 w(f"kenshin. The synthetic reports repeat the real report's hosts with fresh")
 w(f"addresses, and its findings with them.")
 w()

@@ -404,6 +404,35 @@ fn two_sites_push_over_tls_and_headquarters_files_only_what_verifies() {
     );
     refused(&o, &["not a sealed report folder", "manifest.json"]);
 
+    // A certificate whose CN is another role is refused (pg_hba `cert`).
+    let wrong_user = lab.site_url("site_b", &lab.site_a);
+    let o = kenshin_in(
+        SITE_A_NS,
+        &[
+            "fleet",
+            "push",
+            "--db",
+            &wrong_user,
+            &dir_a.to_string_lossy(),
+        ],
+    );
+    refused(&o, &["refused the connection", "site_b"]);
+
+    // A schema newer than this kenshin is refused by both versions, and nothing moves.
+    lab.cluster()
+        .psql_admin("INSERT INTO fleet.migrations (version, name) VALUES (99, 'from the future')")
+        .expect("a newer schema version");
+    let o = kenshin_in(HQ_NS, &["fleet", "init", "--db", &admin]);
+    refused(&o, &["version 99", "(1)", "upgrade kenshin"]);
+    let o = kenshin_in(
+        SITE_A_NS,
+        &["fleet", "push", "--db", &url_a, &dir_a.to_string_lossy()],
+    );
+    refused(&o, &["version 99"]);
+    lab.cluster()
+        .psql_admin("DELETE FROM fleet.migrations WHERE version = 99")
+        .expect("back to the known schema");
+
     // The USB case: a copy of site B's second scan, imported at the headquarters.
     let usb = w.join("usb/b-2");
     std::fs::create_dir_all(w.join("usb")).expect("usb folder");
