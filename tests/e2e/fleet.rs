@@ -542,6 +542,10 @@ fn two_sites_push_over_tls_and_headquarters_files_only_what_verifies() {
         "Japanese, with charts"
     );
     assert!(!page.contains("<script"), "no script");
+    assert!(
+        page.contains("登録されていません"),
+        "the quarantine reasons in Japanese"
+    );
     let mut b = Browser::start();
     b.open(&html);
     let errors = b.errors();

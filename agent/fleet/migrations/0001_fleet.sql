@@ -157,7 +157,8 @@ CREATE TABLE fleet.quarantine (
     scan_id          text NOT NULL,
     key_fingerprint  text NOT NULL,
     file             text,
-    reason           text NOT NULL,
+    reason           text NOT NULL,    -- in English
+    reason_ja        text NOT NULL,    -- the same in Japanese
     at               timestamptz NOT NULL DEFAULT now()
 );
 

@@ -121,6 +121,7 @@ pub struct Quarantined {
     pub key: String,
     pub file: Option<String>,
     pub reason: String,
+    pub reason_ja: String,
     pub at: String,
 }
 
@@ -356,7 +357,7 @@ pub async fn read(client: &Client, url: &str, stale_days: i64) -> Result<Rollup,
     let quarantine = client
         .query(
             &format!(
-                "SELECT site, scan_id, key_fingerprint, file, reason, {} FROM fleet.quarantine
+                "SELECT site, scan_id, key_fingerprint, file, reason, reason_ja, {} FROM fleet.quarantine
                   ORDER BY at DESC, id DESC LIMIT $1",
                 utc("at")
             ),
@@ -371,7 +372,8 @@ pub async fn read(client: &Client, url: &str, stale_days: i64) -> Result<Rollup,
             key: r.get(2),
             file: r.get(3),
             reason: r.get(4),
-            at: r.get(5),
+            reason_ja: r.get(5),
+            at: r.get(6),
         })
         .collect();
 

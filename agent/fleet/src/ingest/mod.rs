@@ -11,6 +11,7 @@ mod verify;
 
 use std::time::Duration;
 
+use kenshin_report::Lang;
 use serde::Serialize;
 use tokio_postgres::{Client, Transaction};
 
@@ -58,6 +59,7 @@ pub enum Handled {
         scan_id: String,
         file: Option<String>,
         reason: String,
+        reason_ja: String,
     },
 }
 
@@ -157,20 +159,17 @@ async fn next(client: &mut Client, url: &str) -> Result<Option<Handled>, FleetEr
     };
     let handled = match verify::judge(&tx, url, &item).await? {
         Err(rejection) => {
-            quarantine(
-                &tx,
-                url,
-                &item,
-                rejection.file.as_deref(),
-                &rejection.reason,
-            )
-            .await?;
+            let reason = rejection.reason.words(Lang::En);
+            let reason_ja = rejection.reason.words(Lang::Ja);
+            let file = rejection.file;
+            quarantine(&tx, url, &item, file.as_deref(), &reason, &reason_ja).await?;
             Handled::Quarantined {
                 inbox_id: item.id,
                 site: item.site.clone(),
                 scan_id: item.scan_id.clone(),
-                file: rejection.file,
-                reason: rejection.reason,
+                file,
+                reason,
+                reason_ja,
             }
         }
         Ok(report) => {
@@ -220,10 +219,11 @@ async fn quarantine(
     item: &InboxItem,
     file: Option<&str>,
     reason: &str,
+    reason_ja: &str,
 ) -> Result<(), FleetError> {
     tx.execute(
-        "INSERT INTO fleet.quarantine (inbox_id, site, scan_id, key_fingerprint, file, reason)
-         VALUES ($1, $2, $3, $4, $5, $6)",
+        "INSERT INTO fleet.quarantine (inbox_id, site, scan_id, key_fingerprint, file, reason, reason_ja)
+         VALUES ($1, $2, $3, $4, $5, $6, $7)",
         &[
             &item.id,
             &item.site,
@@ -231,6 +231,7 @@ async fn quarantine(
             &item.key,
             &file,
             &reason,
+            &reason_ja,
         ],
     )
     .await

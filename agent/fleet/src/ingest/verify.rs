@@ -3,6 +3,7 @@
 //! file's hash), the signing key checked against the site's enrolled, unrevoked
 //! keys, and report.json read and matched to the manifest and the site.
 
+use kenshin_report::labels::fleet::Quarantine;
 use kenshin_report::labels::terminal::seal_problem;
 use kenshin_report::seal::{self, Problem};
 use kenshin_report::Lang;
@@ -13,22 +14,22 @@ use super::InboxItem;
 use crate::bundle::{self, UnpackError};
 use crate::error::FleetError;
 
-/// Why a bundle is quarantined: the file or key it concerns, and the reason.
+/// Why a bundle is quarantined: the file it concerns, if one, and the reason.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Rejection {
     pub(crate) file: Option<String>,
-    pub(crate) reason: String,
+    pub(crate) reason: Quarantine,
 }
 
 impl Rejection {
-    fn file(file: &str, reason: String) -> Self {
+    fn file(file: &str, reason: Quarantine) -> Self {
         Self {
             file: Some(file.to_owned()),
             reason,
         }
     }
 
-    fn other(reason: String) -> Self {
+    fn other(reason: Quarantine) -> Self {
         Self { file: None, reason }
     }
 }
@@ -47,11 +48,11 @@ pub(crate) async fn judge(
         Ok(()) => {}
         Err(UnpackError::BadPath(path)) => {
             return Ok(Err(Rejection::file(
-                &path,
-                format!("the bundle holds a path that leaves its folder: {path:?}"),
+                &path.clone(),
+                Quarantine::BadPath { path },
             )))
         }
-        Err(e @ UnpackError::Mismatch) => return Ok(Err(Rejection::other(e.to_string()))),
+        Err(UnpackError::Mismatch) => return Ok(Err(Rejection::other(Quarantine::Mismatch))),
         Err(e @ UnpackError::Io(..)) => {
             return Err(FleetError::Io {
                 path: dir.path().to_owned(),
@@ -61,43 +62,55 @@ pub(crate) async fn judge(
     }
     let verification = match seal::verify(dir.path(), None) {
         Ok(v) => v,
-        Err(e) => return Ok(Err(Rejection::other(format!("cannot be verified: {e}")))),
+        Err(e) => {
+            return Ok(Err(Rejection::other(Quarantine::Unverifiable {
+                reason: e.to_string(),
+            })))
+        }
     };
     if !verification.passed() {
         let file = verification.problems.iter().find_map(problem_file);
-        let reason = verification
-            .problems
-            .iter()
-            .map(|p| seal_problem(Lang::En, p))
-            .collect::<Vec<_>>()
-            .join("; ");
+        let words = |lang| {
+            verification
+                .problems
+                .iter()
+                .map(|p| seal_problem(lang, p))
+                .collect::<Vec<_>>()
+        };
         return Ok(Err(Rejection {
             file,
-            reason: format!("the seal does not hold: {reason}"),
+            reason: Quarantine::Seal {
+                ja: words(Lang::Ja),
+                en: words(Lang::En),
+            },
         }));
     }
     let Some(manifest) = verification.manifest else {
         return Ok(Err(Rejection::file(
             seal::MANIFEST,
-            "the manifest could not be read".to_owned(),
+            Quarantine::Unverifiable {
+                reason: "the manifest could not be read".to_owned(),
+            },
         )));
     };
     if manifest.key.fingerprint != item.key {
         return Ok(Err(Rejection::file(
             seal::MANIFEST,
-            format!(
-                "the bundle was pushed as signed by key {} but its manifest names {}",
-                item.key, manifest.key.fingerprint
-            ),
+            Quarantine::PushedAs {
+                what: "key",
+                pushed: item.key.clone(),
+                manifest: manifest.key.fingerprint.clone(),
+            },
         )));
     }
     if manifest.scan_id != item.scan_id {
         return Ok(Err(Rejection::file(
             seal::MANIFEST,
-            format!(
-                "the bundle was pushed as scan {} but its manifest names scan {}",
-                item.scan_id, manifest.scan_id
-            ),
+            Quarantine::PushedAs {
+                what: "scan",
+                pushed: item.scan_id.clone(),
+                manifest: manifest.scan_id.clone(),
+            },
         )));
     }
     let enrolled = tx
@@ -110,51 +123,49 @@ pub(crate) async fn judge(
         .map_err(|e| FleetError::query("reading the enrolled keys", url, &e))?;
     match enrolled {
         None => {
-            return Ok(Err(Rejection::other(format!(
-                "key {} is not enrolled for site {}",
-                item.key, item.site
-            ))))
+            return Ok(Err(Rejection::other(Quarantine::NotEnrolled {
+                key: item.key.clone(),
+                site: item.site.clone(),
+            })))
         }
         Some(row) => {
             if let Some(when) = row.get::<_, Option<String>>(0) {
-                return Ok(Err(Rejection::other(format!(
-                    "key {} was revoked for site {} on {when}",
-                    item.key, item.site
-                ))));
+                return Ok(Err(Rejection::other(Quarantine::Revoked {
+                    key: item.key.clone(),
+                    site: item.site.clone(),
+                    when,
+                })));
             }
         }
     }
     let Some(index) = item.paths.iter().position(|p| p == "report.json") else {
-        return Ok(Err(Rejection::file(
-            "report.json",
-            "the bundle has no report.json".to_owned(),
-        )));
+        return Ok(Err(Rejection::file("report.json", Quarantine::NoReport)));
     };
     let report = match Report::parse(&item.contents[index]) {
         Ok(r) => r,
         Err(reason) => {
             return Ok(Err(Rejection::file(
                 "report.json",
-                format!("cannot be read: {reason}"),
+                Quarantine::BadReport { reason },
             )))
         }
     };
     if report.scan.id != manifest.scan_id {
         return Ok(Err(Rejection::file(
             "report.json",
-            format!(
-                "it is scan {} but the manifest names scan {}",
-                report.scan.id, manifest.scan_id
-            ),
+            Quarantine::OtherScan {
+                report: report.scan.id.clone(),
+                manifest: manifest.scan_id.clone(),
+            },
         )));
     }
     if let Some(site) = report.scan.site.as_deref().filter(|s| *s != item.site) {
         return Ok(Err(Rejection::file(
             "report.json",
-            format!(
-                "the report was made for site {site} but was pushed for site {}",
-                item.site
-            ),
+            Quarantine::OtherSite {
+                report: site.to_owned(),
+                pushed: item.site.clone(),
+            },
         )));
     }
     for (what, value) in [
@@ -167,7 +178,10 @@ pub(crate) async fn judge(
             {
                 return Ok(Err(Rejection::file(
                     "report.json",
-                    format!("{what} {v:?} is not an RFC 3339 time"),
+                    Quarantine::BadTime {
+                        field: what,
+                        value: v.to_owned(),
+                    },
                 )));
             }
         }

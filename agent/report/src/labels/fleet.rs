@@ -75,9 +75,201 @@ pub fn status(lang: Lang, status: Option<&str>) -> &'static str {
     }
 }
 
+/// Why ingest quarantined a bundle, as data; [`Quarantine::words`] says it in
+/// either language. Every value in it came from the bundle or the database.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Quarantine {
+    /// The seal does not hold: the problems as `seal_problem` words them, per language.
+    Seal { ja: Vec<String>, en: Vec<String> },
+    /// The bundle names a path that leaves its folder.
+    BadPath { path: String },
+    /// The bundle's paths and files do not pair up.
+    Mismatch,
+    /// The bundle cannot be laid out or verified at all.
+    Unverifiable { reason: String },
+    /// The inbox row and the manifest disagree (`what` is `key` or `scan`).
+    PushedAs {
+        what: &'static str,
+        pushed: String,
+        manifest: String,
+    },
+    /// The key is not enrolled for the site.
+    NotEnrolled { key: String, site: String },
+    /// The key was revoked for the site.
+    Revoked {
+        key: String,
+        site: String,
+        when: String,
+    },
+    /// The bundle has no report.json.
+    NoReport,
+    /// report.json cannot be read as a kenshin report.
+    BadReport { reason: String },
+    /// report.json is another scan than the manifest's.
+    OtherScan { report: String, manifest: String },
+    /// report.json was made for another site.
+    OtherSite { report: String, pushed: String },
+    /// A time in report.json is not RFC 3339.
+    BadTime { field: &'static str, value: String },
+}
+
+impl Quarantine {
+    /// The reason in `lang`.
+    pub fn words(&self, lang: Lang) -> String {
+        let ja = lang == Lang::Ja;
+        let v = |s: &str| crate::visible(s).into_owned();
+        match self {
+            Self::Seal { ja: j, en } if ja => format!("封印が成り立ちません: {}", j.join("; ")),
+            Self::Seal { en, .. } => format!("the seal does not hold: {}", en.join("; ")),
+            Self::BadPath { path } if ja => {
+                format!("フォルダの外を指すパスがあります: {:?}", v(path))
+            }
+            Self::BadPath { path } => {
+                format!(
+                    "the bundle holds a path that leaves its folder: {:?}",
+                    v(path)
+                )
+            }
+            Self::Mismatch if ja => "パスとファイルの数が一致しません".to_owned(),
+            Self::Mismatch => "the bundle lists a different number of paths and files".to_owned(),
+            Self::Unverifiable { reason } if ja => format!("検証できません: {}", v(reason)),
+            Self::Unverifiable { reason } => format!("cannot be verified: {}", v(reason)),
+            Self::PushedAs {
+                what,
+                pushed,
+                manifest,
+            } if ja => format!(
+                "送信時の{}は {} ですが、マニフェストは {} です",
+                if *what == "key" {
+                    "署名鍵"
+                } else {
+                    "スキャン"
+                },
+                v(pushed),
+                v(manifest)
+            ),
+            Self::PushedAs {
+                what,
+                pushed,
+                manifest,
+            } => format!(
+                "the bundle was pushed as {what} {} but its manifest names {}",
+                v(pushed),
+                v(manifest)
+            ),
+            Self::NotEnrolled { key, site } if ja => {
+                format!("鍵 {} は拠点 {} に登録されていません", v(key), v(site))
+            }
+            Self::NotEnrolled { key, site } => {
+                format!("key {} is not enrolled for site {}", v(key), v(site))
+            }
+            Self::Revoked { key, site, when } if ja => format!(
+                "鍵 {} は拠点 {} で {} に失効しています",
+                v(key),
+                v(site),
+                v(when)
+            ),
+            Self::Revoked { key, site, when } => format!(
+                "key {} was revoked for site {} on {}",
+                v(key),
+                v(site),
+                v(when)
+            ),
+            Self::NoReport if ja => "report.json がありません".to_owned(),
+            Self::NoReport => "the bundle has no report.json".to_owned(),
+            Self::BadReport { reason } if ja => {
+                format!("kenshin の報告書として読めません: {}", v(reason))
+            }
+            Self::BadReport { reason } => format!("cannot be read: {}", v(reason)),
+            Self::OtherScan { report, manifest } if ja => format!(
+                "報告書はスキャン {} ですが、マニフェストはスキャン {} です",
+                v(report),
+                v(manifest)
+            ),
+            Self::OtherScan { report, manifest } => format!(
+                "it is scan {} but the manifest names scan {}",
+                v(report),
+                v(manifest)
+            ),
+            Self::OtherSite { report, pushed } if ja => format!(
+                "報告書は拠点 {} のものですが、拠点 {} として送信されました",
+                v(report),
+                v(pushed)
+            ),
+            Self::OtherSite { report, pushed } => format!(
+                "the report was made for site {} but was pushed for site {}",
+                v(report),
+                v(pushed)
+            ),
+            Self::BadTime { field, value } if ja => {
+                format!("{field} の {:?} は RFC 3339 の時刻ではありません", v(value))
+            }
+            Self::BadTime { field, value } => {
+                format!("{field} {:?} is not an RFC 3339 time", v(value))
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_quarantine_reason_is_said_in_both_languages() {
+        let s = String::from;
+        let all = [
+            Quarantine::Seal {
+                ja: vec![s("変更")],
+                en: vec![s("changed")],
+            },
+            Quarantine::BadPath { path: s("../x") },
+            Quarantine::Mismatch,
+            Quarantine::Unverifiable { reason: s("r") },
+            Quarantine::PushedAs {
+                what: "key",
+                pushed: s("a"),
+                manifest: s("b"),
+            },
+            Quarantine::NotEnrolled {
+                key: s("SHA256:k"),
+                site: s("site-a"),
+            },
+            Quarantine::Revoked {
+                key: s("SHA256:k"),
+                site: s("site-a"),
+                when: s("2026-12-01"),
+            },
+            Quarantine::NoReport,
+            Quarantine::BadReport { reason: s("r") },
+            Quarantine::OtherScan {
+                report: s("a"),
+                manifest: s("b"),
+            },
+            Quarantine::OtherSite {
+                report: s("a"),
+                pushed: s("b"),
+            },
+            Quarantine::BadTime {
+                field: "scan.finished_at",
+                value: s("yesterday"),
+            },
+        ];
+        for q in &all {
+            let (ja, en) = (q.words(Lang::Ja), q.words(Lang::En));
+            assert!(!ja.is_empty() && !en.is_empty() && ja != en, "{q:?}");
+            assert!(!ja.is_ascii(), "{q:?}: {ja}");
+        }
+    }
+
+    #[test]
+    fn a_reason_shows_control_characters_as_escapes() {
+        let q = Quarantine::NotEnrolled {
+            key: "SHA256:\u{1b}[2J".to_owned(),
+            site: "a".to_owned(),
+        };
+        assert!(!q.words(Lang::En).contains('\u{1b}'));
+    }
 
     #[test]
     fn every_fleet_label_has_a_unique_name_and_both_languages() {
