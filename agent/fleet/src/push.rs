@@ -147,3 +147,56 @@ fn refused_insert(url: &str, site: &str, e: &tokio_postgres::Error) -> FleetErro
         _ => FleetError::query(format!("pushing the bundle for site {site}"), url, e),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A sealed-looking folder: push reads the manifest before it connects.
+    fn folder() -> tempfile::TempDir {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = kenshin_report::seal::SigningKey::load_or_create(&dir.path().join("k.pem"))
+            .expect("key");
+        let out = dir.path().join("r");
+        std::fs::create_dir(&out).expect("folder");
+        std::fs::write(out.join("report.json"), b"{}").expect("report");
+        let sealed = kenshin_report::seal::seal(&out, "s1", "2026-12-01T00:00:00Z", "t", &key)
+            .expect("sealed");
+        std::fs::write(out.join("manifest.json"), &sealed.json).expect("manifest");
+        std::fs::write(out.join("manifest.sig"), &sealed.signature).expect("sig");
+        dir
+    }
+
+    #[tokio::test]
+    async fn a_database_that_is_not_there_is_worth_retrying() {
+        let dir = folder();
+        let conn = FleetConnect::from_url(
+            "postgresql://site_a@%2Fnonexistent%2Fkenshin-fleet-socket/fleet",
+        );
+        let err = push_bundle(&conn, &dir.path().join("r"))
+            .await
+            .expect_err("no database");
+        assert!(err.will_retry(), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_folder_that_is_not_sealed_is_not_worth_retrying() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let conn = FleetConnect::from_url("postgresql://site_a@%2Fnonexistent/fleet");
+        let err = push_bundle(&conn, dir.path())
+            .await
+            .expect_err("not sealed");
+        assert!(!err.will_retry(), "{err}");
+        assert!(err.to_string().contains("manifest.json"), "{err}");
+    }
+
+    #[tokio::test]
+    async fn a_weaker_sslmode_is_not_worth_retrying() {
+        let dir = folder();
+        let conn = FleetConnect::from_url("postgresql://site_a@198.18.40.10/fleet?sslmode=disable");
+        let err = push_bundle(&conn, &dir.path().join("r"))
+            .await
+            .expect_err("refused");
+        assert!(!err.will_retry(), "{err}");
+    }
+}
