@@ -555,8 +555,19 @@ fn two_sites_push_over_tls_and_headquarters_files_only_what_verifies() {
         b.eval("document.querySelectorAll('#quarantine tbody tr').length"),
         3
     );
+    assert_eq!(
+        b.eval("document.documentElement.scrollWidth <= window.innerWidth"),
+        true,
+        "the page fits the window's width (the matrix scrolls in its own box)"
+    );
     let png = b.first_page_png();
     let shot = artifacts().join("fleet-report.png");
     std::fs::write(&shot, &png).expect("screenshot kept");
-    eprintln!("fleet.html rendered: {}", shot.display());
+    let kept = artifacts().join("fleet.html");
+    std::fs::copy(&html, &kept).expect("fleet.html kept");
+    eprintln!(
+        "fleet.html rendered: {} (page kept as {})",
+        shot.display(),
+        kept.display()
+    );
 }
