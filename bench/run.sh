@@ -16,13 +16,15 @@
 # `ledger` times reading asset ledgers of 10,000 to 160,000 rows; `fuzz` runs every wire
 # decoder's fuzz target under AddressSanitizer for FUZZ_RUNS executions (10 million);
 # `config` times `kenshin check-config` on a configuration of 4,000 scopes; `frames` runs
-# the wire-capture lab tests (tcpdump in the lab) and writes the frames they measured.
+# the wire-capture lab tests (tcpdump in the lab) and writes the frames they measured; `fleet`
+# fills a PostgreSQL (Unix socket only) with 100 sites × 30 scans × 500 hosts made from the lab
+# scan's report and times ingest and the rollup (bench/fleet/run.sh).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"
 RATE="${RATE:-1000}"
 TLS_RUNS="${TLS_RUNS:-$RUNS}"
-SECTIONS="${SECTIONS:-scan tls ledger config fuzz}"
+SECTIONS="${SECTIONS:-scan tls ledger config fuzz frames fleet}"
 FUZZ_RUNS="${FUZZ_RUNS:-10000000}"
 has() { [[ " $SECTIONS " == *" $1 "* ]]; }
 [ "$(id -u)" = 0 ] || { echo "bench/run.sh: run as root (the lab needs it)" >&2; exit 2; }
@@ -211,4 +213,21 @@ else
   python3 bench/section.py carry frames "$WORK/previous.md" > "$WORK/frames.md"
 fi
 python3 bench/section.py splice frames docs/benchmarks.md "$WORK/frames.md"
+if has fleet; then
+  echo "bench: fleet (PostgreSQL, 100 sites x 30 scans x 500 hosts)"
+  dpkg-query -W -f='${Status}' postgresql 2>/dev/null | grep -q "install ok installed" || {
+    [ -e /usr/sbin/policy-rc.d ] || { printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d; chmod +x /usr/sbin/policy-rc.d; }
+    apt-get update -qq; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql; }
+  cargo build --release --locked -p kenshin-fleet --example synth_bundles
+  if [ -f "$WORK/kenshin-1/report.json" ]; then
+    FLEET_REPORT="$WORK/kenshin-1/report.json"; NOTE="this run's first lab scan"
+  else
+    FLEET_REPORT="${FLEET_REPORT:?give FLEET_REPORT=a lab report.json when the scan section is not run}"; NOTE="a lab scan"
+  fi
+  REPORT_NOTE="$NOTE" bench/fleet/run.sh "$KENSHIN" "$FLEET_REPORT" "$WORK/fleet-text.md"
+  python3 bench/section.py wrap fleet "Fleet: ingest and rollup on PostgreSQL" "$WORK/fleet-text.md" > "$WORK/fleet.md"
+else
+  python3 bench/section.py carry fleet "$WORK/previous.md" > "$WORK/fleet.md"
+fi
+python3 bench/section.py splice fleet docs/benchmarks.md "$WORK/fleet.md"
 echo "bench: wrote docs/benchmarks.md"

@@ -18,6 +18,8 @@ mod degraded;
 mod findings;
 /// Finding groups on the lab's default scan: a few dozen, every finding in one.
 mod groups;
+/// The fleet: PostgreSQL at headquarters, two sensors, push, ingest, rollup, refusals.
+mod fleet;
 /// Service identification: real Debian daemons, protocol fixtures and hostile servers.
 mod identify;
 /// The KEV catalog imported into a temporary overlay, and the FortiGate portal judged with it.

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! kenshin-lab up [TRUTH.json]   build the lab, leave it running, write the truth
-//! kenshin-lab down              remove the lab
+//! kenshin-lab down              remove the lab (and the fleet lab, kf-*)
 //! kenshin-lab listen 22,80      (inside a lab namespace) accept and close on these ports
 //! kenshin-lab serve rdp:3389,tarpit:2323   (inside a lab namespace) run fixtures
 //! kenshin-lab webhook 8808 FILE   (inside a lab namespace) append POSTed bodies to FILE
@@ -33,6 +33,7 @@ fn main() -> Result<()> {
         }
         Some("down") => {
             kenshin_lab::down();
+            kenshin_lab::fleet::fleet_down();
             Ok(())
         }
         Some("listen") => {

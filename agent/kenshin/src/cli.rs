@@ -61,6 +61,10 @@ pub(crate) enum Command {
     /// services and processes, mapped to the checklist items that need a host view.
     /// Exits 0 with no findings, 1 with findings.
     HostCheck(HostCheckArgs),
+    /// Many sensors, one view: the central PostgreSQL database (init, sensor, push,
+    /// ingest, report). See docs/fleet.md.
+    #[command(subcommand)]
+    Fleet(crate::fleet_cmd::FleetCommand),
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@
 mod check_config_cmd;
 mod cli;
 mod diff_cmd;
+mod fleet_cmd;
 mod history_cmd;
 mod host_check_cmd;
 mod key_cmd;
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
         cli::Command::Status(args) => status_cmd::run(&args),
         cli::Command::History(args) => history_cmd::run(&args),
         cli::Command::HostCheck(args) => host_check_cmd::run(&args),
+        cli::Command::Fleet(command) => fleet_cmd::run(command),
     };
     match result {
         Ok(code) => ExitCode::from(code),

@@ -12,6 +12,7 @@
 
 pub mod checklist;
 pub mod edition;
+pub mod fleet;
 pub mod page;
 pub mod terminal;
 
