@@ -10,7 +10,7 @@ use kenshin_assess::identify::AssessedHost;
 use kenshin_assess::kind::DeviceKind;
 use kenshin_assess::passive_kinds::{ClassHint, PassiveKinds};
 use kenshin_probe::listen::Heard;
-use kenshin_probe::observation::{HostObservation, HostScanState, ScanOutcome};
+use kenshin_probe::observation::{HostObservation, ScanOutcome};
 use kenshin_probe::scope::ScopeGuard;
 use kenshin_report::model::{HeardStatement, Report};
 
@@ -36,19 +36,12 @@ pub fn merge(outcome: &mut ScanOutcome, heard: &Heard, guard: &ScopeGuard) {
                 o.discovered_by.extend(h.sources.iter().copied());
                 o.mac = o.mac.or(h.mac);
             }
-            None => outcome.hosts.push(HostObservation {
-                address: h.address,
-                hostnames: Vec::new(),
-                mac: h.mac,
-                discovered_by: h.sources.clone(),
-                rtt: None,
-                ports: Vec::new(),
-                snmp: None,
-                services: Vec::new(),
-                scan_state: HostScanState::NotPortScanned,
-                notes: vec!["heard while listening; not port-scanned".to_owned()],
-                probes_sent: 0,
-            }),
+            None => outcome.hosts.push(HostObservation::unprobed(
+                h.address,
+                h.mac,
+                h.sources.clone(),
+                vec!["heard while listening; not port-scanned".to_owned()],
+            )),
         }
     }
     outcome.hosts.sort_by_key(|h| h.address);
@@ -165,6 +158,7 @@ mod tests {
             probes_arp: 0,
             probes_tcp: 0,
             probes_udp: 0,
+            frames: Default::default(),
         }
     }
 

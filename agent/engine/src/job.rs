@@ -350,7 +350,19 @@ impl Prepared {
 
     /// What listening heard before the scan: its sources join the hosts'
     /// `discovered_by`, its hosts in scope join the report, its class hints set kinds.
+    /// Hosts that listening classed get their class budget from their first frame.
     pub fn with_heard(mut self, heard: Heard) -> Self {
+        let hints = crate::heard::class_hints(&heard, &self.checked.knowledge.passive_kinds);
+        self.add_class_hints(hints.into_iter().map(|(addr, hint)| {
+            (
+                addr,
+                ClassHint {
+                    class: hint.kind.as_str().to_owned(),
+                    source: ClassSource::Passive,
+                    reason: hint.reason,
+                },
+            )
+        }));
         self.heard = Some(heard);
         self
     }

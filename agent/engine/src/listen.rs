@@ -17,7 +17,7 @@ use anyhow::Context;
 use kenshin_probe::listen::capture::{self, Capture};
 use kenshin_probe::listen::{check_duration, Heard, ListenError};
 use kenshin_probe::observation::{
-    DiscoveryDecision, HostObservation, HostScanState, ScanMode, ScanOutcome,
+    DiscoveryDecision, HostObservation, ScanMode, ScanOutcome,
 };
 use kenshin_probe::scope::{AddrRange, ScopeGuard};
 use kenshin_report::labels::Lang;
@@ -210,19 +210,7 @@ fn outcome(
         hosts: heard
             .hosts
             .iter()
-            .map(|h| HostObservation {
-                address: h.address,
-                hostnames: Vec::new(),
-                mac: h.mac,
-                discovered_by: h.sources.clone(),
-                rtt: None,
-                ports: Vec::new(),
-                snmp: None,
-                services: Vec::new(),
-                scan_state: HostScanState::NotPortScanned,
-                notes: Vec::new(),
-                probes_sent: 0,
-            })
+            .map(|h| HostObservation::unprobed(h.address, h.mac, h.sources.clone(), Vec::new()))
             .collect(),
         evidence: Vec::new(),
         discovery: DiscoveryDecision {
@@ -241,6 +229,7 @@ fn outcome(
         probes_arp: 0,
         probes_tcp: 0,
         probes_udp: 0,
+        frames: Default::default(),
     }
 }
 

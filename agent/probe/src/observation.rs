@@ -317,6 +317,35 @@ pub struct HostObservation {
     pub budget: Option<crate::governor::AppliedBudget>,
 }
 
+impl HostObservation {
+    /// A host known without any probe of its own (heard while listening): no ports,
+    /// no services, nothing sent to it.
+    pub fn unprobed(
+        address: IpAddr,
+        mac: Option<[u8; 6]>,
+        discovered_by: BTreeSet<DiscoveryMethod>,
+        notes: Vec<String>,
+    ) -> Self {
+        Self {
+            address,
+            hostnames: Vec::new(),
+            mac,
+            discovered_by,
+            rtt: None,
+            ports: Vec::new(),
+            snmp: None,
+            services: Vec::new(),
+            scan_state: HostScanState::NotPortScanned,
+            notes,
+            probes_sent: 0,
+            path: PathEvidence::default(),
+            reverse_names: Vec::new(),
+            frames: Default::default(),
+            budget: None,
+        }
+    }
+}
+
 /// What the network path says about a host, without asking its services.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct PathEvidence {

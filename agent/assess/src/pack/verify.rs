@@ -76,6 +76,9 @@ pub enum Counts {
         examples: usize,
     },
     KindRules {
+        rules: usize,
+        examples: usize,
+    },
     PassiveKinds {
         rules: usize,
         examples: usize,

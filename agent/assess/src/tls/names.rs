@@ -186,21 +186,14 @@ mod tests {
     }
 
     fn host() -> HostObservation {
-        HostObservation {
-            address: "198.18.3.10".parse().expect("addr"),
-            hostnames: vec![],
-            mac: None,
-            discovered_by: Default::default(),
-            rtt: None,
-            ports: vec![],
-            snmp: None,
-            services: vec![],
-            scan_state: HostScanState::Complete,
-            notes: vec![],
-            probes_sent: 0,
-            path: Default::default(),
-            reverse_names: vec![],
-        }
+        let mut h = HostObservation::unprobed(
+            "198.18.3.10".parse().expect("addr"),
+            None,
+            Default::default(),
+            vec![],
+        );
+        h.scan_state = HostScanState::Complete;
+        h
     }
 
     #[test]
