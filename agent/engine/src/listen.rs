@@ -16,9 +16,7 @@ use std::time::Duration;
 use anyhow::Context;
 use kenshin_probe::listen::capture::{self, Capture};
 use kenshin_probe::listen::{check_duration, Heard, ListenError};
-use kenshin_probe::observation::{
-    DiscoveryDecision, HostObservation, ScanMode, ScanOutcome,
-};
+use kenshin_probe::observation::{DiscoveryDecision, HostObservation, ScanMode, ScanOutcome};
 use kenshin_probe::scope::{AddrRange, ScopeGuard};
 use kenshin_report::labels::Lang;
 use time::OffsetDateTime;

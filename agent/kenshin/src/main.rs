@@ -45,7 +45,9 @@ fn main() -> ExitCode {
         cli::Command::Verify(args) => verify_cmd::run(&args, cli.quiet),
         cli::Command::Diff(args) => diff_cmd::run(&args),
         cli::Command::Key(args) => key_cmd::run(&args),
-        cli::Command::Daemon(args) => kenshin_daemon::run(&args.config, Some(&fleet_uploader::make)),
+        cli::Command::Daemon(args) => {
+            kenshin_daemon::run(&args.config, Some(&fleet_uploader::make))
+        }
         cli::Command::CheckConfig(args) => check_config_cmd::run(&args, cli.quiet),
         cli::Command::Status(args) => status_cmd::run(&args),
         cli::Command::History(args) => history_cmd::run(&args),
