@@ -16,10 +16,12 @@ mod daemon;
 mod degraded;
 /// Findings, device kinds and the checklist view from one scan of the lab.
 mod findings;
-/// Finding groups on the lab's default scan: a few dozen, every finding in one.
-mod groups;
 /// The fleet: PostgreSQL at headquarters, two sensors, push, ingest, rollup, refusals.
 mod fleet;
+/// The daemon's outbox: scans queued while a sensor is cut off arrive in order, once each.
+mod fleet_outbox;
+/// Finding groups on the lab's default scan: a few dozen, every finding in one.
+mod groups;
 /// Service identification: real Debian daemons, protocol fixtures and hostile servers.
 mod identify;
 /// The KEV catalog imported into a temporary overlay, and the FortiGate portal judged with it.
