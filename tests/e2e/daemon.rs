@@ -2,7 +2,7 @@
 //! what a `kill -9` and a SIGTERM leave behind.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+
 use std::time::{Duration, Instant};
 
 use kenshin_lab::{SCANNER_NS, SERVICES2_ADDR, SERVICES_ADDR};
@@ -12,74 +12,6 @@ use crate::support::*;
 
 /// Where the test's webhook receiver listens, on the scanner namespace's loopback.
 const WEBHOOK_PORT: u16 = 8808;
-
-/// A daemon running in the scanner namespace, its log in `log`.
-struct Daemon {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Daemon {
-    fn start(config: &Path, log: PathBuf) -> Daemon {
-        let out = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&log)
-            .expect("log file");
-        // `ip netns exec` execs kenshin in place, so the child's PID is kenshin's.
-        let child = Command::new("ip")
-            .args(["netns", "exec", SCANNER_NS])
-            .arg(kenshin())
-            .args(["daemon", "--config"])
-            .arg(config)
-            .env("LANG", "C")
-            .env("KENSHIN_LOG", "info")
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().expect("log"))
-            .stderr(out)
-            .spawn()
-            .expect("daemon starts");
-        Daemon { child, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SIGTERM, then the exit code.
-    fn terminate(mut self) -> Option<i32> {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(120);
-        loop {
-            if let Some(s) = self.child.try_wait().expect("wait") {
-                return s.code();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the daemon did not stop within 120 s:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-
-    /// SIGKILL: no chance to write or record anything.
-    fn kill_9(mut self) {
-        self.child.kill().expect("SIGKILL");
-        let _ = self.child.wait();
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 fn write_config(dir: &Path, body: &str) -> PathBuf {
     let path = dir.join("kenshin.toml");

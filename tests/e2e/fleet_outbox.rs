@@ -8,7 +8,9 @@
 //! minute boundaries: about three minutes in all.
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
+use std::process::{Command, Output};
+
+use crate::support::Daemon;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kenshin_lab::fleet::{FleetLab, HQ_ADDR, HQ_NS, SITE_A_HOSTS, SITE_A_NS};
@@ -93,65 +95,6 @@ fn inbox(lab: &FleetLab) -> Vec<String> {
     .into_iter()
     .map(|mut r| r.remove(0))
     .collect()
-}
-
-/// The sensor's daemon, in site A's namespace, killed when dropped.
-struct Daemon {
-    child: Child,
-    log: PathBuf,
-}
-
-impl Daemon {
-    fn start(config: &Path, log: PathBuf) -> Daemon {
-        let out = std::fs::File::create(&log).expect("log file");
-        // `ip netns exec` execs kenshin in place, so the child's PID is kenshin's.
-        let child = Command::new("ip")
-            .args(["netns", "exec", SITE_A_NS])
-            .arg(kenshin())
-            .args(["daemon", "--config"])
-            .arg(config)
-            .env("LANG", "C")
-            .env("KENSHIN_LOG", "info")
-            .env_remove("KENSHIN_FLEET_DB")
-            .stdin(Stdio::null())
-            .stdout(out.try_clone().expect("log"))
-            .stderr(out)
-            .spawn()
-            .expect("the daemon starts");
-        Daemon { child, log }
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// SIGTERM, then the exit code.
-    fn terminate(mut self) -> Option<i32> {
-        let status = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status()
-            .expect("kill");
-        assert!(status.success());
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Some(s) = self.child.try_wait().expect("wait") {
-                return s.code();
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the daemon did not stop within 60 s:\n{}",
-                self.log()
-            );
-            std::thread::sleep(Duration::from_millis(200));
-        }
-    }
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 /// The scope's complete scans, oldest first.
@@ -275,7 +218,7 @@ fn a_sensor_cut_off_queues_two_scans_in_the_outbox_and_they_arrive_in_order_once
     .expect("config");
     let cfg = config.to_str().expect("utf-8");
     ok(&kenshin_offline(&["check-config", cfg]));
-    let daemon = Daemon::start(&config, w.join("daemon.log"));
+    let daemon = Daemon::start_in(SITE_A_NS, &config, w.join("daemon.log"));
 
     // 1. Link up: the first scan is pushed as soon as it is sealed.
     let first = wait(&daemon, 100, "the first complete scan", || {

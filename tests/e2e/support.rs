@@ -176,3 +176,79 @@ pub(crate) fn artifacts() -> PathBuf {
     std::fs::create_dir_all(&dir).expect("artifacts folder");
     dir
 }
+
+/// A `kenshin daemon` running in a lab namespace, its output appended to `log`; killed
+/// when dropped, so a failing test leaves no daemon behind.
+pub(crate) struct Daemon {
+    child: std::process::Child,
+    log: PathBuf,
+}
+
+impl Daemon {
+    /// Starts the daemon in `ns` on `config`.
+    pub(crate) fn start_in(ns: &str, config: &Path, log: PathBuf) -> Daemon {
+        let out = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&log)
+            .expect("log file");
+        // `ip netns exec` execs kenshin in place, so the child's PID is kenshin's.
+        let child = Command::new("ip")
+            .args(["netns", "exec", ns])
+            .arg(kenshin())
+            .args(["daemon", "--config"])
+            .arg(config)
+            .env("LANG", "C")
+            .env("KENSHIN_LOG", "info")
+            .env_remove("KENSHIN_FLEET_DB")
+            .stdin(std::process::Stdio::null())
+            .stdout(out.try_clone().expect("log"))
+            .stderr(out)
+            .spawn()
+            .expect("the daemon starts");
+        Daemon { child, log }
+    }
+
+    /// Starts the daemon in the scanner namespace.
+    pub(crate) fn start(config: &Path, log: PathBuf) -> Daemon {
+        Daemon::start_in(SCANNER_NS, config, log)
+    }
+
+    pub(crate) fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// SIGTERM, then the exit code.
+    pub(crate) fn terminate(mut self) -> Option<i32> {
+        let status = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success());
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(120);
+        loop {
+            if let Some(s) = self.child.try_wait().expect("wait") {
+                return s.code();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the daemon did not stop within 120 s:\n{}",
+                self.log()
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    }
+
+    /// SIGKILL: no chance to write or record anything.
+    pub(crate) fn kill_9(mut self) {
+        self.child.kill().expect("SIGKILL");
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Daemon {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
