@@ -7,13 +7,11 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use kenshin_lab::fleet::{
-    FleetLab, HQ_ADDR, HQ_NS, SITE_A_HOSTS, SITE_A_NS, SITE_B_HOSTS, SITE_B_NS,
-};
+use kenshin_lab::fleet::{HQ_ADDR, HQ_NS, SITE_A_HOSTS, SITE_A_NS, SITE_B_HOSTS, SITE_B_NS};
 use serde_json::Value;
 
 use crate::browser::Browser;
-use crate::support::{artifacts, kenshin, out_dir, read_report, text};
+use crate::support::{artifacts, fleet_lab, kenshin, out_dir, read_report, text};
 
 /// Runs `kenshin ARGS` inside namespace `ns`.
 fn kenshin_in(ns: &str, args: &[&str]) -> Output {
@@ -144,9 +142,7 @@ impl Drop for KillOnDrop {
 
 #[test]
 fn two_sites_push_over_tls_and_headquarters_files_only_what_verifies() {
-    let listener = PathBuf::from(env!("CARGO_BIN_EXE_kenshin-lab"));
-    let lab = FleetLab::up(&listener)
-        .unwrap_or_else(|e| panic!("the fleet lab could not be built: {e:#}"));
+    let lab = fleet_lab();
     let work = out_dir();
     let w = work.path();
     let admin = lab.cluster().admin_url();

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use kenshin_lab::fleet::{FleetLab, HQ_ADDR, HQ_NS, SITE_A_HOSTS, SITE_A_NS};
 use serde_json::Value;
 
-use crate::support::{kenshin, kenshin_offline, out_dir, read_report, text};
+use crate::support::{fleet_lab, kenshin, kenshin_offline, out_dir, read_report, text};
 
 /// The site the sensor scans from, and its scope in the daemon's configuration.
 const SITE: &str = "site-a";
@@ -175,9 +175,7 @@ fn wait<T>(daemon: &Daemon, secs: u64, what: &str, mut probe: impl FnMut() -> Op
 #[test]
 fn a_sensor_cut_off_queues_two_scans_in_the_outbox_and_they_arrive_in_order_once_each() {
     let started = Instant::now();
-    let listener = PathBuf::from(env!("CARGO_BIN_EXE_kenshin-lab"));
-    let lab = FleetLab::up(&listener)
-        .unwrap_or_else(|e| panic!("the fleet lab could not be built: {e:#}"));
+    let lab = fleet_lab();
     let work = out_dir();
     let w = work.path();
     let admin = lab.cluster().admin_url();

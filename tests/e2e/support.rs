@@ -252,3 +252,30 @@ impl Drop for Daemon {
         let _ = self.child.wait();
     }
 }
+
+/// The fleet tests share the fleet lab's fixed names (`kf-*`, its folder), so only one
+/// fleet lab exists at a time.
+static FLEET_LOCK: Mutex<()> = Mutex::new(());
+
+/// A fresh fleet lab, held exclusively until dropped (torn down first, also on panic).
+pub(crate) struct FleetSession {
+    lab: kenshin_lab::fleet::FleetLab,
+    _lock: MutexGuard<'static, ()>,
+}
+
+impl std::ops::Deref for FleetSession {
+    type Target = kenshin_lab::fleet::FleetLab;
+    fn deref(&self) -> &Self::Target {
+        &self.lab
+    }
+}
+
+pub(crate) fn fleet_lab() -> FleetSession {
+    let lock = FLEET_LOCK
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let listener = PathBuf::from(env!("CARGO_BIN_EXE_kenshin-lab"));
+    let lab = kenshin_lab::fleet::FleetLab::up(&listener)
+        .unwrap_or_else(|e| panic!("the fleet lab could not be built: {e:#}"));
+    FleetSession { lab, _lock: lock }
+}
