@@ -10,7 +10,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::kind::DeviceKind;
-use crate::rulefile::{parse, table_line, Problem, Problems, Source};
+use crate::rulefile::{parse, table_line, ExampleCheck, Problem, Problems, Source};
 
 /// The rules' path in the rules tree.
 pub const FILE: &str = "passive.toml";
@@ -168,27 +168,20 @@ impl PassiveKinds {
         let mut problems = Vec::new();
         let mut n = 0;
         for r in &self.rules {
-            let mut at = |m: String| {
+            n += ExampleCheck {
+                examples: &r.examples,
+                counterexamples: &r.counterexamples,
+                holds: |e: &String| r.regex.is_match(e),
+                missed: |_, e| format!("example {e:?} does not match"),
+                matched: |_, c| format!("counterexample {c:?} matches"),
+                counterexample_required: false,
+            }
+            .run(|m| {
                 problems.push(Problem {
                     line: r.line,
                     ..Problem::in_rule(FILE, r.id.clone(), m)
-                });
-            };
-            if r.examples.is_empty() {
-                at("needs an example".into());
-            }
-            for e in &r.examples {
-                n += 1;
-                if !r.regex.is_match(e) {
-                    at(format!("example {e:?} does not match"));
-                }
-            }
-            for c in &r.counterexamples {
-                n += 1;
-                if r.regex.is_match(c) {
-                    at(format!("counterexample {c:?} matches"));
-                }
-            }
+                })
+            });
         }
         Problems::or_ok(problems, n)
     }

@@ -6,7 +6,7 @@ use regex::Regex;
 use serde::Deserialize;
 
 use crate::kind::DeviceKind;
-use crate::rulefile::{parse, table_line, Problem, Problems, Source};
+use crate::rulefile::{parse, table_line, ExampleCheck, Problem, Problems, Source};
 
 /// The rules' path in the rules tree.
 pub const FILE: &str = "mac-vendors.toml";
@@ -105,27 +105,21 @@ impl VendorKinds {
         let mut problems = Vec::new();
         let mut n = 0;
         for r in &self.rules {
-            let mut at = |m: String| {
+            let kind = r.kind.as_str();
+            n += ExampleCheck {
+                examples: &r.examples,
+                counterexamples: &r.counterexamples,
+                holds: |e: &String| self.kind_of(e) == Some(r.kind),
+                missed: |_, e| format!("{e:?} should be {kind}"),
+                matched: |_, c| format!("{c:?} must not be {kind}"),
+                counterexample_required: false,
+            }
+            .run(|m| {
                 problems.push(Problem {
                     line: r.line,
-                    ..Problem::in_file(FILE, format!("{} rule: {m}", r.kind.as_str()))
-                });
-            };
-            if r.examples.is_empty() {
-                at("needs an example".into());
-            }
-            for e in &r.examples {
-                n += 1;
-                if self.kind_of(e) != Some(r.kind) {
-                    at(format!("{e:?} should be {}", r.kind.as_str()));
-                }
-            }
-            for c in &r.counterexamples {
-                n += 1;
-                if self.kind_of(c) == Some(r.kind) {
-                    at(format!("{c:?} must not be {}", r.kind.as_str()));
-                }
-            }
+                    ..Problem::in_file(FILE, format!("{kind} rule: {m}"))
+                })
+            });
         }
         Problems::or_ok(problems, n)
     }

@@ -13,7 +13,7 @@ use super::evidence;
 use crate::finding::Text;
 use crate::kind::{DeviceKind, KindConfidence};
 use crate::matcher::{Matcher, RawMatcher};
-use crate::rulefile::{duplicate_ids, parse, table_line, Problem, Problems, Source};
+use crate::rulefile::{duplicate_ids, parse, table_line, ExampleCheck, Problem, Problems, Source};
 
 /// The rules' path in the rules tree.
 pub const FILE: &str = "kinds.toml";
@@ -183,30 +183,20 @@ impl KindRules {
         let mut problems = Vec::new();
         let mut n = 0;
         for r in &self.rules {
-            let mut at = |m: String| {
+            n += ExampleCheck {
+                examples: &r.examples,
+                counterexamples: &r.counterexamples,
+                holds: |e| r.holds(e),
+                missed: |i, _| format!("example {i} does not match"),
+                matched: |i, _| format!("counterexample {i} matches"),
+                counterexample_required: true,
+            }
+            .run(|m| {
                 problems.push(Problem {
                     line: r.line,
                     ..Problem::in_rule(FILE, r.id.clone(), m)
-                });
-            };
-            if r.examples.is_empty() {
-                at("example: needs an example".into());
-            }
-            if r.counterexamples.is_empty() {
-                at("counterexample: needs a counterexample".into());
-            }
-            for (i, e) in r.examples.iter().enumerate() {
-                n += 1;
-                if !r.holds(e) {
-                    at(format!("example {} does not match", i + 1));
-                }
-            }
-            for (i, c) in r.counterexamples.iter().enumerate() {
-                n += 1;
-                if r.holds(c) {
-                    at(format!("counterexample {} matches", i + 1));
-                }
-            }
+                })
+            });
         }
         Problems::or_ok(problems, n)
     }

@@ -3,6 +3,7 @@
 //! file and line, refusing an ID used twice, and placing a problem on the line of the
 //! rule it names ([`place`]).
 
+mod examples;
 mod problem;
 
 use std::collections::BTreeSet;
@@ -10,6 +11,7 @@ use std::path::Path;
 
 use serde::de::DeserializeOwned;
 
+pub use examples::ExampleCheck;
 pub use problem::{Problem, Problems};
 
 /// One rule file: its path inside the rules tree (`checks/tls.toml`) and its text.
