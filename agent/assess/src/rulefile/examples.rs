@@ -21,6 +21,21 @@ where
     pub counterexample_required: bool,
 }
 
+impl<T, H, E, C> std::fmt::Debug for ExampleCheck<'_, T, H, E, C>
+where
+    H: Fn(&T) -> bool,
+    E: Fn(usize, &T) -> String,
+    C: Fn(usize, &T) -> String,
+{
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ExampleCheck")
+            .field("examples", &self.examples.len())
+            .field("counterexamples", &self.counterexamples.len())
+            .field("counterexample_required", &self.counterexample_required)
+            .finish_non_exhaustive()
+    }
+}
+
 impl<T, H, E, C> ExampleCheck<'_, T, H, E, C>
 where
     H: Fn(&T) -> bool,
