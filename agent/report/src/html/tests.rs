@@ -118,3 +118,32 @@ fn an_interrupted_scan_says_so_at_the_top() {
     let html = render(&r, Lang::En);
     assert!(html.contains("This scan was interrupted"));
 }
+
+#[test]
+fn a_host_held_to_its_class_budget_says_so_in_the_inventory_and_a_default_one_does_not() {
+    let mut r = lab_report();
+    let budget = |source: &str| crate::model::Budget {
+        class: "medical_device".into(),
+        frames_per_s: 10,
+        inflight: 2,
+        tls_audit: "versions-and-certificate".into(),
+        source: source.into(),
+        learned: "ledger row 4: kind 医療機器".into(),
+        reason: crate::model::Text {
+            ja: "患者につながる機器の小さな TCP スタックを守るため".into(),
+            en: "to spare the small TCP stacks of patient-connected equipment".into(),
+        },
+        frames_sent: 231,
+        peak_second: 10,
+    };
+    r.hosts[0].budget = Some(budget("ledger"));
+    let ja = render(&r, Lang::Ja);
+    assert!(
+        ja.contains("送信上限 10 フレーム/秒・同時接続 2（医療機器: ledger row 4: kind 医療機器）— 患者につながる機器"),
+        "the Japanese inventory does not show the budget"
+    );
+    let en = render(&r, Lang::En);
+    assert!(en.contains("budget 10 frames/s, 2 connections (medical device: ledger row 4"));
+    r.hosts[0].budget = Some(budget("default"));
+    assert!(!render(&r, Lang::En).contains("budget 10 frames/s"));
+}

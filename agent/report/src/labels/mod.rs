@@ -218,6 +218,27 @@ pub fn kind(k: DeviceKind) -> Pair {
     }
 }
 
+/// A host's class budget in the inventory: the limits, the class and how it was
+/// learned, and why the class has them (`rules/safety.toml`).
+pub fn budget_line(
+    lang: Lang,
+    class: &str,
+    frames_per_s: u32,
+    inflight: u32,
+    learned: &str,
+    why: &str,
+) -> String {
+    let class = DeviceKind::parse(class).map_or(class.to_owned(), |k| kind(k).get(lang).to_owned());
+    match lang {
+        Lang::Ja => format!(
+            "送信上限 {frames_per_s} フレーム/秒・同時接続 {inflight}（{class}: {learned}）— {why}"
+        ),
+        Lang::En => format!(
+            "budget {frames_per_s} frames/s, {inflight} connections ({class}: {learned}) — {why}"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -59,6 +59,8 @@ pub(in crate::html) struct HostRow {
     pub names: Vec<String>,
     pub kind: &'static str,
     pub why: String,
+    /// The class budget, when the host's class narrowed the scan's limits.
+    pub budget: Option<String>,
     pub services: Vec<ServiceLine>,
     pub ledger: Option<LedgerCell>,
 }
@@ -80,6 +82,20 @@ fn host_row(h: &Host, lang: Lang) -> HostRow {
             Lang::Ja if !h.kind_reason_ja.is_empty() => &h.kind_reason_ja,
             _ => &h.kind_reason,
         }),
+        budget: h
+            .budget
+            .as_ref()
+            .filter(|b| b.source != "default")
+            .map(|b| {
+                excerpt(&labels::budget_line(
+                    lang,
+                    &b.class,
+                    b.frames_per_s,
+                    b.inflight,
+                    &b.learned,
+                    lang.text(&b.reason),
+                ))
+            }),
         services: h.services.iter().map(service_line).collect(),
         ledger: h.ledger.as_ref().map(|l| LedgerCell {
             line: l.line,
