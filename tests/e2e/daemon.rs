@@ -27,22 +27,6 @@ fn write_config(dir: &Path, body: &str) -> PathBuf {
     path
 }
 
-/// The recorded scans, newest first.
-fn scans(config: &Path) -> Vec<Value> {
-    let o = kenshin_offline(&[
-        "history",
-        "--json",
-        "--limit",
-        "100",
-        "--config",
-        config.to_str().expect("utf-8"),
-    ]);
-    if o.status.code() != Some(0) {
-        return Vec::new(); // no history yet
-    }
-    serde_json::from_slice::<Vec<Value>>(&o.stdout).expect("history JSON")
-}
-
 /// Waits until `pred` holds for the scans, up to `secs`.
 fn wait_for(
     config: &Path,
@@ -53,7 +37,7 @@ fn wait_for(
 ) -> Vec<Value> {
     let deadline = Instant::now() + Duration::from_secs(secs);
     loop {
-        let s = scans(config);
+        let s = daemon_history(config);
         if pred(&s) {
             return s;
         }
@@ -238,7 +222,7 @@ fn a_daemon_killed_mid_scan_keeps_its_history_reruns_the_scan_and_stops_cleanly_
 
     // Right after the kill: the database is consistent; the cut scan is still "running".
     assert_eq!(integrity(dir.path()), "ok");
-    let after_kill = scans(&config);
+    let after_kill = daemon_history(&config);
     assert!(after_kill
         .iter()
         .any(|x| x["id"] == cut_id.as_str() && x["status"] == "running"));
@@ -303,7 +287,7 @@ fn a_daemon_killed_mid_scan_keeps_its_history_reruns_the_scan_and_stops_cleanly_
     assert_eq!(st["rerun_pending"], false, "{st:#}");
     std::thread::sleep(Duration::from_secs(3));
     assert_eq!(daemon.terminate(), Some(0));
-    let s = scans(&config);
+    let s = daemon_history(&config);
     let stopped = s
         .iter()
         .find(|x| x["scope"] == "slow" && x["status"] == "partial")

@@ -14,7 +14,7 @@ use crate::browser::Browser;
 use crate::support::{artifacts, fleet_lab, kenshin, out_dir, read_report, text};
 
 /// Runs `kenshin ARGS` inside namespace `ns`.
-fn kenshin_in(ns: &str, args: &[&str]) -> Output {
+pub(super) fn kenshin_in(ns: &str, args: &[&str]) -> Output {
     Command::new("ip")
         .args(["netns", "exec", ns])
         .arg(kenshin())
@@ -25,7 +25,7 @@ fn kenshin_in(ns: &str, args: &[&str]) -> Output {
         .expect("kenshin runs")
 }
 
-fn ok(o: &Output) -> String {
+pub(super) fn ok(o: &Output) -> String {
     assert_eq!(o.status.code(), Some(0), "{}", text(o));
     String::from_utf8_lossy(&o.stdout).into_owned()
 }
@@ -39,7 +39,7 @@ fn refused(o: &Output, words: &[&str]) {
 }
 
 /// A sensor's signing key, created on first use; returns (path, fingerprint).
-fn key(dir: &Path, name: &str) -> (PathBuf, String) {
+pub(super) fn key(dir: &Path, name: &str) -> (PathBuf, String) {
     let path = dir.join(format!("{name}.pem"));
     let out = Command::new(kenshin())
         .args(["key", "--signing-key"])
@@ -93,7 +93,7 @@ fn severities(report: &Value) -> std::collections::BTreeMap<String, i64> {
     counts
 }
 
-fn ingest(admin: &str) -> Vec<Value> {
+pub(super) fn ingest(admin: &str) -> Vec<Value> {
     let o = kenshin_in(
         HQ_NS,
         &["fleet", "ingest", "--db", admin, "--once", "--json"],
@@ -105,7 +105,7 @@ fn ingest(admin: &str) -> Vec<Value> {
         .collect()
 }
 
-fn rollup(admin: &str) -> Value {
+pub(super) fn rollup(admin: &str) -> Value {
     let o = kenshin_in(HQ_NS, &["fleet", "report", "--db", admin, "--json"]);
     serde_json::from_str(&ok(&o)).expect("the rollup is JSON")
 }

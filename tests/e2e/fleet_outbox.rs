@@ -7,73 +7,20 @@
 //! The daemon's schedule is cron's finest, once a minute, so the test waits for three
 //! minute boundaries: about three minutes in all.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::path::Path;
 
-use crate::support::Daemon;
+use super::fleet::{ingest, kenshin_in, key, ok, rollup};
+use crate::support::{daemon_history, Daemon};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use kenshin_lab::fleet::{FleetLab, HQ_ADDR, HQ_NS, SITE_A_HOSTS, SITE_A_NS};
 use serde_json::Value;
 
-use crate::support::{fleet_lab, kenshin, kenshin_offline, out_dir, read_report, text};
+use crate::support::{fleet_lab, kenshin_offline, out_dir, read_report, text};
 
 /// The site the sensor scans from, and its scope in the daemon's configuration.
 const SITE: &str = "site-a";
 const SCOPE: &str = "segment";
-
-/// Runs `kenshin ARGS` inside namespace `ns`.
-fn kenshin_in(ns: &str, args: &[&str]) -> Output {
-    Command::new("ip")
-        .args(["netns", "exec", ns])
-        .arg(kenshin())
-        .args(args)
-        .env("LANG", "C")
-        .env_remove("KENSHIN_FLEET_DB")
-        .output()
-        .expect("kenshin runs")
-}
-
-fn ok(o: &Output) -> String {
-    assert_eq!(o.status.code(), Some(0), "{}", text(o));
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-/// The sensor's signing key, created here; returns (path, fingerprint).
-fn key(dir: &Path) -> (PathBuf, String) {
-    let path = dir.join("sensor-a.pem");
-    let out = Command::new(kenshin())
-        .args(["key", "--signing-key"])
-        .arg(&path)
-        .output()
-        .expect("kenshin key runs");
-    let stdout = ok(&out);
-    let fp = stdout
-        .lines()
-        .find_map(|l| l.strip_prefix("fingerprint:"))
-        .expect("a fingerprint line")
-        .trim()
-        .to_owned();
-    (path, fp)
-}
-
-/// `kenshin fleet ingest --once` at the headquarters: what it handled, in order.
-fn ingest(admin: &str) -> Vec<Value> {
-    let o = kenshin_in(
-        HQ_NS,
-        &["fleet", "ingest", "--db", admin, "--once", "--json"],
-    );
-    assert!(matches!(o.status.code(), Some(0 | 1)), "{}", text(&o));
-    String::from_utf8_lossy(&o.stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).expect("one JSON object a line"))
-        .collect()
-}
-
-fn rollup(admin: &str) -> Value {
-    let o = kenshin_in(HQ_NS, &["fleet", "report", "--db", admin, "--json"]);
-    serde_json::from_str(&ok(&o)).expect("the rollup is JSON")
-}
 
 /// Rows of an administrator's query, each split at `|`.
 fn rows(lab: &FleetLab, sql: &str) -> Vec<Vec<String>> {
@@ -99,19 +46,7 @@ fn inbox(lab: &FleetLab) -> Vec<String> {
 
 /// The scope's complete scans, oldest first.
 fn complete_scans(config: &Path) -> Vec<Value> {
-    let o = kenshin_offline(&[
-        "history",
-        "--json",
-        "--limit",
-        "100",
-        "--config",
-        config.to_str().expect("utf-8"),
-    ]);
-    if o.status.code() != Some(0) {
-        return Vec::new(); // no history yet
-    }
-    let mut scans: Vec<Value> = serde_json::from_slice::<Vec<Value>>(&o.stdout)
-        .expect("history JSON")
+    let mut scans: Vec<Value> = daemon_history(config)
         .into_iter()
         .filter(|s| s["scope"] == SCOPE && s["status"] == "complete")
         .collect();
@@ -181,7 +116,7 @@ fn a_sensor_cut_off_queues_two_scans_in_the_outbox_and_they_arrive_in_order_once
     let admin = lab.cluster().admin_url();
 
     ok(&kenshin_in(HQ_NS, &["fleet", "init", "--db", &admin]));
-    let (signing_key, fp) = key(w);
+    let (signing_key, fp) = key(w, "sensor-a");
     ok(&kenshin_in(
         HQ_NS,
         &[

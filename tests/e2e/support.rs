@@ -279,3 +279,20 @@ pub(crate) fn fleet_lab() -> FleetSession {
         .unwrap_or_else(|e| panic!("the fleet lab could not be built: {e:#}"));
     FleetSession { lab, _lock: lock }
 }
+
+/// The daemon's recorded scans (`kenshin history --json` on its configuration), newest
+/// first; empty before the first record.
+pub(crate) fn daemon_history(config: &Path) -> Vec<Value> {
+    let o = kenshin_offline(&[
+        "history",
+        "--json",
+        "--limit",
+        "100",
+        "--config",
+        config.to_str().expect("utf-8"),
+    ]);
+    if o.status.code() != Some(0) {
+        return Vec::new(); // no history yet
+    }
+    serde_json::from_slice::<Vec<Value>>(&o.stdout).expect("history JSON")
+}
