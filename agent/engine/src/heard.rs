@@ -159,6 +159,8 @@ mod tests {
             probes_tcp: 0,
             probes_udp: 0,
             frames: Default::default(),
+            timing: Default::default(),
+            retry: Default::default(),
         }
     }
 

@@ -228,6 +228,8 @@ fn outcome(
         probes_tcp: 0,
         probes_udp: 0,
         frames: Default::default(),
+        timing: Default::default(),
+        retry: Default::default(),
     }
 }
 

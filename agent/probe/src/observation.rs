@@ -431,6 +431,51 @@ pub struct ScanOutcome {
     pub probes_udp: u64,
     /// Frames on the wire, as kenshin counted them.
     pub frames: crate::governor::FrameStats,
+    /// Where the time went.
+    pub timing: ScanTiming,
+    /// What the retry policy decided and the miss probability it accepted.
+    pub retry: RetryPolicy,
+}
+
+/// Where a scan's time went: each phase's wall time, and each stage of a host's scan
+/// summed over hosts (hosts run side by side, so these add up to more than the wall).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ScanTiming {
+    /// (phase, milliseconds), in order.
+    pub phases_ms: Vec<(String, u64)>,
+    pub host_tcp_ms: u64,
+    pub host_udp_ms: u64,
+    /// Identification, the TLS audit included.
+    pub host_identify_ms: u64,
+    pub host_tls_audit_ms: u64,
+    pub host_names_ms: u64,
+}
+
+/// The retry policy's decisions in one scan.
+///
+/// Silent ports of an address that has shown life are retried. An address silent on
+/// every port after its first pass gets a second look on the few ports that this
+/// scan's ping-silent hosts answered on (all ports on a lossy network), not a second
+/// attempt on every port.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct RetryPolicy {
+    /// Estimated chance that one probe to an answering port got no answer (from ports
+    /// that answered only on a retry).
+    pub loss_estimate: f64,
+    /// Answering ports the estimate rests on.
+    pub loss_samples: u64,
+    /// The ports of the second look.
+    pub second_look_ports: Vec<u16>,
+    /// Share of the ping-silent hosts found whose open ports include one of them.
+    pub second_look_coverage: f64,
+    /// Addresses silent on every port after the first pass.
+    pub lifeless_addresses: u64,
+    /// Hosts found only by the second look.
+    pub found_by_second_look: u64,
+    /// The chance that a live host silent to ping, with filtered closed ports, is
+    /// missed: every first-pass probe to its open ports lost, and the second look missed
+    /// it too (for a host with one open port, the worst case).
+    pub accepted_miss_probability: f64,
 }
 
 impl ScanOutcome {

@@ -2,7 +2,11 @@
 //! silence, and a back-off for a host that stops answering mid-scan.
 //!
 //! Attempts are queued: first every port once, then the ports that stayed
-//! silent, each retry with a longer timeout. A host that answered freely and
+//! silent, each retry with a longer timeout. Retries go only to an address that has
+//! shown life (discovery found it, or any port answered): an address silent on every
+//! port after its first pass is most likely not there, and its retries are left to the
+//! scan's second look ([`Pass::SecondLook`]), which asks it again on the few ports that
+//! the ping-silent hosts of this scan answered on. A host that answered freely and
 //! then falls silent for [`SILENCE_STREAK`] probes in a row is checked on a port
 //! that answered before; if that is silent too, kenshin halves its rate to the
 //! host, backs off for 2, 4 and 8 seconds, checking each time, and abandons the
@@ -10,7 +14,8 @@
 
 use std::collections::{BTreeMap, VecDeque};
 use std::net::IpAddr;
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use tokio::task::JoinSet;
 
@@ -63,12 +68,35 @@ impl Health {
     }
 }
 
+/// Which probes one host's run starts with.
+#[derive(Debug, Clone)]
+pub(super) enum Pass {
+    /// Every port of the plan once, retries for a host that shows life.
+    First,
+    /// An address that said nothing in its first pass, asked again on these ports (its
+    /// second attempt); if it answers, the rest of its ports get their second attempt.
+    SecondLook(Arc<[u16]>),
+}
+
+/// One host's port scan, and whether the address stayed silent throughout.
+#[derive(Debug)]
+pub(super) struct HostResult {
+    pub obs: HostObservation,
+    /// Complete, and nothing answered on any port: a candidate for the second look.
+    pub lifeless: bool,
+}
+
 struct HostRun<'a> {
     ctx: &'a Ctx,
     cleared: Cleared,
     obs: HostObservation,
     tcp: BTreeMap<u16, PortObservation>,
     health: Health,
+    /// Discovery heard from the address before its port scan.
+    was_up: bool,
+    /// Silent ports whose retry waits until the address shows life: (port, attempt
+    /// done, local errors).
+    deferred: Vec<(u16, u32, u32)>,
     /// Ports whose first attempt has completed, reported to the progress display.
     progressed: u64,
 }
@@ -101,7 +129,8 @@ pub(super) async fn scan_host(
     ctx: &Ctx,
     cleared: Cleared,
     prior: Option<Found>,
-) -> HostObservation {
+    pass: Pass,
+) -> HostResult {
     let addr = cleared.addr();
     let was_up = prior.is_some();
     let mut run = HostRun {
@@ -110,15 +139,53 @@ pub(super) async fn scan_host(
         obs: from_discovery(ctx, addr, prior.unwrap_or_default()),
         tcp: BTreeMap::new(),
         health: Health::default(),
+        was_up,
+        deferred: Vec::new(),
         progressed: 0,
     };
     run.obs.scan_state = HostScanState::Complete;
-    run.scan_tcp().await;
-    if run.obs.scan_state == HostScanState::Complete {
+    let second_look = matches!(pass, Pass::SecondLook(_));
+    let started = Instant::now();
+    match pass {
+        Pass::First => {
+            let first = ctx.plan.ports.tcp.iter().map(|&p| (p, 0, 0)).collect();
+            run.scan_tcp(first).await;
+        }
+        Pass::SecondLook(look) => {
+            // Every port had its first attempt in the first pass: the looked-at ports
+            // get their second now, the others wait for a sign of life.
+            run.deferred = ctx
+                .plan
+                .ports
+                .tcp
+                .iter()
+                .filter(|p| !look.contains(p))
+                .map(|&p| (p, 0, 0))
+                .collect();
+            let queue = look.iter().map(|&p| (p, 1, 0)).collect();
+            ctx.progress.expect(look.len() as u64);
+            run.scan_tcp(queue).await;
+            ctx.progress.advance(look.len() as u64);
+        }
+    }
+    ctx.timing.add(&ctx.timing.tcp_us, started);
+    if run.obs.scan_state == HostScanState::Complete && (!second_look || run.has_life()) {
+        let started = Instant::now();
         run.scan_udp().await;
+        // A UDP answer is life too: the TCP retries it unlocks come now.
+        if run.has_life() && !run.deferred.is_empty() {
+            let retries = std::mem::take(&mut run.deferred)
+                .into_iter()
+                .map(|(p, a, l)| (p, a + 1, l))
+                .collect();
+            run.scan_tcp(retries).await;
+        }
+        ctx.timing.add(&ctx.timing.udp_us, started);
     }
     if run.obs.scan_state == HostScanState::Complete {
+        let started = Instant::now();
         run.identify().await;
+        ctx.timing.add(&ctx.timing.identify_us, started);
     }
     // The names a certificate is judged against: one reverse lookup per host that
     // serves TLS (from the first byte or after STARTTLS).
@@ -128,11 +195,16 @@ pub(super) async fn scan_host(
         .iter()
         .any(|s| s.tls || s.tls_audit.is_some());
     if serves_tls && !ctx.cancel.is_cancelled() {
+        let started = Instant::now();
         run.obs.reverse_names = super::names::reverse(ctx, cleared).await;
+        ctx.timing.add(&ctx.timing.names_us, started);
     }
     // Ports skipped (unreachable, abandoned, interrupted) still count as done for progress.
-    let planned = ctx.plan.ports.len() as u64;
-    ctx.progress.advance(planned.saturating_sub(run.progressed));
+    if !second_look {
+        let planned = ctx.plan.ports.len() as u64;
+        ctx.progress.advance(planned.saturating_sub(run.progressed));
+    }
+    let lifeless = run.obs.scan_state == HostScanState::Complete && !run.has_life();
     let mut obs = run.finish();
     obs.scan_state = interrupted_or(ctx, obs.scan_state);
     if !was_up && obs.is_up() {
@@ -140,13 +212,28 @@ pub(super) async fn scan_host(
             .hosts_up
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
-    obs
+    HostResult {
+        lifeless: lifeless && !obs.is_up(),
+        obs,
+    }
 }
 
 impl HostRun<'_> {
+    /// Whether anything has come back from the address: discovery, or any port.
+    fn has_life(&self) -> bool {
+        self.was_up || self.health.answers > 0 || self.obs.is_up()
+    }
+
     /// Assembles the observation and drops the host's governor state: this host gets
     /// no more probes.
     fn finish(mut self) -> HostObservation {
+        // Retries never sent (the address never showed life): filtered after the
+        // attempts that were.
+        for (port, attempt, _) in std::mem::take(&mut self.deferred) {
+            let mut o = self.port_obs(port, Protocol::Tcp, PortState::Filtered, "no-response");
+            o.attempts = attempt + 1;
+            self.tcp.entry(port).or_insert(o);
+        }
         let mut ports: Vec<PortObservation> = self.tcp.into_values().collect();
         ports.append(&mut self.obs.ports);
         ports.sort_by_key(|p| (p.protocol, p.port));
@@ -177,10 +264,11 @@ impl HostRun<'_> {
         }
     }
 
-    async fn scan_tcp(&mut self) {
+    /// Runs `queue` (port, attempt, local errors) to the end, with the retries and the
+    /// health checks it leads to.
+    async fn scan_tcp(&mut self, queue: Vec<(u16, u32, u32)>) {
         let ctx = self.ctx;
-        let mut queue: VecDeque<(u16, u32, u32)> =
-            ctx.plan.ports.tcp.iter().map(|&p| (p, 0, 0)).collect();
+        let mut queue: VecDeque<(u16, u32, u32)> = queue.into();
         let mut set: JoinSet<(u16, u32, u32, TcpOutcome)> = JoinSet::new();
         loop {
             if ctx.cancel.is_cancelled() {
@@ -229,6 +317,13 @@ impl HostRun<'_> {
                 if let Ok(r) = done {
                     self.on_tcp(r, &mut queue);
                 }
+            } else if self.has_life() && !self.deferred.is_empty() {
+                // Life came after some ports had gone silent: their retries now.
+                queue.extend(
+                    std::mem::take(&mut self.deferred)
+                        .into_iter()
+                        .map(|(p, a, l)| (p, a + 1, l)),
+                );
             } else {
                 return;
             }
@@ -292,8 +387,10 @@ impl HostRun<'_> {
             }
             TcpOutcome::NoAnswer => {
                 self.health.silent();
-                if attempt < ctx.plan.retries {
+                if attempt < ctx.plan.retries && self.has_life() {
                     queue.push_back((port, attempt + 1, local));
+                } else if attempt < ctx.plan.retries {
+                    self.deferred.push((port, attempt, local));
                 } else {
                     let mut o =
                         self.port_obs(port, Protocol::Tcp, PortState::Filtered, "no-response");
@@ -447,6 +544,7 @@ impl HostRun<'_> {
             if let Some(mut settings) = ctx.plan.tls_audit {
                 settings.versions_only |= versions_only;
                 if !ctx.cancel.is_cancelled() {
+                    let started = Instant::now();
                     let name = self
                         .obs
                         .hostnames
@@ -456,6 +554,7 @@ impl HostRun<'_> {
                     prober
                         .audit_tls(self.cleared, &mut obs, name, settings)
                         .await;
+                    ctx.timing.add(&ctx.timing.tls_us, started);
                 }
             }
             self.obs.services.push(obs);
@@ -474,7 +573,13 @@ impl HostRun<'_> {
                 continue;
             }
             let mut result = None;
+            let mut tried = 0;
             for attempt in 0..=ctx.plan.retries {
+                // Like TCP, a second attempt only for an address that has shown life.
+                if attempt > 0 && !self.has_life() {
+                    break;
+                }
+                tried = attempt + 1;
                 let Some(adm) = ctx
                     .governor
                     .admit(self.cleared, ProbeKind::Udp, &ctx.cancel)
@@ -526,7 +631,7 @@ impl HostRun<'_> {
             let o = result.unwrap_or_else(|| {
                 let mut o =
                     self.port_obs(port, Protocol::Udp, PortState::OpenFiltered, "no-response");
-                o.attempts = ctx.plan.retries + 1;
+                o.attempts = tried;
                 o
             });
             if matches!(o.state, PortState::Open | PortState::Closed) {

@@ -14,6 +14,8 @@ mod discovery;
 pub mod hops;
 mod host;
 mod names;
+pub mod second_look;
+mod timing;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
 use std::future::Future;
@@ -31,7 +33,7 @@ use crate::evidence::EvidenceLog;
 use crate::governor::{ClassHint, ClassHints, Counters, Governor, SafetyRules, SafetySettings};
 use crate::neighbors;
 use crate::observation::{
-    DiscoveryDecision, HostObservation, HostScanState, ScanMode, ScanOutcome,
+    DiscoveryDecision, HostObservation, HostScanState, RetryPolicy, ScanMode, ScanOutcome,
 };
 use crate::ports::{PortCatalog, PortList};
 use crate::scope::{Cleared, ScopeGuard};
@@ -135,6 +137,7 @@ pub enum Phase {
     TcpPing = 2,
     PortScan = 3,
     Finishing = 4,
+    SecondLook = 5,
 }
 
 impl Phase {
@@ -145,6 +148,7 @@ impl Phase {
             Phase::Discovery => "discovery",
             Phase::TcpPing => "tcp ping",
             Phase::PortScan => "port scan",
+            Phase::SecondLook => "second look",
             Phase::Finishing => "finishing",
         }
     }
@@ -188,6 +192,7 @@ impl Progress {
             2 => Phase::TcpPing,
             3 => Phase::PortScan,
             4 => Phase::Finishing,
+            5 => Phase::SecondLook,
             _ => Phase::Starting,
         }
     }
@@ -227,6 +232,8 @@ struct Ctx {
     evidence: EvidenceLog,
     cancel: CancellationToken,
     progress: Arc<Progress>,
+    /// Busy time of the hosts' stages, summed.
+    timing: timing::HostTime,
 }
 
 /// Works out whether every address can be port-scanned within the time budget.
@@ -306,7 +313,9 @@ pub async fn run(
         evidence: EvidenceLog::default(),
         cancel,
         progress,
+        timing: timing::HostTime::default(),
     });
+    let mut phases = timing::Phases::start();
     let mut warnings = Vec::new();
 
     tracing::info!(
@@ -318,9 +327,11 @@ pub async fn run(
 
     // 1. Discovery: ARP and ICMP over every address.
     let discovered = discovery::discover(&ctx, &mut warnings).await;
+    phases.mark("discovery");
     // 1b. The routers next to the scanner: its routing table and one TTL-limited echo
     //     to each host beyond its connected segments that answered ICMP.
     let paths = hops::probe(&ctx, &discovered, &mut warnings).await;
+    phases.mark("routers");
     let mut found = discovered.found;
     // The MAC vendor tells some classes before the first port is probed.
     if let Some(by_mac) = &ctx.plan.classes.by_mac {
@@ -366,6 +377,7 @@ pub async fn run(
         all
     } else {
         let pinged = discovery::tcp_ping(&ctx, &found, &absent).await;
+        phases.mark("tcp ping");
         for (addr, f) in pinged {
             found.insert(addr, f);
         }
@@ -386,7 +398,12 @@ pub async fn run(
         Phase::PortScan,
         scan_list.len() as u64 * ctx.plan.ports.len() as u64,
     );
-    let mut hosts = port_scan(&ctx, scan_list, &mut found).await;
+    let (mut hosts, lifeless) = port_scan(&ctx, scan_list, &mut found).await;
+    phases.mark("port scan");
+
+    // 3b. The second look at addresses that said nothing (see `second_look`).
+    let retry = look_again(&ctx, &mut hosts, lifeless).await;
+    phases.mark("second look");
 
     // 4. Addresses found by discovery but never port-scanned (gated scan of a silent host,
     //    or an interrupted scan) are still hosts.
@@ -404,6 +421,7 @@ pub async fn run(
     fill_macs(&mut hosts);
     hosts.sort_by_key(|h| h.address);
 
+    phases.mark("finishing");
     let complete = !ctx.cancel.is_cancelled();
     let finished_at = OffsetDateTime::now_utc();
     let c = ctx.governor.counters();
@@ -421,30 +439,93 @@ pub async fn run(
         probes_udp: c.udp.load(Ordering::Relaxed),
         frames: ctx.governor.frame_stats(),
         evidence: ctx.evidence.take_records(),
+        timing: phases.finish(&ctx.timing),
+        retry,
     }
 }
 
+/// Asks the addresses that stayed silent in the first pass again, on the ports the
+/// retry policy chose; adds the hosts that answer. Returns what was decided.
+async fn look_again(
+    ctx: &Arc<Ctx>,
+    hosts: &mut Vec<HostObservation>,
+    lifeless: Vec<IpAddr>,
+) -> RetryPolicy {
+    let (loss, samples) = second_look::loss_estimate(hosts);
+    let (ports, coverage) = second_look::choose(hosts, &ctx.plan.ports.tcp, loss);
+    let mut policy = RetryPolicy {
+        loss_estimate: loss,
+        loss_samples: samples,
+        second_look_ports: ports.clone(),
+        second_look_coverage: coverage,
+        lifeless_addresses: lifeless.len() as u64,
+        found_by_second_look: 0,
+        accepted_miss_probability: second_look::accepted_miss_probability(loss, coverage),
+    };
+    if ctx.plan.retries == 0 || ports.is_empty() || lifeless.is_empty() {
+        if ctx.plan.retries == 0 {
+            policy.second_look_ports.clear();
+            policy.accepted_miss_probability = loss;
+        }
+        return policy;
+    }
+    tracing::info!(
+        addresses = lifeless.len(),
+        ports = ?ports,
+        loss,
+        "second look at addresses silent on every port"
+    );
+    ctx.progress.start_phase(Phase::SecondLook, 0);
+    let look: Arc<[u16]> = ports.into();
+    let mut found = 0;
+    for_each_cleared(
+        ctx,
+        lifeless.into_iter().map(|a| (a, ())),
+        ctx.plan.host_parallelism,
+        |ctx, cleared, ()| {
+            let look = look.clone();
+            async move { host::scan_host(&ctx, cleared, None, host::Pass::SecondLook(look)).await }
+        },
+        |r| {
+            if r.obs.is_up() {
+                found += 1;
+                hosts.push(r.obs);
+            }
+        },
+    )
+    .await;
+    policy.found_by_second_look = found;
+    policy
+}
+
+/// The first pass: every address of `scan_list`, every port. Returns the hosts that
+/// answered, and the addresses that were fully scanned and said nothing.
 async fn port_scan(
     ctx: &Arc<Ctx>,
     scan_list: Vec<IpAddr>,
     found: &mut HashMap<IpAddr, Found>,
-) -> Vec<HostObservation> {
+) -> (Vec<HostObservation>, Vec<IpAddr>) {
     let mut hosts = Vec::new();
+    let mut lifeless = Vec::new();
     let items = scan_list.into_iter().map(|a| (a, found.remove(&a)));
     for_each_cleared(
         ctx,
         items,
         ctx.plan.host_parallelism,
-        |ctx, cleared, prior| async move { host::scan_host(&ctx, cleared, prior).await },
+        |ctx, cleared, prior| async move {
+            host::scan_host(&ctx, cleared, prior, host::Pass::First).await
+        },
         // Addresses that stayed silent are dropped at once: on a /16 they are most of it.
-        |h| {
-            if h.is_up() {
-                hosts.push(h);
+        |r| {
+            if r.obs.is_up() {
+                hosts.push(r.obs);
+            } else if r.lifeless {
+                lifeless.push(r.obs.address);
             }
         },
     )
     .await;
-    hosts
+    (hosts, lifeless)
 }
 
 /// Runs `work` for every item whose address the scope guard clears, at most `limit` at

@@ -179,6 +179,8 @@ pub fn build(
                     peak_second_host: outcome.frames.peak_second_host,
                     peak_host: outcome.frames.peak_host.map(|a| a.to_string()),
                 }),
+                timing: (!outcome.timing.phases_ms.is_empty()).then(|| timing(&outcome.timing)),
+                retry: (!outcome.timing.phases_ms.is_empty()).then(|| retry(&outcome.retry)),
             },
             warnings: outcome.warnings.clone(),
             rules: Some(request.rules.clone()),
@@ -441,5 +443,35 @@ fn service(s: &kenshin_assess::Service) -> Service {
         connect_only: s.connect_only,
         evidence: s.evidence.clone(),
         notes,
+    }
+}
+
+fn timing(t: &kenshin_probe::observation::ScanTiming) -> Timing {
+    Timing {
+        phases: t
+            .phases_ms
+            .iter()
+            .map(|(phase, ms)| PhaseTime {
+                phase: phase.clone(),
+                ms: *ms,
+            })
+            .collect(),
+        host_port_scan_ms: t.host_tcp_ms,
+        host_udp_ms: t.host_udp_ms,
+        host_identify_ms: t.host_identify_ms,
+        host_tls_audit_ms: t.host_tls_audit_ms,
+        host_reverse_names_ms: t.host_names_ms,
+    }
+}
+
+fn retry(r: &kenshin_probe::observation::RetryPolicy) -> RetryStats {
+    RetryStats {
+        loss_estimate: r.loss_estimate,
+        loss_samples: r.loss_samples,
+        second_look_ports: r.second_look_ports.clone(),
+        second_look_coverage: r.second_look_coverage,
+        lifeless_addresses: r.lifeless_addresses,
+        found_by_second_look: r.found_by_second_look,
+        accepted_miss_probability: r.accepted_miss_probability,
     }
 }

@@ -202,6 +202,48 @@ pub struct Stats {
     /// Frames on the wire, as kenshin counted them (what the rate caps hold to).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub frames: Option<FrameCounts>,
+    /// Where the time went (added in 1.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timing: Option<Timing>,
+    /// The retry policy's decisions and the miss probability it accepted (added in 1.2).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry: Option<RetryStats>,
+}
+
+/// Where a scan's time went: each phase's wall time in order, and each stage of a
+/// host's scan summed over hosts (hosts run side by side, so these exceed the wall).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Timing {
+    pub phases: Vec<PhaseTime>,
+    pub host_port_scan_ms: u64,
+    pub host_udp_ms: u64,
+    /// Identification, the TLS audit included.
+    pub host_identify_ms: u64,
+    pub host_tls_audit_ms: u64,
+    pub host_reverse_names_ms: u64,
+}
+
+/// One phase of the scan and its wall time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PhaseTime {
+    pub phase: String,
+    pub ms: u64,
+}
+
+/// What the retry policy decided: silent ports of an address that showed life are
+/// retried; an address silent on every port gets a second look on a few ports only.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct RetryStats {
+    /// Share of answering ports whose first probe got no answer.
+    pub loss_estimate: f64,
+    pub loss_samples: u64,
+    pub second_look_ports: Vec<u16>,
+    /// Share of the ping-silent hosts found whose open ports include one of them.
+    pub second_look_coverage: f64,
+    pub lifeless_addresses: u64,
+    pub found_by_second_look: u64,
+    /// The chance a live host that ignores ping and filters its closed ports is missed.
+    pub accepted_miss_probability: f64,
 }
 
 /// Frames kenshin caused to leave its interface, counted in fixed one-second windows

@@ -235,6 +235,8 @@ fn outcome() -> ScanOutcome {
             peak_second_host: 40,
             peak_host: Some(ip("198.18.1.10")),
         },
+        timing: Default::default(),
+        retry: Default::default(),
     }
 }
 

@@ -1,0 +1,204 @@
+//! The retry policy for addresses that said nothing: which ports the second look
+//! asks, and the miss probability that choice accepts.
+//!
+//! After the first pass, an address that answered nothing on any port is most likely
+//! not there (three in four addresses of a routed hospital segment are empty). Asking
+//! every such address every port a second time would double the scan. The second look
+//! asks them on the few ports that the hosts this scan found *without* ping (the ones
+//! that hide like a missed host would) answered on, chosen greedily until they cover
+//! [`COVERAGE`] of those hosts, at most [`MAX_PORTS`]. On a network that loses more
+//! than [`LOSSY`] of probes the look asks every port, as a full retry would.
+//!
+//! What it accepts: a live host that ignores ping and filters its closed ports is
+//! missed only if every first-pass probe to its open ports was lost (probability `p`
+//! for one open port, `p` the loss estimate) and the second look missed it too (`p`
+//! again if one of its ports is looked at, 1 otherwise): `p · (c·p + (1 − c))` for
+//! coverage `c`, the figure the report states.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use crate::observation::{DiscoveryMethod, HostObservation, PortState};
+use crate::ports::Protocol;
+
+/// The share of ping-silent hosts the second-look ports should cover.
+pub const COVERAGE: f64 = 0.95;
+/// At most this many ports in the second look (unless the network is lossy).
+pub const MAX_PORTS: usize = 8;
+/// Above this loss estimate, the second look asks every port.
+pub const LOSSY: f64 = 0.05;
+
+/// The loss estimate: the share of answering TCP ports whose first attempt got no
+/// answer, with one pseudo-observation each way so a clean small scan does not claim
+/// zero loss. Returns (estimate, answering ports seen).
+pub fn loss_estimate(hosts: &[HostObservation]) -> (f64, u64) {
+    let mut answered = 0u64;
+    let mut late = 0u64;
+    for p in hosts.iter().flat_map(|h| &h.ports) {
+        if p.protocol == Protocol::Tcp && matches!(p.state, PortState::Open | PortState::Closed) {
+            answered += 1;
+            if p.attempts > 1 {
+                late += 1;
+            }
+        }
+    }
+    ((late as f64 + 1.0) / (answered as f64 + 2.0), answered)
+}
+
+/// Whether a host was found without ICMP or ARP: it hides as a missed host would.
+fn ping_silent(h: &HostObservation) -> bool {
+    !h.discovered_by.contains(&DiscoveryMethod::Icmp)
+        && !h.discovered_by.contains(&DiscoveryMethod::Arp)
+}
+
+/// The ports of the second look and the share of ping-silent hosts they cover. Hosts
+/// found without ping are the model; if there are none, every host with an open port.
+pub fn choose(hosts: &[HostObservation], all_ports: &[u16], loss: f64) -> (Vec<u16>, f64) {
+    if loss > LOSSY {
+        return (all_ports.to_vec(), 1.0);
+    }
+    let open_sets = |filter: &dyn Fn(&HostObservation) -> bool| -> Vec<BTreeSet<u16>> {
+        hosts
+            .iter()
+            .filter(|h| filter(h))
+            .map(|h| {
+                h.ports
+                    .iter()
+                    .filter(|p| p.protocol == Protocol::Tcp && p.state == PortState::Open)
+                    .map(|p| p.port)
+                    .filter(|p| all_ports.contains(p))
+                    .collect::<BTreeSet<u16>>()
+            })
+            .filter(|s| !s.is_empty())
+            .collect()
+    };
+    let mut models = open_sets(&ping_silent);
+    if models.is_empty() {
+        models = open_sets(&|_| true);
+    }
+    if models.is_empty() {
+        return (Vec::new(), 0.0);
+    }
+    let total = models.len();
+    let mut chosen = Vec::new();
+    let mut uncovered = models;
+    while chosen.len() < MAX_PORTS && !uncovered.is_empty() {
+        let covered = 1.0 - uncovered.len() as f64 / total as f64;
+        if covered >= COVERAGE {
+            break;
+        }
+        // The port that covers the most hosts not yet covered; the lower port on ties.
+        let mut counts: BTreeMap<u16, usize> = BTreeMap::new();
+        for s in &uncovered {
+            for &p in s {
+                *counts.entry(p).or_default() += 1;
+            }
+        }
+        let Some((&best, _)) = counts.iter().max_by(|a, b| a.1.cmp(b.1).then(b.0.cmp(a.0))) else {
+            break;
+        };
+        chosen.push(best);
+        uncovered.retain(|s| !s.contains(&best));
+    }
+    let coverage = 1.0 - uncovered.len() as f64 / total as f64;
+    chosen.sort_unstable();
+    (chosen, coverage)
+}
+
+/// The chance a ping-silent host with one open port is missed (see the module docs).
+pub fn accepted_miss_probability(loss: f64, coverage: f64) -> f64 {
+    loss * (coverage * loss + (1.0 - coverage))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::observation::PortObservation;
+    use std::net::IpAddr;
+
+    fn host(last: u8, methods: &[DiscoveryMethod], open: &[u16], late: &[u16]) -> HostObservation {
+        let addr: IpAddr = format!("198.18.9.{last}").parse().expect("addr");
+        let mut h =
+            HostObservation::unprobed(addr, None, methods.iter().copied().collect(), vec![]);
+        for &p in open {
+            h.ports.push(PortObservation {
+                port: p,
+                protocol: Protocol::Tcp,
+                state: PortState::Open,
+                reason: "syn-ack",
+                attempts: if late.contains(&p) { 2 } else { 1 },
+                rtt: None,
+                connect_only: false,
+                evidence: None,
+            });
+        }
+        h
+    }
+
+    const ALL: [u16; 6] = [22, 80, 443, 445, 3389, 11112];
+
+    #[test]
+    fn the_second_look_asks_the_ports_ping_silent_hosts_answered_on() {
+        use DiscoveryMethod::{Icmp, Tcp};
+        let hosts = vec![
+            host(1, &[Icmp, Tcp], &[22, 80], &[]),
+            host(2, &[Tcp], &[3389], &[]),
+            host(3, &[Tcp], &[3389, 445], &[]),
+            host(4, &[Tcp], &[11112], &[]),
+            host(5, &[Tcp], &[3389], &[]),
+        ];
+        let (ports, coverage) = choose(&hosts, &ALL, 0.01);
+        assert_eq!(
+            ports,
+            vec![3389, 11112],
+            "the ping-answering host's ports are not the model"
+        );
+        assert!((coverage - 1.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn without_ping_silent_hosts_every_host_is_the_model() {
+        use DiscoveryMethod::Icmp;
+        let hosts = vec![
+            host(1, &[Icmp], &[22, 80], &[]),
+            host(2, &[Icmp], &[80], &[]),
+        ];
+        let (ports, _) = choose(&hosts, &ALL, 0.01);
+        assert_eq!(ports, vec![80]);
+    }
+
+    #[test]
+    fn a_lossy_network_gets_every_port_again_and_a_silent_one_none() {
+        let hosts = vec![host(1, &[DiscoveryMethod::Tcp], &[22], &[])];
+        assert_eq!(choose(&hosts, &ALL, 0.2).0, ALL.to_vec());
+        assert!(choose(&[], &ALL, 0.01).0.is_empty());
+    }
+
+    #[test]
+    fn the_second_look_stops_at_its_port_limit() {
+        let hosts: Vec<_> = (0..20u16)
+            .map(|i| host(i as u8, &[DiscoveryMethod::Tcp], &[1000 + i], &[]))
+            .collect();
+        let all: Vec<u16> = (1000..1020).collect();
+        let (ports, coverage) = choose(&hosts, &all, 0.01);
+        assert_eq!(ports.len(), MAX_PORTS);
+        assert!((coverage - MAX_PORTS as f64 / 20.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn loss_is_estimated_from_ports_that_answered_only_on_a_retry() {
+        let hosts = vec![
+            host(1, &[DiscoveryMethod::Icmp], &[22, 80, 443], &[80]),
+            host(2, &[DiscoveryMethod::Icmp], &[22, 80, 443, 445, 3389], &[]),
+        ];
+        let (loss, samples) = loss_estimate(&hosts);
+        assert_eq!(samples, 8);
+        assert!((loss - 0.2).abs() < 1e-9, "{loss}");
+    }
+
+    #[test]
+    fn the_accepted_miss_probability_falls_with_coverage() {
+        let full = accepted_miss_probability(0.01, 1.0);
+        let none = accepted_miss_probability(0.01, 0.0);
+        assert!((full - 1e-4).abs() < 1e-12 && (none - 0.01).abs() < 1e-12);
+    }
+}
