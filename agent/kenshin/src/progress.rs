@@ -49,6 +49,7 @@ impl Display {
                         Phase::Discovery => "ホスト探索",
                         Phase::TcpPing => "TCP ping",
                         Phase::PortScan => "ポート調査",
+                        Phase::SecondLook => "再確認",
                         Phase::Finishing => "集計",
                     },
                 });

@@ -63,6 +63,13 @@ impl RttEstimator {
         self.srtt.map(Duration::from_secs_f64)
     }
 
+    /// `srtt + 4 × rttvar`, unclamped: how long an answer can be expected, or `None`
+    /// without samples.
+    pub fn horizon(&self) -> Option<Duration> {
+        let s = self.srtt?;
+        Some(Duration::from_secs_f64(s + 4.0 * self.rttvar))
+    }
+
     /// The timeout for one attempt, or `None` without samples.
     pub fn timeout(&self, bounds: TimeoutBounds) -> Option<Duration> {
         let s = self.srtt?;
@@ -100,6 +107,21 @@ mod tests {
         }
         let b = TimeoutBounds::default();
         assert_eq!(e.timeout(b), Some(b.min));
+    }
+
+    #[test]
+    fn the_answer_horizon_follows_the_estimate_below_the_minimum_timeout() {
+        let mut e = RttEstimator::default();
+        assert_eq!(e.horizon(), None);
+        for _ in 0..20 {
+            e.observe(Duration::from_millis(2));
+        }
+        let h = e.horizon().expect("has samples");
+        assert!(
+            h >= Duration::from_millis(2) && h < Duration::from_millis(5),
+            "{h:?}"
+        );
+        assert!(h < e.timeout(TimeoutBounds::default()).expect("has samples"));
     }
 
     #[test]

@@ -345,6 +345,10 @@ impl FrameMeter {
     }
 }
 
+/// The shortest answer horizon (see [`Admission::answer_horizon`]): a scheduler's
+/// jitter on a loaded sensor is a few milliseconds.
+pub const ANSWER_HORIZON_MIN: Duration = Duration::from_millis(10);
+
 /// Permission to send one probe to one cleared address, now.
 #[derive(Debug)]
 pub struct Admission {
@@ -375,6 +379,26 @@ impl Admission {
         let host = *lock(&self.host.rtt);
         let scan = *lock(&self.scan_rtt);
         attempt_timeout(&host, &scan, self.bounds, attempt)
+    }
+
+    /// How long an answer can reasonably be expected: the RTT estimate's `srtt +
+    /// 4·rttvar` (the host's, else the scan's), at least [`ANSWER_HORIZON_MIN`],
+    /// unclamped above; before anything answered, the first attempt's timeout.
+    pub fn answer_horizon(&self) -> Duration {
+        let host = *lock(&self.host.rtt);
+        let scan = *lock(&self.scan_rtt);
+        host.horizon()
+            .or_else(|| scan.horizon())
+            .map_or(self.bounds.initial, |h| h.max(ANSWER_HORIZON_MIN))
+    }
+
+    /// Gives back the room kept for frames that will now come only unannounced (a
+    /// late answer): counted as unplanned if they do.
+    pub fn release_expected(&self) {
+        let left = self.take_expected(u32::MAX);
+        if left > 0 {
+            self.meter.cancelled(left);
+        }
     }
 
     /// Records a measured round trip to this host.

@@ -59,7 +59,21 @@ pub async fn connect(admission: &Admission, port: u16, timeout: Duration) -> Tcp
         return TcpOutcome::LocalError(e.to_string());
     }
     let start = Instant::now();
-    match tokio::time::timeout(timeout, socket.connect(addr)).await {
+    // Room for the ACK and RST of an open port is kept only while an answer can be
+    // expected (the RTT estimate's horizon); a port silent past it gives the room back
+    // to other probes, and an answer that still comes late is counted as unplanned
+    // frames, which the cap's reserve holds and what follows waits for.
+    let horizon = admission.answer_horizon().min(timeout);
+    let connecting = socket.connect(addr);
+    tokio::pin!(connecting);
+    let answer = match tokio::time::timeout(horizon, &mut connecting).await {
+        Ok(answer) => Ok(answer),
+        Err(_) => {
+            admission.release_expected();
+            tokio::time::timeout(timeout.saturating_sub(horizon), connecting).await
+        }
+    };
+    match answer {
         Err(_) => {
             admission.arrived(syn_retransmissions(start.elapsed()));
             TcpOutcome::NoAnswer
