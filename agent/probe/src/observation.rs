@@ -472,6 +472,9 @@ pub struct RetryPolicy {
     pub lifeless_addresses: u64,
     /// Hosts found only by the second look.
     pub found_by_second_look: u64,
+    /// The second look sent each silent address an echo too (the scan found hosts that
+    /// answer ping and nothing else).
+    pub second_look_echo: bool,
     /// The chance that a live host silent to ping, with filtered closed ports, is
     /// missed: every first-pass probe to its open ports lost, and the second look missed
     /// it too (for a host with one open port, the worst case).

@@ -49,7 +49,15 @@ impl Discovered {
     }
 }
 
-pub(super) async fn discover(ctx: &Arc<Ctx>, warnings: &mut Vec<String>) -> Discovered {
+/// `icmp_retry`: whether an address off the connected segments gets a second echo. A
+/// direct scan port-scans every such address anyway, so there the second echo is left to
+/// the second look (see `second_look`), which sends it only if the scan found hosts
+/// that answer nothing but ping.
+pub(super) async fn discover(
+    ctx: &Arc<Ctx>,
+    warnings: &mut Vec<String>,
+    icmp_retry: bool,
+) -> Discovered {
     let scope = ctx.plan.guard.scope();
     let has_v4 = scope.ranges().iter().any(|r| !r.is_ipv6());
     let has_v6 = scope.ranges().iter().any(AddrRange::is_ipv6);
@@ -104,7 +112,8 @@ pub(super) async fn discover(ctx: &Arc<Ctx>, warnings: &mut Vec<String>) -> Disc
     let work = |ctx: Arc<Ctx>, cleared: Cleared, ()| {
         let (pinger, arp) = (pinger.clone(), arp.clone());
         async move {
-            let probed = probe_address(&ctx, cleared, pinger.as_deref(), arp.as_deref()).await;
+            let probed =
+                probe_address(&ctx, cleared, pinger.as_deref(), arp.as_deref(), icmp_retry).await;
             ctx.progress.step();
             (cleared.addr(), probed)
         }
@@ -166,9 +175,10 @@ async fn probe_address(
     cleared: Cleared,
     pinger: Option<&Pinger>,
     arp: Option<&ArpDiscovery>,
+    icmp_retry: bool,
 ) -> Probed {
     let mut arp_sent = false;
-    let found = probe_address_inner(ctx, cleared, pinger, arp, &mut arp_sent).await;
+    let found = probe_address_inner(ctx, cleared, pinger, arp, icmp_retry, &mut arp_sent).await;
     Probed { found, arp_sent }
 }
 
@@ -177,10 +187,17 @@ async fn probe_address_inner(
     cleared: Cleared,
     pinger: Option<&Pinger>,
     arp: Option<&ArpDiscovery>,
+    icmp_retry: bool,
     arp_sent: &mut bool,
 ) -> Option<Found> {
     let addr = cleared.addr();
     let arp = arp.filter(|a| a.covers(addr));
+    // ARP absence removes an address from the scan, so ARP always gets its retries.
+    let attempts = if arp.is_some() || icmp_retry {
+        ctx.plan.retries
+    } else {
+        0
+    };
     let v4 = match addr {
         IpAddr::V4(v) => Some(v),
         IpAddr::V6(_) => None,
@@ -188,7 +205,7 @@ async fn probe_address_inner(
     let arp_answered = || arp.zip(v4).is_some_and(|(a, v)| a.reply_from(v).is_some());
     let mut found = Found::default();
     *arp_sent = arp.is_some();
-    for attempt in 0..=ctx.plan.retries {
+    for attempt in 0..=attempts {
         if let Some(arp) = arp {
             let adm = ctx
                 .governor
@@ -218,6 +235,24 @@ async fn probe_address_inner(
         }
     }
     (!found.methods.is_empty()).then_some(found)
+}
+
+/// One more echo to `cleared` (the second look's): whether it answered, and how.
+pub(super) async fn echo_again(ctx: &Ctx, pinger: &Pinger, cleared: Cleared) -> Option<Found> {
+    if !pinger.available_for(cleared.addr()) {
+        return None;
+    }
+    let adm = ctx
+        .governor
+        .admit(cleared, ProbeKind::Icmp, &ctx.cancel)
+        .await?;
+    let echo = pinger.echo(&adm, 1, adm.timeout(1)).await?;
+    adm.observe_rtt(echo.rtt);
+    let mut f = Found::default();
+    f.methods.insert(DiscoveryMethod::Icmp);
+    f.rtt = Some(echo.rtt);
+    f.reply_ttl = echo.ttl;
+    Some(f)
 }
 
 /// For a gated scan: TCP connects to the catalog's ping ports, for every address that

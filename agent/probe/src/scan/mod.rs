@@ -326,7 +326,8 @@ pub async fn run(
     );
 
     // 1. Discovery: ARP and ICMP over every address.
-    let discovered = discovery::discover(&ctx, &mut warnings).await;
+    let discovered =
+        discovery::discover(&ctx, &mut warnings, decision.mode != ScanMode::Direct).await;
     phases.mark("discovery");
     // 1b. The routers next to the scanner: its routing table and one TTL-limited echo
     //     to each host beyond its connected segments that answered ICMP.
@@ -460,6 +461,7 @@ async fn look_again(
         second_look_coverage: coverage,
         lifeless_addresses: lifeless.len() as u64,
         found_by_second_look: 0,
+        second_look_echo: false,
         accepted_miss_probability: second_look::accepted_miss_probability(loss, coverage),
     };
     if ctx.plan.retries == 0 || ports.is_empty() || lifeless.is_empty() {
@@ -477,6 +479,10 @@ async fn look_again(
     );
     ctx.progress.start_phase(Phase::SecondLook, 0);
     let look: Arc<[u16]> = ports.into();
+    // Hosts that answered ping and no port: their kind hides from a port-only look.
+    let pinger = (ctx.plan.use_icmp && hosts.iter().any(second_look::ping_only))
+        .then(|| Arc::new(crate::net::icmp::Pinger::open().0));
+    policy.second_look_echo = pinger.is_some();
     let mut found = 0;
     for_each_cleared(
         ctx,
@@ -484,7 +490,14 @@ async fn look_again(
         ctx.plan.host_parallelism,
         |ctx, cleared, ()| {
             let look = look.clone();
-            async move { host::scan_host(&ctx, cleared, None, host::Pass::SecondLook(look)).await }
+            let pinger = pinger.clone();
+            async move {
+                let prior = match &pinger {
+                    Some(p) => discovery::echo_again(&ctx, p, cleared).await,
+                    None => None,
+                };
+                host::scan_host(&ctx, cleared, prior, host::Pass::SecondLook(look)).await
+            }
         },
         |r| {
             if r.obs.is_up() {

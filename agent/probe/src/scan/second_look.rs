@@ -5,9 +5,12 @@
 //! not there (three in four addresses of a routed hospital segment are empty). Asking
 //! every such address every port a second time would double the scan. The second look
 //! asks them on the few ports that the hosts this scan found *without* ping (the ones
-//! that hide like a missed host would) answered on, chosen greedily until they cover
-//! [`COVERAGE`] of those hosts, at most [`MAX_PORTS`]. On a network that loses more
-//! than [`LOSSY`] of probes the look asks every port, as a full retry would.
+//! that hide like a missed host would) answered on, chosen greedily, most-covering
+//! first, until the hosts expected to stay missed fit a quarter of what the recall
+//! target allows ([`TARGET_RECALL`], [`MISS_SHARE`]), at most [`MAX_PORTS`]. On a
+//! network that loses more than [`LOSSY`] of probes the look asks every port, as a
+//! full retry would. If the scan found hosts that answer nothing but ping, the look
+//! sends each silent address one more echo too.
 //!
 //! What it accepts: a live host that ignores ping and filters its closed ports is
 //! missed only if every first-pass probe to its open ports was lost (probability `p`
@@ -20,8 +23,10 @@ use std::collections::{BTreeMap, BTreeSet};
 use crate::observation::{DiscoveryMethod, HostObservation, PortState};
 use crate::ports::Protocol;
 
-/// The share of ping-silent hosts the second-look ports should cover.
-pub const COVERAGE: f64 = 0.95;
+/// The host recall kenshin aims for.
+pub const TARGET_RECALL: f64 = 0.999;
+/// The share of the recall target's allowance the second look may leave to chance.
+pub const MISS_SHARE: f64 = 0.25;
 /// At most this many ports in the second look (unless the network is lossy).
 pub const MAX_PORTS: usize = 8;
 /// Above this loss estimate, the second look asks every port.
@@ -42,6 +47,16 @@ pub fn loss_estimate(hosts: &[HostObservation]) -> (f64, u64) {
         }
     }
     ((late as f64 + 1.0) / (answered as f64 + 2.0), answered)
+}
+
+/// Whether a host answered ping and nothing else: such hosts make the second look
+/// send an echo too.
+pub fn ping_only(h: &HostObservation) -> bool {
+    h.discovered_by.contains(&DiscoveryMethod::Icmp)
+        && !h
+            .ports
+            .iter()
+            .any(|p| matches!(p.state, PortState::Open | PortState::Closed))
 }
 
 /// Whether a host was found without ICMP or ARP: it hides as a missed host would.
@@ -79,11 +94,15 @@ pub fn choose(hosts: &[HostObservation], all_ports: &[u16], loss: f64) -> (Vec<u
         return (Vec::new(), 0.0);
     }
     let total = models.len();
+    // Hosts like these still hidden among the silent addresses, expected: each of the
+    // ones found had a chance `loss` of being missed; at least one is assumed.
+    let hiding = open_sets(&ping_silent).len().max(1) as f64 * loss;
+    let allowance = MISS_SHARE * (1.0 - TARGET_RECALL) * hosts.len() as f64;
     let mut chosen = Vec::new();
     let mut uncovered = models;
     while chosen.len() < MAX_PORTS && !uncovered.is_empty() {
         let covered = 1.0 - uncovered.len() as f64 / total as f64;
-        if covered >= COVERAGE {
+        if hiding * (1.0 - covered) <= allowance {
             break;
         }
         // The port that covers the most hosts not yet covered; the lower port on ties.
@@ -182,6 +201,25 @@ mod tests {
         let (ports, coverage) = choose(&hosts, &all, 0.01);
         assert_eq!(ports.len(), MAX_PORTS);
         assert!((coverage - MAX_PORTS as f64 / 20.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_large_scan_with_few_hidden_hosts_looks_at_fewer_ports() {
+        use DiscoveryMethod::{Icmp, Tcp};
+        // 400 hosts answer ping; 10 hide, each on its own port. At 1 % loss about 0.1
+        // of such hosts is expected still hidden, against an allowance of 0.1: no port
+        // needs a second look. With 40 hiding, it takes ports until 75 % are covered.
+        let mut hosts: Vec<_> = (0..400u16)
+            .map(|i| host((i % 250) as u8, &[Icmp, Tcp], &[22], &[]))
+            .collect();
+        let all: Vec<u16> = (1000..1040).chain([22]).collect();
+        let hidden = |n: u16| (0..n).map(|i| host(i as u8, &[Tcp], &[1000 + i % 4], &[]));
+        let few: Vec<_> = hosts.iter().cloned().chain(hidden(10)).collect();
+        assert!(choose(&few, &all, 0.01).0.is_empty());
+        hosts.extend(hidden(40));
+        let (ports, coverage) = choose(&hosts, &all, 0.01);
+        assert_eq!(ports.len(), 3, "{ports:?}");
+        assert!(coverage >= 0.75);
     }
 
     #[test]

@@ -472,6 +472,7 @@ fn retry(r: &kenshin_probe::observation::RetryPolicy) -> RetryStats {
         second_look_coverage: r.second_look_coverage,
         lifeless_addresses: r.lifeless_addresses,
         found_by_second_look: r.found_by_second_look,
+        second_look_echo: r.second_look_echo,
         accepted_miss_probability: r.accepted_miss_probability,
     }
 }

@@ -242,6 +242,8 @@ pub struct RetryStats {
     pub second_look_coverage: f64,
     pub lifeless_addresses: u64,
     pub found_by_second_look: u64,
+    /// The second look sent an echo too (hosts that answer only ping were found).
+    pub second_look_echo: bool,
     /// The chance a live host that ignores ping and filters its closed ports is missed.
     pub accepted_miss_probability: f64,
 }
