@@ -273,8 +273,10 @@ impl FrameMeter {
         let total = cost.total();
         if !ticket.paced {
             ticket.paced = true;
-            let h = lock(&self.host.lane).pacer.reserve(now, total);
-            let s = lock(&self.scan).pacer.reserve(now, total);
+            // The pacer spaces what is sent now; frames that room is kept for take
+            // their time when they go out (`arrived`), and the window holds the cap.
+            let h = lock(&self.host.lane).pacer.reserve(now, cost.now);
+            let s = lock(&self.scan).pacer.reserve(now, cost.now);
             let slot = h.max(s);
             if slot > now {
                 return Err(slot);
@@ -318,16 +320,16 @@ impl FrameMeter {
     /// `frames` frames that room was kept for went on the wire just now.
     pub fn arrived(&self, frames: u32) {
         let now = Instant::now();
-        lock(&self.host.lane).window.arrive(now, frames);
-        lock(&self.scan).window.arrive(now, frames);
+        for lane in [&mut *lock(&self.host.lane), &mut *lock(&self.scan)] {
+            lane.window.arrive(now, frames);
+            lane.pacer.push_back(now, frames);
+        }
     }
 
     /// `frames` frames that room was kept for will not be sent.
     pub fn cancelled(&self, frames: u32) {
-        let now = Instant::now();
         for lane in [&mut *lock(&self.host.lane), &mut *lock(&self.scan)] {
             lane.window.cancel(frames);
-            lane.pacer.give_back(now, frames);
         }
     }
 

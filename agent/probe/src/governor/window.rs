@@ -60,17 +60,6 @@ impl Pacer {
         self.next = Some(from + self.interval * frames);
     }
 
-    /// Frames reserved and then not sent give their time back, never before `now`.
-    pub(crate) fn give_back(&mut self, now: Instant, frames: u32) {
-        if let Some(next) = self.next {
-            let back = next
-                .checked_sub(self.interval * frames)
-                .unwrap_or(now)
-                .max(now);
-            self.next = Some(back.min(next));
-        }
-    }
-
     /// A new rate from now on.
     pub(crate) fn set_rate(&mut self, rate_pps: u32) {
         self.interval = WINDOW / rate_pps.max(1);
@@ -288,7 +277,7 @@ mod tests {
         // (closes at, frames still expected) for connections that are open
         let mut open: Vec<(Instant, u32)> = Vec::new();
         for i in 0..600u32 {
-            let mut at = pacer.reserve(now, 3);
+            let mut at = pacer.reserve(now, 1);
             while let Some(later) = {
                 // frames the kernel sends for open connections, up to `at`
                 open.sort_by_key(|&(t, _)| t);
@@ -297,6 +286,7 @@ mod tests {
                         break;
                     }
                     w.arrive(t, n);
+                    pacer.push_back(t, n);
                     wire.push((t, n));
                     open.remove(0);
                 }
@@ -310,12 +300,12 @@ mod tests {
             if i % 2 == 0 {
                 // open: the ACK at once, the RST when the conversation ends, 0.5–3 s later
                 w.arrive(at + Duration::from_micros(300), 1);
+                pacer.push_back(at + Duration::from_micros(300), 1);
                 wire.push((at + Duration::from_micros(300), 1));
                 let close = at + Duration::from_millis(500 + u64::from(i % 7) * 400);
                 open.push((close, 1));
             } else {
                 w.cancel(2); // refused: the RST comes from the host, not from kenshin
-                pacer.give_back(at, 2);
             }
             now = at;
         }

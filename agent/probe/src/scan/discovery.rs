@@ -29,6 +29,8 @@ pub struct Found {
 const TASKS: usize = 512;
 /// How long to keep listening for late ARP replies after the last request.
 const ARP_GRACE: Duration = Duration::from_millis(300);
+/// How often an address's ARP answer is looked for while waiting.
+const ARP_POLL: Duration = Duration::from_millis(10);
 
 /// What discovery found, and which addresses ARP could vouch for.
 #[derive(Debug, Default)]
@@ -205,6 +207,40 @@ async fn probe_address_inner(
     let arp_answered = || arp.zip(v4).is_some_and(|(a, v)| a.reply_from(v).is_some());
     let mut found = Found::default();
     *arp_sent = arp.is_some();
+    let pinger = pinger.filter(|p| p.available_for(addr));
+    // On a connected segment ARP decides: an echo goes only to an address that answered
+    // it (for its RTT and TTL), never to an absent one, which would only make the kernel
+    // ARP for it again.
+    if let Some(arp) = arp {
+        for _ in 0..=attempts {
+            let adm = ctx
+                .governor
+                .admit(cleared, ProbeKind::Arp, &ctx.cancel)
+                .await?;
+            *arp_sent &= arp.request(&adm);
+            drop(adm);
+            let deadline = tokio::time::Instant::now() + ARP_GRACE;
+            while !arp_answered() && tokio::time::Instant::now() < deadline {
+                tokio::time::sleep(ARP_POLL).await;
+            }
+            if arp_answered() {
+                break;
+            }
+        }
+        if let (true, Some(p)) = (arp_answered(), pinger) {
+            let adm = ctx
+                .governor
+                .admit(cleared, ProbeKind::Icmp, &ctx.cancel)
+                .await?;
+            if let Some(echo) = p.echo(&adm, 0, adm.timeout(0)).await {
+                adm.observe_rtt(echo.rtt);
+                found.methods.insert(DiscoveryMethod::Icmp);
+                found.rtt = Some(echo.rtt);
+                found.reply_ttl = echo.ttl;
+            }
+        }
+        return (!found.methods.is_empty()).then_some(found);
+    }
     for attempt in 0..=attempts {
         if let Some(arp) = arp {
             let adm = ctx

@@ -399,11 +399,10 @@ pub async fn run(
         Phase::PortScan,
         scan_list.len() as u64 * ctx.plan.ports.len() as u64,
     );
-    let (mut hosts, lifeless) = port_scan(&ctx, scan_list, &mut found).await;
-    phases.mark("port scan");
-
-    // 3b. The second look at addresses that said nothing (see `second_look`).
-    let retry = look_again(&ctx, &mut hosts, lifeless).await;
+    //    Addresses that said nothing get their second look (see `second_look`) as soon
+    //    as every address has started its first pass, so the look fills the rate that
+    //    the last, slowest hosts leave idle.
+    let (mut hosts, retry) = port_scan(&ctx, scan_list, &mut found, &mut phases).await;
     phases.mark("second look");
 
     // 4. Addresses found by discovery but never port-scanned (gated scan of a silent host,
@@ -445,100 +444,167 @@ pub async fn run(
     }
 }
 
-/// Asks the addresses that stayed silent in the first pass again, on the ports the
-/// retry policy chose; adds the hosts that answer. Returns what was decided.
-async fn look_again(
-    ctx: &Arc<Ctx>,
-    hosts: &mut Vec<HostObservation>,
-    lifeless: Vec<IpAddr>,
-) -> RetryPolicy {
+/// The retry policy for silent addresses, from the hosts finished so far.
+fn retry_policy(ctx: &Ctx, hosts: &[HostObservation]) -> RetryPolicy {
     let (loss, samples) = second_look::loss_estimate(hosts);
-    let (ports, coverage) = second_look::choose(hosts, &ctx.plan.ports.tcp, loss);
-    let mut policy = RetryPolicy {
+    let (mut ports, coverage) = second_look::choose(hosts, &ctx.plan.ports.tcp, loss);
+    let mut accepted = second_look::accepted_miss_probability(loss, coverage);
+    if ctx.plan.retries == 0 {
+        ports.clear();
+        accepted = loss;
+    }
+    RetryPolicy {
         loss_estimate: loss,
         loss_samples: samples,
-        second_look_ports: ports.clone(),
+        second_look_ports: ports,
         second_look_coverage: coverage,
-        lifeless_addresses: lifeless.len() as u64,
+        lifeless_addresses: 0,
         found_by_second_look: 0,
-        second_look_echo: false,
-        accepted_miss_probability: second_look::accepted_miss_probability(loss, coverage),
-    };
-    if ctx.plan.retries == 0 || ports.is_empty() || lifeless.is_empty() {
-        if ctx.plan.retries == 0 {
-            policy.second_look_ports.clear();
-            policy.accepted_miss_probability = loss;
-        }
-        return policy;
+        second_look_echo: ctx.plan.retries > 0
+            && ctx.plan.use_icmp
+            && hosts.iter().any(second_look::ping_only),
+        accepted_miss_probability: accepted,
     }
-    tracing::info!(
-        addresses = lifeless.len(),
-        ports = ?ports,
-        loss,
-        "second look at addresses silent on every port"
-    );
-    ctx.progress.start_phase(Phase::SecondLook, 0);
-    let look: Arc<[u16]> = ports.into();
-    // Hosts that answered ping and no port: their kind hides from a port-only look.
-    let pinger = (ctx.plan.use_icmp && hosts.iter().any(second_look::ping_only))
-        .then(|| Arc::new(crate::net::icmp::Pinger::open().0));
-    policy.second_look_echo = pinger.is_some();
-    let mut found = 0;
-    for_each_cleared(
-        ctx,
-        lifeless.into_iter().map(|a| (a, ())),
-        ctx.plan.host_parallelism,
-        |ctx, cleared, ()| {
-            let look = look.clone();
-            let pinger = pinger.clone();
-            async move {
-                let prior = match &pinger {
-                    Some(p) => discovery::echo_again(&ctx, p, cleared).await,
-                    None => None,
-                };
-                host::scan_host(&ctx, cleared, prior, host::Pass::SecondLook(look)).await
-            }
-        },
-        |r| {
-            if r.obs.is_up() {
-                found += 1;
-                hosts.push(r.obs);
-            }
-        },
-    )
-    .await;
-    policy.found_by_second_look = found;
-    policy
 }
 
-/// The first pass: every address of `scan_list`, every port. Returns the hosts that
-/// answered, and the addresses that were fully scanned and said nothing.
+/// The port scan: every address of `scan_list`, every port, a bounded number of
+/// hosts at a time; then the second look at the addresses that said nothing, started
+/// as soon as every address has started its first pass and at least half have
+/// finished (the policy is chosen from the hosts finished by then). Returns the hosts
+/// that answered and what the retry policy decided.
 async fn port_scan(
     ctx: &Arc<Ctx>,
     scan_list: Vec<IpAddr>,
     found: &mut HashMap<IpAddr, Found>,
-) -> (Vec<HostObservation>, Vec<IpAddr>) {
+    phases: &mut timing::Phases,
+) -> (Vec<HostObservation>, RetryPolicy) {
+    type Task = (bool, host::HostResult);
+    let limit = ctx.plan.host_parallelism.max(1);
+    let slots = Arc::new(Semaphore::new(limit));
+    let mut set: JoinSet<Task> = JoinSet::new();
     let mut hosts = Vec::new();
-    let mut lifeless = Vec::new();
-    let items = scan_list.into_iter().map(|a| (a, found.remove(&a)));
-    for_each_cleared(
-        ctx,
-        items,
-        ctx.plan.host_parallelism,
-        |ctx, cleared, prior| async move {
-            host::scan_host(&ctx, cleared, prior, host::Pass::First).await
-        },
-        // Addresses that stayed silent are dropped at once: on a /16 they are most of it.
-        |r| {
-            if r.obs.is_up() {
-                hosts.push(r.obs);
-            } else if r.lifeless {
-                lifeless.push(r.obs.address);
+    let mut lifeless: Vec<IpAddr> = Vec::new();
+    let (mut first_started, mut first_done) = (0usize, 0usize);
+    let mut policy: Option<(
+        RetryPolicy,
+        Arc<[u16]>,
+        Option<Arc<crate::net::icmp::Pinger>>,
+    )> = None;
+    let mut lifeless_total = 0u64;
+    let mut found_late = 0u64;
+    let mut items = scan_list.into_iter();
+    let mut first_pass_open = true;
+
+    // Spawns one host's work once a slot is free; `None` when the scan was cancelled.
+    async fn slot(ctx: &Ctx, slots: &Arc<Semaphore>) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        tokio::select! {
+            biased;
+            _ = ctx.cancel.cancelled() => None,
+            p = slots.clone().acquire_owned() => p.ok(),
+        }
+    }
+    let mut take = |r: Result<Task, tokio::task::JoinError>,
+                    hosts: &mut Vec<HostObservation>,
+                    lifeless: &mut Vec<IpAddr>,
+                    first_done: &mut usize| {
+        let Ok((second, r)) = r else { return };
+        if !second {
+            *first_done += 1;
+        }
+        if r.obs.is_up() {
+            if second {
+                found_late += 1;
             }
-        },
-    )
-    .await;
-    (hosts, lifeless)
+            hosts.push(r.obs);
+        } else if r.lifeless && !second {
+            lifeless.push(r.obs.address);
+        }
+    };
+    loop {
+        while let Some(done) = set.try_join_next() {
+            take(done, &mut hosts, &mut lifeless, &mut first_done);
+        }
+        if first_pass_open {
+            let Some(addr) = items.next() else {
+                first_pass_open = false;
+                continue;
+            };
+            let Ok(cleared) = ctx.plan.guard.clear(addr) else {
+                continue;
+            };
+            let Some(permit) = slot(ctx, &slots).await else {
+                break;
+            };
+            let prior = found.remove(&addr);
+            let ctx2 = ctx.clone();
+            first_started += 1;
+            set.spawn(async move {
+                let r = host::scan_host(&ctx2, cleared, prior, host::Pass::First).await;
+                drop(permit);
+                (false, r)
+            });
+            continue;
+        }
+        // Every address has started its first pass: the second look, once enough hosts
+        // have finished to choose its ports from.
+        if policy.is_none() && (first_done * 2 >= first_started || set.is_empty()) {
+            phases.mark("port scan");
+            let p = retry_policy(ctx, &hosts);
+            tracing::info!(ports = ?p.second_look_ports, loss = p.loss_estimate, "second look chosen");
+            let look: Arc<[u16]> = p.second_look_ports.clone().into();
+            let pinger = p
+                .second_look_echo
+                .then(|| Arc::new(crate::net::icmp::Pinger::open().0));
+            ctx.progress.start_phase(Phase::SecondLook, 0);
+            policy = Some((p, look, pinger));
+        }
+        if let Some((p, look, pinger)) = &policy {
+            if ctx.cancel.is_cancelled() {
+                lifeless.clear();
+            }
+            if let Some(addr) = lifeless.pop() {
+                lifeless_total += 1;
+                if p.second_look_ports.is_empty() && pinger.is_none() {
+                    continue;
+                }
+                let Ok(cleared) = ctx.plan.guard.clear(addr) else {
+                    continue;
+                };
+                let Some(permit) = slot(ctx, &slots).await else {
+                    break;
+                };
+                let (ctx2, look, pinger) = (ctx.clone(), look.clone(), pinger.clone());
+                set.spawn(async move {
+                    let prior = match &pinger {
+                        Some(p) => discovery::echo_again(&ctx2, p, cleared).await,
+                        None => None,
+                    };
+                    let r =
+                        host::scan_host(&ctx2, cleared, prior, host::Pass::SecondLook(look)).await;
+                    drop(permit);
+                    (true, r)
+                });
+                continue;
+            }
+        }
+        match set.join_next().await {
+            Some(done) => take(done, &mut hosts, &mut lifeless, &mut first_done),
+            None => break,
+        }
+    }
+    while let Some(done) = set.join_next().await {
+        take(done, &mut hosts, &mut lifeless, &mut first_done);
+    }
+    let mut p = match policy {
+        Some((p, _, _)) => p,
+        None => {
+            phases.mark("port scan");
+            retry_policy(ctx, &hosts)
+        }
+    };
+    p.lifeless_addresses = lifeless_total + lifeless.len() as u64;
+    p.found_by_second_look = found_late;
+    (hosts, p)
 }
 
 /// Runs `work` for every item whose address the scope guard clears, at most `limit` at
