@@ -1,8 +1,10 @@
 //! The whole report folder, in the order that makes it verifiable:
 //!
-//! 1. `evidence/ev-*.txt`, one transcript per probe;
-//! 2. `report.json` (naming the signing key), `report.html`, `checklist.csv`,
-//!    `checklist.xlsx`;
+//! 1. `evidence.jsonl.gz`, every probe's transcript in one compressed archive with
+//!    payloads stored once, and `evidence.sha256`, its member list (`archive/`);
+//! 2. `report.json` (compact, naming the signing key and the archive; its `evidence`
+//!    list left empty, the records being in the archive), `report.html`,
+//!    `checklist.csv`, `checklist.xlsx`;
 //! 3. `manifest.json` with every file's SHA-256, and `manifest.sig`, last.
 //!
 //! Each file is written atomically with the folder's mode, so an interrupted write
@@ -12,10 +14,11 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use crate::model::{Report, Signing};
+use crate::archive::{self, ArchiveError};
+use crate::model::{EvidenceArchive, Report, Signing};
 use crate::output::{OutputDir, OutputError};
 use crate::seal::{self, SealError, SigningKey};
-use crate::{checklist_export, html, transcript, Lang};
+use crate::{checklist_export, html, Lang};
 
 /// Why the folder could not be written.
 #[derive(Debug, Error)]
@@ -29,6 +32,8 @@ pub enum BundleError {
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
     #[error("cannot seal the report folder: {0}")]
     Seal(#[from] SealError),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
 }
 
 /// What was written.
@@ -52,11 +57,22 @@ pub fn write(
         fingerprint: key.public().fingerprint(),
         manifest: seal::MANIFEST.to_owned(),
     });
-    out.create_subdir("evidence")?;
-    for e in &report.evidence {
-        out.write_atomic(&transcript::file_name(e), transcript::render(e).as_bytes())?;
-    }
-    let report_json = out.write_report(report)?;
+    let packed = archive::write::pack(&report.evidence)?;
+    out.write_atomic(archive::ARCHIVE, &packed.archive)?;
+    out.write_atomic(archive::INDEX, &packed.index)?;
+    report.evidence_archive = Some(EvidenceArchive {
+        format: archive::FORMAT.to_owned(),
+        file: archive::ARCHIVE.to_owned(),
+        index: archive::INDEX.to_owned(),
+        records: packed.records,
+        chunks: packed.chunks,
+    });
+    // report.json names the archive instead of repeating its records; the pages
+    // rendered below still see them.
+    let records = std::mem::take(&mut report.evidence);
+    let report_json = out.write_report(report);
+    report.evidence = records;
+    let report_json = report_json?;
     let page = html::try_render(report, html_lang)?;
     let report_html = out.write_atomic("report.html", page.as_bytes())?;
     out.write_atomic("checklist.csv", &checklist_export::csv(report))?;
@@ -93,7 +109,10 @@ mod tests {
         let out = OutputDir::prepare(&dir.path().join("r"), Access::Private).expect("out");
         let mut report = lab_report();
         let written = write(&out, &mut report, Lang::Ja, &key).expect("written");
-        assert_eq!(written.files, 4 + report.evidence.len());
+        assert_eq!(
+            written.files, 6,
+            "four outputs, the archive and its member list"
+        );
         let root = dir.path().join("r");
         for name in [
             "report.json",
@@ -109,11 +128,33 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600, "{name}");
         }
-        let ev = std::fs::metadata(root.join("evidence")).expect("evidence/");
-        assert_eq!(ev.permissions().mode() & 0o777, 0o700);
+        for name in [archive::ARCHIVE, archive::INDEX] {
+            let mode = std::fs::metadata(root.join(name))
+                .expect(name)
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}");
+        }
+        assert!(
+            !root.join("evidence").exists(),
+            "no folder of loose transcripts"
+        );
+        let archived =
+            archive::read::records(&root.join(archive::ARCHIVE), None).expect("archive reads");
+        assert_eq!(
+            archived, report.evidence,
+            "the archive gives back every record"
+        );
         let json: Report =
             serde_json::from_slice(&std::fs::read(root.join("report.json")).expect("read"))
                 .expect("parses");
+        assert!(json.evidence.is_empty(), "records are only in the archive");
+        assert_eq!(
+            json.evidence_archive
+                .as_ref()
+                .map(|a| (a.file.as_str(), a.records)),
+            Some((archive::ARCHIVE, report.evidence.len()))
+        );
         let fp = key.public().fingerprint();
         assert_eq!(
             json.signing.as_ref().map(|s| s.fingerprint.as_str()),

@@ -9,6 +9,7 @@
 //! (docs/evidence.md).
 
 pub mod key;
+mod members;
 mod signer;
 mod verify;
 mod walk;
