@@ -56,6 +56,8 @@ pub const MAX_INFLATED: u64 = 2 * 1024 * 1024 * 1024;
 pub const MAX_MEMBER: usize = 256 * 1024;
 /// The most members an archive may hold.
 pub const MAX_MEMBERS: usize = 4_000_000;
+/// The largest report.json read for the records of a folder written before the archive.
+pub const MAX_REPORT_JSON: u64 = 1024 * 1024 * 1024;
 /// The largest member list read.
 pub const MAX_INDEX: u64 = 512 * 1024 * 1024;
 

@@ -294,3 +294,33 @@ pub fn records(
         })
         .collect()
 }
+
+/// The evidence records of the report folder `dir`: from its archive, or, for a folder
+/// written before contract 1.2 (no archive), from report.json's `evidence` list.
+pub fn folder_records(
+    dir: &Path,
+    wanted: Option<&BTreeSet<String>>,
+) -> Result<Vec<Evidence>, ArchiveError> {
+    let archive = dir.join(super::ARCHIVE);
+    if std::fs::symlink_metadata(&archive).is_ok() {
+        return records(&archive, wanted);
+    }
+    let path = dir.join("report.json");
+    let bytes = kenshin_files::read(&path, super::MAX_REPORT_JSON, Follow::No)
+        .map_err(ArchiveError::Open)?;
+    #[derive(serde::Deserialize)]
+    struct Listed {
+        #[serde(default)]
+        evidence: Vec<Evidence>,
+    }
+    let listed: Listed = serde_json::from_slice(&bytes).map_err(|e| ArchiveError::BadMember {
+        path: path.clone(),
+        line: 1,
+        reason: e.to_string(),
+    })?;
+    Ok(listed
+        .evidence
+        .into_iter()
+        .filter(|e| wanted.is_none_or(|w| w.contains(&e.id)))
+        .collect())
+}
