@@ -177,6 +177,61 @@ mod tests {
         assert_eq!(v.files_ok, written.files);
     }
 
+    /// Not a check: writes into `KENSHIN_SCALE_DIR` a sealed folder of the lab report's
+    /// hosts copied to `KENSHIN_SCALE_HOSTS` (4,000) hosts with 24 evidence records each,
+    /// every copy's payloads made its own (another server random, another certificate),
+    /// for sizing the folder and timing `kenshin verify` on it.
+    #[test]
+    #[ignore = "a tool, not a check: KENSHIN_SCALE_DIR=DIR cargo test -p kenshin-report --lib -- --ignored at_scale"]
+    fn write_a_folder_at_scale_when_asked() {
+        use base64::Engine;
+        let Some(dir) = std::env::var_os("KENSHIN_SCALE_DIR") else {
+            return;
+        };
+        let hosts: usize = std::env::var("KENSHIN_SCALE_HOSTS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(4000);
+        let engine = base64::engine::general_purpose::STANDARD;
+        let lab = lab_report();
+        let mut report = lab.clone();
+        report.hosts.clear();
+        report.evidence.clear();
+        for n in 0..hosts {
+            let mut h = lab.hosts[n % lab.hosts.len()].clone();
+            h.address = format!("198.18.{}.{}", 4 + n / 250, 1 + n % 250);
+            report.hosts.push(h);
+            for k in 0..24 {
+                let mut e = lab.evidence[k % lab.evidence.len()].clone();
+                e.id = format!("ev-{:06}", report.evidence.len() + 1);
+                e.host = report.hosts[n].address.clone();
+                let own = |b64: &str| -> std::sync::Arc<str> {
+                    let mut bytes = engine.decode(b64).unwrap_or_default();
+                    // Each host its own bytes; a handshake its own first 32 (a random).
+                    for (i, b) in bytes.iter_mut().enumerate() {
+                        *b ^= (n as u8).wrapping_add((n >> 8) as u8)
+                            ^ if i < 32 { k as u8 } else { 0 };
+                    }
+                    engine.encode(bytes).into()
+                };
+                e.sent = own(&e.sent);
+                e.received = own(&e.received);
+                report.evidence.push(e);
+            }
+        }
+        let key_dir = tempfile::tempdir().expect("temp dir");
+        let key = SigningKey::load_or_create(&key_dir.path().join("key.pem")).expect("key");
+        let root = std::path::Path::new(&dir).join("folder");
+        let out = OutputDir::prepare(&root, Access::Private).expect("out");
+        let written = write(&out, &mut report, Lang::Ja, &key).expect("written");
+        eprintln!(
+            "{hosts} hosts, {} records: {} files in {}",
+            report.evidence.len(),
+            written.files + 2,
+            root.display()
+        );
+    }
+
     #[test]
     fn the_schema_takes_a_reports_site_and_refuses_one_that_is_not_a_plain_name() {
         let schema: serde_json::Value = serde_json::from_str(crate::SCHEMA).expect("schema");
