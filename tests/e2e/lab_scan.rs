@@ -177,7 +177,7 @@ fn snmp_answers_with_its_sys_descr_and_the_community_is_never_written() {
 fn the_report_validates_against_the_published_schema() {
     let s = full_scan();
     assert_valid_report(&s.report);
-    assert_eq!(s.report["contract"], "kenshin.report/1.1");
+    assert_eq!(s.report["contract"], "kenshin.report/1.2");
     assert_eq!(s.report["scan"]["complete"], true);
 }
 

@@ -33,12 +33,31 @@ fn a_lab_scan_leaves_every_output_and_a_transcript_per_probe() {
     }
     let report = &scan().report;
     let evidence = report["evidence"].as_array().expect("evidence");
-    for e in evidence {
-        let id = e["id"].as_str().expect("id");
-        let t = std::fs::read_to_string(dir.join(format!("evidence/{id}.txt")))
-            .unwrap_or_else(|err| panic!("evidence/{id}.txt: {err}"));
-        assert!(t.starts_with(&format!("kenshin evidence {id}\n")));
+    assert!(!evidence.is_empty(), "no evidence records");
+    let files: Vec<_> = std::fs::read_dir(dir).expect("list").flatten().collect();
+    assert!(files.len() <= 25, "{} files in the folder", files.len());
+    assert!(
+        !dir.join("evidence").exists(),
+        "no folder of loose transcripts"
+    );
+    let ids: Vec<&str> = evidence
+        .iter()
+        .map(|e| e["id"].as_str().expect("id"))
+        .collect();
+    let mut args = vec!["evidence", dir.to_str().expect("utf-8")];
+    args.extend(&ids);
+    let o = kenshin_offline(&args);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    for id in &ids {
+        assert!(
+            out.contains(&format!("kenshin evidence {id}\n")),
+            "no transcript of {id}"
+        );
     }
+    let o = kenshin_offline(&["evidence", dir.to_str().expect("utf-8"), "ev-999999"]);
+    assert_eq!(o.status.code(), Some(2), "{}", text(&o));
+    assert!(text(&o).contains("ev-999999"), "{}", text(&o));
     assert!(report["signing"]["fingerprint"]
         .as_str()
         .is_some_and(|f| f.starts_with("SHA256:")));
@@ -208,6 +227,89 @@ fn verify_passes_on_the_untouched_folder_and_names_the_file_after_one_changed_by
     let o = kenshin_offline(&["verify", tampered.to_str().expect("utf-8"), "--key", &fp]);
     assert_eq!(o.status.code(), Some(1), "{}", text(&o));
     assert!(text(&o).contains("changed: checklist.csv"), "{}", text(&o));
+    eprintln!("{}", text(&o));
+}
+
+/// The archive's member lines, through zcat as an inspector reads them.
+fn archive_lines(folder: &Path) -> Vec<String> {
+    let o = std::process::Command::new("zcat")
+        .arg(folder.join("evidence.jsonl.gz"))
+        .output()
+        .expect("zcat runs");
+    assert!(
+        o.status.success(),
+        "zcat: {}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    String::from_utf8(o.stdout)
+        .expect("UTF-8 lines")
+        .lines()
+        .map(str::to_owned)
+        .collect()
+}
+
+/// A copy of the scan's folder with its archive's lines replaced by `lines`, gzip'd
+/// with the standard tool.
+fn with_archive(name: &str, lines: &[String]) -> (tempfile::TempDir, std::path::PathBuf) {
+    let copy = out_dir();
+    let folder = copy.path().join(name);
+    let status = std::process::Command::new("cp")
+        .args(["-a", folder_str(), folder.to_str().expect("utf-8")])
+        .status()
+        .expect("cp");
+    assert!(status.success());
+    let plain = folder.join("evidence.jsonl");
+    std::fs::write(&plain, lines.join("\n") + "\n").expect("write");
+    let status = std::process::Command::new("gzip")
+        .args(["-f", "-n"])
+        .arg(&plain)
+        .status()
+        .expect("gzip runs");
+    assert!(status.success());
+    (copy, folder)
+}
+
+fn folder_str() -> &'static str {
+    folder().to_str().expect("utf-8")
+}
+
+#[test]
+fn verify_names_the_evidence_record_changed_and_the_archive_member_added_or_removed() {
+    let lines = archive_lines(folder());
+    let is_record = |l: &String| l.starts_with("{\"id\":\"ev-");
+    let at = lines.iter().rposition(is_record).expect("a record");
+    let record: Value = serde_json::from_str(&lines[at]).expect("JSON");
+    let id = record["id"].as_str().expect("id").to_owned();
+
+    let mut edited = lines.clone();
+    edited[at] = edited[at].replacen("\"note\":\"", "\"note\":\"x", 1);
+    let (_keep, changed) = with_archive("changed", &edited);
+    let o = kenshin_offline(&["verify", changed.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains(&format!(
+            "changed: evidence record {id} in evidence.jsonl.gz"
+        )),
+        "{}",
+        text(&o)
+    );
+    eprintln!("{}", text(&o));
+
+    let mut edited: Vec<String> = lines.iter().filter(|l| **l != lines[at]).cloned().collect();
+    edited.push(r#"{"chunk":"c999999","base64":"cGx1cw=="}"#.to_owned());
+    let (_keep, moved) = with_archive("moved", &edited);
+    let o = kenshin_offline(&["verify", moved.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(1), "{}", text(&o));
+    assert!(
+        text(&o).contains("added: c999999 in evidence.jsonl.gz"),
+        "{}",
+        text(&o)
+    );
+    assert!(
+        text(&o).contains(&format!("missing: {id} from evidence.jsonl.gz")),
+        "{}",
+        text(&o)
+    );
     eprintln!("{}", text(&o));
 }
 

@@ -75,10 +75,33 @@ pub(crate) fn text(o: &Output) -> String {
     )
 }
 
+/// report.json with its evidence records put back from the folder's archive (contract
+/// 1.2 keeps them only in evidence.jsonl.gz), read through `kenshin evidence --json` as
+/// an inspector would: every test that follows an evidence ID resolves it this way.
 pub(crate) fn read_report(dir: &Path) -> Value {
     let path = dir.join("report.json");
     let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_json::from_slice(&bytes).expect("report.json is JSON")
+    let mut report: Value = serde_json::from_slice(&bytes).expect("report.json is JSON");
+    if let Some(archive) = report.get("evidence_archive") {
+        assert_eq!(
+            report["evidence"].as_array().map(Vec::len),
+            Some(0),
+            "records are only in the archive"
+        );
+        let o = kenshin_offline(&["evidence", dir.to_str().expect("utf-8"), "--json"]);
+        assert_eq!(o.status.code(), Some(0), "{}", text(&o));
+        let records: Vec<Value> = String::from_utf8_lossy(&o.stdout)
+            .lines()
+            .map(|l| serde_json::from_str(l).expect("one JSON record a line"))
+            .collect();
+        assert_eq!(
+            archive["records"].as_u64(),
+            Some(records.len() as u64),
+            "the archive holds the records report.json counts"
+        );
+        report["evidence"] = Value::Array(records);
+    }
+    report
 }
 
 /// Validates a report against docs/report-schema.json, listing every violation.

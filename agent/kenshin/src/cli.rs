@@ -41,6 +41,10 @@ pub(crate) enum Command {
     /// Check a report folder against its signed manifest: every file's SHA-256, no file
     /// missing or added, and the signature. Exits 0 if intact, 1 if not, 2 on error.
     Verify(VerifyReportArgs),
+    /// Print evidence records of a report folder as transcripts (what was sent and
+    /// received, as a hex dump), read from its archive evidence.jsonl.gz: the records
+    /// named, or every record. Exits 0, or 2 naming an ID the folder does not hold.
+    Evidence(EvidenceArgs),
     /// Compare two report folders: hosts, ports, versions and findings that changed.
     /// Exits 0 if nothing changed, 1 if something did, 2 on error.
     Diff(DiffArgs),
@@ -143,6 +147,19 @@ pub(crate) struct VerifyReportArgs {
     /// Language of the messages (default: from LANG).
     #[arg(long, value_enum)]
     pub lang: Option<Lang>,
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct EvidenceArgs {
+    /// The report folder.
+    #[arg(value_name = "DIR")]
+    pub dir: PathBuf,
+    /// Evidence IDs as the report cites them (ev-000123); none for every record.
+    #[arg(value_name = "ID")]
+    pub ids: Vec<String>,
+    /// One JSON record a line (the contract's evidence form, payloads in base64).
+    #[arg(long)]
+    pub json: bool,
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@
 mod check_config_cmd;
 mod cli;
 mod diff_cmd;
+mod evidence_cmd;
 mod fleet_cmd;
 mod fleet_uploader;
 mod history_cmd;
@@ -43,6 +44,7 @@ fn main() -> ExitCode {
         cli::Command::Ports(args) => ports_cmd::run(&args),
         cli::Command::Rules(command) => rules_cmd::run(command),
         cli::Command::Verify(args) => verify_cmd::run(&args, cli.quiet),
+        cli::Command::Evidence(args) => evidence_cmd::run(&args),
         cli::Command::Diff(args) => diff_cmd::run(&args),
         cli::Command::Key(args) => key_cmd::run(&args),
         cli::Command::Daemon(args) => {

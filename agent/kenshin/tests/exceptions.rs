@@ -171,7 +171,7 @@ fn an_accepted_finding_stays_in_the_report_but_leaves_the_exit_code() {
         accepted.summary
     );
     let r = &accepted.json;
-    assert_eq!(r["contract"], "kenshin.report/1.1");
+    assert_eq!(r["contract"], "kenshin.report/1.2");
     let telnet_finding = finding(r, "service.telnet");
     assert_eq!(telnet_finding["disposition"]["status"], "accepted");
     assert_eq!(telnet_finding["disposition"]["exception"], "EX-T-001");

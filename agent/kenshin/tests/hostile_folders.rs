@@ -227,6 +227,7 @@ fn a_correctly_signed_manifest_with_a_wrong_size_is_refused() {
 #[test]
 fn a_name_that_differs_only_in_bytes_that_are_not_utf8_is_an_added_file() {
     let (_dir, folder, k, fp) = sealed();
+    std::fs::create_dir_all(folder.join("evidence")).expect("mkdir");
     std::fs::write(folder.join("evidence/note\u{fffd}.txt"), "same").expect("w");
     resign(&folder, &k, |_| {});
     let raw = std::ffi::OsStr::from_bytes(b"evidence/note\xff.txt");

@@ -95,12 +95,23 @@ fn a_scan_writes_every_output_and_a_folder_that_verifies_until_any_byte_changes(
             .mode();
         assert_eq!(mode & 0o777, 0o600, "{name} is private");
     }
-    let evidence: Vec<String> = std::fs::read_dir(folder.join("evidence"))
-        .expect("evidence/")
+    let entries: Vec<String> = std::fs::read_dir(&folder)
+        .expect("list")
         .flatten()
         .map(|e| e.file_name().to_string_lossy().into_owned())
         .collect();
-    assert!(!evidence.is_empty(), "no transcripts written");
+    assert_eq!(
+        entries.len(),
+        8,
+        "six outputs, the archive and its list: {entries:?}"
+    );
+    let o = kenshin(&["evidence", folder.to_str().expect("utf-8"), "ev-000001"]);
+    assert_eq!(o.status.code(), Some(0), "{}", out(&o));
+    assert!(
+        out(&o).contains("kenshin evidence ev-000001\n"),
+        "{}",
+        out(&o)
+    );
 
     let fp = fingerprint();
     let o = kenshin(&["verify", folder.to_str().expect("utf-8"), "--key", &fp]);
@@ -117,7 +128,8 @@ fn a_scan_writes_every_output_and_a_folder_that_verifies_until_any_byte_changes(
         "checklist.csv".to_owned(),
         "checklist.xlsx".to_owned(),
     ];
-    files.push(format!("evidence/{}", evidence[0]));
+    files.push("evidence.jsonl.gz".to_owned());
+    files.push("evidence.sha256".to_owned());
     for (i, name) in files.iter().enumerate() {
         let copy = dir.path().join(format!("tampered-{i}"));
         copy_dir(&folder, &copy);
@@ -154,6 +166,74 @@ fn a_scan_writes_every_output_and_a_folder_that_verifies_until_any_byte_changes(
         dir.path().join("nowhere").to_str().expect("utf-8"),
     ]);
     assert_eq!(o.status.code(), Some(2), "{}", out(&o));
+}
+
+/// The archive's member lines.
+fn members(folder: &Path) -> Vec<String> {
+    let gz = std::fs::File::open(folder.join("evidence.jsonl.gz")).expect("archive");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(gz), &mut text)
+        .expect("the archive is gzip'd text");
+    text.lines().map(str::to_owned).collect()
+}
+
+/// Writes `lines` back as the archive, compressed again.
+fn rewrite(folder: &Path, lines: &[String]) {
+    let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    for l in lines {
+        writeln!(gz, "{l}").expect("gzip");
+    }
+    std::fs::write(folder.join("evidence.jsonl.gz"), gz.finish().expect("gzip")).expect("w");
+}
+
+#[test]
+fn verify_names_the_evidence_record_that_changed_and_the_member_added_or_removed() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let port = greeter(b"220 kenshin test FTP ready\r\n");
+    let folder = scan(dir.path(), "r", port, &[]);
+    let lines = members(&folder);
+    let record = |l: &String| l.starts_with("{\"id\":\"ev-");
+    let first = lines.iter().position(record).expect("a record");
+    let id: serde_json::Value = serde_json::from_str(&lines[first]).expect("json");
+    let id = id["id"].as_str().expect("id").to_owned();
+
+    let changed = dir.path().join("changed");
+    copy_dir(&folder, &changed);
+    let mut edited = lines.clone();
+    edited[first] = edited[first].replacen("\"note\":\"", "\"note\":\"forged ", 1);
+    rewrite(&changed, &edited);
+    let o = kenshin(&["verify", changed.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        out(&o).contains("changed: evidence.jsonl.gz "),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        out(&o).contains(&format!(
+            "changed: evidence record {id} in evidence.jsonl.gz"
+        )),
+        "{}",
+        out(&o)
+    );
+
+    let moved = dir.path().join("moved");
+    copy_dir(&folder, &moved);
+    let mut edited: Vec<String> = lines.iter().filter(|l| !record(l)).cloned().collect();
+    edited.push(r#"{"id":"ev-999999","host":"198.18.2.99","port":null,"protocol":null,"probe":"banner","at":"2026-11-22T00:00:00Z","sent":[],"received":[],"truncated":false,"redacted":[],"note":"","exchange":[]}"#.to_owned());
+    rewrite(&moved, &edited);
+    let o = kenshin(&["verify", moved.to_str().expect("utf-8")]);
+    assert_eq!(o.status.code(), Some(1), "{}", out(&o));
+    assert!(
+        out(&o).contains("added: ev-999999 in evidence.jsonl.gz"),
+        "{}",
+        out(&o)
+    );
+    assert!(
+        out(&o).contains(&format!("missing: {id} from evidence.jsonl.gz")),
+        "{}",
+        out(&o)
+    );
 }
 
 #[test]

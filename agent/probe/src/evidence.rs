@@ -5,10 +5,16 @@
 //! cut. Secrets a probe had to send (an SNMP community) are overwritten with
 //! `*` in both directions before the record is stored, so they never reach any
 //! output; the record lists what was redacted.
+//!
+//! The log holds every record until the scan ends, so identical payloads (the same
+//! banner from every printer, an empty transcript, a ClientHello sent to every TLS
+//! port) are interned: each distinct byte string is kept once as a [`Payload`] and
+//! every record that saw it shares it.
 
+use std::collections::HashSet;
 use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use time::OffsetDateTime;
 
@@ -18,6 +24,9 @@ use crate::ports::Protocol;
 pub const MAX_CAPTURE: usize = 4096;
 /// Most segments kept in one exchange.
 pub const MAX_SEGMENTS: usize = 128;
+
+/// Bytes a probe sent or received, shared by every record that holds the same bytes.
+pub type Payload = Arc<[u8]>;
 
 /// Which way bytes went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -57,8 +66,8 @@ pub struct Evidence {
     /// What kind of probe: `tcp-connect`, `snmp-get`, `udp-empty`, `icmp-echo`, `arp`.
     pub probe: &'static str,
     pub at: OffsetDateTime,
-    pub sent: Vec<u8>,
-    pub received: Vec<u8>,
+    pub sent: Payload,
+    pub received: Payload,
     /// True if either direction was cut at [`MAX_CAPTURE`].
     pub truncated: bool,
     /// Names of secrets overwritten in the captures.
@@ -90,6 +99,8 @@ pub struct Transcript<'a> {
 pub struct EvidenceLog {
     next: AtomicU64,
     records: Mutex<Vec<Evidence>>,
+    /// Every distinct payload recorded so far, each held once.
+    payloads: Mutex<HashSet<Payload>>,
 }
 
 fn redact(bytes: &[u8], secret: &[u8]) -> (Vec<u8>, bool) {
@@ -135,6 +146,7 @@ impl EvidenceLog {
         }
         let (sent, cut_s) = capped(sent);
         let (received, cut_r) = capped(received);
+        let (sent, received) = (self.intern(sent), self.intern(received));
         let record = Evidence {
             id: id.clone(),
             host: t.host,
@@ -155,6 +167,21 @@ impl EvidenceLog {
         id
     }
 
+    /// The shared copy of `bytes`: the one already held if the log has seen the same
+    /// bytes, else `bytes` itself, now held for the next record that sees them.
+    fn intern(&self, bytes: Vec<u8>) -> Payload {
+        let mut payloads = match self.payloads.lock() {
+            Ok(p) => p,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        if let Some(held) = payloads.get(bytes.as_slice()) {
+            return Arc::clone(held);
+        }
+        let payload: Payload = Arc::from(bytes);
+        payloads.insert(Arc::clone(&payload));
+        payload
+    }
+
     /// Takes every record so far, sorted by ID.
     pub fn take_records(&self) -> Vec<Evidence> {
         let mut v = match self.records.lock() {
@@ -162,6 +189,10 @@ impl EvidenceLog {
             Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
         };
         v.sort_by(|a, b| a.id.cmp(&b.id));
+        match self.payloads.lock() {
+            Ok(mut p) => p.clear(),
+            Err(poisoned) => poisoned.into_inner().clear(),
+        }
         v
     }
 }
@@ -187,9 +218,39 @@ mod tests {
         });
         assert_eq!(id, "ev-000001");
         let rec = log.take_records().remove(0);
-        assert_eq!(rec.sent, b"..******..******");
+        assert_eq!(&rec.sent[..], b"..******..******");
         assert_eq!(rec.redacted, vec!["snmp-community"]);
         assert_eq!(rec.received.len(), MAX_CAPTURE);
         assert!(rec.truncated);
+    }
+
+    fn banner(log: &EvidenceLog, host: &str, received: &[u8]) -> String {
+        log.record(Transcript {
+            host: host.parse().expect("addr"),
+            port: Some(21),
+            protocol: Some(Protocol::Tcp),
+            probe: "banner",
+            sent: b"",
+            received,
+            secrets: &[],
+            note: String::new(),
+            exchange: &[],
+        })
+    }
+
+    #[test]
+    fn two_hosts_with_the_same_banner_share_one_copy_of_its_bytes() {
+        let log = EvidenceLog::default();
+        banner(&log, "198.18.0.1", b"220 printer ready\r\n");
+        banner(&log, "198.18.0.2", b"220 printer ready\r\n");
+        banner(&log, "198.18.0.3", b"220 another\r\n");
+        let recs = log.take_records();
+        assert!(Arc::ptr_eq(&recs[0].received, &recs[1].received));
+        assert!(!Arc::ptr_eq(&recs[0].received, &recs[2].received));
+        assert!(
+            Arc::ptr_eq(&recs[0].sent, &recs[2].sent),
+            "empty sent is shared"
+        );
+        assert_eq!(&recs[2].received[..], b"220 another\r\n");
     }
 }

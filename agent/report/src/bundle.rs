@@ -1,8 +1,10 @@
 //! The whole report folder, in the order that makes it verifiable:
 //!
-//! 1. `evidence/ev-*.txt`, one transcript per probe;
-//! 2. `report.json` (naming the signing key), `report.html`, `checklist.csv`,
-//!    `checklist.xlsx`;
+//! 1. `evidence.jsonl.gz`, every probe's transcript in one compressed archive with
+//!    payloads stored once, and `evidence.sha256`, its member list (`archive/`);
+//! 2. `report.json` (compact, naming the signing key and the archive; its `evidence`
+//!    list left empty, the records being in the archive), `report.html`,
+//!    `checklist.csv`, `checklist.xlsx`;
 //! 3. `manifest.json` with every file's SHA-256, and `manifest.sig`, last.
 //!
 //! Each file is written atomically with the folder's mode, so an interrupted write
@@ -12,10 +14,11 @@ use std::path::PathBuf;
 
 use thiserror::Error;
 
-use crate::model::{Report, Signing};
+use crate::archive::{self, ArchiveError};
+use crate::model::{EvidenceArchive, Report, Signing};
 use crate::output::{OutputDir, OutputError};
 use crate::seal::{self, SealError, SigningKey};
-use crate::{checklist_export, html, transcript, Lang};
+use crate::{checklist_export, html, Lang};
 
 /// Why the folder could not be written.
 #[derive(Debug, Error)]
@@ -29,6 +32,8 @@ pub enum BundleError {
     Xlsx(#[from] rust_xlsxwriter::XlsxError),
     #[error("cannot seal the report folder: {0}")]
     Seal(#[from] SealError),
+    #[error(transparent)]
+    Archive(#[from] ArchiveError),
 }
 
 /// What was written.
@@ -52,11 +57,22 @@ pub fn write(
         fingerprint: key.public().fingerprint(),
         manifest: seal::MANIFEST.to_owned(),
     });
-    out.create_subdir("evidence")?;
-    for e in &report.evidence {
-        out.write_atomic(&transcript::file_name(e), transcript::render(e).as_bytes())?;
-    }
-    let report_json = out.write_report(report)?;
+    let packed = archive::write::pack(&report.evidence)?;
+    out.write_atomic(archive::ARCHIVE, &packed.archive)?;
+    out.write_atomic(archive::INDEX, &packed.index)?;
+    report.evidence_archive = Some(EvidenceArchive {
+        format: archive::FORMAT.to_owned(),
+        file: archive::ARCHIVE.to_owned(),
+        index: archive::INDEX.to_owned(),
+        records: packed.records,
+        chunks: packed.chunks,
+    });
+    // report.json names the archive instead of repeating its records; the pages
+    // rendered below still see them.
+    let records = std::mem::take(&mut report.evidence);
+    let report_json = out.write_report(report);
+    report.evidence = records;
+    let report_json = report_json?;
     let page = html::try_render(report, html_lang)?;
     let report_html = out.write_atomic("report.html", page.as_bytes())?;
     out.write_atomic("checklist.csv", &checklist_export::csv(report))?;
@@ -93,7 +109,10 @@ mod tests {
         let out = OutputDir::prepare(&dir.path().join("r"), Access::Private).expect("out");
         let mut report = lab_report();
         let written = write(&out, &mut report, Lang::Ja, &key).expect("written");
-        assert_eq!(written.files, 4 + report.evidence.len());
+        assert_eq!(
+            written.files, 6,
+            "four outputs, the archive and its member list"
+        );
         let root = dir.path().join("r");
         for name in [
             "report.json",
@@ -109,11 +128,33 @@ mod tests {
                 .mode();
             assert_eq!(mode & 0o777, 0o600, "{name}");
         }
-        let ev = std::fs::metadata(root.join("evidence")).expect("evidence/");
-        assert_eq!(ev.permissions().mode() & 0o777, 0o700);
+        for name in [archive::ARCHIVE, archive::INDEX] {
+            let mode = std::fs::metadata(root.join(name))
+                .expect(name)
+                .permissions()
+                .mode();
+            assert_eq!(mode & 0o777, 0o600, "{name}");
+        }
+        assert!(
+            !root.join("evidence").exists(),
+            "no folder of loose transcripts"
+        );
+        let archived =
+            archive::read::records(&root.join(archive::ARCHIVE), None).expect("archive reads");
+        assert_eq!(
+            archived, report.evidence,
+            "the archive gives back every record"
+        );
         let json: Report =
             serde_json::from_slice(&std::fs::read(root.join("report.json")).expect("read"))
                 .expect("parses");
+        assert!(json.evidence.is_empty(), "records are only in the archive");
+        assert_eq!(
+            json.evidence_archive
+                .as_ref()
+                .map(|a| (a.file.as_str(), a.records)),
+            Some((archive::ARCHIVE, report.evidence.len()))
+        );
         let fp = key.public().fingerprint();
         assert_eq!(
             json.signing.as_ref().map(|s| s.fingerprint.as_str()),
@@ -134,6 +175,61 @@ mod tests {
         let v = verify(&root, Some(&KeyPin::Fingerprint(fp))).expect("verify");
         assert!(v.passed(), "{:?}", v.problems);
         assert_eq!(v.files_ok, written.files);
+    }
+
+    /// Not a check: writes into `KENSHIN_SCALE_DIR` a sealed folder of the lab report's
+    /// hosts copied to `KENSHIN_SCALE_HOSTS` (4,000) hosts with 24 evidence records each,
+    /// every copy's payloads made its own (another server random, another certificate),
+    /// for sizing the folder and timing `kenshin verify` on it.
+    #[test]
+    #[ignore = "a tool, not a check: KENSHIN_SCALE_DIR=DIR cargo test -p kenshin-report --lib -- --ignored at_scale"]
+    fn write_a_folder_at_scale_when_asked() {
+        use base64::Engine;
+        let Some(dir) = std::env::var_os("KENSHIN_SCALE_DIR") else {
+            return;
+        };
+        let hosts: usize = std::env::var("KENSHIN_SCALE_HOSTS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(4000);
+        let engine = base64::engine::general_purpose::STANDARD;
+        let lab = lab_report();
+        let mut report = lab.clone();
+        report.hosts.clear();
+        report.evidence.clear();
+        for n in 0..hosts {
+            let mut h = lab.hosts[n % lab.hosts.len()].clone();
+            h.address = format!("198.18.{}.{}", 4 + n / 250, 1 + n % 250);
+            report.hosts.push(h);
+            for k in 0..24 {
+                let mut e = lab.evidence[k % lab.evidence.len()].clone();
+                e.id = format!("ev-{:06}", report.evidence.len() + 1);
+                e.host = report.hosts[n].address.clone();
+                let own = |b64: &str| -> std::sync::Arc<str> {
+                    let mut bytes = engine.decode(b64).unwrap_or_default();
+                    // Each host its own bytes; a handshake its own first 32 (a random).
+                    for (i, b) in bytes.iter_mut().enumerate() {
+                        *b ^= (n as u8).wrapping_add((n >> 8) as u8)
+                            ^ if i < 32 { k as u8 } else { 0 };
+                    }
+                    engine.encode(bytes).into()
+                };
+                e.sent = own(&e.sent);
+                e.received = own(&e.received);
+                report.evidence.push(e);
+            }
+        }
+        let key_dir = tempfile::tempdir().expect("temp dir");
+        let key = SigningKey::load_or_create(&key_dir.path().join("key.pem")).expect("key");
+        let root = std::path::Path::new(&dir).join("folder");
+        let out = OutputDir::prepare(&root, Access::Private).expect("out");
+        let written = write(&out, &mut report, Lang::Ja, &key).expect("written");
+        eprintln!(
+            "{hosts} hosts, {} records: {} files in {}",
+            report.evidence.len(),
+            written.files + 2,
+            root.display()
+        );
     }
 
     #[test]

@@ -11,6 +11,7 @@
 //!   terminal or in a log.
 //! - [`seal`]: sealing a folder and verifying the seal.
 
+pub mod archive;
 pub mod build;
 pub mod bundle;
 pub mod checklist_export;
@@ -26,7 +27,7 @@ pub mod transcript;
 pub mod verdict;
 
 /// The contract identifier written into every report.
-pub const CONTRACT: &str = "kenshin.report/1.1";
+pub const CONTRACT: &str = "kenshin.report/1.2";
 
 /// The JSON Schema of the contract, as shipped in docs/.
 pub const SCHEMA: &str = include_str!("../../../docs/report-schema.json");

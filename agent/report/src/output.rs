@@ -162,9 +162,10 @@ impl OutputDir {
         Ok(final_path)
     }
 
-    /// Writes `report.json`.
+    /// Writes `report.json`, compact (one line): it is read by programs, and a person
+    /// reads it through `jq` or report.html.
     pub fn write_report(&self, report: &Report) -> Result<PathBuf, OutputError> {
-        let mut json = serde_json::to_vec_pretty(report)?;
+        let mut json = serde_json::to_vec(report)?;
         json.push(b'\n');
         self.write_atomic("report.json", &json)
     }

@@ -1,38 +1,15 @@
-//! Probe transcripts as text files for `evidence/`: one per evidence record, saying
-//! who was asked what and when, with both directions as a hex dump, so an inspector
-//! can read the bytes without decoding base64. Secrets were overwritten before the
-//! bytes reached the report; a transcript only shows what report.json holds.
+//! Probe transcripts as text: one evidence record saying who was asked what and when,
+//! with both directions as a hex dump, so an inspector can read the bytes without
+//! decoding base64. `kenshin evidence DIR ID` prints them from the folder's evidence
+//! archive (before contract 1.2 they were files `evidence/ID.txt`). Secrets were
+//! overwritten before the bytes reached the report; a transcript only shows what the
+//! archive holds.
 
 use std::fmt::Write;
 
 use base64::Engine;
 
 use crate::model::Evidence;
-
-/// The transcript's file name inside the report folder.
-pub fn file_name(e: &Evidence) -> String {
-    format!("evidence/{}.txt", safe_id(&e.id))
-}
-
-/// Evidence IDs are `ev-000001`; anything else is reduced to a safe file name.
-fn safe_id(id: &str) -> String {
-    let s: String = id
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .take(64)
-        .collect();
-    if s.is_empty() {
-        "unnamed".to_owned()
-    } else {
-        s
-    }
-}
 
 /// The transcript text.
 pub fn render(e: &Evidence) -> String {
@@ -68,7 +45,7 @@ pub fn render(e: &Evidence) -> String {
     }
     for (label, b64) in [("sent", &e.sent), ("received", &e.received)] {
         let bytes = base64::engine::general_purpose::STANDARD
-            .decode(b64)
+            .decode(b64.as_bytes())
             .unwrap_or_default();
         let _ = writeln!(out, "--- {label} ({} bytes)", bytes.len());
         hexdump(&mut out, &bytes);
@@ -121,8 +98,10 @@ mod tests {
             protocol: Some("tcp".to_owned()),
             probe: "banner".to_owned(),
             at: "2026-11-22T00:00:00Z".to_owned(),
-            sent: String::new(),
-            received: base64::engine::general_purpose::STANDARD.encode(received),
+            sent: "".into(),
+            received: base64::engine::general_purpose::STANDARD
+                .encode(received)
+                .into(),
             truncated: false,
             redacted: vec!["snmp-community".to_owned()],
             note: "greeting\nread".to_owned(),
@@ -146,13 +125,5 @@ mod tests {
         );
         assert!(t.contains("|3)...[2J|"), "{t}");
         assert!(!t.contains('\x1b'), "control bytes never reach the file");
-    }
-
-    #[test]
-    fn an_evidence_id_cannot_name_a_file_outside_evidence() {
-        assert_eq!(
-            file_name(&evidence("../../etc/x", b"")),
-            "evidence/______etc_x.txt"
-        );
     }
 }

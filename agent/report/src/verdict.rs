@@ -44,4 +44,21 @@ pub enum Problem {
         recorded: String,
         signer: String,
     },
+    /// A member of the evidence archive (a record or a chunk of payload) whose line
+    /// is not the one the sealed member list holds.
+    MemberChanged {
+        archive: String,
+        member: String,
+        record: bool,
+    },
+    /// A member of the evidence archive that the sealed member list does not name.
+    MemberAdded { archive: String, member: String },
+    /// A member the sealed member list names and the archive no longer holds.
+    MemberMissing { archive: String, member: String },
+    /// The archive changed and cannot be read through (corrupt compressed data, a
+    /// decompression bomb, a line that is not a member): the members after the point
+    /// named are not compared.
+    ArchiveUnreadable { archive: String, reason: String },
+    /// More archive members differ than are listed one by one.
+    MoreMembers { archive: String, count: usize },
 }

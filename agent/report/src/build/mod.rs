@@ -15,6 +15,7 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use crate::model::*;
 use crate::CONTRACT;
@@ -77,6 +78,31 @@ fn mac_string(m: [u8; 6]) -> String {
     )
 }
 
+/// Base64 of the scan's payloads, each distinct payload encoded once and its text
+/// shared by every record that holds it (the evidence log interns payloads, so the
+/// same `Arc` means the same bytes).
+#[derive(Default)]
+struct SharedBase64 {
+    by_payload: std::collections::HashMap<*const u8, (kenshin_probe::evidence::Payload, Arc<str>)>,
+}
+
+impl SharedBase64 {
+    fn of(&mut self, payload: &kenshin_probe::evidence::Payload) -> Arc<str> {
+        let key = payload.as_ptr();
+        if let Some((held, text)) = self.by_payload.get(&key) {
+            if Arc::ptr_eq(held, payload) {
+                return Arc::clone(text);
+            }
+        }
+        let text: Arc<str> = base64::engine::general_purpose::STANDARD
+            .encode(payload)
+            .into();
+        self.by_payload
+            .insert(key, (Arc::clone(payload), Arc::clone(&text)));
+        text
+    }
+}
+
 /// Builds the report.
 pub fn build(
     request: &ScanRequest,
@@ -85,7 +111,6 @@ pub fn build(
     hosts: &[AssessedHost],
     conclusions: &Conclusions,
 ) -> Report {
-    let b64 = base64::engine::general_purpose::STANDARD;
     let duration = outcome.finished_at - outcome.started_at;
     let open_ports: usize = hosts.iter().map(|h| h.services.len()).sum();
     Report {
@@ -202,34 +227,38 @@ pub fn build(
                 note: text(&e.note),
             })
             .collect(),
-        evidence: outcome
-            .evidence
-            .iter()
-            .map(|e| Evidence {
-                id: e.id.clone(),
-                host: e.host.to_string(),
-                port: e.port,
-                protocol: e.protocol.map(|p| p.as_str().to_owned()),
-                probe: e.probe.to_owned(),
-                at: rfc3339(e.at),
-                sent: b64.encode(&e.sent),
-                received: b64.encode(&e.received),
-                truncated: e.truncated,
-                redacted: e.redacted.iter().map(|s| (*s).to_owned()).collect(),
-                note: e.note.clone(),
-                exchange: e
-                    .exchange
-                    .iter()
-                    .map(|x| ExchangeSegment {
-                        direction: x.direction.as_str().to_owned(),
-                        at_ms: (x.at_ms * 1000.0).round() / 1000.0,
-                        bytes: x.bytes,
-                    })
-                    .collect(),
-            })
-            .collect(),
+        evidence: {
+            let mut encoded = SharedBase64::default();
+            outcome
+                .evidence
+                .iter()
+                .map(|e| Evidence {
+                    id: e.id.clone(),
+                    host: e.host.to_string(),
+                    port: e.port,
+                    protocol: e.protocol.map(|p| p.as_str().to_owned()),
+                    probe: e.probe.to_owned(),
+                    at: rfc3339(e.at),
+                    sent: encoded.of(&e.sent),
+                    received: encoded.of(&e.received),
+                    truncated: e.truncated,
+                    redacted: e.redacted.iter().map(|s| (*s).to_owned()).collect(),
+                    note: e.note.clone(),
+                    exchange: e
+                        .exchange
+                        .iter()
+                        .map(|x| ExchangeSegment {
+                            direction: x.direction.as_str().to_owned(),
+                            at_ms: (x.at_ms * 1000.0).round() / 1000.0,
+                            bytes: x.bytes,
+                        })
+                        .collect(),
+                })
+                .collect()
+        },
         inventory: None,
         signing: None,
+        evidence_archive: None,
         groups: Vec::new(),
         exceptions: Vec::new(),
     }

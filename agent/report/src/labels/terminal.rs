@@ -431,5 +431,75 @@ pub fn seal_problem(lang: Lang, p: &Problem) -> String {
             v(recorded),
             v(signer)
         ),
+        Problem::MemberChanged {
+            archive,
+            member,
+            record: true,
+        } if ja => format!(
+            "改変: 証跡レコード {}（{} 内。封印された一覧と SHA-256 が異なる）",
+            v(member),
+            v(archive)
+        ),
+        Problem::MemberChanged {
+            archive,
+            member,
+            record: true,
+        } => format!(
+            "changed: evidence record {} in {} (its SHA-256 is not the sealed one)",
+            v(member),
+            v(archive)
+        ),
+        Problem::MemberChanged {
+            archive, member, ..
+        } if ja => format!(
+            "改変: 証跡のペイロード断片 {}（{} 内。封印された一覧と SHA-256 が異なる）",
+            v(member),
+            v(archive)
+        ),
+        Problem::MemberChanged {
+            archive, member, ..
+        } => format!(
+            "changed: payload chunk {} in {} (its SHA-256 is not the sealed one)",
+            v(member),
+            v(archive)
+        ),
+        Problem::MemberAdded { archive, member } if ja => format!(
+            "追加: {} 内の {}（封印された一覧にない）",
+            v(archive),
+            v(member)
+        ),
+        Problem::MemberAdded { archive, member } => format!(
+            "added: {} in {} (not in the sealed member list)",
+            v(member),
+            v(archive)
+        ),
+        Problem::MemberMissing { archive, member } if ja => format!(
+            "欠落: {} 内の {}（封印された一覧にあり、アーカイブにない）",
+            v(archive),
+            v(member)
+        ),
+        Problem::MemberMissing { archive, member } => format!(
+            "missing: {} from {} (in the sealed member list, not in the archive)",
+            v(member),
+            v(archive)
+        ),
+        Problem::ArchiveUnreadable { archive, reason } if ja => format!(
+            "{} を最後まで読めません（{}）。以降のメンバーは照合していません",
+            v(archive),
+            v(reason)
+        ),
+        Problem::ArchiveUnreadable { archive, reason } => format!(
+            "{} cannot be read through ({}); the members after that point were not compared",
+            v(archive),
+            v(reason)
+        ),
+        Problem::MoreMembers { archive, count } if ja => format!(
+            "{} 内でさらに {count} 件のメンバーが異なります",
+            v(archive)
+        ),
+        Problem::MoreMembers { archive, count } => format!(
+            "{count} more members of {} differ",
+            v(archive)
+        ),
     }
 }

@@ -1,4 +1,4 @@
-//! The report contract `kenshin.report/1.1`, as Rust types.
+//! The report contract `kenshin.report/1.2`, as Rust types.
 //!
 //! Every value a program compares is typed: severity, confidence, checklist status
 //! and device kind are enums serialized in the contract spelling, the TLS section is
@@ -25,6 +25,8 @@ pub struct Report {
     pub hosts: Vec<Host>,
     pub findings: Vec<Finding>,
     pub checklist: Vec<ChecklistItem>,
+    /// The evidence records. Since contract 1.2 a sealed folder's report.json leaves
+    /// this empty and the records are in the archive that `evidence_archive` names.
     pub evidence: Vec<Evidence>,
     /// The comparison with the asset ledger given by `--inventory`.
     #[serde(default)]
@@ -38,6 +40,25 @@ pub struct Report {
     /// The accepted-risk register as applied (contract 1.1).
     #[serde(default)]
     pub exceptions: Vec<ExceptionRecord>,
+    /// Where the evidence records are (contract 1.2): absent when `evidence` holds them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub evidence_archive: Option<EvidenceArchive>,
+}
+
+/// The evidence archive of a report folder (docs/evidence.md): every evidence ID the
+/// report cites is a record line of `file`, and `index` lists each member's SHA-256.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct EvidenceArchive {
+    /// `kenshin.evidence/1`.
+    pub format: String,
+    /// The archive's file name in the folder: `evidence.jsonl.gz`.
+    pub file: String,
+    /// The sealed member list's file name: `evidence.sha256`.
+    pub index: String,
+    /// How many evidence records the archive holds.
+    pub records: usize,
+    /// How many distinct payload chunks they share.
+    pub chunks: usize,
 }
 
 /// The key that signs the folder's manifest.
@@ -508,10 +529,10 @@ pub struct Evidence {
     pub protocol: Option<String>,
     pub probe: String,
     pub at: String,
-    /// Base64 of the bytes sent, capped.
-    pub sent: String,
-    /// Base64 of the bytes received, capped.
-    pub received: String,
+    /// Base64 of the bytes sent, capped (shared by records with the same bytes).
+    pub sent: std::sync::Arc<str>,
+    /// Base64 of the bytes received, capped (shared by records with the same bytes).
+    pub received: std::sync::Arc<str>,
     pub truncated: bool,
     pub redacted: Vec<String>,
     pub note: String,

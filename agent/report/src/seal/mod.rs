@@ -9,6 +9,7 @@
 //! (docs/evidence.md).
 
 pub mod key;
+mod members;
 mod signer;
 mod verify;
 mod walk;
@@ -40,7 +41,8 @@ pub const MAX_SIGNATURE: u64 = 1024;
 pub const MAX_REPORT: u64 = 1024 * 1024 * 1024;
 /// The most entries (files and folders) a report folder may hold.
 pub const MAX_ENTRIES: usize = 100_000;
-/// The deepest a report folder's tree may go (kenshin writes one level: `evidence/`).
+/// The deepest a report folder's tree may go (kenshin writes no subfolder since contract
+/// 1.2; folders of 1.1 have one level, `evidence/`).
 pub const MAX_DEPTH: usize = 16;
 
 /// Why sealing or verification could not even start.
@@ -76,7 +78,7 @@ pub enum SealError {
     TooManyFiles { path: PathBuf },
     #[error(
         "{path} is nested more than {MAX_DEPTH} folders deep inside the report folder; \
-         a report folder is never that deep (kenshin writes only evidence/), so it is refused",
+         a report folder is never that deep (kenshin writes at most one level, evidence/), so it is refused",
         path = visible_path(path)
     )]
     TooDeep { path: PathBuf },

@@ -387,3 +387,157 @@ fn a_tree_too_deep_is_refused_saying_why() {
     let e = seal(&folder(&dir), "s", "t", "kenshin", &key).expect_err("too deep");
     assert!(matches!(e, SealError::TooDeep { .. }), "{e}");
 }
+
+mod archive_members {
+    use std::io::Write;
+
+    use super::*;
+    use crate::archive::{self, read, write};
+    use crate::model::Evidence;
+
+    fn record(id: &str, received: &str) -> Evidence {
+        Evidence {
+            id: id.to_owned(),
+            host: "198.18.2.10".to_owned(),
+            port: Some(21),
+            protocol: Some("tcp".to_owned()),
+            probe: "banner".to_owned(),
+            at: "2026-11-22T00:00:00Z".to_owned(),
+            sent: "".into(),
+            received: received.into(),
+            truncated: false,
+            redacted: Vec::new(),
+            note: "greeting".to_owned(),
+            exchange: Vec::new(),
+        }
+    }
+
+    /// A sealed folder whose evidence is an archive of three records.
+    fn sealed_archive() -> (tempfile::TempDir, PathBuf) {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let key = SigningKey::load_or_create(&dir.path().join("key.pem")).expect("key");
+        let folder = dir.path().join("report");
+        fs::create_dir_all(&folder).expect("mkdir");
+        fs::write(folder.join("report.json"), b"{}\n").expect("w");
+        let packed = write::pack(&[
+            record("ev-000001", "MjIwIGhlbGxvDQo="),
+            record("ev-000002", "MjIwIGhlbGxvDQo="),
+            record("ev-000003", "U1NILTIuMC1PcGVuU1NIXzcuNA0K"),
+        ])
+        .expect("packed");
+        fs::write(folder.join(archive::ARCHIVE), &packed.archive).expect("w");
+        fs::write(folder.join(archive::INDEX), &packed.index).expect("w");
+        seal_into(&folder, &key);
+        (dir, folder)
+    }
+
+    /// Rewrites the archive's member lines through `edit` and compresses them again.
+    fn rewrite(folder: &Path, edit: impl FnOnce(&mut Vec<Vec<u8>>)) {
+        let path = folder.join(archive::ARCHIVE);
+        let mut lines = Vec::new();
+        let mut m = read::members(&path).expect("opens");
+        while let Some(member) = m.next_member().expect("member") {
+            lines.push(member.line);
+        }
+        edit(&mut lines);
+        let mut gz = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+        for l in &lines {
+            gz.write_all(l).expect("gz");
+            gz.write_all(b"\n").expect("gz");
+        }
+        fs::write(&path, gz.finish().expect("gz")).expect("w");
+    }
+
+    fn problems(folder: &Path) -> Vec<Problem> {
+        let v = verify(folder, None).expect("verify runs");
+        v.problems
+            .into_iter()
+            .filter(|p| !matches!(p, Problem::Changed { .. } | Problem::Resized { .. }))
+            .collect()
+    }
+
+    #[test]
+    fn an_untouched_archive_verifies_without_being_read() {
+        let (_dir, folder) = sealed_archive();
+        let v = verify(&folder, None).expect("verify runs");
+        assert!(v.passed(), "{:?}", v.problems);
+        assert_eq!(v.files_ok, 3);
+    }
+
+    #[test]
+    fn a_changed_record_is_named_by_its_id() {
+        let (_dir, folder) = sealed_archive();
+        rewrite(&folder, |lines| {
+            let i = lines
+                .iter()
+                .position(|l| l.starts_with(b"{\"id\":\"ev-000002\""))
+                .expect("ev-000002");
+            let text = String::from_utf8(lines[i].clone()).expect("utf-8");
+            lines[i] = text.replace("greeting", "greetinG").into_bytes();
+        });
+        let v = verify(&folder, None).expect("verify runs");
+        assert!(
+            v.problems
+                .iter()
+                .any(|p| matches!(p, Problem::Changed { path, .. }
+                | Problem::Resized { path, .. } if path == archive::ARCHIVE)),
+            "{:?}",
+            v.problems
+        );
+        let named = problems(&folder);
+        assert_eq!(
+            named,
+            vec![Problem::MemberChanged {
+                archive: archive::ARCHIVE.to_owned(),
+                member: "ev-000002".to_owned(),
+                record: true,
+            }]
+        );
+        let said = crate::labels::terminal::seal_problem(crate::Lang::En, &named[0]);
+        assert!(said.contains("evidence record ev-000002"), "{said}");
+    }
+
+    #[test]
+    fn an_added_and_a_removed_member_are_named() {
+        let (_dir, folder) = sealed_archive();
+        rewrite(&folder, |lines| {
+            lines.retain(|l| !l.starts_with(b"{\"id\":\"ev-000003\""));
+            lines.push(br#"{"chunk":"c99","base64":"AAAA"}"#.to_vec());
+        });
+        assert_eq!(
+            problems(&folder),
+            vec![
+                Problem::MemberAdded {
+                    archive: archive::ARCHIVE.to_owned(),
+                    member: "c99".to_owned(),
+                },
+                Problem::MemberMissing {
+                    archive: archive::ARCHIVE.to_owned(),
+                    member: "ev-000003".to_owned(),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_corrupt_archive_says_it_cannot_be_read_through_and_a_changed_list_says_so() {
+        let (_dir, folder) = sealed_archive();
+        let path = folder.join(archive::ARCHIVE);
+        let mut bytes = fs::read(&path).expect("read");
+        let middle = bytes.len() / 2;
+        bytes[middle] ^= 0xff;
+        fs::write(&path, &bytes).expect("w");
+        let named = problems(&folder);
+        assert!(
+            matches!(named.as_slice(), [Problem::ArchiveUnreadable { .. }, ..]),
+            "{named:?}"
+        );
+        fs::write(folder.join(archive::INDEX), b"x").expect("w");
+        let named = problems(&folder);
+        assert!(
+            matches!(named.as_slice(), [Problem::ArchiveUnreadable { reason, .. }]
+                if reason.contains("member list")),
+            "{named:?}"
+        );
+    }
+}

@@ -12,18 +12,22 @@
 //!    every listed path is there: a regular file of the listed size whose SHA-256 is
 //!    the listed one (read no further than the listed size);
 //! 5. report.json and report.html, when they name their signing key, name the key
-//!    that signed the manifest.
+//!    that signed the manifest;
+//! 6. when the evidence archive changed but its sealed member list did not, each
+//!    member that changed, was added or went missing is named (`members.rs`).
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 use kenshin_files::Follow;
 
+use super::members;
 use super::walk::{self, Entry};
 use super::{
     read_reason, signer, FileEntry, KeyPin, Manifest, Problem, PublicKey, SealError, Verification,
     MANIFEST, MANIFEST_CONTRACT, MAX_MANIFEST, MAX_REPORT, MAX_SIGNATURE, SIGNATURE,
 };
+use crate::archive;
 use crate::screen::visible_bytes;
 
 /// Verifies the folder `dir` against its manifest and signature.
@@ -116,6 +120,7 @@ fn check_files(
         .collect();
     let mut seen = BTreeSet::new();
     let mut recorded = Vec::new();
+    let mut index = None;
     for member in walk::walk(dir)? {
         let Some(entry) = listed.get(member.name.as_slice()) else {
             out.problems.push(Problem::Added {
@@ -125,7 +130,28 @@ fn check_files(
         };
         seen.insert(entry.path.as_str());
         if let Some(bytes) = check_file(&member, entry, out) {
-            recorded.push((entry.path.as_str(), bytes));
+            if entry.path == archive::INDEX {
+                index = Some(bytes);
+            } else {
+                recorded.push((entry.path.as_str(), bytes));
+            }
+        }
+    }
+    let archive_changed = out.problems.iter().any(|p| {
+        matches!(p, Problem::Changed { path, .. } | Problem::Resized { path, .. }
+            if path == archive::ARCHIVE)
+    });
+    if archive_changed {
+        match index {
+            Some(index) => out.problems.extend(members::compare(dir, &index)),
+            None => out.problems.push(Problem::ArchiveUnreadable {
+                archive: archive::ARCHIVE.to_owned(),
+                reason: format!(
+                    "its sealed member list {} is missing or changed too, so the members \
+                     that changed cannot be named",
+                    archive::INDEX
+                ),
+            }),
         }
     }
     for f in &manifest.files {
@@ -188,7 +214,13 @@ fn check_file(member: &Entry, entry: &FileEntry, out: &mut Verification) -> Opti
         entry.path.as_str(),
         signer::REPORT_JSON | signer::REPORT_HTML
     );
-    let keep = if names_signer { MAX_REPORT } else { 0 };
+    let keep = if names_signer {
+        MAX_REPORT
+    } else if entry.path == archive::INDEX {
+        archive::MAX_INDEX
+    } else {
+        0
+    };
     let hashed = match walk::hash_open(file, &member.path, entry.bytes, keep) {
         Ok(h) => h,
         Err(e) => {
@@ -213,13 +245,20 @@ fn check_file(member: &Entry, entry: &FileEntry, out: &mut Verification) -> Opti
         return None;
     }
     out.files_ok += 1;
-    if names_signer && hashed.kept.is_none() {
+    if keep > 0 && hashed.kept.is_none() {
         out.problems.push(Problem::Unreadable {
             path,
-            reason: format!(
-                "it is larger than the limit of {MAX_REPORT} bytes for a report, \
-                 so the signing key it names cannot be compared"
-            ),
+            reason: if names_signer {
+                format!(
+                    "it is larger than the limit of {MAX_REPORT} bytes for a report, \
+                     so the signing key it names cannot be compared"
+                )
+            } else {
+                format!(
+                    "it is larger than the limit of {keep} bytes for a member list, \
+                     so the archive's members cannot be compared with it"
+                )
+            },
         });
     }
     hashed.kept
