@@ -29,6 +29,7 @@
 # RSS, folder, `kenshin verify`, report.html load time via bench/html_load.sh). The whole run
 # holds /tmp/kenshin-lab.lock once built (set KENSHIN_BENCH_LOCKED=1 if the caller holds it).
 set -euo pipefail
+SELF="$(realpath "$0")"
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"
 RATE="${RATE:-1000}"
@@ -59,14 +60,14 @@ cargo build --release --locked -p kenshin -p kenshin-lab
 TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
 KENSHIN="$TARGET/release/kenshin"
 LAB="$TARGET/release/kenshin-lab"
+# The lab tests build namespaces too: one lab user at a time. flock -o keeps the lock's
+# descriptor in flock alone, so no lab daemon inherits it (and holds the lock after us).
+if [ -z "${KENSHIN_BENCH_LOCKED:-}" ]; then
+  echo "bench: waiting for /tmp/kenshin-lab.lock"
+  exec flock -o /tmp/kenshin-lab.lock env KENSHIN_BENCH_LOCKED=1 "$SELF" "$@"
+fi
 WORK="$(mktemp -d /tmp/kenshin-bench.XXXXXX)"
 trap '"$LAB" down; "$LAB" bench-down; rm -rf "$WORK"' EXIT
-# The lab tests build namespaces too: one lab user at a time.
-if [ -z "${KENSHIN_BENCH_LOCKED:-}" ]; then
-  exec 9>/tmp/kenshin-lab.lock
-  echo "bench: waiting for /tmp/kenshin-lab.lock"
-  flock 9
-fi
 
 if has scan || has tls; then "$LAB" up "$WORK/truth.json"; fi
 SCOPE=(198.18.1.0/24 198.18.2.0/24)
