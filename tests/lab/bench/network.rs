@@ -88,7 +88,7 @@ fn speed(truth: &BenchTruth) -> Result<()> {
             "table inet bench {{ chain forward {{ type filter hook forward priority 0; \
              icmp type destination-unreachable drop; \
              ip daddr {net} numgen random mod 1000 < {loss} counter drop; \
-             ip saddr {net} numgen random mod 1000 < {loss} counter drop; }} \
+             ip saddr {net} numgen random mod 1000 < {loss} counter drop; }}\n\
              chain output {{ type filter hook output priority 0; \
              icmp type destination-unreachable drop; }} }}",
             net = c.cidr
@@ -212,8 +212,8 @@ fn shaping(truth: &BenchTruth, seg: &Segment) -> Result<()> {
         seg.namespace,
         &format!(
             "table inet bench {{ \
-             set open {{ type ipv4_addr . inet_service; {open} }} \
-             set silent {{ type ipv4_addr; {silent} }} \
+             set open {{ type ipv4_addr . inet_service; {open} }}\n\
+             set silent {{ type ipv4_addr; {silent} }}\n\
              chain input {{ type filter hook input priority 0; \
              iif lo accept; ct state established,related accept; \
              ip daddr . tcp dport @open accept; \
