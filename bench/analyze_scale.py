@@ -12,7 +12,7 @@ a note when it could not be measured). Prints the section's body (Markdown).
 import sys
 from pathlib import Path
 
-from bench_common import Truth, folder_size, kenshin_probes, kenshin_report, met, mib, num, rss_mib, wall
+from bench_common import Truth, parse_ports, folder_size, kenshin_probes, kenshin_report, met, mib, num, rss_mib, wall
 
 
 def html_ms(work, name):
@@ -28,7 +28,8 @@ def html_ms(work, name):
 
 def main():
     work, rate = Path(sys.argv[1]), int(sys.argv[2])
-    ports = len(sys.argv[3].split(","))
+    port_list = parse_ports(sys.argv[3])
+    ports = len(port_list)
     sizes = [int(n) for n in sys.argv[4:]]
     rows, notes = [], []
     for n in sizes:
@@ -40,7 +41,7 @@ def main():
                 continue
             hosts, found, r = kenshin_report(work / name)
             probes, frames = kenshin_probes(r)
-            rec = t.recall(hosts, found, [int(p) for p in sys.argv[3].split(",")])
+            rec = t.recall(hosts, found, port_list)
             size, disk, files, _ = folder_size(work / name)
             ms, why = html_ms(work, f"html-{n}-{mode}")
             if why:

@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from bench_common import (Truth, folder_size, kenshin_probes, kenshin_report, kib, median, met,
+from bench_common import (Truth, parse_ports, folder_size, kenshin_probes, kenshin_report, kib, median, met,
                           mib, nmap_result, num, rss_mib, wall)
 
 
@@ -48,8 +48,8 @@ def rows_for(work, truth, runs, ports, k, n):
 
 def speed(argv):
     work, runs, full_runs, rate = Path(argv[0]), int(argv[1]), int(argv[2]), int(argv[3])
-    list29 = [int(p) for p in argv[4].split(",")]
-    full = [int(p) for p in argv[5].split(",")]
+    list29 = parse_ports(argv[4])
+    full = parse_ports(argv[5])
     nmap_version = argv[6]
     t = Truth(work / "truth-speed.json")
     lines = [describe_lab(t, rate), "",
@@ -98,7 +98,7 @@ def speed(argv):
     # The miss rate the retry policy accepted, measured: open ports not reported.
     for label, *_, rows in verdicts:
         misses = sum(x["missed_ports"] for x in rows["kenshin"])
-        total = sum(len(t.ports([int(p) for p in (argv[4] if label == "29 ports" else argv[5]).split(",")])) for _ in rows["kenshin"])
+        total = len(t.ports(list29 if label == "29 ports" else full)) * len(rows["kenshin"])
         lines.append(f"Measured miss rate ({label}): {misses} of {total} open ports over {len(rows['kenshin'])} round(s) "
                      f"({misses / total:.5f}).")
     print("\n".join(lines))
@@ -106,7 +106,7 @@ def speed(argv):
 
 def fullscan(argv):
     work, rate = Path(argv[0]), int(argv[1])
-    full = [int(p) for p in argv[2].split(",")]
+    full = parse_ports(argv[2])
     t = Truth(work / "truth-speed.json")
     folder = work / "fullscan"
     hosts, found, r = kenshin_report(folder)

@@ -123,3 +123,18 @@ def kib(b):
 
 def num(n):
     return "—" if n is None else f"{n:,.0f}"
+
+
+def parse_ports(spec):
+    """A TCP port list as kenshin and nmap take it ("21-23,80,T:443"), expanded and sorted."""
+    ports = set()
+    for item in spec.split(","):
+        item = item.strip().removeprefix("T:")
+        if not item:
+            continue
+        lo, _, hi = item.partition("-")
+        lo, hi = int(lo), int(hi or lo)
+        if not (0 < lo <= hi <= 65535):
+            raise SystemExit(f"bad port range {item!r} in {spec!r}")
+        ports.update(range(lo, hi + 1))
+    return sorted(ports)
