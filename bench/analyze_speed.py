@@ -150,7 +150,7 @@ def fullscan(argv):
     size, disk, files, largest = folder_size(folder)
     live = len(t.hosts)
     per_host = size / live
-    lines += ["Report folder of this run (target 3: ≤ 40 KB per live host, ≤ 25 files):", "",
+    lines += ["Report folder of this run (target 3: ≤ 40 KiB per live host, ≤ 25 files; sizes as the files say, 'on disk' as du counts blocks):", "",
               "| live hosts (truth) | hosts in report | folder | on disk | per live host | files | largest |",
               "|---:|---:|---:|---:|---:|---:|---|",
               f"| {live} | {len(hosts)} | {mib(size)} | {mib(disk)} | {kib(per_host)} {met(per_host <= 40 * 1024)} | "
