@@ -131,10 +131,14 @@ def fullscan(argv):
     phases = stats.get("phases")
     lines.append("Where the time goes:")
     lines.append("")
+    if isinstance(phases, list):
+        # A list of {"name", "ms" | "duration_ms", …}: keyed by name like the dict form.
+        phases = {str(p.get("name", i)): p.get("ms", p.get("duration_ms", p)) if isinstance(p, dict) else p
+                  for i, p in enumerate(phases)}
     if isinstance(phases, dict) and phases:
-        lines += ["| phase | time |", "|---|---:|"]
+        lines += ["| phase (`scan.stats.phases`) | time |", "|---|---:|"]
         for name, value in phases.items():
-            shown = f"{value / 1000:.1f} s" if isinstance(value, (int, float)) else f"`{json.dumps(value)}`"
+            shown = f"{value / 1000:.1f} s" if isinstance(value, (int, float)) else f"`{json.dumps(value)[:200]}`"
             lines.append(f"| {name} | {shown} |")
     else:
         lines.append("report.json has no `scan.stats.phases` in this build, so the breakdown is what the report "
