@@ -45,7 +45,11 @@ def main():
             size, disk, files, _ = folder_size(work / name)
             ms, why = html_ms(work, f"html-{n}-{mode}")
             if why:
-                notes.append(f"report.html load, {n} addresses {mode}: {why}")
+                notes.append(f"report.html load time: {why}")
+            rc = work / f"verify-{n}-{mode}.rc"
+            if rc.exists() and rc.read_text().strip() != "0":
+                notes.append(f"`kenshin verify` of {name} exited {rc.read_text().strip()}: "
+                             f"{(work / f'verify-{n}-{mode}.out').read_text(errors='replace')[:300]!r}")
             rows.append(dict(n=n, mode=mode, live=len(t.hosts) + 1, must=t.must_probe, wall=wall(work, name),
                              bound=t.must_probe * ports / rate, rss=rss_mib(work, name), probes=probes,
                              hosts=rec["hosts"], ports=rec["ports"], size=size, disk=disk, files=files,
@@ -87,8 +91,10 @@ def main():
         for x in (x for x in rows if x["mode"] == mode):
             lines.append(f"| {x['n']:,} | {'defaults' if mode == 'id' else '--no-identify'} | {x['live'] / base['live']:.1f} | "
                          f"{x['wall'] / base['wall']:.1f} | {x['rss'] / base['rss']:.1f} | {x['size'] / base['size']:.1f} |")
+    if max(sizes) != 16384:
+        lines.append(f"- (issue 17 sets these targets at 16,384 addresses; this run went up to {max(sizes):,})")
     if notes:
-        lines += ["", "Notes: " + "; ".join(notes) + "."]
+        lines += ["", "Notes: " + "; ".join(dict.fromkeys(notes)) + "."]
     print("\n".join(lines))
 
 

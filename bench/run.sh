@@ -315,7 +315,8 @@ if has scale; then
       echo "bench: scale $n ($scope), ${extra[*]:-defaults}"
       btimed "scale-$n-$mode" "$KENSHIN" scan "$scope" "${extra[@]}" -q -o "$WORK/scale-$n-$mode"
       start=$(date +%s.%N)
-      "$KENSHIN" -q verify "$WORK/scale-$n-$mode" > "$WORK/verify-$n-$mode.out" 2>&1 || true
+      rc=0; "$KENSHIN" -q verify "$WORK/scale-$n-$mode" > "$WORK/verify-$n-$mode.out" 2>&1 || rc=$?
+      echo "$rc" > "$WORK/verify-$n-$mode.rc"
       echo "$start $(date +%s.%N)" > "$WORK/verify-$n-$mode.wall"
       if [ -x bench/html_load.sh ] && [ -f "$WORK/scale-$n-$mode/report.html" ]; then
         bench/html_load.sh "$WORK/scale-$n-$mode/report.html" > "$WORK/html-$n-$mode.ms" 2> "$WORK/html-$n-$mode.err" \
