@@ -19,12 +19,28 @@
 # the wire-capture lab tests (tcpdump in the lab) and writes the frames they measured; `fleet`
 # fills a PostgreSQL (Unix socket only) with 100 sites × 30 scans × 500 hosts made from the lab
 # scan's report and times ingest and the rollup (bench/fleet/run.sh).
+#
+# Issue 17's sections run on the bench lab (`kenshin-lab bench-up`, 198.19.0.0/16, namespaces
+# kb-*; see tests/lab/bench.rs), not the test lab: `speed` (target 1: for RUNS rounds, kenshin
+# --no-identify and nmap -sS side by side at the same cap on the speed scope, with the 29-port
+# list LIST29, then SPEED_FULL_RUNS rounds with the default TCP list), `fullscan` (targets 2
+# and 3: kenshin with defaults on the speed scope, its time breakdown and report folder) and
+# `scale` (targets 4 and 5: defaults and --no-identify on scopes of SCALES addresses, peak
+# RSS, folder, `kenshin verify`, report.html load time via bench/html_load.sh). The whole run
+# holds /tmp/kenshin-lab.lock once built (set KENSHIN_BENCH_LOCKED=1 if the caller holds it).
 set -euo pipefail
+SELF="$(realpath "$0")"
 cd "$(dirname "$0")/.."
 RUNS="${RUNS:-3}"
 RATE="${RATE:-1000}"
 TLS_RUNS="${TLS_RUNS:-$RUNS}"
-SECTIONS="${SECTIONS:-scan tls ledger config fuzz frames fleet}"
+SECTIONS="${SECTIONS:-scan tls ledger config fuzz frames fleet speed fullscan scale}"
+SPEED_FULL_RUNS="${SPEED_FULL_RUNS:-1}"
+SCALES="${SCALES:-1024 4096 16384}"
+BENCH_SEED="${BENCH_SEED:-17}"
+# Issue 17's 29-port TCP list: the most common hospital ports of kenshin's default list
+# (remote access, Windows, web, printing, DICOM and HL7, databases, directory, mail, DNS).
+LIST29="${LIST29:-21,22,23,25,53,80,104,135,139,389,443,445,515,631,1433,2575,2761,2762,3306,3389,4242,5432,5900,5985,8000,8080,8443,9100,11112}"
 FUZZ_RUNS="${FUZZ_RUNS:-10000000}"
 has() { [[ " $SECTIONS " == *" $1 "* ]]; }
 [ "$(id -u)" = 0 ] || { echo "bench/run.sh: run as root (the lab needs it)" >&2; exit 2; }
@@ -41,10 +57,17 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 
 cargo build --release --locked -p kenshin -p kenshin-lab
-KENSHIN="$PWD/target/release/kenshin"
-LAB="$PWD/target/release/kenshin-lab"
+TARGET="${CARGO_TARGET_DIR:-$PWD/target}"
+KENSHIN="$TARGET/release/kenshin"
+LAB="$TARGET/release/kenshin-lab"
+# The lab tests build namespaces too: one lab user at a time. flock -o keeps the lock's
+# descriptor in flock alone, so no lab daemon inherits it (and holds the lock after us).
+if [ -z "${KENSHIN_BENCH_LOCKED:-}" ]; then
+  echo "bench: waiting for /tmp/kenshin-lab.lock"
+  exec flock -o /tmp/kenshin-lab.lock env KENSHIN_BENCH_LOCKED=1 "$SELF" "$@"
+fi
 WORK="$(mktemp -d /tmp/kenshin-bench.XXXXXX)"
-trap '"$LAB" down; rm -rf "$WORK"' EXIT
+trap '"$LAB" down; "$LAB" bench-down; rm -rf "$WORK"' EXIT
 
 if has scan || has tls; then "$LAB" up "$WORK/truth.json"; fi
 SCOPE=(198.18.1.0/24 198.18.2.0/24)
@@ -230,4 +253,86 @@ else
   python3 bench/section.py carry fleet "$WORK/previous.md" > "$WORK/fleet.md"
 fi
 python3 bench/section.py splice fleet docs/benchmarks.md "$WORK/fleet.md"
+
+# Issue 17: the bench lab (speed scope), kenshin beside nmap at the same cap.
+in_bench() { ip netns exec kb-scan "$@"; }
+btimed() { # btimed NAME CMD... in the bench lab's scanner namespace → NAME.time, .out, .wall
+  local name="$1"; shift
+  local start end
+  start=$(date +%s.%N)
+  in_bench /usr/bin/time -v -o "$WORK/$name.time" "$@" > "$WORK/$name.out" 2>&1 || true
+  end=$(date +%s.%N)
+  echo "$start $end" > "$WORK/$name.wall"
+}
+DEFAULT_TCP="$("$KENSHIN" ports --spec | tr ',' '\n' | grep -v '^U:' | sed 's/^T://' | paste -sd,)"
+SPEED_SCOPE=(198.19.1.0/24 198.19.2.0/24 198.19.4.0/22)
+if has speed || has fullscan; then
+  "$LAB" bench-up --seed "$BENCH_SEED" "$WORK/truth-speed.json"
+fi
+if has speed; then
+  NMAP_VERSION="$(nmap --version | head -n1)"
+  for i in $(seq 1 "$RUNS"); do
+    echo "bench: speed round $i/$RUNS: kenshin --no-identify, 29 ports"
+    btimed "speed-k29-$i" "$KENSHIN" scan "${SPEED_SCOPE[@]}" --no-identify --rate "$RATE" -p "$LIST29" -q \
+      -o "$WORK/speed-k29-$i"
+    echo "bench: speed round $i/$RUNS: nmap -sS, 29 ports"
+    btimed "speed-n29-$i" nmap -sS -T4 --max-rate "$RATE" -n -v -p "$LIST29" -oX "$WORK/speed-n29-$i.xml" \
+      "${SPEED_SCOPE[@]}"
+  done
+  for i in $(seq 1 "$SPEED_FULL_RUNS"); do
+    echo "bench: speed round $i/$SPEED_FULL_RUNS: kenshin --no-identify, default TCP list"
+    btimed "speed-kfull-$i" "$KENSHIN" scan "${SPEED_SCOPE[@]}" --no-identify --rate "$RATE" -p "$DEFAULT_TCP" -q \
+      -o "$WORK/speed-kfull-$i"
+    echo "bench: speed round $i/$SPEED_FULL_RUNS: nmap -sS, default TCP list"
+    btimed "speed-nfull-$i" nmap -sS -T4 --max-rate "$RATE" -n -v -p "$DEFAULT_TCP" -oX "$WORK/speed-nfull-$i.xml" \
+      "${SPEED_SCOPE[@]}"
+  done
+  python3 bench/analyze_speed.py speed "$WORK" "$RUNS" "$SPEED_FULL_RUNS" "$RATE" "$LIST29" "$DEFAULT_TCP" \
+    "$NMAP_VERSION" > "$WORK/speed-text.md"
+  python3 bench/section.py wrap speed "Port scan at the same cap (issue 17, target 1)" "$WORK/speed-text.md" \
+    > "$WORK/speed.md"
+else
+  python3 bench/section.py carry speed "$WORK/previous.md" > "$WORK/speed.md"
+fi
+python3 bench/section.py splice speed docs/benchmarks.md "$WORK/speed.md"
+if has fullscan; then
+  echo "bench: full default scan of the speed scope"
+  btimed fullscan "$KENSHIN" scan "${SPEED_SCOPE[@]}" -q -o "$WORK/fullscan"
+  python3 bench/analyze_speed.py fullscan "$WORK" "$RATE" "$DEFAULT_TCP" > "$WORK/fullscan-text.md"
+  python3 bench/section.py wrap fullscan "Full default scan and report folder (issue 17, targets 2 and 3)" \
+    "$WORK/fullscan-text.md" > "$WORK/fullscan.md"
+else
+  python3 bench/section.py carry fullscan "$WORK/previous.md" > "$WORK/fullscan.md"
+fi
+python3 bench/section.py splice fullscan docs/benchmarks.md "$WORK/fullscan.md"
+if has scale; then
+  for n in $SCALES; do
+    "$LAB" bench-up --scale "$n" --seed "$BENCH_SEED" "$WORK/truth-scale-$n.json"
+    scope="$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["segments"][0]["cidr"])' \
+      "$WORK/truth-scale-$n.json")"
+    for mode in noid id; do
+      extra=(); [ "$mode" = noid ] && extra=(--no-identify)
+      echo "bench: scale $n ($scope), ${extra[*]:-defaults}"
+      btimed "scale-$n-$mode" "$KENSHIN" scan "$scope" "${extra[@]}" -q -o "$WORK/scale-$n-$mode"
+      start=$(date +%s.%N)
+      rc=0; "$KENSHIN" -q verify "$WORK/scale-$n-$mode" > "$WORK/verify-$n-$mode.out" 2>&1 || rc=$?
+      echo "$rc" > "$WORK/verify-$n-$mode.rc"
+      echo "$start $(date +%s.%N)" > "$WORK/verify-$n-$mode.wall"
+      if [ -x bench/html_load.sh ] && [ -f "$WORK/scale-$n-$mode/report.html" ]; then
+        bench/html_load.sh "$WORK/scale-$n-$mode/report.html" > "$WORK/html-$n-$mode.ms" 2> "$WORK/html-$n-$mode.err" \
+          || echo "bench/html_load.sh failed: $(tail -n1 "$WORK/html-$n-$mode.err")" > "$WORK/html-$n-$mode.ms"
+      else
+        echo "bench/html_load.sh missing or no report.html: load time not measured" > "$WORK/html-$n-$mode.ms"
+      fi
+    done
+  done
+  "$LAB" bench-down
+  # shellcheck disable=SC2086 # SCALES is a list of numbers
+  python3 bench/analyze_scale.py "$WORK" "$RATE" "$DEFAULT_TCP" $SCALES > "$WORK/scale-text.md"
+  python3 bench/section.py wrap scale "Scale: 1,024 to 16,384 addresses (issue 17, targets 4 and 5)" \
+    "$WORK/scale-text.md" > "$WORK/scale.md"
+else
+  python3 bench/section.py carry scale "$WORK/previous.md" > "$WORK/scale.md"
+fi
+python3 bench/section.py splice scale docs/benchmarks.md "$WORK/scale.md"
 echo "bench: wrote docs/benchmarks.md"

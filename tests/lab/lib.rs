@@ -32,7 +32,8 @@
 //! ports), [`fixtures`] (servers no Debian package provides), [`tls`] (the TLS
 //! segment), [`webhook`] (a receiver for the daemon's notifications),
 //! [`capture`] (tcpdump in a namespace, pcap read back, frames counted per second) and
-//! [`passive`] (a segment of its own where hosts speak for themselves, for `kenshin listen`).
+//! [`passive`] (a segment of its own where hosts speak for themselves, for `kenshin listen`);
+//! [`bench`] is the separate, hospital-sized bench lab of bench/run.sh (198.19.0.0/16, `kb-*`).
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -40,6 +41,7 @@ use std::process::Child;
 
 use anyhow::Result;
 
+pub mod bench;
 pub mod capture;
 mod command;
 mod daemons;

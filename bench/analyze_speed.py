@@ -1,0 +1,166 @@
+#!/usr/bin/env python3
+"""The speed and full-scan sections of docs/benchmarks.md (issue 17, targets 1-3), from
+what bench/run.sh measured on the bench lab's speed scope (kenshin-lab bench-up).
+
+    analyze_speed.py speed WORK RUNS FULL_RUNS RATE LIST29 DEFAULT_TCP NMAP_VERSION
+    analyze_speed.py fullscan WORK RATE DEFAULT_TCP
+
+WORK holds truth-speed.json and, per round i, speed-k29-i/ and speed-n29-i.xml (the 29-port
+list), speed-kfull-i/ and speed-nfull-i.xml (the default TCP list), each with .wall, .time
+and .out; and fullscan/ (kenshin scan with defaults). Prints the section's body (Markdown).
+"""
+import json
+import sys
+from pathlib import Path
+
+from bench_common import (Truth, parse_ports, folder_size, kenshin_probes, kenshin_report, kib, median, met,
+                          mib, nmap_result, num, rss_mib, wall)
+
+
+def describe_lab(t, rate):
+    segs = ", ".join(
+        f"{s['cidr']} ({'routed' if s['routed'] else 'on the scanner’s link'}"
+        f"{', %.1f %% loss each way' % (s['loss_per_mille'] / 10) if s['loss_per_mille'] else ''})"
+        for s in t.segments)
+    silent = sum(1 for h in t.hosts.values() if h["silent"])
+    return (f"Bench lab speed scope (`kenshin-lab bench-up`, seed {t.seed}): {segs}; "
+            f"{len(t.hosts)} live hosts besides the scanner, {silent} of them silent to ping with "
+            f"closed ports dropped, the others answering echo and resetting closed ports; dead "
+            f"addresses silent. Addresses that must be probed for one pass: {t.must_probe:,} "
+            f"(every address of the routed segments, the live ones of the scanner's own /24). "
+            f"Rate cap {rate} packets/s for both tools.")
+
+
+def rows_for(work, truth, runs, ports, k, n):
+    out = {"kenshin": [], "nmap": []}
+    for i in range(1, runs + 1):
+        hosts, found, report = kenshin_report(work / f"{k}-{i}")
+        probes, frames = kenshin_probes(report)
+        rec = truth.recall(hosts, found, ports)
+        out["kenshin"].append(dict(wall=wall(work, f"{k}-{i}"), probes=probes, frames=frames,
+                                   rss=rss_mib(work, f"{k}-{i}"), **rec))
+        hosts, found, sent = nmap_result(work, f"{n}-{i}")
+        rec = truth.recall(hosts, found, ports)
+        out["nmap"].append(dict(wall=wall(work, f"{n}-{i}"), probes=sent, frames=sent,
+                                rss=rss_mib(work, f"{n}-{i}"), **rec))
+    return out
+
+
+def speed(argv):
+    work, runs, full_runs, rate = Path(argv[0]), int(argv[1]), int(argv[2]), int(argv[3])
+    list29 = parse_ports(argv[4])
+    full = parse_ports(argv[5])
+    nmap_version = argv[6]
+    t = Truth(work / "truth-speed.json")
+    lines = [describe_lab(t, rate), "",
+             f"The 29-port list (the most common hospital ports of kenshin's default list): "
+             f"`{argv[4]}`. The default list: kenshin's {len(full)} default TCP ports "
+             f"(`kenshin ports --spec`, TCP part).", "",
+             f"Commands, inside the scanner's namespace: `kenshin scan SCOPE --no-identify --rate {rate} "
+             f"-p LIST` and `nmap -sS -T4 --max-rate {rate} -n -v -p LIST SCOPE` ({nmap_version}), "
+             f"side by side in each round; {runs} rounds for the 29-port list, {full_runs} for the "
+             f"default list; medians. Host recall counts every live address but the scanner's own; "
+             f"port recall every open (address, port) of the list. Bound = addresses that must be "
+             f"probed × ports ÷ rate. nmap keeps its default host discovery (as root: ICMP echo and "
+             f"timestamp, SYN to 443, ACK to 80), so it port-scans only the hosts that answer one of "
+             f"these: a silent host without 80 or 443 open is never scanned, which is why nmap's recall "
+             f"is lower and its wall time can undercut the bound.", "",
+             "| list | tool | wall | probes / raw packets | frames | peak RSS | host recall | port recall | false open | bound | ÷ bound |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    verdicts = []
+    for label, ports, k, n, r in [("29 ports", list29, "speed-k29", "speed-n29", runs),
+                                  (f"default ({len(full)})", full, "speed-kfull", "speed-nfull", full_runs)]:
+        if r == 0 or not (work / f"{k}-1").exists():
+            continue
+        rows = rows_for(work, t, r, ports, k, n)
+        bound = t.must_probe * len(ports) / rate
+        med = {tool: {key: median([x[key] for x in v]) for key in ("wall", "probes", "frames", "rss", "hosts", "ports", "false_ports")}
+               for tool, v in rows.items()}
+        for tool in ("kenshin", "nmap"):
+            m = med[tool]
+            lines.append(f"| {label} | {tool} | {m['wall']:.1f} s | {num(m['probes'])} | {num(m['frames'])} | "
+                         f"{m['rss']:.0f} MiB | {m['hosts']:.4f} | {m['ports']:.4f} | {num(m['false_ports'])} | "
+                         f"{bound:.1f} s | {m['wall'] / bound:.2f}× |")
+        k_, n_ = med["kenshin"], med["nmap"]
+        ratio = k_["wall"] / n_["wall"]
+        worst_h = min(x["hosts"] for x in rows["kenshin"])
+        worst_p = min(x["ports"] for x in rows["kenshin"])
+        verdicts.append((label, ratio, k_["wall"] / bound, worst_h, worst_p, n_["hosts"], n_["ports"], rows))
+    lines += ["", "| list | kenshin ÷ nmap (≤ 0.9×) | kenshin ÷ bound (≤ 1.3×) | kenshin recall, worst round: hosts / ports (≥ 0.999) | nmap recall (median) |",
+              "|---|---:|---:|---:|---:|"]
+    for label, ratio, vs_bound, wh, wp, nh, np, _ in verdicts:
+        lines.append(f"| {label} | {ratio:.2f}× {met(ratio <= 0.9)} | {vs_bound:.2f}× {met(vs_bound <= 1.3)} | "
+                     f"{wh:.4f} / {wp:.4f} {met(wh >= 0.999 and wp >= 0.999)} | {nh:.4f} / {np:.4f} |")
+    lines += ["", "Per round (wall, kenshin / nmap): " + "; ".join(
+        f"{label}: " + ", ".join(f"{a['wall']:.1f} / {b['wall']:.1f} s" for a, b in zip(rows["kenshin"], rows["nmap"]))
+        for label, _, _, _, _, _, _, rows in verdicts) + "."]
+    missed = sorted({(a, t.hosts[a]["role"], t.hosts[a]["silent"]) for *_, rows in verdicts for x in rows["kenshin"] for a in x["missed_hosts"]})
+    if missed:
+        lines.append("Live hosts kenshin missed in some round: " + ", ".join(
+            f"{a} ({role}{', silent' if s else ''})" for a, role, s in missed[:20]) + ".")
+    # The miss rate the retry policy accepted, measured: open ports not reported.
+    for label, *_, rows in verdicts:
+        misses = sum(x["missed_ports"] for x in rows["kenshin"])
+        total = len(t.ports(list29 if label == "29 ports" else full)) * len(rows["kenshin"])
+        lines.append(f"Measured miss rate ({label}): {misses} of {total} open ports over {len(rows['kenshin'])} round(s) "
+                     f"({misses / total:.5f}).")
+    print("\n".join(lines))
+
+
+def fullscan(argv):
+    work, rate = Path(argv[0]), int(argv[1])
+    full = parse_ports(argv[2])
+    t = Truth(work / "truth-speed.json")
+    folder = work / "fullscan"
+    hosts, found, r = kenshin_report(folder)
+    probes, frames = kenshin_probes(r)
+    w = wall(work, "fullscan")
+    bound = t.must_probe * len(full) / rate
+    rec = t.recall(hosts, found, full)
+    stats = r["scan"]["stats"]
+    services = [s for h in r["hosts"] for s in h["services"]]
+    tls = sum(1 for s in services if s.get("tls"))
+    identified = sum(1 for s in services if s.get("service") and s.get("product"))
+    lines = [f"`kenshin scan SCOPE -q -o DIR` with its defaults (every default port, identification and the "
+             f"TLS audit, rate {rate}/s) on the bench lab's speed scope (as above): one run.", "",
+             "| wall | one-pass bound | ÷ bound (≤ 1.3×) | probes | frames | peak RSS | host recall | port recall | services | identified (product named) | TLS audited | findings |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+             f"| {w:.1f} s | {bound:.1f} s | {w / bound:.2f}× {met(w / bound <= 1.3)} | {num(probes)} | {num(frames)} | "
+             f"{rss_mib(work, 'fullscan'):.0f} MiB | {rec['hosts']:.4f} | {rec['ports']:.4f} | {len(services)} | {identified} | {tls} | "
+             f"{len(r.get('findings', []))} |", ""]
+    phases = stats.get("phases")
+    lines.append("Where the time goes:")
+    lines.append("")
+    if isinstance(phases, list):
+        # A list of {"name", "ms" | "duration_ms", …}: keyed by name like the dict form.
+        phases = {str(p.get("name", i)): p.get("ms", p.get("duration_ms", p)) if isinstance(p, dict) else p
+                  for i, p in enumerate(phases)}
+    if isinstance(phases, dict) and phases:
+        lines += ["| phase (`scan.stats.phases`) | time |", "|---|---:|"]
+        for name, value in phases.items():
+            shown = f"{value / 1000:.1f} s" if isinstance(value, (int, float)) else f"`{json.dumps(value)[:200]}`"
+            lines.append(f"| {name} | {shown} |")
+    else:
+        lines.append("report.json has no `scan.stats.phases` in this build, so the breakdown is what the report "
+                     "does hold: ")
+    counts = stats.get("probes", {})
+    lines.append("")
+    lines.append(f"`scan.stats.duration_ms` {stats.get('duration_ms', 0) / 1000:.1f} s; probes by kind: "
+                 + ", ".join(f"{k} {v:,}" for k, v in counts.items())
+                 + f"; the port-scan part alone at the cap would take {probes / rate:.1f} s "
+                 f"({probes:,} probes ÷ {rate}/s), leaving {w - probes / rate:.1f} s to identification, "
+                 f"the TLS audit and waits beyond the port scan.")
+    lines.append("")
+    size, disk, files, largest = folder_size(folder)
+    live = len(t.hosts)
+    per_host = size / live
+    lines += ["Report folder of this run (target 3: ≤ 40 KiB per live host, ≤ 25 files; sizes as the files say, 'on disk' as du counts blocks):", "",
+              "| live hosts (truth) | hosts in report | folder | on disk | per live host | files | largest |",
+              "|---:|---:|---:|---:|---:|---:|---|",
+              f"| {live} | {len(hosts)} | {mib(size)} | {mib(disk)} | {kib(per_host)} {met(per_host <= 40 * 1024)} | "
+              f"{files} {met(files <= 25)} | " + ", ".join(f"{n} {kib(b)}" for n, b in largest) + " |"]
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    {"speed": speed, "fullscan": fullscan}[sys.argv[1]](sys.argv[2:])
