@@ -81,8 +81,8 @@ struct Context<'a> {
     groups: Vec<view::GroupView>,
     accepted: view::Accepted,
     inventory: view::Inventory,
-    tls: Vec<view::TlsRow>,
-    evidence: Vec<view::EvidenceRow>,
+    tls: view::TlsSection,
+    evidence: Vec<view::EvidenceCount>,
 }
 
 /// The page's words, with the title of the checklist edition the report answers.
