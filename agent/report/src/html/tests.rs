@@ -193,6 +193,10 @@ fn long_tables_come_in_chunks_the_browser_lays_out_near_the_viewport() {
         view::CHUNK_ROWS * 2 + 1
     );
     assert!(html.contains(".chunk { content-visibility: auto;"));
+    // A table of one chunk is laid out at once, so every word of it is in the text a
+    // browser gives (innerText leaves out what it has not laid out).
+    let small = render(&lab_report(), Lang::Ja);
+    assert!(!small.contains("<div class=\"chunk\">"));
 }
 
 #[test]
