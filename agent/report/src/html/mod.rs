@@ -65,7 +65,7 @@ struct Context<'a> {
     t: std::collections::BTreeMap<&'static str, String>,
     /// The stylesheet, written as it is.
     style: Value,
-    r: &'a Report,
+    r: Head<'a>,
     /// The scan's start in the report's offset (JST unless told), to the second, and
     /// the scan ID and that time reduced to what a CSS string may hold.
     date: String,
@@ -81,8 +81,53 @@ struct Context<'a> {
     groups: Vec<view::GroupView>,
     accepted: view::Accepted,
     inventory: view::Inventory,
-    tls: Vec<view::TlsRow>,
-    evidence: Vec<view::EvidenceRow>,
+    tls: view::TlsSection,
+    evidence: Vec<view::EvidenceCount>,
+}
+
+/// The few report fields the templates read directly. The report itself is not
+/// handed to them: turning a report of thousands of hosts into template values cost
+/// more than rendering the page.
+#[derive(Serialize)]
+struct Head<'a> {
+    contract: &'a str,
+    tool: HeadTool<'a>,
+    scan: HeadScan<'a>,
+    /// Whether there is any finding (templates test it for the empty state).
+    findings: bool,
+    inventory: Option<&'a crate::model::Inventory>,
+    signing: Option<&'a crate::model::Signing>,
+}
+
+#[derive(Serialize)]
+struct HeadTool<'a> {
+    version: &'a str,
+    rules_version: &'a str,
+}
+
+#[derive(Serialize)]
+struct HeadScan<'a> {
+    id: &'a str,
+    complete: bool,
+}
+
+impl<'a> Head<'a> {
+    fn of(r: &'a Report) -> Self {
+        Head {
+            contract: &r.contract,
+            tool: HeadTool {
+                version: &r.tool.version,
+                rules_version: &r.tool.rules_version,
+            },
+            scan: HeadScan {
+                id: &r.scan.id,
+                complete: r.scan.complete,
+            },
+            findings: !r.findings.is_empty(),
+            inventory: r.inventory.as_ref(),
+            signing: r.signing.as_ref(),
+        }
+    }
 }
 
 /// The page's words, with the title of the checklist edition the report answers.
@@ -99,7 +144,7 @@ fn context(r: &Report, lang: Lang) -> Context<'_> {
         lang: lang.code(),
         t: words(r, lang),
         style: Value::from_safe_string(STYLE.to_owned()),
-        r,
+        r: Head::of(r),
         date,
         print_id: css_string(&r.scan.id),
         print_date: css_string(&crate::local_time::shown(

@@ -98,6 +98,10 @@ labels! {
     NO_FINDINGS = "所見はありません。", "No findings.";
     FRAMEWORK = "枠組み", "Framework";
     REQUIREMENT = "要件", "Requirement";
+    ROWS_INTRO = "1 行 1 所見。理由と対処は所見名のリンク先（所見グループ）に一度だけ記載。証跡 ID の記録は付録（6）の方法で表示できます。",
+        "One row per finding. Why it matters and what to do are said once, in the group the finding's name links to; the evidence IDs' records are shown as the appendix (6) says.";
+    MORE_BEFORE = "… ほか ", "… and ";
+    MORE_AFTER = " 件（所見グループを参照）", " more (see the finding groups)";
     BY_HOST = "ホスト別", "By host";
     HOST_FINDINGS = "件", "findings";
 
@@ -134,15 +138,17 @@ labels! {
     CERT_NAME_MISMATCH = "✗ 名前不一致", "✗ name mismatch";
     CERT_NO_NAME_KNOWN = "– 名前は未判定（既知の名前なし）", "– names not judged (no name known)";
     UNTIL = "期限", "until";
+    TLS_PROBLEMS = "問題の一覧（各サービスの P 番号）", "Problems (the P numbers of each service)";
+    TLS_DETAIL = "暗号スイート、グループ、証明書チェーンなど各サービスの詳細は report.json の hosts[].services[].tls にあります。",
+        "Each service's full detail (cipher suites, groups, the certificate chain) is in report.json under hosts[].services[].tls.";
     NO_TLS = "TLS を話すサービスはありませんでした。", "No service spoke TLS.";
 
     // 6. Evidence
     EVIDENCE_TITLE = "証跡（付録）", "Evidence appendix";
-    EVIDENCE_INTRO = "各プローブの送受信バイトは evidence/ のファイル（16 進ダンプ）と report.json にあり、manifest.json の署名で改変がないことを確認できます。ここでは受信の先頭のみ示します。",
-        "Each probe's bytes sent and received are in evidence/ (hex dumps) and in report.json; manifest.json's signature shows they were not altered. Only the start of what was received is shown here.";
+    EVIDENCE_INTRO = "各プローブの送受信バイトの記録（証跡）は、レポートフォルダの証跡アーカイブにあり、manifest.json の署名で改変がないことを確認できます。所見の表の証跡 ID（例: ev-000123）の記録は kenshin evidence フォルダ ev-000123 で 1 件ずつ表示できます（docs/evidence.md）。このページには記録を複製せず、プローブごとの件数のみ示します。",
+        "Each probe's bytes sent and received (the evidence) are in the report folder's evidence archive; the signature of manifest.json shows they are unchanged. Show the record behind an evidence ID of the findings table (for example ev-000123) with kenshin evidence FOLDER ev-000123 (docs/evidence.md). This page does not copy the records; it counts them by probe.";
+    RECORDS = "件数", "Records";
     PROBE = "プローブ", "Probe";
-    WHAT_HAPPENED = "内容", "What happened";
-    RECEIVED = "受信（先頭）", "Received (start)";
 }
 
 /// Every page label in `lang`, by name, for templates (answers filled in).

@@ -1,15 +1,16 @@
-//! The asset inventory with the ledger comparison, the TLS table and the evidence
-//! appendix.
+//! The asset inventory with the ledger comparison (one row per host), the TLS table
+//! (one row per service, each problem's words said once in a legend the rows cite)
+//! and the evidence appendix (how many records each probe left, and where they are:
+//! the records themselves stay in the evidence archive and report.json).
+
+use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::html::escape::{anchor, excerpt, EXCERPT_CHARS};
+use crate::html::escape::{anchor, excerpt};
 use crate::labels::{self, page, Lang};
-use crate::model::tls::{Leaf, Tls, PROFILE_ORDER};
-use crate::model::{Evidence, Host, LedgerEntry, Report, Service};
-
-/// Problems of one profile listed before the rest are counted.
-const PROBLEMS_SHOWN: usize = 4;
+use crate::model::tls::{Leaf, PROFILE_ORDER};
+use crate::model::{Host, LedgerEntry, Report, Service};
 
 /// One open service in the inventory.
 #[derive(Debug, Serialize)]
@@ -133,7 +134,8 @@ fn not_seen(e: &LedgerEntry) -> NotSeen {
 /// Section 4: every host, and the ledger comparison when a ledger was given.
 #[derive(Debug, Serialize)]
 pub(in crate::html) struct Inventory {
-    pub hosts: Vec<HostRow>,
+    /// Every host, in chunks of rows.
+    pub hosts: Vec<Vec<HostRow>>,
     /// A ledger was given, so a host without a row is marked as missing from it.
     pub has_ledger: bool,
     pub not_seen: Vec<NotSeen>,
@@ -143,7 +145,7 @@ pub(in crate::html) struct Inventory {
 pub(in crate::html) fn inventory(r: &Report, lang: Lang) -> Inventory {
     let inv = r.inventory.as_ref();
     Inventory {
-        hosts: r.hosts.iter().map(|h| host_row(h, lang)).collect(),
+        hosts: super::chunks(r.hosts.iter().map(|h| host_row(h, lang)).collect()),
         has_ledger: inv.is_some(),
         not_seen: inv.map_or_else(Vec::new, |i| i.not_seen.iter().map(not_seen).collect()),
         unregistered: inv.map_or_else(Vec::new, |i| {
@@ -199,91 +201,94 @@ pub(in crate::html) struct TlsRow {
     pub certificate: Option<CertCell>,
     /// The strictest profile met, in words, or a dash.
     pub satisfies: String,
-    pub problems: Vec<String>,
+    /// The legend numbers of what the service breaks.
+    pub problems: Vec<usize>,
 }
 
-/// What the service breaks, the profile most services should meet first, a few each.
-fn problems(t: &Tls, lang: Lang) -> Vec<String> {
-    let mut out = Vec::new();
-    for list in PROFILE_ORDER
-        .iter()
-        .filter_map(|p| t.evaluation.breaks.get(*p))
-    {
-        let shown = list.iter().take(PROBLEMS_SHOWN);
-        out.extend(shown.map(|b| excerpt(lang.pick(&b.ja, &b.en))));
-        if list.len() > PROBLEMS_SHOWN {
-            out.push(format!("… (+{})", list.len() - PROBLEMS_SHOWN));
-        }
-    }
-    out
+/// One problem's words, said once, with the number of services that have it.
+#[derive(Debug, Serialize)]
+pub(in crate::html) struct TlsProblem {
+    pub n: usize,
+    pub text: String,
+    pub services: usize,
 }
 
-/// Section 5: every service that accepted a TLS version.
-pub(in crate::html) fn tls(r: &Report, lang: Lang) -> Vec<TlsRow> {
+/// Section 5: every service that accepted a TLS version, and the problem legend.
+#[derive(Debug, Serialize)]
+pub(in crate::html) struct TlsSection {
+    /// One row per service, in chunks.
+    pub rows: Vec<Vec<TlsRow>>,
+    pub problems: Vec<TlsProblem>,
+}
+
+pub(in crate::html) fn tls(r: &Report, lang: Lang) -> TlsSection {
+    let mut legend: BTreeMap<String, (usize, usize)> = BTreeMap::new();
     let services = r
         .hosts
         .iter()
         .flat_map(|h| h.services.iter().map(move |s| (h, s)));
-    services
+    let rows: Vec<TlsRow> = services
         .filter_map(|(h, s)| Some((h, s, s.tls.as_ref()?)))
         .filter(|(_, _, t)| !t.versions.is_empty())
-        .map(|(h, s, t)| TlsRow {
-            address: h.address.clone(),
-            port: s.port,
-            channel: t.channel.clone(),
-            versions: t.versions.clone(),
-            certificate: t.certificate.as_ref().map(|c| cert_cell(c, lang)),
-            satisfies: lang
-                .pick(
-                    t.evaluation.satisfies_ja.as_deref().unwrap_or("—"),
-                    t.evaluation.satisfies_en.as_deref().unwrap_or("—"),
-                )
-                .to_owned(),
-            problems: problems(t, lang),
+        .map(|(h, s, t)| {
+            let mut problems: Vec<usize> = PROFILE_ORDER
+                .iter()
+                .filter_map(|p| t.evaluation.breaks.get(*p))
+                .flatten()
+                .map(|b| {
+                    let next = legend.len() + 1;
+                    let entry = legend
+                        .entry(excerpt(lang.pick(&b.ja, &b.en)))
+                        .or_insert((next, 0));
+                    entry.1 += 1;
+                    entry.0
+                })
+                .collect();
+            problems.sort_unstable();
+            problems.dedup();
+            TlsRow {
+                address: h.address.clone(),
+                port: s.port,
+                channel: t.channel.clone(),
+                versions: t.versions.clone(),
+                certificate: t.certificate.as_ref().map(|c| cert_cell(c, lang)),
+                satisfies: lang
+                    .pick(
+                        t.evaluation.satisfies_ja.as_deref().unwrap_or("—"),
+                        t.evaluation.satisfies_en.as_deref().unwrap_or("—"),
+                    )
+                    .to_owned(),
+                problems,
+            }
         })
-        .collect()
+        .collect();
+    let mut problems: Vec<TlsProblem> = legend
+        .into_iter()
+        .map(|(text, (n, services))| TlsProblem { n, text, services })
+        .collect();
+    problems.sort_by_key(|p| p.n);
+    TlsSection {
+        rows: super::chunks(rows),
+        problems,
+    }
 }
 
-/// One evidence record in the appendix.
+/// How many evidence records one probe left.
 #[derive(Debug, Serialize)]
-pub(in crate::html) struct EvidenceRow {
-    pub anchor: String,
-    pub id: String,
-    pub host: String,
-    pub port: Option<u16>,
+pub(in crate::html) struct EvidenceCount {
     pub probe: String,
-    pub note: String,
-    pub received: String,
+    pub records: usize,
 }
 
-/// Section 6: every evidence record with the start of what was received.
-pub(in crate::html) fn evidence(r: &Report) -> Vec<EvidenceRow> {
-    r.evidence.iter().map(evidence_row).collect()
-}
-
-fn evidence_row(e: &Evidence) -> EvidenceRow {
-    EvidenceRow {
-        anchor: anchor(&e.id),
-        id: e.id.clone(),
-        host: e.host.clone(),
-        port: e.port,
-        probe: e.probe.clone(),
-        note: excerpt(&e.note),
-        received: decode_preview(&e.received),
+/// Section 6: the evidence records counted by probe; each record is in the archive.
+pub(in crate::html) fn evidence(r: &Report) -> Vec<EvidenceCount> {
+    let mut by_probe: BTreeMap<&str, EvidenceCount> = BTreeMap::new();
+    for e in &r.evidence {
+        let c = by_probe.entry(&e.probe).or_insert_with(|| EvidenceCount {
+            probe: excerpt(&e.probe),
+            records: 0,
+        });
+        c.records += 1;
     }
-}
-
-/// The printable start of base64 evidence bytes (invalid UTF-8 as `�`).
-fn decode_preview(b64: &str) -> String {
-    use base64::Engine;
-    let bytes = base64::engine::general_purpose::STANDARD
-        .decode(b64)
-        .unwrap_or_default();
-    let cut = &bytes[..bytes.len().min(EXCERPT_CHARS)];
-    let text = String::from_utf8_lossy(cut).into_owned();
-    if bytes.len() > EXCERPT_CHARS {
-        format!("{text}…")
-    } else {
-        text
-    }
+    by_probe.into_values().collect()
 }

@@ -8,13 +8,28 @@ mod groups;
 
 use serde::Serialize;
 
-pub(super) use assets::{evidence, inventory, tls, EvidenceRow, Inventory, TlsRow};
+pub(super) use assets::{evidence, inventory, tls, EvidenceCount, Inventory, TlsSection};
 pub(super) use findings::{checklist, findings, ChecklistRow, Findings};
 pub(super) use groups::{accepted, groups, Accepted, GroupView};
 
 use super::escape::{anchor, excerpt};
 use crate::labels::{self, Lang};
 use crate::model::{Report, Severity};
+
+/// Rows of a long table per chunk. Each chunk is its own table in a box the browser
+/// lays out only when it comes near the viewport (`content-visibility: auto`), so a
+/// page of thousands of hosts reaches `load` without laying out every row.
+pub(super) const CHUNK_ROWS: usize = 200;
+
+/// `rows` cut into chunks of [`CHUNK_ROWS`] (none for no rows).
+pub(super) fn chunks<T>(rows: Vec<T>) -> Vec<Vec<T>> {
+    let mut out = Vec::with_capacity(rows.len().div_ceil(CHUNK_ROWS));
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        out.push(rows.by_ref().take(CHUNK_ROWS).collect());
+    }
+    out
+}
 
 /// A link inside the page: `#anchor` and the text shown.
 #[derive(Debug, Serialize)]
