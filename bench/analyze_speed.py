@@ -128,20 +128,37 @@ def fullscan(argv):
              f"| {w:.1f} s | {bound:.1f} s | {w / bound:.2f}× {met(w / bound <= 1.3)} | {num(probes)} | {num(frames)} | "
              f"{rss_mib(work, 'fullscan'):.0f} MiB | {rec['hosts']:.4f} | {rec['ports']:.4f} | {len(services)} | {identified} | {tls} | "
              f"{len(r.get('findings', []))} |", ""]
-    phases = stats.get("phases")
-    lines.append("Where the time goes:")
+    timing = stats.get("timing") or {}
+    phases = timing.get("phases") or stats.get("phases")
+    lines.append("Where the time goes (report.json `scan.stats.timing`: each phase's wall time; then each stage "
+                 "of a host's scan summed over hosts, which run side by side, so those sums exceed the wall):")
     lines.append("")
     if isinstance(phases, list):
-        # A list of {"name", "ms" | "duration_ms", …}: keyed by name like the dict form.
-        phases = {str(p.get("name", i)): p.get("ms", p.get("duration_ms", p)) if isinstance(p, dict) else p
+        # A list of {"phase" | "name", "ms"}: keyed by name like the dict form.
+        phases = {str(p.get("phase", p.get("name", i))): p.get("ms", p.get("duration_ms", p)) if isinstance(p, dict) else p
                   for i, p in enumerate(phases)}
     if isinstance(phases, dict) and phases:
-        lines += ["| phase (`scan.stats.phases`) | time |", "|---|---:|"]
+        lines += ["| phase | wall |", "|---|---:|"]
         for name, value in phases.items():
             shown = f"{value / 1000:.1f} s" if isinstance(value, (int, float)) else f"`{json.dumps(value)[:200]}`"
             lines.append(f"| {name} | {shown} |")
+        lines += ["", "| host stage (summed over hosts) | time |", "|---|---:|"]
+        for key, label in [("host_port_scan_ms", "TCP port scan (first pass, retries, second look)"),
+                           ("host_udp_ms", "UDP (SNMP) and retries unlocked by it"),
+                           ("host_identify_ms", "identification (TLS audit included)"),
+                           ("host_tls_audit_ms", "of which the TLS audit"),
+                           ("host_reverse_names_ms", "reverse names (PTR) of TLS hosts")]:
+            if key in timing:
+                lines.append(f"| {label} | {timing[key] / 1000:.1f} s |")
+        retry = stats.get("retry")
+        if retry:
+            lines += ["", f"Retry policy (report.json `scan.stats.retry`): loss estimate {retry['loss_estimate']:.4f} over "
+                      f"{retry['loss_samples']:,} answering ports; {retry['lifeless_addresses']:,} addresses silent on every "
+                      f"port after the first pass got a second look on ports {retry['second_look_ports']} (coverage of the "
+                      f"ping-silent hosts {retry['second_look_coverage']:.2f}), {retry['found_by_second_look']} found by it; "
+                      f"accepted miss probability for a ping-silent host {retry['accepted_miss_probability']:.5f}."]
     else:
-        lines.append("report.json has no `scan.stats.phases` in this build, so the breakdown is what the report "
+        lines.append("report.json has no `scan.stats.timing` in this build, so the breakdown is what the report "
                      "does hold: ")
     counts = stats.get("probes", {})
     lines.append("")
