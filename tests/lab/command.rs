@@ -81,6 +81,42 @@ pub(crate) fn nft(ns: &str, ruleset: &str) -> Result<()> {
 }
 
 /// True if the current process is root.
+/// Kills whatever still runs in namespace `ns` and deletes it; quiet when it does not
+/// exist.
+pub(crate) fn remove_namespace(ns: &str) {
+    if let Ok(pids) = run(Command::new("ip").args(["netns", "pids", ns])) {
+        for pid in pids.split_whitespace() {
+            let _ = Command::new("kill").args(["-9", pid]).status();
+        }
+    }
+    let _ = Command::new("ip")
+        .args(["netns", "del", ns])
+        .stderr(Stdio::null())
+        .status();
+}
+
+/// Writes a self-signed P-256 certificate for `subject` to `crt` and its key to `key`.
+pub(crate) fn self_signed_p256(subject: &str, key: &Path, crt: &Path) -> Result<()> {
+    run(Command::new("openssl").args([
+        "req",
+        "-x509",
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:prime256v1",
+        "-nodes",
+        "-days",
+        "400",
+        "-subj",
+        subject,
+        "-keyout",
+        &key.to_string_lossy(),
+        "-out",
+        &crt.to_string_lossy(),
+    ]))?;
+    Ok(())
+}
+
 pub fn is_root() -> bool {
     run(Command::new("id").arg("-u"))
         .map(|s| s.trim() == "0")

@@ -325,25 +325,11 @@ impl Lab {
 
     /// Writes a self-signed P-256 certificate and key as `NAME.crt` and `NAME.key`.
     fn certificate(&self, name: &str, subject: &str) -> Result<()> {
-        let d = &self.dir;
-        run(Command::new("openssl").args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "400",
-            "-subj",
+        crate::command::self_signed_p256(
             subject,
-            "-keyout",
-            &d.join(format!("{name}.key")).to_string_lossy(),
-            "-out",
-            &d.join(format!("{name}.crt")).to_string_lossy(),
-        ]))?;
-        Ok(())
+            &self.dir.join(format!("{name}.key")),
+            &self.dir.join(format!("{name}.crt")),
+        )
     }
 
     /// Starts an nginx in `ns` with its own pid and temp folders serving `servers`.

@@ -294,15 +294,7 @@ pub fn fleet_down() {
         }
     }
     for ns in FLEET_NS {
-        if let Ok(pids) = run(Command::new("ip").args(["netns", "pids", ns])) {
-            for pid in pids.split_whitespace() {
-                let _ = Command::new("kill").args(["-9", pid]).status();
-            }
-        }
-        let _ = Command::new("ip")
-            .args(["netns", "del", ns])
-            .stderr(Stdio::null())
-            .status();
+        crate::command::remove_namespace(ns);
     }
     let _ = fs::remove_dir_all(&dir);
 }

@@ -7,7 +7,7 @@
 use std::fs;
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use anyhow::{Context, Result};
 
@@ -285,15 +285,7 @@ fn counters() -> Result<()> {
 /// no lab exists.
 pub fn down() {
     for ns in ALL_NS {
-        if let Ok(pids) = run(Command::new("ip").args(["netns", "pids", ns])) {
-            for pid in pids.split_whitespace() {
-                let _ = Command::new("kill").args(["-9", pid]).status();
-            }
-        }
-        let _ = Command::new("ip")
-            .args(["netns", "del", ns])
-            .stderr(Stdio::null())
-            .status();
+        crate::command::remove_namespace(ns);
     }
     let _ = fs::remove_dir_all(Path::new("/etc/netns").join(SCANNER_NS));
     remove_x_display();

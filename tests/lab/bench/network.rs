@@ -8,7 +8,7 @@
 use std::fs;
 use std::net::Ipv4Addr;
 use std::path::Path;
-use std::process::{Command, Stdio};
+use std::process::Command;
 
 use anyhow::{bail, Context, Result};
 
@@ -275,15 +275,7 @@ fn restore_neighbour_limits() -> Result<()> {
 /// neighbour limits. Safe to call when no bench lab exists.
 pub(super) fn remove() -> Result<()> {
     for ns in ALL_NS {
-        if let Ok(pids) = run(Command::new("ip").args(["netns", "pids", ns])) {
-            for pid in pids.split_whitespace() {
-                let _ = Command::new("kill").args(["-9", pid]).status();
-            }
-        }
-        let _ = Command::new("ip")
-            .args(["netns", "del", ns])
-            .stderr(Stdio::null())
-            .status();
+        crate::command::remove_namespace(ns);
     }
     restore_neighbour_limits()
 }

@@ -72,24 +72,11 @@ impl Services {
             "-f",
             &p("ssh_host_ed25519_key"),
         ]))?;
-        run(Command::new("openssl").args([
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:prime256v1",
-            "-nodes",
-            "-days",
-            "400",
-            "-subj",
+        crate::command::self_signed_p256(
             "/O=kenshin bench lab/CN=bench-device",
-            "-keyout",
-            &p("bench.key"),
-            "-out",
-            &p("bench.crt"),
-        ]))?;
-        Ok(())
+            &self.dir.join("bench.key"),
+            &self.dir.join("bench.crt"),
+        )
     }
 
     /// sshd on the wildcard address of `ns`, accepting many handshakes at once (a
