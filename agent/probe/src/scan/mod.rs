@@ -485,11 +485,13 @@ async fn port_scan(
     let mut hosts = Vec::new();
     let mut lifeless: Vec<IpAddr> = Vec::new();
     let (mut first_started, mut first_done) = (0usize, 0usize);
-    let mut policy: Option<(
+    // The policy once chosen, with the ports to look at and the pinger for its echo.
+    type Chosen = (
         RetryPolicy,
         Arc<[u16]>,
         Option<Arc<crate::net::icmp::Pinger>>,
-    )> = None;
+    );
+    let mut policy: Option<Chosen> = None;
     let mut lifeless_total = 0u64;
     let mut found_late = 0u64;
     let mut items = scan_list.into_iter();
