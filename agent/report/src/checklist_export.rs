@@ -239,11 +239,31 @@ fn form_sheet(
         sheet.write_string_with_format(row, 1, &r.item.question.ja, &f.cell)?;
         sheet.write_string_with_format(row, 2, ja, &f.answer)?;
         sheet.write_string_with_format(row, 3, &date, &f.cell)?;
-        sheet.write_string_with_format(row, 4, &r.evidence, &f.cell)?;
+        sheet.write_string_with_format(row, 4, cell(&r.evidence), &f.cell)?;
         let reason = reason_with_acceptance(report, r.item, Lang::Ja);
-        sheet.write_string_with_format(row, 5, reason, &f.cell)?;
+        sheet.write_string_with_format(row, 5, cell(&reason), &f.cell)?;
     }
     Ok(())
+}
+
+/// The most characters Excel keeps in one cell.
+const CELL_LIMIT: usize = 32_767;
+
+/// `text` as one cell can hold it: a list too long for Excel (a checklist item citing
+/// thousands of findings on a large site) is cut at an item boundary and says how many
+/// items were left out and where they all are.
+fn cell(text: &str) -> std::borrow::Cow<'_, str> {
+    if text.chars().count() <= CELL_LIMIT {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    // Room for the note at the end, which is short.
+    let keep: usize = text
+        .char_indices()
+        .nth(CELL_LIMIT - 200)
+        .map_or(text.len(), |(i, _)| i);
+    let cut = text[..keep].rfind(", ").unwrap_or(keep);
+    let left_out = text[cut..].matches(", ").count().max(1);
+    std::borrow::Cow::Owned(format!("{} … {}", &text[..cut], words::cell_cut(left_out)))
 }
 
 /// The sheet of the findings the answers refer to.
@@ -281,7 +301,7 @@ fn findings_sheet(book: &mut Workbook, f: &Formats, report: &Report) -> Result<(
             &disposition,
         ];
         for (col, v) in (0u16..).zip(values) {
-            sheet.write_string_with_format(row, col, v, &f.cell)?;
+            sheet.write_string_with_format(row, col, cell(v), &f.cell)?;
         }
     }
     Ok(())
@@ -295,6 +315,23 @@ mod tests {
 
     use super::*;
     use crate::html::tests::lab_report;
+
+    #[test]
+    fn a_list_too_long_for_one_excel_cell_is_cut_at_an_item_and_says_how_many_are_left_out() {
+        let ids: Vec<String> = (0..5000).map(|i| format!("f-{i:06}")).collect();
+        let long = ids.join(", ");
+        assert!(long.chars().count() > CELL_LIMIT);
+        let c = cell(&long);
+        assert!(c.chars().count() <= CELL_LIMIT, "{}", c.chars().count());
+        let kept = c.split(" … ").next().expect("kept part");
+        assert!(
+            kept.ends_with(|ch: char| ch.is_ascii_digit()),
+            "cut mid-item: {kept:?}"
+        );
+        let left = 5000 - kept.split(", ").count();
+        assert!(c.contains(&left.to_string()), "{c:?}");
+        assert_eq!(cell("short"), "short");
+    }
 
     #[test]
     fn the_csv_opens_in_excel_as_utf8_with_both_forms() {

@@ -70,6 +70,11 @@ pub fn accepted_ref(exception: &str, expires: &str) -> String {
     format!("受容: {exception}（期限 {expires}）")
 }
 
+/// The end of a cell whose list was too long for Excel (32,767 characters).
+pub fn cell_cut(left_out: usize) -> String {
+    format!("ほか {left_out} 件（Excel のセルに収まらないため省略。全件は report.json と checklist.csv に） / {left_out} more, left out to fit an Excel cell: all are in report.json and checklist.csv")
+}
+
 /// The third row of a form's sheet, when the folder is sealed.
 pub fn sheet_sealed(algorithm: &str, fingerprint: &str) -> String {
     format!(
