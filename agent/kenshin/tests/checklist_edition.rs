@@ -42,8 +42,10 @@ fn scan(dir: &Path, name: &str, extra: &[&str]) -> (String, String, String) {
     let o = kenshin(&args);
     assert!(matches!(o.status.code(), Some(0 | 1)), "{}", stderr(&o));
     let read = |f: &str| std::fs::read_to_string(folder.join(f)).expect(f);
+    // report.json is written compact; laid out again, one field a line, for reading.
+    let json: serde_json::Value = serde_json::from_str(&read("report.json")).expect("report.json");
     (
-        read("report.json"),
+        serde_json::to_string_pretty(&json).expect("json"),
         read("checklist.csv"),
         read("report.html"),
     )
