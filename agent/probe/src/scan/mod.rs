@@ -469,8 +469,7 @@ fn retry_policy(ctx: &Ctx, hosts: &[HostObservation]) -> RetryPolicy {
 
 /// The port scan: every address of `scan_list`, every port, a bounded number of
 /// hosts at a time; then the second look at the addresses that said nothing, started
-/// as soon as every address has started its first pass and at least half have
-/// finished (the policy is chosen from the hosts finished by then). Returns the hosts
+/// once every first pass has finished (the policy is chosen from all of them). Returns the hosts
 /// that answered and what the retry policy decided.
 async fn port_scan(
     ctx: &Arc<Ctx>,
@@ -549,7 +548,9 @@ async fn port_scan(
         }
         // Every address has started its first pass: the second look, once enough hosts
         // have finished to choose its ports from.
-        if policy.is_none() && (first_done * 2 >= first_started || set.is_empty()) {
+        // Chosen once every first pass has finished: chosen earlier, the model missed
+        // the hosts scanned last (the lab lost a silent DICOM host that way).
+        if policy.is_none() && (first_done >= first_started || set.is_empty()) {
             phases.mark("port scan");
             let p = retry_policy(ctx, &hosts);
             tracing::info!(ports = ?p.second_look_ports, loss = p.loss_estimate, "second look chosen");
