@@ -271,7 +271,7 @@ impl FrameMeter {
         cost: FrameCost,
     ) -> Result<(), Instant> {
         let total = cost.total();
-        if !ticket.paced {
+        if !ticket.paced && cost.now > 0 {
             ticket.paced = true;
             // The pacer spaces what is sent now; frames that room is kept for take
             // their time when they go out (`arrived`), and the window holds the cap.
@@ -395,11 +395,19 @@ impl Admission {
     }
 
     /// Gives back the room kept for frames that will now come only unannounced (a
-    /// late answer): counted as unplanned if they do.
-    pub fn release_expected(&self) {
-        let left = self.take_expected(u32::MAX);
-        if left > 0 {
-            self.meter.cancelled(left);
+    /// late answer), all but `keep` frames of it (for frames that may still go out on
+    /// the kernel's own schedule, such as a SYN retransmission): counted as unplanned
+    /// if they do.
+    pub fn release_expected(&self, keep: u32) {
+        let mut released = 0;
+        let _ = self
+            .expected
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+                released = left.saturating_sub(keep);
+                Some(left - released)
+            });
+        if released > 0 {
+            self.meter.cancelled(released);
         }
     }
 

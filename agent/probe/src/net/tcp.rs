@@ -46,18 +46,12 @@ pub enum TcpOutcome {
 #[allow(clippy::disallowed_methods)] // this is the one place TCP connects are made
 pub async fn connect(admission: &Admission, port: u16, timeout: Duration) -> TcpOutcome {
     let addr = SocketAddr::new(admission.addr(), port);
-    let socket = match if addr.is_ipv4() {
-        TcpSocket::new_v4()
-    } else {
-        TcpSocket::new_v6()
-    } {
+    // A port-scan connect reads nothing: the smallest window lets a service that
+    // talks first send a segment or so, not a burst the kernel must ACK.
+    let socket = match probe_socket(addr, SCAN_RECV_BUFFER) {
         Ok(s) => s,
         Err(e) => return TcpOutcome::LocalError(e.to_string()),
     };
-    // Linger 0 makes close send RST at once; with a zero timeout it never blocks.
-    if let Err(e) = socket2::SockRef::from(&socket).set_linger(Some(Duration::ZERO)) {
-        return TcpOutcome::LocalError(e.to_string());
-    }
     let start = Instant::now();
     // Room for the ACK and RST of an open port is kept only while an answer can be
     // expected (the RTT estimate's horizon); a port silent past it gives the room back
@@ -69,7 +63,9 @@ pub async fn connect(admission: &Admission, port: u16, timeout: Duration) -> Tcp
     let answer = match tokio::time::timeout(horizon, &mut connecting).await {
         Ok(answer) => Ok(answer),
         Err(_) => {
-            admission.release_expected();
+            // The kernel's SYN retransmissions within the timeout still go out: their
+            // room stays kept.
+            admission.release_expected(syn_retransmissions(timeout));
             tokio::time::timeout(timeout.saturating_sub(horizon), connecting).await
         }
     };
@@ -109,14 +105,7 @@ pub async fn open(
     timeout: Duration,
 ) -> Result<Stream, TcpOutcome> {
     let addr = SocketAddr::new(admission.addr(), port);
-    let socket = if addr.is_ipv4() {
-        TcpSocket::new_v4()
-    } else {
-        TcpSocket::new_v6()
-    }
-    .map_err(|e| TcpOutcome::LocalError(e.to_string()))?;
-    socket2::SockRef::from(&socket)
-        .set_linger(Some(Duration::ZERO))
+    let socket = probe_socket(addr, STREAM_RECV_BUFFER)
         .map_err(|e| TcpOutcome::LocalError(e.to_string()))?;
     let start = Instant::now();
     match tokio::time::timeout(timeout, socket.connect(addr)).await {
@@ -146,6 +135,31 @@ pub async fn open(
             })
         }
     }
+}
+
+/// The receive buffer asked for on a port-scan connect: the kernel raises it to
+/// its minimum (about 2 KiB), so the window offered in the SYN is about one segment.
+const SCAN_RECV_BUFFER: usize = 1;
+
+/// The receive buffer asked for on a conversation's connection (the kernel doubles
+/// it): the window stays a few segments, so a service that sends more than kenshin
+/// reads can make the kernel ACK only that much before kenshin reads again, and
+/// [`Stream`] keeps room for those ACKs before every read.
+const STREAM_RECV_BUFFER: usize = 4096;
+
+/// A TCP socket for one probe: linger 0, so closing sends RST at once and never
+/// blocks, and a receive buffer of `recv_buffer` bytes, which bounds the window
+/// the host may fill, and so the ACKs the kernel sends for it, between two reads.
+fn probe_socket(addr: SocketAddr, recv_buffer: usize) -> io::Result<TcpSocket> {
+    let socket = if addr.is_ipv4() {
+        TcpSocket::new_v4()
+    } else {
+        TcpSocket::new_v6()
+    }?;
+    socket2::SockRef::from(&socket).set_linger(Some(Duration::ZERO))?;
+    // Set before connect: the window scale and first window are chosen from it.
+    socket.set_recv_buffer_size(u32::try_from(recv_buffer).unwrap_or(u32::MAX))?;
+    Ok(socket)
 }
 
 /// SYNs the kernel sent again while a connect waited `waited`: Linux retransmits an
@@ -201,6 +215,10 @@ pub struct Stream {
     cleared: usize,
     ticket: Ticket,
     wait: Option<Pin<Box<Sleep>>>,
+    /// ACKs the receive window can draw from the kernel between two reads.
+    window_acks: u32,
+    read_ticket: Ticket,
+    read_wait: Option<Pin<Box<Sleep>>>,
 }
 
 impl Stream {
@@ -218,6 +236,9 @@ impl Stream {
             cleared: 0,
             ticket: Ticket::default(),
             wait: None,
+            window_acks: segments(STREAM_RECV_BUFFER, mss),
+            read_ticket: Ticket::default(),
+            read_wait: None,
         }
     }
 
@@ -255,6 +276,27 @@ impl AsyncRead for Stream {
         cx: &mut Context<'_>,
         buf: &mut ReadBuf<'_>,
     ) -> Poll<io::Result<()>> {
+        // Reading opens the window again, and the host may fill it at once: room is
+        // kept for the ACKs that draws before the read, so a host that sends more than
+        // kenshin asked for gets ACKed at the cap's pace, not the link's.
+        while self.acks < self.window_acks {
+            if let Some(wait) = self.read_wait.as_mut() {
+                ready!(wait.as_mut().poll(cx));
+                self.read_wait = None;
+            }
+            let cost = FrameCost {
+                now: 0,
+                expected: self.window_acks - self.acks,
+            };
+            let this = &mut *self;
+            match this
+                .meter
+                .try_send(&mut this.read_ticket, Instant::now(), cost)
+            {
+                Ok(()) => this.acks = this.window_acks,
+                Err(at) => this.read_wait = Some(Box::pin(tokio::time::sleep_until(at))),
+            }
+        }
         let before = buf.filled().len();
         ready!(Pin::new(&mut self.inner).poll_read(cx, buf))?;
         let read = buf.filled().len() - before;
@@ -394,6 +436,70 @@ mod tests {
         assert!(
             (u64::from(kernel) + 1..=u64::from(kernel) + 3).contains(&counted),
             "kenshin counted {counted} frames; the kernel sent {kernel} and the RST"
+        );
+    }
+
+    #[tokio::test]
+    async fn a_host_that_sends_more_than_is_read_is_acked_at_the_caps_pace() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        const SENT: usize = 100_000;
+        tokio::spawn(async move {
+            if let Ok((mut s, _)) = listener.accept().await {
+                // It talks first, and far more than one window.
+                let _ = s.write_all(&vec![b'x'; SENT]).await;
+                let mut buf = [0u8; 64];
+                let _ = s.read(&mut buf).await;
+            }
+        });
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let guard = ScopeGuard::new(
+            Scope::new(vec![AddrRange::single(lo)], vec![], 16, false).expect("scope"),
+        );
+        let cleared = guard.clear(lo).expect("in scope");
+        const CAP: u32 = 20;
+        let gov = Governor::new(SafetySettings {
+            host_rate_pps: CAP,
+            ..SafetySettings::default()
+        });
+        let cancel = CancellationToken::new();
+        let cost = FrameCost {
+            now: 1,
+            expected: 3,
+        };
+        let adm = gov
+            .admit_costing(cleared, ProbeKind::Tcp, cost, &cancel)
+            .await
+            .expect("admitted");
+        let mut stream = open(&adm, port, Duration::from_secs(2))
+            .await
+            .expect("connects");
+        let mut got = 0;
+        let mut buf = vec![0u8; 64 * 1024];
+        while got < SENT {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+        let kernel = segments_out(stream.get_ref()).expect("linux counts segments");
+        drop(stream);
+        drop(adm);
+        assert_eq!(got, SENT, "read everything");
+        let tally = gov.tally(lo).frames;
+        // Every ACK the reads drew was counted, and no second carried more than the cap.
+        assert!(
+            tally.frames > u64::from(kernel),
+            "counted {} of the kernel's {kernel}",
+            tally.frames
+        );
+        assert!(
+            tally.peak_second <= CAP,
+            "{} frames in one second against a cap of {CAP} ({} in all)",
+            tally.peak_second,
+            tally.frames
         );
     }
 }
