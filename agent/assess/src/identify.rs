@@ -367,6 +367,7 @@ mod tests {
                     evidence: Some("ev-000001".into()),
                 })
                 .collect(),
+            quiet: Default::default(),
             snmp: None,
             services: vec![],
             scan_state: HostScanState::Complete,

@@ -193,6 +193,18 @@ pub struct Checked {
     segments: Segments,
     ledger: Option<Ledger>,
     exceptions: Option<kenshin_assess::exceptions::Register>,
+    /// The IEEE registry, read once on first use: the class plan and the assessment
+    /// share one copy (a few MiB).
+    oui: std::sync::OnceLock<Option<Arc<kenshin_assess::OuiRegistry>>>,
+}
+
+impl Checked {
+    /// The IEEE registry of MAC vendors, if the system has one.
+    fn oui(&self) -> Option<Arc<kenshin_assess::OuiRegistry>> {
+        self.oui
+            .get_or_init(|| kenshin_assess::OuiRegistry::load(&oui_dir()).map(Arc::new))
+            .clone()
+    }
 }
 
 impl std::fmt::Debug for Checked {
@@ -274,6 +286,7 @@ pub fn check_with(settings: ScanSettings, shared: &Shared) -> anyhow::Result<Che
         segments,
         ledger,
         exceptions,
+        oui: std::sync::OnceLock::new(),
     })
 }
 
@@ -487,7 +500,7 @@ fn class_plan(checked: &Checked) -> ClassPlan {
         }
         plan.hints = Arc::new(hints);
     }
-    if let Some(oui) = kenshin_assess::OuiRegistry::load(&oui_dir()) {
+    if let Some(oui) = checked.oui() {
         let vendors = knowledge.vendor_kinds.clone();
         plan.by_mac = Some(MacClasses(Arc::new(move |mac| {
             let vendor = oui.vendor(mac)?;
@@ -585,7 +598,13 @@ fn judge(
         exceptions,
         ..
     } = checked;
-    let oui = load_oui(&outcome);
+    // Read only when some host has a MAC address to look up.
+    let oui = outcome
+        .hosts
+        .iter()
+        .any(|h| h.mac.is_some())
+        .then(|| checked.oui())
+        .flatten();
     if outcome.hosts.iter().any(|h| h.mac.is_some()) && oui.is_none() {
         outcome.warnings.push(format!(
             "MAC vendors are unknown: no IEEE registry in {} (install the Debian package \
@@ -594,13 +613,14 @@ fn judge(
         ));
     }
     let ledger_names = ledger.as_ref().map(|l| l.names_for(&outcome.hosts));
+    // The assessment takes the observations over: the report is built from it.
     let mut assessed = kenshin_assess::assess(
-        outcome.hosts.clone(),
+        std::mem::take(&mut outcome.hosts),
         kenshin_assess::identify::Knowledge {
             catalog: &knowledge.catalog,
             fingerprints: &knowledge.fingerprints,
             service_names: &knowledge.service_names,
-            oui: oui.as_ref(),
+            oui: oui.as_deref(),
             tls: Some(kenshin_assess::tls::TlsKnowledge {
                 trust,
                 profiles: &knowledge.profiles,
@@ -699,14 +719,4 @@ fn oui_dir() -> PathBuf {
         || PathBuf::from(kenshin_assess::oui::DEFAULT_DIR),
         PathBuf::from,
     )
-}
-
-/// The IEEE registry, read only when some host has a MAC address to look up.
-fn load_oui(outcome: &ScanOutcome) -> Option<kenshin_assess::OuiRegistry> {
-    outcome
-        .hosts
-        .iter()
-        .any(|h| h.mac.is_some())
-        .then(|| kenshin_assess::OuiRegistry::load(&oui_dir()))
-        .flatten()
 }

@@ -296,8 +296,12 @@ pub struct HostObservation {
     pub mac: Option<[u8; 6]>,
     pub discovered_by: BTreeSet<DiscoveryMethod>,
     pub rtt: Option<Duration>,
-    /// Every scanned port, in (protocol, port) order.
+    /// The scanned ports worth keeping one by one, in (protocol, port) order: open
+    /// ports, and any port that left evidence. The closed and silent rest are
+    /// counted in `quiet` once the host's scan is over.
     pub ports: Vec<PortObservation>,
+    /// Closed and silent ports that left no evidence, counted.
+    pub quiet: QuietPorts,
     pub snmp: Option<SnmpObservation>,
     /// What identification learned on each open TCP port it probed.
     pub services: Vec<ServiceObservation>,
@@ -333,6 +337,7 @@ impl HostObservation {
             discovered_by,
             rtt: None,
             ports: Vec::new(),
+            quiet: Default::default(),
             snmp: None,
             services: Vec::new(),
             scan_state: HostScanState::NotPortScanned,
@@ -379,6 +384,73 @@ impl HostObservation {
     pub fn is_up(&self) -> bool {
         !self.discovered_by.is_empty()
     }
+
+    /// Moves closed and silent ports without evidence from `ports` into the counts
+    /// of `quiet`. At hospital scale they are nearly every port observation a scan
+    /// makes, and nothing reads them but as counts.
+    pub fn fold_quiet_ports(&mut self) {
+        let quiet = &mut self.quiet;
+        self.ports.retain(|p| {
+            if p.evidence.is_some() {
+                return true;
+            }
+            match p.state {
+                PortState::Closed => {
+                    quiet.closed += 1;
+                    if p.protocol == Protocol::Tcp {
+                        quiet.tcp_closed += 1;
+                        quiet.tcp_closed_retried += u32::from(p.attempts > 1);
+                    }
+                    false
+                }
+                PortState::Filtered | PortState::OpenFiltered => {
+                    quiet.filtered += 1;
+                    false
+                }
+                PortState::Open | PortState::Unreachable => true,
+            }
+        });
+        self.ports.shrink_to_fit();
+    }
+
+    /// Closed ports, kept or counted.
+    pub fn closed_ports(&self) -> u64 {
+        self.count_kept(|s| s == PortState::Closed) + u64::from(self.quiet.closed)
+    }
+
+    /// Filtered (TCP) and open|filtered (UDP) ports, kept or counted.
+    pub fn filtered_ports(&self) -> u64 {
+        self.count_kept(|s| matches!(s, PortState::Filtered | PortState::OpenFiltered))
+            + u64::from(self.quiet.filtered)
+    }
+
+    /// Whether any port answered, open or closed.
+    pub fn any_port_answered(&self) -> bool {
+        self.quiet.closed > 0
+            || self
+                .ports
+                .iter()
+                .any(|p| matches!(p.state, PortState::Open | PortState::Closed))
+    }
+
+    fn count_kept(&self, state: impl Fn(PortState) -> bool) -> u64 {
+        self.ports.iter().filter(|p| state(p.state)).count() as u64
+    }
+}
+
+/// Closed and silent ports of one host that left no evidence, counted rather than
+/// kept (see [`HostObservation::fold_quiet_ports`]).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct QuietPorts {
+    /// Closed ports: a TCP reset, or ICMP port unreachable for UDP.
+    pub closed: u32,
+    /// TCP ports silent after every attempt, and silent UDP ports (open|filtered).
+    pub filtered: u32,
+    /// The closed TCP ports among `closed`.
+    pub tcp_closed: u32,
+    /// Those of `tcp_closed` that answered only after a retry (the loss estimate
+    /// counts them).
+    pub tcp_closed_retried: u32,
 }
 
 /// Which addresses a scan port-scans.

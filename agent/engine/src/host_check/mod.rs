@@ -176,6 +176,7 @@ pub fn check(lang: Lang) -> anyhow::Result<HostCheck> {
                 evidence: None,
             })
             .collect(),
+        quiet: Default::default(),
         snmp: None,
         services: Vec::new(),
         scan_state: HostScanState::Complete,

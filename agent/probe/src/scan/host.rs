@@ -110,6 +110,7 @@ pub(super) fn from_discovery(ctx: &Ctx, addr: IpAddr, found: Found) -> HostObser
         discovered_by: found.methods,
         rtt: found.rtt,
         ports: Vec::new(),
+        quiet: Default::default(),
         snmp: None,
         services: Vec::new(),
         scan_state: interrupted_or(ctx, HostScanState::NotPortScanned),
@@ -248,6 +249,7 @@ impl HostRun<'_> {
         ports.append(&mut self.obs.ports);
         ports.sort_by_key(|p| (p.protocol, p.port));
         self.obs.ports = ports;
+        self.obs.fold_quiet_ports();
         let tally = self.ctx.governor.forget(self.obs.address);
         self.obs.probes_sent = tally.probes;
         self.obs.frames = tally.frames;

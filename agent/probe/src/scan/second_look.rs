@@ -38,6 +38,10 @@ pub const LOSSY: f64 = 0.05;
 pub fn loss_estimate(hosts: &[HostObservation]) -> (f64, u64) {
     let mut answered = 0u64;
     let mut late = 0u64;
+    for h in hosts {
+        answered += u64::from(h.quiet.tcp_closed);
+        late += u64::from(h.quiet.tcp_closed_retried);
+    }
     for p in hosts.iter().flat_map(|h| &h.ports) {
         if p.protocol == Protocol::Tcp && matches!(p.state, PortState::Open | PortState::Closed) {
             answered += 1;
@@ -52,11 +56,7 @@ pub fn loss_estimate(hosts: &[HostObservation]) -> (f64, u64) {
 /// Whether a host answered ping and nothing else: such hosts make the second look
 /// send an echo too.
 pub fn ping_only(h: &HostObservation) -> bool {
-    h.discovered_by.contains(&DiscoveryMethod::Icmp)
-        && !h
-            .ports
-            .iter()
-            .any(|p| matches!(p.state, PortState::Open | PortState::Closed))
+    h.discovered_by.contains(&DiscoveryMethod::Icmp) && !h.any_port_answered()
 }
 
 /// Whether a host was found without ICMP or ARP: it hides as a missed host would.
@@ -154,6 +154,40 @@ mod tests {
     }
 
     const ALL: [u16; 6] = [22, 80, 443, 445, 3389, 11112];
+
+    #[test]
+    fn folding_closed_and_silent_ports_keeps_every_count_the_scan_reads() {
+        let mut h = host(7, &[DiscoveryMethod::Icmp], &[443], &[]);
+        let port = |port, protocol, state, attempts, evidence: Option<&str>| PortObservation {
+            port,
+            protocol,
+            state,
+            reason: "test",
+            attempts,
+            rtt: None,
+            connect_only: false,
+            evidence: evidence.map(str::to_owned),
+        };
+        h.ports.extend([
+            port(22, Protocol::Tcp, PortState::Closed, 1, None),
+            port(23, Protocol::Tcp, PortState::Closed, 2, None),
+            port(25, Protocol::Tcp, PortState::Filtered, 3, None),
+            port(161, Protocol::Udp, PortState::OpenFiltered, 2, None),
+            port(123, Protocol::Udp, PortState::Closed, 1, Some("ev-000009")),
+        ]);
+        let before = (h.closed_ports(), h.filtered_ports(), h.any_port_answered());
+        let loss_before = loss_estimate(std::slice::from_ref(&h));
+        h.fold_quiet_ports();
+        assert_eq!(
+            (h.closed_ports(), h.filtered_ports(), h.any_port_answered()),
+            before
+        );
+        assert_eq!(before, (3, 2, true));
+        assert_eq!(loss_estimate(std::slice::from_ref(&h)), loss_before);
+        // Kept one by one: the open port and the closed one that left evidence.
+        let kept: Vec<u16> = h.ports.iter().map(|p| p.port).collect();
+        assert_eq!(kept, vec![443, 123]);
+    }
 
     #[test]
     fn the_second_look_asks_the_ports_ping_silent_hosts_answered_on() {

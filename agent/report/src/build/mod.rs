@@ -9,7 +9,7 @@ use base64::Engine;
 use kenshin_assess::segments::Segments;
 use kenshin_assess::AssessedHost;
 use kenshin_probe::governor::TlsAuditScope;
-use kenshin_probe::observation::{PortState, ScanOutcome};
+use kenshin_probe::observation::ScanOutcome;
 use kenshin_probe::scan::ScanPlan;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
@@ -330,7 +330,6 @@ fn finding(f: &kenshin_assess::finding::Finding) -> Finding {
 
 fn host(h: &AssessedHost) -> Host {
     let o = &h.observation;
-    let count = |s: PortState| o.ports.iter().filter(|p| p.state == s).count() as u64;
     Host {
         address: o.address.to_string(),
         mac: o.mac.map(mac_string),
@@ -353,8 +352,8 @@ fn host(h: &AssessedHost) -> Host {
         scan_state: o.scan_state.as_str().to_owned(),
         notes: o.notes.clone(),
         probes_sent: o.probes_sent,
-        closed_ports: count(PortState::Closed),
-        filtered_ports: count(PortState::Filtered) + count(PortState::OpenFiltered),
+        closed_ports: o.closed_ports(),
+        filtered_ports: o.filtered_ports(),
         services: h.services.iter().map(service).collect(),
         snmp: o.snmp.as_ref().map(|s| Snmp {
             version: s.version.to_owned(),

@@ -379,6 +379,7 @@ fn observation(addr: &str, mac: Option<[u8; 6]>, by: &[DiscoveryMethod]) -> Host
         discovered_by: by.iter().copied().collect::<BTreeSet<_>>(),
         rtt: Some(Duration::from_micros(1234)),
         ports: Vec::new(),
+        quiet: Default::default(),
         snmp: None,
         services: Vec::new(),
         scan_state: HostScanState::Complete,
