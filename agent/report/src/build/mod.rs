@@ -78,28 +78,23 @@ fn mac_string(m: [u8; 6]) -> String {
     )
 }
 
-/// Base64 of the scan's payloads, each distinct payload encoded once and its text
-/// shared by every record that holds it (the evidence log interns payloads, so the
-/// same `Arc` means the same bytes).
+/// Base64 of the scan's payloads, each distinct text kept once and shared by every
+/// record that holds it. Keyed by the text itself, so no raw payload is kept alive
+/// here: the evidence log's records are dropped one by one as they are converted.
 #[derive(Default)]
 struct SharedBase64 {
-    by_payload: std::collections::HashMap<*const u8, (kenshin_probe::evidence::Payload, Arc<str>)>,
+    seen: std::collections::HashSet<Arc<str>>,
 }
 
 impl SharedBase64 {
-    fn of(&mut self, payload: &kenshin_probe::evidence::Payload) -> Arc<str> {
-        let key = payload.as_ptr();
-        if let Some((held, text)) = self.by_payload.get(&key) {
-            if Arc::ptr_eq(held, payload) {
-                return Arc::clone(text);
-            }
+    fn of(&mut self, payload: &[u8]) -> Arc<str> {
+        let text = base64::engine::general_purpose::STANDARD.encode(payload);
+        if let Some(shared) = self.seen.get(text.as_str()) {
+            return Arc::clone(shared);
         }
-        let text: Arc<str> = base64::engine::general_purpose::STANDARD
-            .encode(payload)
-            .into();
-        self.by_payload
-            .insert(key, (Arc::clone(payload), Arc::clone(&text)));
-        text
+        let shared: Arc<str> = text.into();
+        self.seen.insert(Arc::clone(&shared));
+        shared
     }
 }
 
@@ -107,10 +102,13 @@ impl SharedBase64 {
 pub fn build(
     request: &ScanRequest,
     plan: &ScanPlan,
-    outcome: &ScanOutcome,
+    mut outcome: ScanOutcome,
     hosts: &[AssessedHost],
     conclusions: &Conclusions,
 ) -> Report {
+    // Taken out first: converted record by record, each raw record freed once encoded.
+    let evidence = std::mem::take(&mut outcome.evidence);
+    let outcome = &outcome;
     let duration = outcome.finished_at - outcome.started_at;
     let open_ports: usize = hosts.iter().map(|h| h.services.len()).sum();
     Report {
@@ -229,11 +227,10 @@ pub fn build(
             .collect(),
         evidence: {
             let mut encoded = SharedBase64::default();
-            outcome
-                .evidence
-                .iter()
+            evidence
+                .into_iter()
                 .map(|e| Evidence {
-                    id: e.id.clone(),
+                    id: e.id,
                     host: e.host.to_string(),
                     port: e.port,
                     protocol: e.protocol.map(|p| p.as_str().to_owned()),
@@ -243,7 +240,7 @@ pub fn build(
                     received: encoded.of(&e.received),
                     truncated: e.truncated,
                     redacted: e.redacted.iter().map(|s| (*s).to_owned()).collect(),
-                    note: e.note.clone(),
+                    note: e.note,
                     exchange: e
                         .exchange
                         .iter()

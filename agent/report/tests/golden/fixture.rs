@@ -94,7 +94,7 @@ pub(crate) fn report() -> Report {
     let ledger = Ledger::parse(Path::new("台帳.csv"), LEDGER.as_bytes()).expect("ledger");
     let cmp = ledger::compare(&ledger, &hosts, |a| plan.guard.scope().contains(a));
     let conclusions = conclusions();
-    let mut report = build::build(&request(), &plan, &outcome, &hosts, &conclusions);
+    let mut report = build::build(&request(), &plan, outcome, &hosts, &conclusions);
     build::attach_inventory(&mut report, &ledger, &cmp);
     let groups = kenshin_assess::groups::group(&conclusions.findings, &hosts);
     let known = |id: &str| conclusions.findings.iter().any(|f| f.check == id);
