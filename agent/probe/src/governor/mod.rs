@@ -399,13 +399,9 @@ impl Admission {
     /// the kernel's own schedule, such as a SYN retransmission): counted as unplanned
     /// if they do.
     pub fn release_expected(&self, keep: u32) {
-        let mut released = 0;
-        let _ = self
-            .expected
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
-                released = left.saturating_sub(keep);
-                Some(left - released)
-            });
+        // Only the probe holding the admission changes its room: load, then take.
+        let left = self.expected.load(Ordering::Relaxed);
+        let released = self.take_expected(left.saturating_sub(keep));
         if released > 0 {
             self.meter.cancelled(released);
         }

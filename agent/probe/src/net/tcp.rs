@@ -382,6 +382,29 @@ mod tests {
     use crate::governor::{Governor, ProbeKind, SafetySettings};
     use crate::scope::{AddrRange, Scope, ScopeGuard};
 
+    /// A governor with `host_rate_pps` per host, and one TCP admission to 127.0.0.1
+    /// (a SYN now, room for three more frames).
+    async fn admitted_on_loopback(host_rate_pps: u32) -> (Governor, Admission) {
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let guard = ScopeGuard::new(
+            Scope::new(vec![AddrRange::single(lo)], vec![], 16, false).expect("scope"),
+        );
+        let cleared = guard.clear(lo).expect("in scope");
+        let gov = Governor::new(SafetySettings {
+            host_rate_pps,
+            ..SafetySettings::default()
+        });
+        let cost = FrameCost {
+            now: 1,
+            expected: 3,
+        };
+        let adm = gov
+            .admit_costing(cleared, ProbeKind::Tcp, cost, &CancellationToken::new())
+            .await
+            .expect("admitted");
+        (gov, adm)
+    }
+
     #[tokio::test]
     async fn a_conversation_counts_every_frame_the_kernel_sent_and_its_rst() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -398,23 +421,7 @@ mod tests {
             }
         });
         let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        let guard = ScopeGuard::new(
-            Scope::new(vec![AddrRange::single(lo)], vec![], 16, false).expect("scope"),
-        );
-        let cleared = guard.clear(lo).expect("in scope");
-        let gov = Governor::new(SafetySettings {
-            host_rate_pps: 1000,
-            ..SafetySettings::default()
-        });
-        let cancel = CancellationToken::new();
-        let cost = FrameCost {
-            now: 1,
-            expected: 3,
-        };
-        let adm = gov
-            .admit_costing(cleared, ProbeKind::Tcp, cost, &cancel)
-            .await
-            .expect("admitted");
+        let (gov, adm) = admitted_on_loopback(1000).await;
         let mut stream = open(&adm, port, Duration::from_secs(2))
             .await
             .expect("connects");
@@ -455,24 +462,8 @@ mod tests {
             }
         });
         let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        let guard = ScopeGuard::new(
-            Scope::new(vec![AddrRange::single(lo)], vec![], 16, false).expect("scope"),
-        );
-        let cleared = guard.clear(lo).expect("in scope");
         const CAP: u32 = 20;
-        let gov = Governor::new(SafetySettings {
-            host_rate_pps: CAP,
-            ..SafetySettings::default()
-        });
-        let cancel = CancellationToken::new();
-        let cost = FrameCost {
-            now: 1,
-            expected: 3,
-        };
-        let adm = gov
-            .admit_costing(cleared, ProbeKind::Tcp, cost, &cancel)
-            .await
-            .expect("admitted");
+        let (gov, adm) = admitted_on_loopback(CAP).await;
         let mut stream = open(&adm, port, Duration::from_secs(2))
             .await
             .expect("connects");
