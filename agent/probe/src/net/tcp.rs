@@ -405,6 +405,23 @@ mod tests {
         (gov, adm)
     }
 
+    /// Reads up to `want` bytes (less if the host closes), then drops the stream and the
+    /// admission: the bytes read and the kernel's count of segments sent before the close.
+    async fn read_then_close(mut stream: Stream, adm: Admission, want: usize) -> (usize, u32) {
+        let mut got = 0;
+        let mut buf = vec![0u8; 64 * 1024];
+        while got < want {
+            match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => break,
+                Ok(n) => got += n,
+            }
+        }
+        let kernel = segments_out(stream.get_ref()).expect("linux counts segments");
+        drop(stream);
+        drop(adm);
+        (got, kernel)
+    }
+
     #[tokio::test]
     async fn a_conversation_counts_every_frame_the_kernel_sent_and_its_rst() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
@@ -426,17 +443,7 @@ mod tests {
             .await
             .expect("connects");
         stream.write_all(b"hello").await.expect("write");
-        let mut got = 0;
-        let mut buf = vec![0u8; 16 * 1024];
-        while got < 3 * 65_000 {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => got += n,
-            }
-        }
-        let kernel = segments_out(stream.get_ref()).expect("linux counts segments");
-        drop(stream);
-        drop(adm);
+        let (_, kernel) = read_then_close(stream, adm, 3 * 65_000).await;
         let counted = gov.tally(lo).frames.frames;
         // Everything the kernel sent (SYN, ACK, the write, the ACKs of the reply) and the
         // RST of the close, give or take an ACK sent after the last look.
@@ -467,17 +474,7 @@ mod tests {
         let mut stream = open(&adm, port, Duration::from_secs(2))
             .await
             .expect("connects");
-        let mut got = 0;
-        let mut buf = vec![0u8; 64 * 1024];
-        while got < SENT {
-            match stream.read(&mut buf).await {
-                Ok(0) | Err(_) => break,
-                Ok(n) => got += n,
-            }
-        }
-        let kernel = segments_out(stream.get_ref()).expect("linux counts segments");
-        drop(stream);
-        drop(adm);
+        let (got, kernel) = read_then_close(stream, adm, SENT).await;
         assert_eq!(got, SENT, "read everything");
         let tally = gov.tally(lo).frames;
         // Every ACK the reads drew was counted, and no second carried more than the cap.
