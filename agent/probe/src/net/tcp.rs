@@ -471,7 +471,7 @@ mod tests {
         let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
         const CAP: u32 = 20;
         let (gov, adm) = admitted_on_loopback(CAP).await;
-        let mut stream = open(&adm, port, Duration::from_secs(2))
+        let stream = open(&adm, port, Duration::from_secs(2))
             .await
             .expect("connects");
         let (got, kernel) = read_then_close(stream, adm, SENT).await;
