@@ -219,23 +219,47 @@ impl SigningKey {
         let mut pkcs8 = PKCS8_V1_PREFIX.to_vec();
         pkcs8.extend_from_slice(&seed);
         seed.fill(0);
-        // create_new: two scans starting at once must not overwrite each other's key.
-        let mut f = OpenOptions::new()
+        // Two scans starting at once (the daemon and a CLI run, two CLI runs) must end
+        // with one key both use: the key is written whole to a private temporary file,
+        // then linked into place. A link never overwrites, so the run that loses the
+        // race loads the winner's key, which is complete by the time its name exists.
+        let mut suffix = [0u8; 8];
+        ring::rand::SecureRandom::fill(&ring::rand::SystemRandom::new(), &mut suffix)
+            .map_err(|_| SealError::Random)?;
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let tmp = path.with_file_name(format!(
+            ".{name}.{}.{}",
+            std::process::id(),
+            u64::from_le_bytes(suffix)
+        ));
+        let written = OpenOptions::new()
             .write(true)
             .create_new(true)
             .mode(0o600)
-            .open(path)
-            .map_err(io)?;
-        let written = f
-            .write_all(pem("PRIVATE KEY", &pkcs8).as_bytes())
-            .and_then(|()| f.sync_all());
+            .open(&tmp)
+            .and_then(|mut f| {
+                f.write_all(pem("PRIVATE KEY", &pkcs8).as_bytes())?;
+                f.sync_all()
+            });
         pkcs8.fill(0);
-        written.map_err(io)?;
-        Ok(Self {
-            pair,
-            path: path.to_owned(),
-            created: true,
-        })
+        if let Err(error) = written {
+            let _ = fs::remove_file(&tmp);
+            return Err(SealError::Io { path: tmp, error });
+        }
+        let linked = fs::hard_link(&tmp, path);
+        let _ = fs::remove_file(&tmp);
+        match linked {
+            Ok(()) => Ok(Self {
+                pair,
+                path: path.to_owned(),
+                created: true,
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => Self::load(path),
+            Err(error) => Err(io(error)),
+        }
     }
 
     /// The public half.
@@ -322,6 +346,36 @@ mod tests {
         let sig = again.sign(b"manifest");
         assert!(first.public().verifies(b"manifest", &sig));
         assert!(!first.public().verifies(b"manifesT", &sig));
+    }
+
+    #[test]
+    fn scans_starting_at_once_all_end_with_the_one_key_that_was_kept() {
+        for round in 0..20 {
+            let dir = tempfile::tempdir().expect("temp dir");
+            let path = dir.path().join(format!("k{round}/signing-key.pem"));
+            let barrier = std::sync::Arc::new(std::sync::Barrier::new(8));
+            let keys: Vec<_> = (0..8)
+                .map(|_| {
+                    let (path, barrier) = (path.clone(), barrier.clone());
+                    std::thread::spawn(move || {
+                        barrier.wait();
+                        SigningKey::load_or_create(&path).map(|k| k.public().fingerprint())
+                    })
+                })
+                .collect::<Vec<_>>()
+                .into_iter()
+                .map(|t| t.join().expect("thread"))
+                .collect();
+            let kept = SigningKey::load(&path).expect("kept").public().fingerprint();
+            for key in keys {
+                assert_eq!(key.expect("every run gets a key"), kept, "round {round}");
+            }
+            let left: Vec<_> = fs::read_dir(path.parent().expect("dir"))
+                .expect("list")
+                .map(|e| e.expect("entry").file_name())
+                .collect();
+            assert_eq!(left, ["signing-key.pem"], "no temporary file is left behind");
+        }
     }
 
     #[test]
