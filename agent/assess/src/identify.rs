@@ -57,9 +57,15 @@ pub struct Service {
     pub connect_only: bool,
     pub evidence: Vec<String>,
     pub notes: Vec<String>,
-    /// What the TLS audit found, judged.
-    pub tls_report: Option<TlsReport>,
+    /// What the TLS audit found, judged (boxed: most services have none).
+    pub tls_report: Option<Box<TlsReport>>,
 }
+
+// Every assessed service of a scan is held at once: the TLS report stays boxed.
+const _: () = assert!(
+    size_of::<Service>() <= 320,
+    "an assessed Service grew past 320 bytes"
+);
 
 /// A host with its services and kind.
 #[derive(Debug, Clone, PartialEq)]
@@ -197,7 +203,7 @@ fn identify_service(
         tls_report: probed
             .and_then(|p| p.tls_audit.as_ref())
             .zip(k.tls)
-            .map(|(audit, tls)| crate::tls::judge(audit, known, tls)),
+            .map(|(audit, tls)| Box::new(crate::tls::judge(audit, known, tls))),
     }
 }
 

@@ -7,6 +7,7 @@
 //! MA-S (36 bits) and IAB over MA-M (28 bits) over MA-L (24 bits).
 
 use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 
 /// Where Debian's `ieee-data` puts the registry.
@@ -20,14 +21,31 @@ const FILES: [(&str, u8); 4] = [
 ];
 /// Longest vendor name kept.
 const MAX_NAME: usize = 128;
+/// Longest registry line read; a longer one is skipped (the registry's lines are
+/// under 300 bytes).
+const MAX_LINE: u64 = 4096;
 
-/// Vendor names by MAC prefix.
+/// Vendor names by MAC prefix, kept compact: the registry's ~46,000 assignments name
+/// ~27,000 organisations, so each name is stored once in one text and every
+/// assignment is a sorted 8-byte key with a 4-byte name number (about 1.5 MB in all,
+/// where a map of owned strings took 8 MB for the whole scan).
 #[derive(Debug, Clone, Default)]
 pub struct OuiRegistry {
-    /// (prefix length in bits, prefix value) → organisation name.
-    by_prefix: HashMap<(u8, u64), String>,
+    /// `key(bits, prefix)`, sorted, one per assignment.
+    keys: Vec<u64>,
+    /// The name number of each key.
+    names: Vec<u32>,
+    /// Every distinct name, one after another.
+    text: String,
+    /// Where name number `i` sits in `text`.
+    spans: Vec<(u32, u32)>,
     /// The folder it was read from.
     pub source: PathBuf,
+}
+
+/// One sortable number for a prefix of `bits` bits (at most 36).
+fn key(bits: u8, prefix: u64) -> u64 {
+    (u64::from(bits) << 48) | prefix
 }
 
 /// Splits one CSV record (RFC 4180 quoting) into fields.
@@ -51,52 +69,145 @@ fn csv_fields(line: &str) -> Vec<String> {
     fields
 }
 
-impl OuiRegistry {
-    /// Reads the registry from `dir`; `None` if no registry file is there.
-    pub fn load(dir: &Path) -> Option<Self> {
-        let mut reg = Self {
-            source: dir.to_owned(),
-            ..Self::default()
+/// The registry while it is read: names are numbered as they first appear.
+#[derive(Default)]
+struct Builder {
+    numbers: HashMap<String, u32>,
+    entries: Vec<(u64, u32)>,
+    reg: OuiRegistry,
+}
+
+impl Builder {
+    fn starting_from(reg: OuiRegistry) -> Self {
+        let mut b = Self::default();
+        for (i, &(from, to)) in reg.spans.iter().enumerate() {
+            let name = reg.text[from as usize..to as usize].to_owned();
+            b.numbers.insert(name, u32::try_from(i).unwrap_or(u32::MAX));
+        }
+        b.entries = reg
+            .keys
+            .iter()
+            .copied()
+            .zip(reg.names.iter().copied())
+            .collect();
+        b.reg = OuiRegistry {
+            keys: Vec::new(),
+            names: Vec::new(),
+            ..reg
         };
+        b
+    }
+
+    /// Adds one CSV record (the header and malformed records add nothing).
+    fn record(&mut self, line: &str, bits: u8) {
+        let f = csv_fields(line.trim_end_matches(['\r', '\n']));
+        let (Some(assignment), Some(name)) = (f.get(1), f.get(2)) else {
+            return;
+        };
+        if assignment.len() != usize::from(bits / 4) {
+            return;
+        }
+        let Ok(prefix) = u64::from_str_radix(assignment, 16) else {
+            return;
+        };
+        let name: String = name.trim().chars().take(MAX_NAME).collect();
+        if name.is_empty() {
+            return;
+        }
+        let number = match self.numbers.get(&name) {
+            Some(&n) => n,
+            None => {
+                let Ok(n) = u32::try_from(self.reg.spans.len()) else {
+                    return;
+                };
+                let from = self.reg.text.len();
+                self.reg.text.push_str(&name);
+                let (Ok(from), Ok(to)) = (u32::try_from(from), u32::try_from(self.reg.text.len()))
+                else {
+                    return;
+                };
+                self.reg.spans.push((from, to));
+                self.numbers.insert(name, n);
+                n
+            }
+        };
+        self.entries.push((key(bits, prefix), number));
+    }
+
+    /// Sorts the assignments; where one was listed twice, the later record wins.
+    fn finish(mut self) -> OuiRegistry {
+        self.entries.sort_by_key(|&(k, _)| k);
+        let mut reg = self.reg;
+        reg.keys.reserve_exact(self.entries.len());
+        reg.names.reserve_exact(self.entries.len());
+        for (i, &(k, n)) in self.entries.iter().enumerate() {
+            if self.entries.get(i + 1).is_some_and(|&(next, _)| next == k) {
+                continue;
+            }
+            reg.keys.push(k);
+            reg.names.push(n);
+        }
+        reg.text.shrink_to_fit();
+        reg.spans.shrink_to_fit();
+        reg
+    }
+}
+
+impl OuiRegistry {
+    /// Reads the registry from `dir`, a line at a time; `None` if no registry file is
+    /// there.
+    pub fn load(dir: &Path) -> Option<Self> {
+        let mut b = Builder::default();
+        b.reg.source = dir.to_owned();
         let mut any = false;
+        let mut line = Vec::new();
         for (file, bits) in FILES {
-            if let Ok(text) = std::fs::read_to_string(dir.join(file)) {
-                any = true;
-                reg.add_csv(&text, bits);
+            let Ok(f) = std::fs::File::open(dir.join(file)) else {
+                continue;
+            };
+            any = true;
+            let mut r = BufReader::new(f);
+            let mut first = true;
+            loop {
+                line.clear();
+                match r.by_ref().take(MAX_LINE).read_until(b'\n', &mut line) {
+                    Ok(0) | Err(_) => break,
+                    Ok(_) => {}
+                }
+                if line.last() != Some(&b'\n') && line.len() as u64 == MAX_LINE {
+                    // Too long: skip the rest of it.
+                    let mut rest = Vec::new();
+                    let _ = r.by_ref().take(1 << 20).read_until(b'\n', &mut rest);
+                    continue;
+                }
+                if std::mem::take(&mut first) {
+                    continue; // the header
+                }
+                if let Ok(text) = std::str::from_utf8(&line) {
+                    b.record(text, bits);
+                }
             }
         }
-        any.then_some(reg)
+        any.then(|| b.finish())
     }
 
     /// Adds the records of one registry CSV whose assignments are `bits` long.
     pub fn add_csv(&mut self, text: &str, bits: u8) {
+        let mut b = Builder::starting_from(std::mem::take(self));
         for line in text.lines().skip(1) {
-            let f = csv_fields(line);
-            let (Some(assignment), Some(name)) = (f.get(1), f.get(2)) else {
-                continue;
-            };
-            let hex_digits = usize::from(bits / 4);
-            if assignment.len() != hex_digits {
-                continue;
-            }
-            let Ok(prefix) = u64::from_str_radix(assignment, 16) else {
-                continue;
-            };
-            let name: String = name.trim().chars().take(MAX_NAME).collect();
-            if !name.is_empty() {
-                self.by_prefix.insert((bits, prefix), name);
-            }
+            b.record(line, bits);
         }
+        *self = b.finish();
     }
 
     /// Number of assignments known.
     pub fn len(&self) -> usize {
-        self.by_prefix.len()
+        self.keys.len()
     }
 
     /// True if no assignment is known.
     pub fn is_empty(&self) -> bool {
-        self.by_prefix.is_empty()
+        self.keys.is_empty()
     }
 
     /// The organisation a MAC address was assigned to. Locally administered addresses
@@ -107,9 +218,12 @@ impl OuiRegistry {
         }
         let value = mac.iter().fold(0u64, |v, &b| (v << 8) | u64::from(b));
         [36u8, 28, 24].iter().find_map(|&bits| {
-            self.by_prefix
-                .get(&(bits, value >> (48 - u32::from(bits))))
-                .map(String::as_str)
+            let at = self
+                .keys
+                .binary_search(&key(bits, value >> (48 - u32::from(bits))))
+                .ok()?;
+            let &(from, to) = self.spans.get(*self.names.get(at)? as usize)?;
+            self.text.get(from as usize..to as usize)
         })
     }
 }
@@ -159,6 +273,38 @@ mod tests {
         let mut r = registry();
         r.add_csv("h\nMA-L,02AABB,Nobody,x\n", 24);
         assert_eq!(r.vendor([0x02, 0xaa, 0xbb, 0, 0, 1]), None);
+    }
+
+    #[test]
+    fn a_prefix_listed_twice_names_the_later_record_and_names_are_stored_once() {
+        let mut r = registry();
+        r.add_csv(
+            "h\r\nMA-L,444B5D,GE Healthcare Finland,x\r\nMA-L,A0B1C2,Apple, Inc.,x\r\n",
+            24,
+        );
+        assert_eq!(
+            r.vendor([0x44, 0x4b, 0x5d, 0, 0, 1]),
+            Some("GE Healthcare Finland")
+        );
+        assert_eq!(r.vendor([0xa0, 0xb1, 0xc2, 0, 0, 1]), Some("Apple"));
+        assert_eq!(r.len(), 6);
+        let shared = r.text.matches("GE Healthcare").count();
+        assert_eq!(shared, 2, "two different names, each once: {:?}", r.text);
+    }
+
+    #[test]
+    fn a_registry_file_is_read_a_line_at_a_time_skipping_overlong_lines() {
+        let dir = tempfile::tempdir().expect("temp dir");
+        let long = format!("MA-L,112233,{},x\n", "A".repeat(10_000));
+        let text = format!(
+            "{}{long}MA-L,444B5D,GE Healthcare,x\n",
+            OUI.lines().next().expect("header").to_owned() + "\n"
+        );
+        std::fs::write(dir.path().join("oui.csv"), text).expect("write");
+        let r = OuiRegistry::load(dir.path()).expect("loads");
+        assert_eq!(r.len(), 1);
+        assert_eq!(r.vendor([0x11, 0x22, 0x33, 0, 0, 1]), None);
+        assert_eq!(r.vendor([0x44, 0x4b, 0x5d, 0, 0, 1]), Some("GE Healthcare"));
     }
 
     #[test]

@@ -695,7 +695,7 @@ fn judge(
         vantage: settings.vantage.clone(),
         rules: used,
     };
-    let mut report = build::build(&request, plan, outcome, &assessed, &conclusions);
+    let mut report = build::build(&request, plan, outcome, assessed, conclusions);
     report.scan.site.clone_from(&settings.site);
     if let (Some(l), Some(c)) = (ledger, &comparison) {
         build::attach_inventory(&mut report, l, c);

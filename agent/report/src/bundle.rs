@@ -45,7 +45,8 @@ pub struct Written {
     pub files: usize,
 }
 
-/// Writes every file of the folder and seals it with `key`.
+/// Writes every file of the folder and seals it with `key`. The evidence records leave
+/// `report` (as they leave report.json) once they are in the archive.
 pub fn write(
     out: &OutputDir,
     report: &mut Report,
@@ -57,7 +58,12 @@ pub fn write(
         fingerprint: key.public().fingerprint(),
         manifest: seal::MANIFEST.to_owned(),
     });
-    let packed = archive::write::pack(&report.evidence)?;
+    // The records go into the archive, then leave memory: report.json holds none, and
+    // the page only counts them.
+    let records = std::mem::take(&mut report.evidence);
+    let packed = archive::write::pack(&records)?;
+    let tally = html::EvidenceTally::of(&records);
+    drop(records);
     out.write_atomic(archive::ARCHIVE, &packed.archive)?;
     out.write_atomic(archive::INDEX, &packed.index)?;
     report.evidence_archive = Some(EvidenceArchive {
@@ -67,14 +73,20 @@ pub fn write(
         records: packed.records,
         chunks: packed.chunks,
     });
-    // report.json names the archive instead of repeating its records; the pages
-    // rendered below still see them.
-    let records = std::mem::take(&mut report.evidence);
-    let report_json = out.write_report(report);
-    report.evidence = records;
-    let report_json = report_json?;
-    let page = html::try_render(report, html_lang)?;
-    let report_html = out.write_atomic("report.html", page.as_bytes())?;
+    drop(packed);
+    let report_json = out.write_report(report)?;
+    let mut failed = None;
+    let report_html = out.write_atomic_with("report.html", |w| {
+        html::render_into(report, html_lang, &tally, w).map_err(|e| {
+            let io = std::io::Error::other(e.to_string());
+            failed = Some(e);
+            io
+        })
+    });
+    if let Some(e) = failed {
+        return Err(BundleError::Html(e));
+    }
+    let report_html = report_html?;
     out.write_atomic("checklist.csv", &checklist_export::csv(report))?;
     out.write_atomic("checklist.xlsx", &checklist_export::xlsx(report)?)?;
     let sealed = seal::seal(
@@ -108,7 +120,12 @@ mod tests {
         let key = SigningKey::load_or_create(&dir.path().join("key.pem")).expect("key");
         let out = OutputDir::prepare(&dir.path().join("r"), Access::Private).expect("out");
         let mut report = lab_report();
+        let records = report.evidence.clone();
         let written = write(&out, &mut report, Lang::Ja, &key).expect("written");
+        assert!(
+            report.evidence.is_empty(),
+            "the records left memory for the archive"
+        );
         assert_eq!(
             written.files, 6,
             "four outputs, the archive and its member list"
@@ -141,10 +158,7 @@ mod tests {
         );
         let archived =
             archive::read::records(&root.join(archive::ARCHIVE), None).expect("archive reads");
-        assert_eq!(
-            archived, report.evidence,
-            "the archive gives back every record"
-        );
+        assert_eq!(archived, records, "the archive gives back every record");
         let json: Report =
             serde_json::from_slice(&std::fs::read(root.join("report.json")).expect("read"))
                 .expect("parses");
@@ -153,7 +167,7 @@ mod tests {
             json.evidence_archive
                 .as_ref()
                 .map(|a| (a.file.as_str(), a.records)),
-            Some((archive::ARCHIVE, report.evidence.len()))
+            Some((archive::ARCHIVE, records.len()))
         );
         let fp = key.public().fingerprint();
         assert_eq!(

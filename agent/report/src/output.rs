@@ -133,6 +133,15 @@ impl OutputDir {
     /// Writes `name` (a file of the folder, or `sub/file` in a subfolder made with
     /// [`OutputDir::create_subdir`]) atomically with the folder's file mode.
     pub fn write_atomic(&self, name: &str, bytes: &[u8]) -> Result<PathBuf, OutputError> {
+        self.write_atomic_with(name, |w| w.write_all(bytes))
+    }
+
+    /// Writes `name` atomically as [`OutputDir::write_atomic`] does, from what `fill`
+    /// writes, through a buffer: a large file is never held whole in memory.
+    pub fn write_atomic_with<F>(&self, name: &str, fill: F) -> Result<PathBuf, OutputError>
+    where
+        F: FnOnce(&mut dyn Write) -> std::io::Result<()>,
+    {
         let final_path = self.path.join(name);
         let (dir, file) = match name.rsplit_once('/') {
             Some((d, f)) => (self.path.join(d), f),
@@ -140,14 +149,18 @@ impl OutputDir {
         };
         let tmp = dir.join(format!(".{file}.tmp-{}", std::process::id()));
         let result = (|| {
-            let mut f = OpenOptions::new()
+            let f = OpenOptions::new()
                 .write(true)
                 .create(true)
                 .truncate(true)
                 .mode(self.access.file_mode())
                 .open(&tmp)?;
             f.set_permissions(fs::Permissions::from_mode(self.access.file_mode()))?;
-            f.write_all(bytes)?;
+            let mut w = std::io::BufWriter::with_capacity(64 * 1024, f);
+            fill(&mut w)?;
+            let f = w
+                .into_inner()
+                .map_err(std::io::IntoInnerError::into_error)?;
             f.sync_all()?;
             fs::rename(&tmp, &final_path)?;
             fs::File::open(&dir)?.sync_all()
@@ -163,11 +176,12 @@ impl OutputDir {
     }
 
     /// Writes `report.json`, compact (one line): it is read by programs, and a person
-    /// reads it through `jq` or report.html.
+    /// reads it through `jq` or report.html. Serialised straight into the file.
     pub fn write_report(&self, report: &Report) -> Result<PathBuf, OutputError> {
-        let mut json = serde_json::to_vec(report)?;
-        json.push(b'\n');
-        self.write_atomic("report.json", &json)
+        self.write_atomic_with("report.json", |w| {
+            serde_json::to_writer(&mut *w, report)?;
+            w.write_all(b"\n")
+        })
     }
 }
 

@@ -103,14 +103,18 @@ pub fn build(
     request: &ScanRequest,
     plan: &ScanPlan,
     mut outcome: ScanOutcome,
-    hosts: &[AssessedHost],
-    conclusions: &Conclusions,
+    hosts: Vec<AssessedHost>,
+    conclusions: Conclusions,
 ) -> Report {
+    // Everything is taken by value and moved into the report: each assessed host,
+    // finding and evidence record is freed as it is converted, so the scan's results
+    // are never held twice.
     // Taken out first: converted record by record, each raw record freed once encoded.
     let evidence = std::mem::take(&mut outcome.evidence);
     let outcome = &outcome;
     let duration = outcome.finished_at - outcome.started_at;
     let open_ports: usize = hosts.iter().map(|h| h.services.len()).sum();
+    let hosts_up = hosts.len();
     Report {
         contract: CONTRACT.to_owned(),
         tool: Tool {
@@ -119,11 +123,11 @@ pub fn build(
             rules_version: plan.catalog.version.clone(),
             advisories: conclusions
                 .provenance
-                .iter()
+                .into_iter()
                 .map(|(file, p)| RulesProvenance {
-                    file: file.clone(),
-                    kev_catalog_version: p.kev_catalog_version.clone(),
-                    compiled: p.compiled.clone(),
+                    file,
+                    kev_catalog_version: p.kev_catalog_version,
+                    compiled: p.compiled,
                 })
                 .collect(),
         },
@@ -186,7 +190,7 @@ pub fn build(
             },
             stats: Stats {
                 addresses: u64::try_from(outcome.addresses).unwrap_or(u64::MAX),
-                hosts_up: hosts.len() as u64,
+                hosts_up: hosts_up as u64,
                 open_ports: open_ports as u64,
                 probes_sent: outcome.probes_sent(),
                 probes: ProbeCounts {
@@ -209,20 +213,20 @@ pub fn build(
             rules: Some(request.rules.clone()),
             utc_offset: None,
         },
-        hosts: hosts.iter().map(host).collect(),
-        findings: conclusions.findings.iter().map(finding).collect(),
+        hosts: hosts.into_iter().map(host).collect(),
+        findings: conclusions.findings.into_iter().map(finding).collect(),
         checklist: conclusions
             .checklist
-            .iter()
+            .into_iter()
             .map(|e| ChecklistItem {
-                framework: e.framework.clone(),
-                id: e.id.clone(),
-                forms: e.forms.clone(),
-                question: text(&e.question),
+                framework: e.framework,
+                id: e.id,
+                forms: e.forms,
+                question: text(e.question),
                 unconfirmed: e.unconfirmed,
                 status: e.status,
-                findings: e.findings.clone(),
-                note: text(&e.note),
+                findings: e.findings,
+                note: text(e.note),
             })
             .collect(),
         evidence: {
@@ -261,18 +265,18 @@ pub fn build(
     }
 }
 
-fn facts(facts: &kenshin_probe::observation::Facts) -> BTreeMap<String, FactValue> {
+fn facts(facts: kenshin_probe::observation::Facts) -> BTreeMap<String, FactValue> {
     use kenshin_probe::observation::Fact;
     facts
-        .iter()
+        .into_iter()
         .map(|(k, v)| {
             let value = match v {
-                Fact::Text(t) => FactValue::Text(t.clone()),
-                Fact::Int(i) => FactValue::Int(*i),
-                Fact::Bool(b) => FactValue::Bool(*b),
-                Fact::List(l) => FactValue::List(l.clone()),
+                Fact::Text(t) => FactValue::Text(t),
+                Fact::Int(i) => FactValue::Int(i),
+                Fact::Bool(b) => FactValue::Bool(b),
+                Fact::List(l) => FactValue::List(l),
             };
-            (k.clone(), value)
+            (k, value)
         })
         .collect()
 }
@@ -281,63 +285,61 @@ fn millis(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
 }
 
-fn text(t: &kenshin_assess::finding::Text) -> Text {
-    Text {
-        ja: t.ja.clone(),
-        en: t.en.clone(),
-    }
+fn text(t: kenshin_assess::finding::Text) -> Text {
+    Text { ja: t.ja, en: t.en }
 }
 
-fn finding(f: &kenshin_assess::finding::Finding) -> Finding {
+fn finding(f: kenshin_assess::finding::Finding) -> Finding {
     Finding {
-        id: f.id.clone(),
-        check: f.check.clone(),
+        id: f.id,
+        check: f.check,
         severity: f.severity,
         confidence: f.confidence,
         host: f.host.to_string(),
         port: f.port,
         protocol: f.protocol.map(|p| p.as_str().to_owned()),
-        title: text(&f.title),
-        rationale: text(&f.rationale),
-        detail: f.detail.clone(),
-        remediation: text(&f.remediation),
+        title: text(f.title),
+        rationale: text(f.rationale),
+        detail: f.detail,
+        remediation: text(f.remediation),
         requirements: f
             .requirements
-            .iter()
+            .into_iter()
             .map(|r| RequirementRef {
-                framework: r.framework.clone(),
-                id: r.id.clone(),
+                framework: r.framework,
+                id: r.id,
             })
             .collect(),
-        evidence: f.evidence.clone(),
-        advisory: f.advisory.as_ref().map(|a| AdvisoryRef {
-            id: a.id.clone(),
-            cve: a.cve.clone(),
+        evidence: f.evidence,
+        advisory: f.advisory.map(|a| AdvisoryRef {
+            id: a.id,
+            cve: a.cve,
             cvss: a.cvss.map(|c| (f64::from(c) * 10.0).round() / 10.0),
-            kev_added: a.kev_added.clone(),
-            ransomware: a.ransomware.clone(),
-            vendor_advisories: a.vendor_advisories.clone(),
-            references: a.references.clone(),
-            end_of_life: a.end_of_life.clone(),
-            basis: a.basis.clone(),
+            kev_added: a.kev_added,
+            ransomware: a.ransomware,
+            vendor_advisories: a.vendor_advisories,
+            references: a.references,
+            end_of_life: a.end_of_life,
+            basis: a.basis,
         }),
         disposition: Disposition::default(),
     }
 }
 
-fn host(h: &AssessedHost) -> Host {
-    let o = &h.observation;
+fn host(h: AssessedHost) -> Host {
+    let o = h.observation;
+    let (closed_ports, filtered_ports) = (o.closed_ports(), o.filtered_ports());
     Host {
         address: o.address.to_string(),
         mac: o.mac.map(mac_string),
-        mac_vendor: h.mac_vendor.clone(),
-        hostnames: o.hostnames.clone(),
+        mac_vendor: h.mac_vendor,
+        hostnames: o.hostnames,
         kind: h.kind,
-        kind_reason: h.kind_reason.clone(),
-        kind_reason_ja: h.kind_reason_ja.clone(),
+        kind_reason: h.kind_reason,
+        kind_reason_ja: h.kind_reason_ja,
         kind_confidence: h.kind_confidence,
-        reverse_names: o.reverse_names.clone(),
-        segment: h.segment.clone(),
+        reverse_names: o.reverse_names,
+        segment: h.segment,
         discovered_by: o
             .discovered_by
             .iter()
@@ -347,24 +349,24 @@ fn host(h: &AssessedHost) -> Host {
             .rtt
             .map(|d| (d.as_secs_f64() * 1_000_000.0).round() / 1000.0),
         scan_state: o.scan_state.as_str().to_owned(),
-        notes: o.notes.clone(),
+        closed_ports,
+        filtered_ports,
+        notes: o.notes,
         probes_sent: o.probes_sent,
-        closed_ports: o.closed_ports(),
-        filtered_ports: o.filtered_ports(),
-        services: h.services.iter().map(service).collect(),
-        snmp: o.snmp.as_ref().map(|s| Snmp {
+        services: h.services.into_iter().map(service).collect(),
+        snmp: o.snmp.map(|s| Snmp {
             version: s.version.to_owned(),
             community_accepted: s.community_accepted,
-            error_status: s.error_status.clone(),
-            sys_descr: s.sys_descr.clone(),
-            sys_object_id: s.sys_object_id.clone(),
-            sys_name: s.sys_name.clone(),
+            error_status: s.error_status,
+            sys_descr: s.sys_descr,
+            sys_object_id: s.sys_object_id,
+            sys_name: s.sys_name,
             sys_uptime_ticks: s.sys_uptime_ticks,
-            evidence: vec![s.evidence.clone()],
+            evidence: vec![s.evidence],
         }),
         ledger: None,
-        budget: o.budget.as_ref().map(|b| Budget {
-            class: b.class.clone(),
+        budget: o.budget.map(|b| Budget {
+            class: b.class,
             frames_per_s: b.frames_per_s,
             inflight: b.inflight,
             tls_audit: match b.tls_audit {
@@ -373,10 +375,10 @@ fn host(h: &AssessedHost) -> Host {
             }
             .to_owned(),
             source: b.source.as_str().to_owned(),
-            learned: b.learned.clone(),
+            learned: b.learned,
             reason: Text {
-                ja: b.why.ja.clone(),
-                en: b.why.en.clone(),
+                ja: b.why.ja,
+                en: b.why.en,
             },
             frames_sent: o.frames.frames,
             peak_second: o.frames.peak_second,
@@ -429,9 +431,9 @@ fn ledger_entry(e: &kenshin_assess::ledger::Entry) -> LedgerEntry {
     }
 }
 
-fn service(s: &kenshin_assess::Service) -> Service {
+fn service(s: kenshin_assess::Service) -> Service {
     let attr = |k: &str| s.identity.get(k).map(str::to_owned);
-    let mut notes = s.notes.clone();
+    let mut notes = s.notes;
     // The fingerprint loader refuses a `device` that is no kind, so this is only a guard:
     // an unknown word is said in the notes rather than dropped.
     let device = attr("device").and_then(|d| {
@@ -445,12 +447,12 @@ fn service(s: &kenshin_assess::Service) -> Service {
         port: s.port,
         protocol: s.protocol.as_str().to_owned(),
         state: "open".to_owned(),
-        service: s.service.clone(),
+        service: s.service,
         service_from: s.named_by.as_str().to_owned(),
-        vendor: s.vendor.clone(),
-        product: s.product.clone(),
-        version: s.version.clone(),
-        banner: s.banner.clone(),
+        vendor: s.vendor,
+        product: s.product,
+        version: s.version,
+        banner: s.banner,
         identity: Identity {
             os: attr("os"),
             distribution: attr("distribution"),
@@ -461,12 +463,12 @@ fn service(s: &kenshin_assess::Service) -> Service {
                 .identity
                 .certainty
                 .map(|c| (f64::from(c) * 100.0).round() / 100.0),
-            fingerprints: s.identity.matched.clone(),
+            fingerprints: s.identity.matched,
         },
-        facts: facts(&s.facts),
-        tls: s.tls_report.as_ref().map(tls::section),
+        facts: facts(s.facts),
+        tls: s.tls_report.as_deref().map(|t| Box::new(tls::section(t))),
         connect_only: s.connect_only,
-        evidence: s.evidence.clone(),
+        evidence: s.evidence,
         notes,
     }
 }

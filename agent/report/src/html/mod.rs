@@ -138,7 +138,25 @@ fn words(r: &Report, lang: Lang) -> std::collections::BTreeMap<&'static str, Str
     t
 }
 
-fn context(r: &Report, lang: Lang) -> Context<'_> {
+/// How many evidence records each probe left: the page's section 6. Counted before the
+/// records go into the archive, so the records need not be kept while the page is made.
+#[derive(Debug, Clone, Default)]
+pub struct EvidenceTally {
+    by_probe: std::collections::BTreeMap<String, usize>,
+}
+
+impl EvidenceTally {
+    /// Counts `records` by probe.
+    pub fn of(records: &[crate::model::Evidence]) -> Self {
+        let mut by_probe = std::collections::BTreeMap::new();
+        for e in records {
+            *by_probe.entry(e.probe.clone()).or_insert(0) += 1;
+        }
+        Self { by_probe }
+    }
+}
+
+fn context<'a>(r: &'a Report, lang: Lang, tally: &EvidenceTally) -> Context<'a> {
     let date = crate::local_time::shown(&r.scan.started_at, crate::local_time::offset_of(r));
     Context {
         lang: lang.code(),
@@ -161,7 +179,7 @@ fn context(r: &Report, lang: Lang) -> Context<'_> {
         accepted: view::accepted(r, lang),
         inventory: view::inventory(r, lang),
         tls: view::tls(r, lang),
-        evidence: view::evidence(r),
+        evidence: view::evidence(tally),
     }
 }
 
@@ -202,7 +220,25 @@ fn environment() -> Result<Environment<'static>, Error> {
 /// Renders the whole page, or says which template failed.
 pub fn try_render(report: &Report, lang: Lang) -> Result<String, Error> {
     let env = environment()?;
-    env.get_template("page.html")?.render(context(report, lang))
+    env.get_template("page.html")?.render(context(
+        report,
+        lang,
+        &EvidenceTally::of(&report.evidence),
+    ))
+}
+
+/// Renders the whole page into `out` as it is made, with section 6 from `tally` (the
+/// report's records may already be in the archive).
+pub fn render_into(
+    report: &Report,
+    lang: Lang,
+    tally: &EvidenceTally,
+    out: &mut dyn std::io::Write,
+) -> Result<(), Error> {
+    let env = environment()?;
+    env.get_template("page.html")?
+        .render_captured_to(context(report, lang, tally), out)?;
+    Ok(())
 }
 
 /// Renders the whole page. A template error (which the tests rule out) gives a page

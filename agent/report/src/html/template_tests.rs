@@ -104,7 +104,13 @@ fn a_template_error_is_reported_not_hidden() {
         .expect("parses");
     let err = env
         .get_template("broken.html")
-        .and_then(|t| t.render(context(&tests::lab_report(), Lang::Ja)))
+        .and_then(|t| {
+            t.render(context(
+                &tests::lab_report(),
+                Lang::Ja,
+                &EvidenceTally::default(),
+            ))
+        })
         .expect_err("an unknown label is an error");
     assert!(format!("{err:#}").contains("undefined"), "{err:#}");
 }

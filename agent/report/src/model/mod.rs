@@ -383,7 +383,7 @@ pub struct Service {
     /// Protocol facts by name: `ssh.software`, `smb.dialects`, `http.title` …
     pub facts: BTreeMap<String, FactValue>,
     /// What the TLS audit found, judged.
-    pub tls: Option<tls::Tls>,
+    pub tls: Option<Box<tls::Tls>>,
     pub connect_only: bool,
     pub evidence: Vec<String>,
     pub notes: Vec<String>,
@@ -547,3 +547,9 @@ pub struct ExchangeSegment {
     pub at_ms: f64,
     pub bytes: usize,
 }
+
+// A report holds every service of every host at once: the TLS section stays boxed.
+const _: () = assert!(
+    size_of::<Service>() <= 512,
+    "a report Service grew past 512 bytes"
+);

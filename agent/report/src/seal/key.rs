@@ -366,7 +366,10 @@ mod tests {
                 .into_iter()
                 .map(|t| t.join().expect("thread"))
                 .collect();
-            let kept = SigningKey::load(&path).expect("kept").public().fingerprint();
+            let kept = SigningKey::load(&path)
+                .expect("kept")
+                .public()
+                .fingerprint();
             for key in keys {
                 assert_eq!(key.expect("every run gets a key"), kept, "round {round}");
             }
@@ -374,7 +377,11 @@ mod tests {
                 .expect("list")
                 .map(|e| e.expect("entry").file_name())
                 .collect();
-            assert_eq!(left, ["signing-key.pem"], "no temporary file is left behind");
+            assert_eq!(
+                left,
+                ["signing-key.pem"],
+                "no temporary file is left behind"
+            );
         }
     }
 

@@ -94,8 +94,8 @@ pub(crate) fn report() -> Report {
     let ledger = Ledger::parse(Path::new("台帳.csv"), LEDGER.as_bytes()).expect("ledger");
     let cmp = ledger::compare(&ledger, &hosts, |a| plan.guard.scope().contains(a));
     let conclusions = conclusions();
-    let mut report = build::build(&request(), &plan, outcome, &hosts, &conclusions);
-    build::attach_inventory(&mut report, &ledger, &cmp);
+    // As the scan does: groups and the register are judged before the report takes the
+    // hosts and findings over.
     let groups = kenshin_assess::groups::group(&conclusions.findings, &hosts);
     let known = |id: &str| conclusions.findings.iter().any(|f| f.check == id);
     let register =
@@ -103,6 +103,8 @@ pub(crate) fn report() -> Report {
             .expect("the golden register");
     let day = time::macros::date!(2026 - 11 - 22);
     let applied = kenshin_assess::exceptions::apply(&register, &conclusions.findings, &groups, day);
+    let mut report = build::build(&request(), &plan, outcome, hosts, conclusions);
+    build::attach_inventory(&mut report, &ledger, &cmp);
     build::attach_groups(
         &mut report,
         &build::Judged {
@@ -512,7 +514,7 @@ fn server() -> AssessedHost {
     https.identity = identity(&[("os", "Linux")], &["http.apache"], Some(0.75));
     https.evidence = strings(&["ev-000002"]);
     https.notes = strings(&["the server closed the connection after the first request"]);
-    https.tls_report = Some(legacy_tls());
+    https.tls_report = Some(Box::new(legacy_tls()));
     let mut smb = service(445, "smb", NamedBy::Probe);
     smb.product = Some("Samba".to_owned());
     smb.facts = facts(vec![
@@ -1021,7 +1023,7 @@ fn switch() -> AssessedHost {
         Some(0.8),
     );
     https.evidence = strings(&["ev-000008"]);
-    https.tls_report = Some(modern_tls());
+    https.tls_report = Some(Box::new(modern_tls()));
     AssessedHost {
         observation: o,
         mac_vendor: Some("Cisco Systems, Inc".to_owned()),

@@ -281,14 +281,13 @@ pub(in crate::html) struct EvidenceCount {
 }
 
 /// Section 6: the evidence records counted by probe; each record is in the archive.
-pub(in crate::html) fn evidence(r: &Report) -> Vec<EvidenceCount> {
-    let mut by_probe: BTreeMap<&str, EvidenceCount> = BTreeMap::new();
-    for e in &r.evidence {
-        let c = by_probe.entry(&e.probe).or_insert_with(|| EvidenceCount {
-            probe: excerpt(&e.probe),
-            records: 0,
-        });
-        c.records += 1;
-    }
-    by_probe.into_values().collect()
+pub(in crate::html) fn evidence(tally: &crate::html::EvidenceTally) -> Vec<EvidenceCount> {
+    tally
+        .by_probe
+        .iter()
+        .map(|(probe, &records)| EvidenceCount {
+            probe: excerpt(probe),
+            records,
+        })
+        .collect()
 }
