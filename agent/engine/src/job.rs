@@ -540,13 +540,20 @@ pub async fn execute(
         resolved,
         heard,
     } = prepared;
+    let trimmer = tokio::spawn(crate::memory::give_back_every(crate::memory::SCAN_TRIM));
     let mut outcome = scan::run(plan.clone(), cancel, progress).await;
+    trimmer.abort();
+    // Each stage's scratch memory is given back before the next stage builds on it.
+    crate::memory::give_back();
     if let Some(h) = &heard {
         crate::heard::merge(&mut outcome, h, &plan.guard);
     }
     let mut report = judge(&checked, &plan, outcome, scan_id, resolved, heard.as_ref());
+    crate::memory::give_back();
     let written =
-        kenshin_report::bundle::write(&output, &mut report, checked.settings.report_lang, &key)?;
+        kenshin_report::bundle::write(&output, &mut report, checked.settings.report_lang, &key);
+    crate::memory::give_back();
+    let written = written?;
     Ok(Finished {
         report,
         written,

@@ -18,6 +18,7 @@ pub mod heard;
 pub mod host_check;
 pub mod job;
 pub mod listen;
+pub mod memory;
 pub mod privilege;
 pub mod rules_home;
 pub mod settings;

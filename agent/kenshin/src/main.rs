@@ -34,6 +34,8 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // Before any thread starts (docs/benchmarks.md, scale: memory).
+    kenshin_engine::memory::limit_arenas();
     let cli = cli::Cli::parse();
     // The daemon's log is its only output: say what it does by default.
     let daemon = matches!(cli.command, cli::Command::Daemon(_));

@@ -2,8 +2,9 @@
 //! it sent, so the governor's estimate of a connection's frames can be corrected
 //! from what actually happened.
 //!
-//! This is the one `unsafe` call in kenshin: `getsockopt` writes into a buffer we
-//! own, of the size we pass, and the kernel reports how much it filled.
+//! One of kenshin's two `unsafe` places (the other, engine/src/memory.rs, tunes the
+//! allocator): `getsockopt` writes into a buffer we own, of the size we pass, and the
+//! kernel reports how much it filled.
 
 use std::os::fd::AsRawFd;
 

@@ -236,8 +236,11 @@ pub fn render_into(
     out: &mut dyn std::io::Write,
 ) -> Result<(), Error> {
     let env = environment()?;
+    // The views become template values first, and are dropped before the page is
+    // made: at thousands of hosts they are megabytes that need not live twice.
+    let values = Value::from_serialize(context(report, lang, tally));
     env.get_template("page.html")?
-        .render_captured_to(context(report, lang, tally), out)?;
+        .render_captured_to(values, out)?;
     Ok(())
 }
 
