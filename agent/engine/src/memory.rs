@@ -29,13 +29,22 @@ pub async fn give_back_every(period: Duration) {
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 const ARENAS: libc::c_int = 2;
 
-/// Limits the allocator's arenas. Call before any thread is started.
+/// Allocations from this size up get pages of their own, returned when freed. Fixed,
+/// so glibc does not raise it after the first large free and then serve the report's
+/// large buffers from arenas that keep them.
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const OWN_PAGES_FROM: libc::c_int = 256 * 1024;
+
+/// Limits the allocator's arenas and fixes its own-pages size. Call before any thread
+/// is started.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 #[allow(unsafe_code)]
 pub fn limit_arenas() {
     // SAFETY: mallopt takes two integers and changes a tuning value of the allocator;
     // it reads and writes no memory of ours. A refusal (0) leaves the default.
     let _ = unsafe { libc::mallopt(libc::M_ARENA_MAX, ARENAS) };
+    // SAFETY: as above.
+    let _ = unsafe { libc::mallopt(libc::M_MMAP_THRESHOLD, OWN_PAGES_FROM) };
 }
 
 /// Gives the free pages of every arena back to the system.
