@@ -580,6 +580,22 @@ impl Governor {
             .clone()
     }
 
+    /// Whether a class budget known so far (the ledger's kind, the MAC vendor's class)
+    /// holds `addr` below the scan's per-host limits: such a host takes longest to scan.
+    /// Creates no state for the host.
+    pub fn is_slowed(&self, addr: IpAddr) -> bool {
+        let slower = |b: &AppliedBudget| {
+            b.frames_per_s < self.settings.host_rate_pps
+                || b.inflight < self.settings.host_concurrency
+        };
+        if let Some(h) = lock(&self.hosts).get(&addr) {
+            return lock(&h.budget).as_ref().is_some_and(slower);
+        }
+        self.hints
+            .get(addr)
+            .is_some_and(|h| slower(&self.applied(h)))
+    }
+
     /// Learns a host's class during the scan (an open port, the MAC vendor). The class
     /// budget applies from now on, unless a more trusted source already set one.
     /// Returns true if the budget changed.

@@ -33,7 +33,7 @@ const ARP_GRACE: Duration = Duration::from_millis(300);
 const ARP_POLL: Duration = Duration::from_millis(10);
 
 /// What discovery found, and which addresses ARP could vouch for.
-#[derive(Debug, Default)]
+#[derive(Debug, Clone, Default)]
 pub(super) struct Discovered {
     pub found: HashMap<IpAddr, Found>,
     /// Addresses on a segment where kenshin's own ARP requests went out: for these, no

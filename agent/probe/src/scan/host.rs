@@ -17,8 +17,10 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use tokio::sync::mpsc::UnboundedSender;
 use tokio::task::JoinSet;
 
+use super::second_look::Sample;
 use super::{interrupted_or, Ctx, Found};
 use crate::evidence::{Direction, Segment, Transcript};
 use crate::governor::{ProbeKind, TlsAuditScope};
@@ -78,12 +80,27 @@ pub(super) enum Pass {
     SecondLook(Arc<[u16]>),
 }
 
-/// One host's port scan, and whether the address stayed silent throughout.
+/// What a host's first pass tells the scan while it runs: the second look is chosen
+/// from these, so it need not wait for the slowest identification, nor for hosts that
+/// can no longer change its choice.
 #[derive(Debug)]
-pub(super) struct HostResult {
-    pub obs: HostObservation,
+pub(super) enum Told {
+    /// A port of the host has answered, so it is up and cannot be one that answers
+    /// only ping: the second look's choice need not wait for the rest of its ports (a
+    /// hidden device may take long at its class budget). What it has shown so far.
+    Settled(IpAddr, Sample),
+    /// The host's port scan has ended (sent once, whatever happened).
+    PortsDone(PortsDone),
+}
+
+/// A host's port scan has ended, before its services are identified.
+#[derive(Debug)]
+pub(super) struct PortsDone {
+    pub address: IpAddr,
     /// Complete, and nothing answered on any port: a candidate for the second look.
     pub lifeless: bool,
+    /// What the retry policy reads of the host, if it is up.
+    pub sample: Option<Sample>,
 }
 
 struct HostRun<'a> {
@@ -99,6 +116,8 @@ struct HostRun<'a> {
     deferred: Vec<(u16, u32, u32)>,
     /// Ports whose first attempt has completed, reported to the progress display.
     progressed: u64,
+    /// Where a first pass tells how it goes (see [`Told`]); `None` once it told all.
+    tell: Option<UnboundedSender<Told>>,
 }
 
 pub(super) fn from_discovery(ctx: &Ctx, addr: IpAddr, found: Found) -> HostObservation {
@@ -126,12 +145,15 @@ pub(super) fn from_discovery(ctx: &Ctx, addr: IpAddr, found: Found) -> HostObser
     }
 }
 
+/// One host's scan: ports, then its services. A first pass tells `tell` when it is
+/// settled (at most once) and when its port scan ends (exactly once, whatever happens).
 pub(super) async fn scan_host(
     ctx: &Ctx,
     cleared: Cleared,
     prior: Option<Found>,
     pass: Pass,
-) -> HostResult {
+    tell: Option<UnboundedSender<Told>>,
+) -> HostObservation {
     let addr = cleared.addr();
     let was_up = prior.is_some();
     let mut run = HostRun {
@@ -143,6 +165,7 @@ pub(super) async fn scan_host(
         was_up,
         deferred: Vec::new(),
         progressed: 0,
+        tell,
     };
     run.obs.scan_state = HostScanState::Complete;
     let second_look = matches!(pass, Pass::SecondLook(_));
@@ -183,6 +206,21 @@ pub(super) async fn scan_host(
         }
         ctx.timing.add(&ctx.timing.udp_us, started);
     }
+    if let Some(tx) = run.tell.take() {
+        let up = run.obs.is_up();
+        // The receiver lives as long as the scan; a scan that ended has no use for it.
+        let _ = tx.send(Told::PortsDone(PortsDone {
+            address: addr,
+            lifeless: run.obs.scan_state == HostScanState::Complete && !run.has_life() && !up,
+            sample: up.then(|| {
+                Sample::from_parts(
+                    &run.obs.discovered_by,
+                    run.tcp.values().chain(&run.obs.ports),
+                    run.obs.quiet,
+                )
+            }),
+        }));
+    }
     if run.obs.scan_state == HostScanState::Complete {
         let started = Instant::now();
         run.identify().await;
@@ -205,7 +243,6 @@ pub(super) async fn scan_host(
         let planned = ctx.plan.ports.len() as u64;
         ctx.progress.advance(planned.saturating_sub(run.progressed));
     }
-    let lifeless = run.obs.scan_state == HostScanState::Complete && !run.has_life();
     let mut obs = run.finish();
     obs.scan_state = interrupted_or(ctx, obs.scan_state);
     if !was_up && obs.is_up() {
@@ -213,10 +250,7 @@ pub(super) async fn scan_host(
             .hosts_up
             .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
     }
-    HostResult {
-        lifeless: lifeless && !obs.is_up(),
-        obs,
-    }
+    obs
 }
 
 impl HostRun<'_> {
@@ -228,6 +262,21 @@ impl HostRun<'_> {
             .filter(|p| p.state == PortState::Closed)
             .count();
         closed * 4 >= self.ctx.plan.ports.tcp.len() * 3
+    }
+
+    /// A port answered (its observation already recorded): the host is settled from
+    /// now on (see [`Told`]).
+    fn port_answered(&mut self, port: u16) {
+        let first = self.health.answers == 0;
+        self.health.answered(port);
+        if let (true, Some(tx)) = (first, &self.tell) {
+            let sample = Sample::from_parts(
+                &self.obs.discovered_by,
+                self.tcp.values().chain(&self.obs.ports),
+                self.obs.quiet,
+            );
+            let _ = tx.send(Told::Settled(self.obs.address, sample));
+        }
     }
 
     /// Whether anything has come back from the address: discovery, or any port.
@@ -355,7 +404,6 @@ impl HostRun<'_> {
         }
         match outcome {
             TcpOutcome::Open { rtt } => {
-                self.health.answered(port);
                 // A port only one kind of device offers tells the host's class: its
                 // budget applies from this moment.
                 if let Some(hint) = ctx.governor.rules().class_of_port(port) {
@@ -387,15 +435,16 @@ impl HostRun<'_> {
                 o.rtt = Some(rtt);
                 o.evidence = Some(evidence);
                 self.tcp.insert(port, o);
+                self.port_answered(port);
             }
             TcpOutcome::Closed { rtt } => {
-                self.health.answered(port);
                 self.obs.discovered_by.insert(DiscoveryMethod::Tcp);
                 self.obs.rtt.get_or_insert(rtt);
                 let mut o = self.port_obs(port, Protocol::Tcp, PortState::Closed, "reset");
                 o.attempts = attempts;
                 o.rtt = Some(rtt);
                 self.tcp.insert(port, o);
+                self.port_answered(port);
             }
             TcpOutcome::NoAnswer => {
                 self.health.silent();

@@ -330,9 +330,17 @@ pub async fn run(
         discovery::discover(&ctx, &mut warnings, decision.mode != ScanMode::Direct).await;
     phases.mark("discovery");
     // 1b. The routers next to the scanner: its routing table and one TTL-limited echo
-    //     to each host beyond its connected segments that answered ICMP.
-    let paths = hops::probe(&ctx, &discovered, &mut warnings).await;
-    phases.mark("routers");
+    //     to each host beyond its connected segments that answered ICMP. They run beside
+    //     the port scan (their answers are read only when the hosts are assembled), so
+    //     waiting for the echoes does not leave the rate idle.
+    let hops_task = {
+        let (ctx, discovered) = (ctx.clone(), discovered.clone());
+        tokio::spawn(async move {
+            let mut warnings = Vec::new();
+            let paths = hops::probe(&ctx, &discovered, &mut warnings).await;
+            (paths, warnings)
+        })
+    };
     let mut found = discovered.found;
     // The MAC vendor tells some classes before the first port is probed.
     if let Some(by_mac) = &ctx.plan.classes.by_mac {
@@ -373,8 +381,14 @@ pub async fn run(
             .addresses()
             .filter(|a| !absent.contains(a))
             .collect();
-        // Hosts known to be up first, so the scan-wide RTT estimate is learnt early.
-        all.sort_by_key(|a| (!found.contains_key(a), *a));
+        let identify = ctx.clients.is_some();
+        all.sort_by_key(|a| {
+            let known = found.contains_key(a);
+            (
+                pass_order(known, known && ctx.governor.is_slowed(*a), identify),
+                *a,
+            )
+        });
         all
     } else {
         let pinged = discovery::tcp_ping(&ctx, &found, &absent).await;
@@ -408,6 +422,16 @@ pub async fn run(
     // 4. Addresses found by discovery but never port-scanned (gated scan of a silent host,
     //    or an interrupted scan) are still hosts.
     ctx.progress.start_phase(Phase::Finishing, 0);
+    let paths = match hops_task.await {
+        Ok((paths, mut w)) => {
+            warnings.append(&mut w);
+            paths
+        }
+        Err(e) => {
+            warnings.push(format!("the next-hop probe failed ({e}); routers are known only from the scanner's routing table"));
+            HashMap::new()
+        }
+    };
     let scanned: BTreeSet<IpAddr> = hosts.iter().map(|h| h.address).collect();
     for (addr, f) in found {
         if !scanned.contains(&addr) {
@@ -444,10 +468,30 @@ pub async fn run(
     }
 }
 
-/// The retry policy for silent addresses, from the hosts finished so far.
-fn retry_policy(ctx: &Ctx, hosts: &[HostObservation]) -> RetryPolicy {
-    let (loss, samples) = second_look::loss_estimate(hosts);
-    let (mut ports, coverage) = second_look::choose(hosts, &ctx.plan.ports.tcp, loss);
+/// Where an address goes in a direct scan's first pass (lower first): the longest
+/// expected work first, so the pass ends on short work instead of leaving the rate idle
+/// behind a long tail (hosts run side by side, each at its own cap). First the hosts
+/// known up whose class budget already slows them (a medical device from the ledger or
+/// its MAC vendor). Then, when services are identified, the other hosts known up: they
+/// carry the identification and the TLS audit, serial conversations at the per-host
+/// cap and the longest work a host gets (started last, they left the lab's full scan a
+/// 35 s tail); last the addresses nothing has answered from yet, mostly empty and done
+/// when their silent ports time out. Without identification the other way round: the
+/// silent addresses, whose ports wait out timeouts and retries, before the hosts known
+/// up, which answer every port at once. Discovery's echoes have already given the scan
+/// its RTT estimate, so nothing waits on the initial timeout either way.
+fn pass_order(known_up: bool, slowed: bool, identify: bool) -> u8 {
+    match (known_up, slowed, identify) {
+        (true, true, _) => 0,
+        (true, false, true) | (false, _, false) => 1,
+        (false, _, true) | (true, false, false) => 2,
+    }
+}
+
+/// The retry policy for silent addresses, from the samples of the hosts found up.
+fn retry_policy(ctx: &Ctx, samples: &[second_look::Sample]) -> RetryPolicy {
+    let (loss, answered) = second_look::loss_estimate(samples);
+    let (mut ports, coverage) = second_look::choose(samples, &ctx.plan.ports.tcp, loss);
     let mut accepted = second_look::accepted_miss_probability(loss, coverage);
     if ctx.plan.retries == 0 {
         ports.clear();
@@ -455,35 +499,48 @@ fn retry_policy(ctx: &Ctx, hosts: &[HostObservation]) -> RetryPolicy {
     }
     RetryPolicy {
         loss_estimate: loss,
-        loss_samples: samples,
+        loss_samples: answered,
         second_look_ports: ports,
         second_look_coverage: coverage,
         lifeless_addresses: 0,
         found_by_second_look: 0,
         second_look_echo: ctx.plan.retries > 0
             && ctx.plan.use_icmp
-            && hosts.iter().any(second_look::ping_only),
+            && samples.iter().any(second_look::Sample::ping_only),
         accepted_miss_probability: accepted,
     }
 }
 
+/// Second-look tasks at once, per first-pass slot: each asks one silent address a few
+/// ports and mostly waits out their timeouts, so many more of them than of full host
+/// scans are needed to keep the rate busy (per-host caps still hold for each).
+const LOOKS_PER_SLOT: usize = 4;
+
 /// The port scan: every address of `scan_list`, every port, a bounded number of
-/// hosts at a time; then the second look at the addresses that said nothing, started
-/// once every first pass has finished (the policy is chosen from all of them). Returns the hosts
-/// that answered and what the retry policy decided.
+/// hosts at a time; then the second look at the addresses that said nothing. The look
+/// is chosen once every first pass has finished its *port scan* or is settled (see
+/// [`host::Told`]), and runs while the last hosts finish their ports at their own caps
+/// and have their services identified. Returns the hosts that answered and what the
+/// retry policy decided.
 async fn port_scan(
     ctx: &Arc<Ctx>,
     scan_list: Vec<IpAddr>,
     found: &mut HashMap<IpAddr, Found>,
     phases: &mut timing::Phases,
 ) -> (Vec<HostObservation>, RetryPolicy) {
-    type Task = (bool, host::HostResult);
+    type Task = (bool, HostObservation);
     let limit = ctx.plan.host_parallelism.max(1);
     let slots = Arc::new(Semaphore::new(limit));
+    let look_slots = Arc::new(Semaphore::new(limit.saturating_mul(LOOKS_PER_SLOT)));
+    let (ports_tx, mut ports_rx) = tokio::sync::mpsc::unbounded_channel::<host::Told>();
     let mut set: JoinSet<Task> = JoinSet::new();
     let mut hosts = Vec::new();
+    let mut samples: Vec<second_look::Sample> = Vec::new();
     let mut lifeless: Vec<IpAddr> = Vec::new();
+    // First passes started, and those whose ports are done or that are settled.
     let (mut first_started, mut first_done) = (0usize, 0usize);
+    // Settled hosts whose ports are not done yet, with what they had shown.
+    let mut settled: HashMap<IpAddr, second_look::Sample> = HashMap::new();
     // The policy once chosen, with the ports to look at and the pinger for its echo.
     type Chosen = (
         RetryPolicy,
@@ -496,7 +553,7 @@ async fn port_scan(
     let mut items = scan_list.into_iter();
     let mut first_pass_open = true;
 
-    // Spawns one host's work once a slot is free; `None` when the scan was cancelled.
+    // A free slot of `slots`; `None` when the scan was cancelled.
     async fn slot(ctx: &Ctx, slots: &Arc<Semaphore>) -> Option<tokio::sync::OwnedSemaphorePermit> {
         tokio::select! {
             biased;
@@ -504,26 +561,46 @@ async fn port_scan(
             p = slots.clone().acquire_owned() => p.ok(),
         }
     }
-    let mut take = |r: Result<Task, tokio::task::JoinError>,
-                    hosts: &mut Vec<HostObservation>,
-                    lifeless: &mut Vec<IpAddr>,
-                    first_done: &mut usize| {
-        let Ok((second, r)) = r else { return };
-        if !second {
-            *first_done += 1;
+    let mut take = |r: Result<Task, tokio::task::JoinError>, hosts: &mut Vec<HostObservation>| {
+        let Ok((second, obs)) = r else { return };
+        if obs.is_up() {
+            found_late += u64::from(second);
+            hosts.push(obs);
         }
-        if r.obs.is_up() {
-            if second {
-                found_late += 1;
+    };
+    // A settled host counts as done until its ports are; it is counted once.
+    let heard = |told: host::Told,
+                 samples: &mut Vec<second_look::Sample>,
+                 lifeless: &mut Vec<IpAddr>,
+                 settled: &mut HashMap<IpAddr, second_look::Sample>,
+                 first_done: &mut usize| match told {
+        host::Told::Settled(addr, sample) => {
+            if settled.insert(addr, sample).is_none() {
+                *first_done += 1;
             }
-            hosts.push(r.obs);
-        } else if r.lifeless && !second {
-            lifeless.push(r.obs.address);
+        }
+        host::Told::PortsDone(d) => {
+            if settled.remove(&d.address).is_none() {
+                *first_done += 1;
+            }
+            samples.extend(d.sample);
+            if d.lifeless {
+                lifeless.push(d.address);
+            }
         }
     };
     loop {
         while let Some(done) = set.try_join_next() {
-            take(done, &mut hosts, &mut lifeless, &mut first_done);
+            take(done, &mut hosts);
+        }
+        while let Ok(d) = ports_rx.try_recv() {
+            heard(
+                d,
+                &mut samples,
+                &mut lifeless,
+                &mut settled,
+                &mut first_done,
+            );
         }
         if first_pass_open {
             let Some(addr) = items.next() else {
@@ -537,22 +614,26 @@ async fn port_scan(
                 break;
             };
             let prior = found.remove(&addr);
-            let ctx2 = ctx.clone();
+            let (ctx2, tx) = (ctx.clone(), ports_tx.clone());
             first_started += 1;
             set.spawn(async move {
-                let r = host::scan_host(&ctx2, cleared, prior, host::Pass::First).await;
+                let obs = host::scan_host(&ctx2, cleared, prior, host::Pass::First, Some(tx)).await;
                 drop(permit);
-                (false, r)
+                (false, obs)
             });
             continue;
         }
-        // Every address has started its first pass: the second look, once enough hosts
-        // have finished to choose its ports from.
-        // Chosen once every first pass has finished: chosen earlier, the model missed
-        // the hosts scanned last (the lab lost a silent DICOM host that way).
+        // Every address has started its first pass: the second look, once every first
+        // pass has finished its ports or is settled (a port answered). Chosen earlier,
+        // the model missed the hosts scanned last (the lab lost a silent DICOM host that
+        // way); a settled host is in the model with the ports it has shown so far, and
+        // waiting for the rest idled the rate behind a hidden device at its class cap.
         if policy.is_none() && (first_done >= first_started || set.is_empty()) {
             phases.mark("port scan");
-            let p = retry_policy(ctx, &hosts);
+            // Hosts still finishing their ports count with what they have shown.
+            samples.extend(settled.values().cloned());
+            let p = retry_policy(ctx, &samples);
+            samples = Vec::new();
             tracing::info!(ports = ?p.second_look_ports, loss = p.loss_estimate, "second look chosen");
             let look: Arc<[u16]> = p.second_look_ports.clone().into();
             let pinger = p
@@ -573,7 +654,7 @@ async fn port_scan(
                 let Ok(cleared) = ctx.plan.guard.clear(addr) else {
                     continue;
                 };
-                let Some(permit) = slot(ctx, &slots).await else {
+                let Some(permit) = slot(ctx, &look_slots).await else {
                     break;
                 };
                 let (ctx2, look, pinger) = (ctx.clone(), look.clone(), pinger.clone());
@@ -582,27 +663,45 @@ async fn port_scan(
                         Some(p) => discovery::echo_again(&ctx2, p, cleared).await,
                         None => None,
                     };
-                    let r =
-                        host::scan_host(&ctx2, cleared, prior, host::Pass::SecondLook(look)).await;
+                    let obs =
+                        host::scan_host(&ctx2, cleared, prior, host::Pass::SecondLook(look), None)
+                            .await;
                     drop(permit);
-                    (true, r)
+                    (true, obs)
                 });
                 continue;
             }
         }
-        match set.join_next().await {
-            Some(done) => take(done, &mut hosts, &mut lifeless, &mut first_done),
-            None => break,
+        tokio::select! {
+            // Every first pass sends once before it ends, and this function holds a
+            // sender: the channel never closes here.
+            Some(d) = ports_rx.recv() => heard(d, &mut samples, &mut lifeless, &mut settled, &mut first_done),
+            done = set.join_next() => match done {
+                Some(done) => take(done, &mut hosts),
+                // Nothing runs; what the channel still holds is read at the loop's top.
+                None if !ports_rx.is_empty() => {}
+                None => break,
+            },
         }
     }
     while let Some(done) = set.join_next().await {
-        take(done, &mut hosts, &mut lifeless, &mut first_done);
+        take(done, &mut hosts);
     }
     let mut p = match policy {
         Some((p, _, _)) => p,
         None => {
             phases.mark("port scan");
-            retry_policy(ctx, &hosts)
+            while let Ok(d) = ports_rx.try_recv() {
+                heard(
+                    d,
+                    &mut samples,
+                    &mut lifeless,
+                    &mut settled,
+                    &mut first_done,
+                );
+            }
+            samples.extend(settled.into_values());
+            retry_policy(ctx, &samples)
         }
     };
     p.lifeless_addresses = lifeless_total + lifeless.len() as u64;
@@ -720,6 +819,25 @@ mod tests {
             ScanMode::Direct
         );
         let _ = DEFAULT_SCOPE_LIMIT;
+    }
+
+    #[test]
+    fn the_first_pass_starts_with_the_longest_work_slowed_hosts_first() {
+        // (address, known up, slowed by its class budget)
+        let addrs = [
+            (1u8, true, false),
+            (2, false, false),
+            (3, true, true),
+            (4, false, false),
+            (5, true, false),
+        ];
+        let order = |identify: bool| {
+            let mut v = addrs.to_vec();
+            v.sort_by_key(|&(a, known, slowed)| (pass_order(known, slowed, identify), a));
+            v.iter().map(|a| a.0).collect::<Vec<u8>>()
+        };
+        assert_eq!(order(false), vec![3, 2, 4, 1, 5], "port scan only");
+        assert_eq!(order(true), vec![3, 1, 5, 2, 4], "with identification");
     }
 
     #[test]

@@ -20,7 +20,9 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use crate::observation::{DiscoveryMethod, HostObservation, PortState};
+use crate::observation::{
+    DiscoveryMethod, HostObservation, PortObservation, PortState, QuietPorts,
+};
 use crate::ports::Protocol;
 
 /// The host recall kenshin aims for.
@@ -32,61 +34,100 @@ pub const MAX_PORTS: usize = 8;
 /// Above this loss estimate, the second look asks every port.
 pub const LOSSY: f64 = 0.05;
 
+/// What the retry policy reads of one host found up in its first pass: taken when
+/// the host's port scan ends, before its identification, so the second look can start
+/// while services are still being identified.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sample {
+    /// TCP ports that answered (open or reset).
+    answered: u64,
+    /// Those of `answered` whose first attempt got no answer.
+    late: u64,
+    /// Found without ICMP or ARP: it hides as a missed host would.
+    ping_silent: bool,
+    /// Answered ping and nothing else.
+    ping_only: bool,
+    /// Its open TCP ports.
+    open: Vec<u16>,
+}
+
+impl Sample {
+    /// The sample of a finished (possibly folded) host observation.
+    pub fn of(h: &HostObservation) -> Self {
+        Self::from_parts(&h.discovered_by, h.ports.iter(), h.quiet)
+    }
+
+    /// The sample of a host from its discovery methods, its port observations and the
+    /// counts of the ports already folded away.
+    pub fn from_parts<'a>(
+        discovered_by: &BTreeSet<DiscoveryMethod>,
+        ports: impl Iterator<Item = &'a PortObservation>,
+        quiet: QuietPorts,
+    ) -> Self {
+        let mut s = Self {
+            answered: u64::from(quiet.tcp_closed),
+            late: u64::from(quiet.tcp_closed_retried),
+            ping_silent: !discovered_by.contains(&DiscoveryMethod::Icmp)
+                && !discovered_by.contains(&DiscoveryMethod::Arp),
+            ping_only: false,
+            open: Vec::new(),
+        };
+        let mut any_answer = quiet.closed > 0;
+        for p in ports {
+            let answered = matches!(p.state, PortState::Open | PortState::Closed);
+            any_answer |= answered;
+            if p.protocol != Protocol::Tcp || !answered {
+                continue;
+            }
+            s.answered += 1;
+            s.late += u64::from(p.attempts > 1);
+            if p.state == PortState::Open {
+                s.open.push(p.port);
+            }
+        }
+        s.ping_only = discovered_by.contains(&DiscoveryMethod::Icmp) && !any_answer;
+        s.open.sort_unstable();
+        s.open.dedup();
+        s
+    }
+
+    /// Whether the host answered ping and nothing else: such hosts make the second
+    /// look send an echo too.
+    pub fn ping_only(&self) -> bool {
+        self.ping_only
+    }
+}
+
 /// The loss estimate: the share of answering TCP ports whose first attempt got no
 /// answer, with one pseudo-observation each way so a clean small scan does not claim
 /// zero loss. Returns (estimate, answering ports seen).
-pub fn loss_estimate(hosts: &[HostObservation]) -> (f64, u64) {
-    let mut answered = 0u64;
-    let mut late = 0u64;
-    for h in hosts {
-        answered += u64::from(h.quiet.tcp_closed);
-        late += u64::from(h.quiet.tcp_closed_retried);
-    }
-    for p in hosts.iter().flat_map(|h| &h.ports) {
-        if p.protocol == Protocol::Tcp && matches!(p.state, PortState::Open | PortState::Closed) {
-            answered += 1;
-            if p.attempts > 1 {
-                late += 1;
-            }
-        }
-    }
+pub fn loss_estimate(hosts: &[Sample]) -> (f64, u64) {
+    let answered: u64 = hosts.iter().map(|h| h.answered).sum();
+    let late: u64 = hosts.iter().map(|h| h.late).sum();
     ((late as f64 + 1.0) / (answered as f64 + 2.0), answered)
-}
-
-/// Whether a host answered ping and nothing else: such hosts make the second look
-/// send an echo too.
-pub fn ping_only(h: &HostObservation) -> bool {
-    h.discovered_by.contains(&DiscoveryMethod::Icmp) && !h.any_port_answered()
-}
-
-/// Whether a host was found without ICMP or ARP: it hides as a missed host would.
-fn ping_silent(h: &HostObservation) -> bool {
-    !h.discovered_by.contains(&DiscoveryMethod::Icmp)
-        && !h.discovered_by.contains(&DiscoveryMethod::Arp)
 }
 
 /// The ports of the second look and the share of ping-silent hosts they cover. Hosts
 /// found without ping are the model; if there are none, every host with an open port.
-pub fn choose(hosts: &[HostObservation], all_ports: &[u16], loss: f64) -> (Vec<u16>, f64) {
+pub fn choose(hosts: &[Sample], all_ports: &[u16], loss: f64) -> (Vec<u16>, f64) {
     if loss > LOSSY {
         return (all_ports.to_vec(), 1.0);
     }
-    let open_sets = |filter: &dyn Fn(&HostObservation) -> bool| -> Vec<BTreeSet<u16>> {
+    let open_sets = |filter: &dyn Fn(&Sample) -> bool| -> Vec<BTreeSet<u16>> {
         hosts
             .iter()
             .filter(|h| filter(h))
             .map(|h| {
-                h.ports
+                h.open
                     .iter()
-                    .filter(|p| p.protocol == Protocol::Tcp && p.state == PortState::Open)
-                    .map(|p| p.port)
+                    .copied()
                     .filter(|p| all_ports.contains(p))
                     .collect::<BTreeSet<u16>>()
             })
             .filter(|s| !s.is_empty())
             .collect()
     };
-    let mut models = open_sets(&ping_silent);
+    let mut models = open_sets(&|h| h.ping_silent);
     if models.is_empty() {
         models = open_sets(&|_| true);
     }
@@ -96,7 +137,7 @@ pub fn choose(hosts: &[HostObservation], all_ports: &[u16], loss: f64) -> (Vec<u
     let total = models.len();
     // Hosts like these still hidden among the silent addresses, expected: each of the
     // ones found had a chance `loss` of being missed; at least one is assumed.
-    let hiding = open_sets(&ping_silent).len().max(1) as f64 * loss;
+    let hiding = open_sets(&|h| h.ping_silent).len().max(1) as f64 * loss;
     let allowance = MISS_SHARE * (1.0 - TARGET_RECALL) * hosts.len() as f64;
     let mut chosen = Vec::new();
     let mut uncovered = models;
@@ -131,7 +172,6 @@ pub fn accepted_miss_probability(loss: f64, coverage: f64) -> f64 {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::observation::PortObservation;
     use std::net::IpAddr;
 
     fn host(last: u8, methods: &[DiscoveryMethod], open: &[u16], late: &[u16]) -> HostObservation {
@@ -151,6 +191,10 @@ mod tests {
             });
         }
         h
+    }
+
+    fn samples(hosts: &[HostObservation]) -> Vec<Sample> {
+        hosts.iter().map(Sample::of).collect()
     }
 
     const ALL: [u16; 6] = [22, 80, 443, 445, 3389, 11112];
@@ -176,14 +220,14 @@ mod tests {
             port(123, Protocol::Udp, PortState::Closed, 1, Some("ev-000009")),
         ]);
         let before = (h.closed_ports(), h.filtered_ports(), h.any_port_answered());
-        let loss_before = loss_estimate(std::slice::from_ref(&h));
+        let loss_before = loss_estimate(&[Sample::of(&h)]);
         h.fold_quiet_ports();
         assert_eq!(
             (h.closed_ports(), h.filtered_ports(), h.any_port_answered()),
             before
         );
         assert_eq!(before, (3, 2, true));
-        assert_eq!(loss_estimate(std::slice::from_ref(&h)), loss_before);
+        assert_eq!(loss_estimate(&[Sample::of(&h)]), loss_before);
         // Kept one by one: the open port and the closed one that left evidence.
         let kept: Vec<u16> = h.ports.iter().map(|p| p.port).collect();
         assert_eq!(kept, vec![443, 123]);
@@ -199,7 +243,7 @@ mod tests {
             host(4, &[Tcp], &[11112], &[]),
             host(5, &[Tcp], &[3389], &[]),
         ];
-        let (ports, coverage) = choose(&hosts, &ALL, 0.01);
+        let (ports, coverage) = choose(&samples(&hosts), &ALL, 0.01);
         assert_eq!(
             ports,
             vec![3389, 11112],
@@ -215,14 +259,14 @@ mod tests {
             host(1, &[Icmp], &[22, 80], &[]),
             host(2, &[Icmp], &[80], &[]),
         ];
-        let (ports, _) = choose(&hosts, &ALL, 0.01);
+        let (ports, _) = choose(&samples(&hosts), &ALL, 0.01);
         assert_eq!(ports, vec![80]);
     }
 
     #[test]
     fn a_lossy_network_gets_every_port_again_and_a_silent_one_none() {
         let hosts = vec![host(1, &[DiscoveryMethod::Tcp], &[22], &[])];
-        assert_eq!(choose(&hosts, &ALL, 0.2).0, ALL.to_vec());
+        assert_eq!(choose(&samples(&hosts), &ALL, 0.2).0, ALL.to_vec());
         assert!(choose(&[], &ALL, 0.01).0.is_empty());
     }
 
@@ -232,7 +276,7 @@ mod tests {
             .map(|i| host(i as u8, &[DiscoveryMethod::Tcp], &[1000 + i], &[]))
             .collect();
         let all: Vec<u16> = (1000..1020).collect();
-        let (ports, coverage) = choose(&hosts, &all, 0.01);
+        let (ports, coverage) = choose(&samples(&hosts), &all, 0.01);
         assert_eq!(ports.len(), MAX_PORTS);
         assert!((coverage - MAX_PORTS as f64 / 20.0).abs() < 1e-9);
     }
@@ -249,9 +293,9 @@ mod tests {
         let all: Vec<u16> = (1000..1040).chain([22]).collect();
         let hidden = |n: u16| (0..n).map(|i| host(i as u8, &[Tcp], &[1000 + i % 4], &[]));
         let few: Vec<_> = hosts.iter().cloned().chain(hidden(10)).collect();
-        assert!(choose(&few, &all, 0.01).0.is_empty());
+        assert!(choose(&samples(&few), &all, 0.01).0.is_empty());
         hosts.extend(hidden(40));
-        let (ports, coverage) = choose(&hosts, &all, 0.01);
+        let (ports, coverage) = choose(&samples(&hosts), &all, 0.01);
         assert_eq!(ports.len(), 3, "{ports:?}");
         assert!(coverage >= 0.75);
     }
@@ -262,7 +306,7 @@ mod tests {
             host(1, &[DiscoveryMethod::Icmp], &[22, 80, 443], &[80]),
             host(2, &[DiscoveryMethod::Icmp], &[22, 80, 443, 445, 3389], &[]),
         ];
-        let (loss, samples) = loss_estimate(&hosts);
+        let (loss, samples) = loss_estimate(&samples(&hosts));
         assert_eq!(samples, 8);
         assert!((loss - 0.2).abs() < 1e-9, "{loss}");
     }
