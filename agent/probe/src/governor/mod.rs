@@ -23,7 +23,7 @@ pub mod budget;
 mod window;
 
 use std::collections::{BTreeSet, HashMap};
-use std::net::IpAddr;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
@@ -210,7 +210,14 @@ pub struct HostState {
     rtt: Mutex<RttEstimator>,
     sent: AtomicU64,
     budget: Mutex<Option<AppliedBudget>>,
+    /// When the kernel's own ARP request for this host was last charged.
+    link_charged: Mutex<Option<Instant>>,
 }
+
+/// How long a neighbour entry the kernel resolved stays usable without a new ARP
+/// request: Linux keeps it reachable for a random 15–45 s (`base_reachable_time` 30 s),
+/// so kenshin counts a new request when 15 s have passed since the last it charged.
+pub const NEIGHBOUR_FRESH: Duration = Duration::from_secs(15);
 
 impl HostState {
     /// Probes sent to this host so far.
@@ -482,6 +489,8 @@ pub struct Governor {
     rules: Arc<SafetyRules>,
     hints: Arc<ClassHints>,
     busiest_host: Mutex<(u32, Option<IpAddr>)>,
+    /// The scanner's connected IPv4 segments (network, mask), set once before the scan.
+    on_link: std::sync::OnceLock<Vec<(u32, u32)>>,
 }
 
 impl Governor {
@@ -518,7 +527,40 @@ impl Governor {
             rules,
             hints,
             busiest_host: Mutex::new((0, None)),
+            on_link: std::sync::OnceLock::new(),
         }
+    }
+
+    /// The scanner's connected IPv4 segments, as (network, mask): the kernel sends an
+    /// ARP request of its own before its first frame to an address there, a frame
+    /// kenshin then charges (see [`NEIGHBOUR_FRESH`]). Set once; later calls are ignored.
+    pub fn set_on_link(&self, segments: Vec<(Ipv4Addr, Ipv4Addr)>) {
+        let nets = segments
+            .into_iter()
+            .map(|(net, mask)| (u32::from(net) & u32::from(mask), u32::from(mask)))
+            .collect();
+        let _ = self.on_link.set(nets);
+    }
+
+    /// Whether the kernel will ask ARP for `addr` before this probe's first frame (an
+    /// on-link IPv4 address not charged for within [`NEIGHBOUR_FRESH`]); if so, it is
+    /// counted as charged from `now`.
+    fn kernel_arp_due(&self, addr: IpAddr, host: &HostState, now: Instant) -> bool {
+        let IpAddr::V4(v4) = addr else { return false };
+        let bits = u32::from(v4);
+        let on_link = self
+            .on_link
+            .get()
+            .is_some_and(|nets| nets.iter().any(|&(net, mask)| bits & mask == net));
+        if !on_link {
+            return false;
+        }
+        let mut last = lock(&host.link_charged);
+        if last.is_some_and(|t| now.saturating_duration_since(t) < NEIGHBOUR_FRESH) {
+            return false;
+        }
+        *last = Some(now);
+        true
     }
 
     /// The limits in force.
@@ -575,6 +617,7 @@ impl Governor {
                     rtt: Mutex::new(RttEstimator::default()),
                     sent: AtomicU64::new(0),
                     budget: Mutex::new(budget),
+                    link_charged: Mutex::new(None),
                 })
             })
             .clone()
@@ -737,6 +780,12 @@ impl Governor {
             _ = cancel.cancelled() => return None,
             slots = wait => slots?,
         };
+        // kenshin's own ARP requests resolve nothing for the kernel (it ignores replies
+        // it did not ask for), so it asks again before the first IP frame.
+        let mut cost = cost;
+        if kind != ProbeKind::Arp && self.kernel_arp_due(cleared.addr(), &host, Instant::now()) {
+            cost.now += 1;
+        }
         if !meter.charge(cost, cancel).await {
             return None;
         }
@@ -769,6 +818,42 @@ mod tests {
     fn guard() -> ScopeGuard {
         let r = AddrRange::cidr("198.18.0.0".parse().expect("addr"), 24);
         ScopeGuard::new(Scope::new(vec![r], vec![], DEFAULT_SCOPE_LIMIT, false).expect("scope"))
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_kernels_own_arp_request_is_charged_once_per_fresh_neighbour_on_link_only() {
+        let gov = Governor::new(SafetySettings::default());
+        gov.set_on_link(vec![(
+            "198.18.0.0".parse().expect("net"),
+            "255.255.255.128".parse().expect("mask"),
+        )]);
+        let cancel = CancellationToken::new();
+        let frames = |addr: &str| gov.tally(addr.parse().expect("addr")).frames.frames;
+        let probe = |addr: &'static str, kind| {
+            let target = guard()
+                .clear(addr.parse().expect("addr"))
+                .expect("in scope");
+            let gov = &gov;
+            let cancel = &cancel;
+            async move { drop(gov.admit(target, kind, cancel).await) }
+        };
+        // On the link: the first echo costs the kernel's ARP request and the echo.
+        probe("198.18.0.7", ProbeKind::Icmp).await;
+        assert_eq!(frames("198.18.0.7"), 2);
+        // kenshin's own ARP request is the frame itself, nothing more.
+        probe("198.18.0.8", ProbeKind::Arp).await;
+        assert_eq!(frames("198.18.0.8"), 1);
+        // While the neighbour entry is fresh, a SYN costs only itself (room for two more
+        // is kept until its outcome is known).
+        probe("198.18.0.7", ProbeKind::Tcp).await;
+        assert_eq!(frames("198.18.0.7"), 3);
+        // Once it may have gone stale, the kernel asks again.
+        tokio::time::advance(NEIGHBOUR_FRESH).await;
+        probe("198.18.0.7", ProbeKind::Icmp).await;
+        assert_eq!(frames("198.18.0.7"), 5);
+        // Beyond the connected segment the router answers for it: no ARP of ours.
+        probe("198.18.0.200", ProbeKind::Icmp).await;
+        assert_eq!(frames("198.18.0.200"), 1);
     }
 
     #[tokio::test(start_paused = true)]

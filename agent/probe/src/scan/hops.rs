@@ -66,6 +66,16 @@ pub fn route_for(routes: &[Route], addr: Ipv4Addr) -> Option<Route> {
         .copied()
 }
 
+/// The scanner's connected IPv4 segments (network, mask), from its routing table: the
+/// kernel resolves an address there with ARP before its first frame.
+pub(super) fn connected_segments() -> Vec<(Ipv4Addr, Ipv4Addr)> {
+    read_routes()
+        .into_iter()
+        .filter(|r| r.gateway.is_none())
+        .map(|r| (r.destination, r.mask))
+        .collect()
+}
+
 fn read_routes() -> Vec<Route> {
     // The kernel's own table, as neighbors.rs reads /proc/net/arp; a missing table
     // (not Linux, no /proc) leaves the routing evidence out.
