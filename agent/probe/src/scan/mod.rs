@@ -481,10 +481,10 @@ pub async fn run(
 /// from the ledger or its MAC vendor), or only ARP found them (no echo: such hosts
 /// filter, their silent ports wait out timeouts and retries; the bench lab's hidden
 /// DICOM devices took 26 s each at their class cap, and scanned last they left a
-/// 1,024-address scan idling for 18 s). Then, when services are identified, the other hosts known up: they
-/// carry the identification and the TLS audit, serial conversations at the per-host
-/// cap and the longest work a host gets (started last, they left the lab's full scan a
-/// 35 s tail); last the addresses nothing has answered from yet, mostly empty and done
+/// 1,024-address scan idling for 18 s). Then, when services are identified, the other
+/// hosts known up: they carry the identification and the TLS audit, serial
+/// conversations at the per-host cap and the longest work a host gets (started last,
+/// they left the lab's full scan a 35 s tail); last the addresses nothing has answered from yet, mostly empty and done
 /// when their silent ports time out. Without identification the other way round: the
 /// silent addresses, whose ports wait out timeouts and retries, before the hosts known
 /// up, which answer every port at once. Discovery's echoes have already given the scan
@@ -520,6 +520,55 @@ fn retry_policy(ctx: &Ctx, samples: &[second_look::Sample]) -> RetryPolicy {
     }
 }
 
+/// What the first passes have told the scheduler (see [`host::Told`]).
+#[derive(Debug, Default)]
+struct FirstPasses {
+    /// First passes whose ports are done or that are settled, each counted once.
+    done: usize,
+    /// Samples of the hosts found up whose ports are done.
+    samples: Vec<second_look::Sample>,
+    /// Settled hosts whose ports are not done yet, with what they had shown.
+    settled: HashMap<IpAddr, second_look::Sample>,
+    /// Addresses silent on every port, waiting for their second look.
+    lifeless: Vec<IpAddr>,
+}
+
+impl FirstPasses {
+    fn hear(&mut self, told: host::Told) {
+        match told {
+            host::Told::Settled(addr, sample) => {
+                if self.settled.insert(addr, sample).is_none() {
+                    self.done += 1;
+                }
+            }
+            host::Told::PortsDone(d) => {
+                if self.settled.remove(&d.address).is_none() {
+                    self.done += 1;
+                }
+                self.samples.extend(d.sample);
+                if d.lifeless {
+                    self.lifeless.push(d.address);
+                }
+            }
+        }
+    }
+
+    /// Hears everything told so far.
+    fn drain(&mut self, rx: &mut tokio::sync::mpsc::UnboundedReceiver<host::Told>) {
+        while let Ok(told) = rx.try_recv() {
+            self.hear(told);
+        }
+    }
+
+    /// The samples the retry policy is chosen from: the finished hosts', and the settled
+    /// ones' with what they have shown so far.
+    fn take_samples(&mut self) -> Vec<second_look::Sample> {
+        let mut samples = std::mem::take(&mut self.samples);
+        samples.extend(self.settled.values().cloned());
+        samples
+    }
+}
+
 /// Second-look tasks at once, per first-pass slot: each asks one silent address a few
 /// ports and mostly waits out their timeouts, so many more of them than of full host
 /// scans are needed to keep the rate busy (per-host caps still hold for each).
@@ -544,12 +593,8 @@ async fn port_scan(
     let (ports_tx, mut ports_rx) = tokio::sync::mpsc::unbounded_channel::<host::Told>();
     let mut set: JoinSet<Task> = JoinSet::new();
     let mut hosts = Vec::new();
-    let mut samples: Vec<second_look::Sample> = Vec::new();
-    let mut lifeless: Vec<IpAddr> = Vec::new();
-    // First passes started, and those whose ports are done or that are settled.
-    let (mut first_started, mut first_done) = (0usize, 0usize);
-    // Settled hosts whose ports are not done yet, with what they had shown.
-    let mut settled: HashMap<IpAddr, second_look::Sample> = HashMap::new();
+    let mut heard = FirstPasses::default();
+    let mut first_started = 0usize;
     // The policy once chosen, with the ports to look at and the pinger for its echo.
     type Chosen = (
         RetryPolicy,
@@ -577,40 +622,11 @@ async fn port_scan(
             hosts.push(obs);
         }
     };
-    // A settled host counts as done until its ports are; it is counted once.
-    let heard = |told: host::Told,
-                 samples: &mut Vec<second_look::Sample>,
-                 lifeless: &mut Vec<IpAddr>,
-                 settled: &mut HashMap<IpAddr, second_look::Sample>,
-                 first_done: &mut usize| match told {
-        host::Told::Settled(addr, sample) => {
-            if settled.insert(addr, sample).is_none() {
-                *first_done += 1;
-            }
-        }
-        host::Told::PortsDone(d) => {
-            if settled.remove(&d.address).is_none() {
-                *first_done += 1;
-            }
-            samples.extend(d.sample);
-            if d.lifeless {
-                lifeless.push(d.address);
-            }
-        }
-    };
     loop {
         while let Some(done) = set.try_join_next() {
             take(done, &mut hosts);
         }
-        while let Ok(d) = ports_rx.try_recv() {
-            heard(
-                d,
-                &mut samples,
-                &mut lifeless,
-                &mut settled,
-                &mut first_done,
-            );
-        }
+        heard.drain(&mut ports_rx);
         if first_pass_open {
             let Some(addr) = items.next() else {
                 first_pass_open = false;
@@ -637,12 +653,9 @@ async fn port_scan(
         // the model missed the hosts scanned last (the lab lost a silent DICOM host that
         // way); a settled host is in the model with the ports it has shown so far, and
         // waiting for the rest idled the rate behind a hidden device at its class cap.
-        if policy.is_none() && (first_done >= first_started || set.is_empty()) {
+        if policy.is_none() && (heard.done >= first_started || set.is_empty()) {
             phases.mark("port scan");
-            // Hosts still finishing their ports count with what they have shown.
-            samples.extend(settled.values().cloned());
-            let p = retry_policy(ctx, &samples);
-            samples = Vec::new();
+            let p = retry_policy(ctx, &heard.take_samples());
             tracing::info!(ports = ?p.second_look_ports, loss = p.loss_estimate, "second look chosen");
             let look: Arc<[u16]> = p.second_look_ports.clone().into();
             let pinger = p
@@ -653,9 +666,9 @@ async fn port_scan(
         }
         if let Some((p, look, pinger)) = &policy {
             if ctx.cancel.is_cancelled() {
-                lifeless.clear();
+                heard.lifeless.clear();
             }
-            if let Some(addr) = lifeless.pop() {
+            if let Some(addr) = heard.lifeless.pop() {
                 lifeless_total += 1;
                 if p.second_look_ports.is_empty() && pinger.is_none() {
                     continue;
@@ -684,7 +697,7 @@ async fn port_scan(
         tokio::select! {
             // Every first pass sends once before it ends, and this function holds a
             // sender: the channel never closes here.
-            Some(d) = ports_rx.recv() => heard(d, &mut samples, &mut lifeless, &mut settled, &mut first_done),
+            Some(told) = ports_rx.recv() => heard.hear(told),
             done = set.join_next() => match done {
                 Some(done) => take(done, &mut hosts),
                 // Nothing runs; what the channel still holds is read at the loop's top.
@@ -700,20 +713,11 @@ async fn port_scan(
         Some((p, _, _)) => p,
         None => {
             phases.mark("port scan");
-            while let Ok(d) = ports_rx.try_recv() {
-                heard(
-                    d,
-                    &mut samples,
-                    &mut lifeless,
-                    &mut settled,
-                    &mut first_done,
-                );
-            }
-            samples.extend(settled.into_values());
-            retry_policy(ctx, &samples)
+            heard.drain(&mut ports_rx);
+            retry_policy(ctx, &heard.take_samples())
         }
     };
-    p.lifeless_addresses = lifeless_total + lifeless.len() as u64;
+    p.lifeless_addresses = lifeless_total + heard.lifeless.len() as u64;
     p.found_by_second_look = found_late;
     (hosts, p)
 }
@@ -831,7 +835,7 @@ mod tests {
     }
 
     #[test]
-    fn the_first_pass_starts_with_the_longest_work_slowed_hosts_first() {
+    fn the_first_pass_starts_with_the_longest_work() {
         // (address, known up, long work: slowed by its class budget or up by ARP alone)
         let addrs = [
             (1u8, true, false),
@@ -842,11 +846,37 @@ mod tests {
         ];
         let order = |identify: bool| {
             let mut v = addrs.to_vec();
-            v.sort_by_key(|&(a, known, slowed)| (pass_order(known, slowed, identify), a));
+            v.sort_by_key(|&(a, known, long)| (pass_order(known, long, identify), a));
             v.iter().map(|a| a.0).collect::<Vec<u8>>()
         };
         assert_eq!(order(false), vec![3, 2, 4, 1, 5], "port scan only");
         assert_eq!(order(true), vec![3, 1, 5, 2, 4], "with identification");
+    }
+
+    #[test]
+    fn a_settled_host_counts_once_and_shows_what_it_had_until_its_ports_are_done() {
+        let addr = |last: u8| IpAddr::from([198, 18, 0, last]);
+        let mut heard = FirstPasses::default();
+        heard.hear(host::Told::Settled(addr(1), second_look::Sample::default()));
+        heard.hear(host::Told::PortsDone(host::PortsDone {
+            address: addr(2),
+            lifeless: true,
+            sample: None,
+        }));
+        assert_eq!(heard.done, 2);
+        assert_eq!(heard.lifeless, vec![addr(2)]);
+        // Chosen now, the settled host is in the model with what it had shown.
+        let mut early = FirstPasses::default();
+        early.hear(host::Told::Settled(addr(1), second_look::Sample::default()));
+        assert_eq!(early.take_samples().len(), 1);
+        // Its ports done later: still one host, now with its full sample.
+        heard.hear(host::Told::PortsDone(host::PortsDone {
+            address: addr(1),
+            lifeless: false,
+            sample: Some(second_look::Sample::default()),
+        }));
+        assert_eq!(heard.done, 2);
+        assert_eq!(heard.take_samples().len(), 1);
     }
 
     #[test]
