@@ -548,16 +548,32 @@ pub async fn execute(
     if let Some(h) = &heard {
         crate::heard::merge(&mut outcome, h, &plan.guard);
     }
-    let mut report = judge(&checked, &plan, outcome, scan_id, resolved, heard.as_ref());
+    let report = judge(&checked, &plan, outcome, scan_id, resolved, heard.as_ref());
+    // The plan's class rules hold the IEEE registry too.
+    drop(plan);
     crate::memory::give_back();
-    let written =
-        kenshin_report::bundle::write(&output, &mut report, checked.settings.report_lang, &key);
+    write_folder(checked, &output, &key, report)
+}
+
+/// Writes and seals the folder of a judged report. The rules, fingerprints and the
+/// IEEE registry (a few MiB that no longer serve) are let go first, so they are not
+/// held beside the report while its files are made.
+fn write_folder(
+    checked: Checked,
+    output: &OutputDir,
+    key: &SigningKey,
+    mut report: Report,
+) -> anyhow::Result<Finished> {
+    let lang = checked.settings.report_lang;
+    let catalog = checked.knowledge.catalog.clone();
+    drop(checked);
     crate::memory::give_back();
-    let written = written?;
+    let written = kenshin_report::bundle::write(output, &mut report, lang, key);
+    crate::memory::give_back();
     Ok(Finished {
         report,
-        written,
-        catalog: checked.knowledge.catalog.clone(),
+        written: written?,
+        catalog,
     })
 }
 
@@ -576,14 +592,9 @@ pub fn execute_heard(
         resolved,
         ..
     } = prepared;
-    let mut report = judge(&checked, &plan, outcome, scan_id, resolved, Some(&heard));
-    let written =
-        kenshin_report::bundle::write(&output, &mut report, checked.settings.report_lang, &key)?;
-    Ok(Finished {
-        report,
-        written,
-        catalog: checked.knowledge.catalog.clone(),
-    })
+    let report = judge(&checked, &plan, outcome, scan_id, resolved, Some(&heard));
+    drop(plan);
+    write_folder(checked, &output, &key, report)
 }
 
 /// From what the scan observed to the report: services and kinds, the ledger

@@ -58,14 +58,42 @@ pub fn write(
         fingerprint: key.public().fingerprint(),
         manifest: seal::MANIFEST.to_owned(),
     });
-    // The records go into the archive, then leave memory: report.json holds none, and
-    // the page only counts them.
+    // The records go into the archive, written to its file (and the member list to
+    // its own) as it is made, then leave memory: report.json holds none, and the page
+    // only counts them.
     let records = std::mem::take(&mut report.evidence);
-    let packed = archive::write::pack(&records)?;
     let tally = html::EvidenceTally::of(&records);
+    let mut packed = archive::write::Counts {
+        records: 0,
+        chunks: 0,
+    };
+    let (mut failed, mut archive_failed) = (None, None);
+    let written = out.write_atomic_with(archive::INDEX, |index| {
+        out.write_atomic_with(archive::ARCHIVE, |archive| {
+            packed = archive::write::pack_into(&records, archive, &mut *index).map_err(|e| {
+                let io = std::io::Error::other(e.to_string());
+                failed = Some(e);
+                io
+            })?;
+            Ok(())
+        })
+        .map(drop)
+        .map_err(|e| {
+            let io = std::io::Error::other(e.to_string());
+            archive_failed = Some(e);
+            io
+        })
+    });
     drop(records);
-    out.write_atomic(archive::ARCHIVE, &packed.archive)?;
-    out.write_atomic(archive::INDEX, &packed.index)?;
+    // The first failure is the one named: packing, then the archive's file, then the
+    // member list's.
+    if let Some(e) = failed {
+        return Err(BundleError::Archive(e));
+    }
+    if let Some(e) = archive_failed {
+        return Err(BundleError::Output(e));
+    }
+    written?;
     report.evidence_archive = Some(EvidenceArchive {
         format: archive::FORMAT.to_owned(),
         file: archive::ARCHIVE.to_owned(),
@@ -73,7 +101,6 @@ pub fn write(
         records: packed.records,
         chunks: packed.chunks,
     });
-    drop(packed);
     let report_json = out.write_report(report)?;
     let mut failed = None;
     let report_html = out.write_atomic_with("report.html", |w| {
@@ -198,7 +225,6 @@ mod tests {
     #[test]
     #[ignore = "a tool, not a check: KENSHIN_SCALE_DIR=DIR cargo test -p kenshin-report --lib -- --ignored at_scale"]
     fn write_a_folder_at_scale_when_asked() {
-        use base64::Engine;
         let Some(dir) = std::env::var_os("KENSHIN_SCALE_DIR") else {
             return;
         };
@@ -206,7 +232,6 @@ mod tests {
             .ok()
             .and_then(|v| v.parse().ok())
             .unwrap_or(4000);
-        let engine = base64::engine::general_purpose::STANDARD;
         let lab = lab_report();
         let mut report = lab.clone();
         report.hosts.clear();
@@ -219,14 +244,14 @@ mod tests {
                 let mut e = lab.evidence[k % lab.evidence.len()].clone();
                 e.id = format!("ev-{:06}", report.evidence.len() + 1);
                 e.host = report.hosts[n].address.clone();
-                let own = |b64: &str| -> std::sync::Arc<str> {
-                    let mut bytes = engine.decode(b64).unwrap_or_default();
+                let own = |payload: &crate::model::Payload| -> crate::model::Payload {
+                    let mut bytes = payload.bytes().to_vec();
                     // Each host its own bytes; a handshake its own first 32 (a random).
                     for (i, b) in bytes.iter_mut().enumerate() {
                         *b ^= (n as u8).wrapping_add((n >> 8) as u8)
                             ^ if i < 32 { k as u8 } else { 0 };
                     }
-                    engine.encode(bytes).into()
+                    bytes.into()
                 };
                 e.sent = own(&e.sent);
                 e.received = own(&e.received);

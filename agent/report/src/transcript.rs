@@ -7,8 +7,6 @@
 
 use std::fmt::Write;
 
-use base64::Engine;
-
 use crate::model::Evidence;
 
 /// The transcript text.
@@ -43,12 +41,10 @@ pub fn render(e: &Evidence) -> String {
             );
         }
     }
-    for (label, b64) in [("sent", &e.sent), ("received", &e.received)] {
-        let bytes = base64::engine::general_purpose::STANDARD
-            .decode(b64.as_bytes())
-            .unwrap_or_default();
+    for (label, payload) in [("sent", &e.sent), ("received", &e.received)] {
+        let bytes = payload.bytes();
         let _ = writeln!(out, "--- {label} ({} bytes)", bytes.len());
-        hexdump(&mut out, &bytes);
+        hexdump(&mut out, bytes);
     }
     out
 }
@@ -90,6 +86,8 @@ fn hexdump(out: &mut String, bytes: &[u8]) {
 mod tests {
     use super::*;
 
+    use crate::model::Payload;
+
     fn evidence(id: &str, received: &[u8]) -> Evidence {
         Evidence {
             id: id.to_owned(),
@@ -98,10 +96,8 @@ mod tests {
             protocol: Some("tcp".to_owned()),
             probe: "banner".to_owned(),
             at: "2026-11-22T00:00:00Z".to_owned(),
-            sent: "".into(),
-            received: base64::engine::general_purpose::STANDARD
-                .encode(received)
-                .into(),
+            sent: Payload::default(),
+            received: received.into(),
             truncated: false,
             redacted: vec!["snmp-community".to_owned()],
             note: "greeting\nread".to_owned(),

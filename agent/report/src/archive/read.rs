@@ -12,7 +12,6 @@
 use std::collections::{BTreeSet, HashMap};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use base64::Engine;
 use flate2::read::MultiGzDecoder;
@@ -22,7 +21,7 @@ use super::{
     ArchiveError, ArchivedRecord, ChunkLine, Head, MAX_ARCHIVE, MAX_INFLATED, MAX_MEMBER,
     MAX_MEMBERS,
 };
-use crate::model::Evidence;
+use crate::model::{Evidence, Payload};
 
 /// One member line of the archive.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -262,7 +261,7 @@ pub fn records(
             })?;
         chunks.insert(member.name, bytes);
     }
-    let joined = |record: &str, ids: &[String]| -> Result<Arc<str>, ArchiveError> {
+    let joined = |record: &str, ids: &[String]| -> Result<Payload, ArchiveError> {
         let mut bytes = Vec::new();
         for id in ids {
             let c = chunks.get(id).ok_or_else(|| ArchiveError::MissingChunk {
@@ -272,7 +271,7 @@ pub fn records(
             })?;
             bytes.extend_from_slice(c);
         }
-        Ok(engine.encode(bytes).into())
+        Ok(Payload::from(bytes))
     };
     found
         .into_iter()

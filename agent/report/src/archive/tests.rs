@@ -8,12 +8,6 @@ use super::read::{self, Limits};
 use super::*;
 use crate::model::Evidence;
 
-fn b64(bytes: &[u8]) -> std::sync::Arc<str> {
-    base64::engine::general_purpose::STANDARD
-        .encode(bytes)
-        .into()
-}
-
 fn record(id: &str, sent: &[u8], received: &[u8]) -> Evidence {
     Evidence {
         id: id.to_owned(),
@@ -22,8 +16,8 @@ fn record(id: &str, sent: &[u8], received: &[u8]) -> Evidence {
         protocol: Some("tcp".to_owned()),
         probe: "tls-hello".to_owned(),
         at: "2026-11-22T00:00:00Z".to_owned(),
-        sent: b64(sent),
-        received: b64(received),
+        sent: sent.into(),
+        received: received.into(),
         truncated: false,
         redacted: Vec::new(),
         note: "ServerHello".to_owned(),

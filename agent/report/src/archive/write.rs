@@ -1,19 +1,18 @@
 //! Writing the archive and its member list from a report's evidence records.
 //!
-//! Records are written in the order given (the report's, by ID). A payload is decoded
-//! from base64 once per distinct payload, cut into chunks (`chunk.rs`), and each
-//! distinct chunk is written once, on the line before the first record that needs it.
+//! Records are written in the order given (the report's, by ID). A payload is cut into
+//! chunks (`chunk.rs`) once per distinct capture, and each distinct chunk is written
+//! once, on the line before the first record that needs it.
 
 use std::collections::HashMap;
 use std::io::Write;
-use std::sync::Arc;
 
 use base64::Engine;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
 use super::{chunk, ArchiveError, ArchivedRecord, ChunkLine};
-use crate::model::Evidence;
+use crate::model::{Evidence, Payload};
 
 /// The archive and member list, ready to be written as [`super::ARCHIVE`] and
 /// [`super::INDEX`].
@@ -27,22 +26,48 @@ pub struct Packed {
     pub chunks: usize,
 }
 
-/// Builds the archive lines and the member list as it goes.
-struct Packer {
-    gz: GzEncoder<Vec<u8>>,
-    index: String,
-    /// Chunk IDs by the SHA-256 of the chunk's bytes.
-    chunks: HashMap<[u8; 32], String>,
-    /// Chunk lists by payload text already packed (payloads are shared `Arc`s).
-    payloads: HashMap<*const u8, (Arc<str>, Vec<String>)>,
+/// How many members [`pack_into`] wrote.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Counts {
+    pub records: usize,
+    pub chunks: usize,
+}
+
+/// Writes the archive lines and the member list as it goes; holds only what it needs
+/// to store each chunk and payload once (their digests and numbers).
+struct Packer<'w> {
+    gz: GzEncoder<&'w mut dyn Write>,
+    index: &'w mut dyn Write,
+    /// Chunk numbers (`c1` is 1) by the SHA-256 of the chunk's bytes.
+    chunks: HashMap<[u8; 32], u32>,
+    /// Chunk lists by payload already packed (records that saw the same bytes share
+    /// one capture; it is held so its address is not reused by another payload).
+    payloads: HashMap<*const u8, (Payload, Box<[u32]>)>,
     records: usize,
 }
 
-/// Packs `records` into an archive and its member list.
+/// Packs `records` into an archive and its member list, in memory.
 pub fn pack(records: &[Evidence]) -> Result<Packed, ArchiveError> {
+    let (mut archive, mut index) = (Vec::new(), Vec::new());
+    let counts = pack_into(records, &mut archive, &mut index)?;
+    Ok(Packed {
+        archive,
+        index,
+        records: counts.records,
+        chunks: counts.chunks,
+    })
+}
+
+/// Packs `records` into an archive written to `archive` and its member list written to
+/// `index`, as each member is made: neither is held whole in memory.
+pub fn pack_into(
+    records: &[Evidence],
+    archive: &mut dyn Write,
+    index: &mut dyn Write,
+) -> Result<Counts, ArchiveError> {
     let mut p = Packer {
-        gz: GzEncoder::new(Vec::new(), Compression::best()),
-        index: String::new(),
+        gz: GzEncoder::new(archive, Compression::best()),
+        index,
         chunks: HashMap::new(),
         payloads: HashMap::new(),
         records: 0,
@@ -57,8 +82,8 @@ pub fn pack(records: &[Evidence]) -> Result<Packed, ArchiveError> {
             protocol: e.protocol.clone(),
             probe: e.probe.clone(),
             at: e.at.clone(),
-            sent,
-            received,
+            sent: sent.iter().map(|n| chunk_name(*n)).collect(),
+            received: received.iter().map(|n| chunk_name(*n)).collect(),
             truncated: e.truncated,
             redacted: e.redacted.clone(),
             note: e.note.clone(),
@@ -68,13 +93,21 @@ pub fn pack(records: &[Evidence]) -> Result<Packed, ArchiveError> {
         p.records += 1;
     }
     let chunks = p.chunks.len();
-    let archive = p.gz.finish().map_err(write_error)?;
-    Ok(Packed {
-        archive,
-        index: p.index.into_bytes(),
+    p.gz.try_finish().map_err(write_error)?;
+    p.gz.get_mut().flush().map_err(write_error)?;
+    p.index.flush().map_err(|source| ArchiveError::Io {
+        path: super::INDEX.into(),
+        source,
+    })?;
+    Ok(Counts {
         records: p.records,
         chunks,
     })
+}
+
+/// A chunk's name in the archive: `c` and its number.
+fn chunk_name(n: u32) -> String {
+    format!("c{n}")
 }
 
 fn write_error(source: std::io::Error) -> ArchiveError {
@@ -84,39 +117,38 @@ fn write_error(source: std::io::Error) -> ArchiveError {
     }
 }
 
-impl Packer {
-    /// The chunk IDs of a base64 payload, writing the chunks not yet written.
-    fn payload(&mut self, b64: &Arc<str>) -> Result<Vec<String>, ArchiveError> {
-        let key = b64.as_ptr();
+impl Packer<'_> {
+    /// The chunk numbers of a payload, writing the chunks not yet written.
+    fn payload(&mut self, payload: &Payload) -> Result<Box<[u32]>, ArchiveError> {
+        let key = payload.bytes().as_ptr();
         if let Some((held, ids)) = self.payloads.get(&key) {
-            if Arc::ptr_eq(held, b64) {
+            if Payload::same_capture(held, payload) {
                 return Ok(ids.clone());
             }
         }
         let engine = base64::engine::general_purpose::STANDARD;
-        // The report's own base64; a record that is not base64 is kept as empty bytes,
-        // as its transcript always showed it.
-        let bytes = engine.decode(b64.as_bytes()).unwrap_or_default();
         let mut ids = Vec::new();
-        for piece in chunk::split(&bytes) {
+        for piece in chunk::split(payload.bytes()) {
             let digest = sha256(piece);
-            let id = match self.chunks.get(&digest) {
-                Some(id) => id.clone(),
+            let n = match self.chunks.get(&digest) {
+                Some(n) => *n,
                 None => {
-                    let id = format!("c{}", self.chunks.len() + 1);
+                    let n = u32::try_from(self.chunks.len() + 1).unwrap_or(u32::MAX);
+                    let id = chunk_name(n);
                     let text = engine.encode(piece);
                     let line = serde_json::to_vec(&ChunkLine {
                         chunk: &id,
                         base64: &text,
                     })?;
                     self.member(&id, &line)?;
-                    self.chunks.insert(digest, id.clone());
-                    id
+                    self.chunks.insert(digest, n);
+                    n
                 }
             };
-            ids.push(id);
+            ids.push(n);
         }
-        self.payloads.insert(key, (Arc::clone(b64), ids.clone()));
+        let ids: Box<[u32]> = ids.into();
+        self.payloads.insert(key, (payload.clone(), ids.clone()));
         Ok(ids)
     }
 
@@ -124,11 +156,13 @@ impl Packer {
     fn member(&mut self, name: &str, line: &[u8]) -> Result<(), ArchiveError> {
         self.gz.write_all(line).map_err(write_error)?;
         self.gz.write_all(b"\n").map_err(write_error)?;
-        self.index.push_str(&hex(&sha256(line)));
-        self.index.push_str("  ");
-        self.index.push_str(name);
-        self.index.push('\n');
-        Ok(())
+        let entry = format!("{}  {name}\n", hex(&sha256(line)));
+        self.index
+            .write_all(entry.as_bytes())
+            .map_err(|source| ArchiveError::Io {
+                path: super::INDEX.into(),
+                source,
+            })
     }
 }
 

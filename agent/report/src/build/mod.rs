@@ -5,7 +5,6 @@ mod tls;
 
 pub use groups::{attach_groups, Judged};
 
-use base64::Engine;
 use kenshin_assess::segments::Segments;
 use kenshin_assess::AssessedHost;
 use kenshin_probe::governor::TlsAuditScope;
@@ -15,7 +14,6 @@ use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use crate::model::*;
 use crate::CONTRACT;
@@ -76,26 +74,6 @@ fn mac_string(m: [u8; 6]) -> String {
         "{:02x}:{:02x}:{:02x}:{:02x}:{:02x}:{:02x}",
         m[0], m[1], m[2], m[3], m[4], m[5]
     )
-}
-
-/// Base64 of the scan's payloads, each distinct text kept once and shared by every
-/// record that holds it. Keyed by the text itself, so no raw payload is kept alive
-/// here: the evidence log's records are dropped one by one as they are converted.
-#[derive(Default)]
-struct SharedBase64 {
-    seen: std::collections::HashSet<Arc<str>>,
-}
-
-impl SharedBase64 {
-    fn of(&mut self, payload: &[u8]) -> Arc<str> {
-        let text = base64::engine::general_purpose::STANDARD.encode(payload);
-        if let Some(shared) = self.seen.get(text.as_str()) {
-            return Arc::clone(shared);
-        }
-        let shared: Arc<str> = text.into();
-        self.seen.insert(Arc::clone(&shared));
-        shared
-    }
 }
 
 /// Builds the report.
@@ -229,8 +207,9 @@ pub fn build(
                 note: text(e.note),
             })
             .collect(),
+        // Each capture's bytes move over as they are: records that saw the same bytes
+        // keep sharing them.
         evidence: {
-            let mut encoded = SharedBase64::default();
             evidence
                 .into_iter()
                 .map(|e| Evidence {
@@ -240,8 +219,8 @@ pub fn build(
                     protocol: e.protocol.map(|p| p.as_str().to_owned()),
                     probe: e.probe.to_owned(),
                     at: rfc3339(e.at),
-                    sent: encoded.of(&e.sent),
-                    received: encoded.of(&e.received),
+                    sent: e.sent.into(),
+                    received: e.received.into(),
                     truncated: e.truncated,
                     redacted: e.redacted.iter().map(|s| (*s).to_owned()).collect(),
                     note: e.note,

@@ -28,9 +28,18 @@ use crate::Lang;
 
 const STYLE: &str = include_str!("style.css");
 
-/// The templates, by name; `page.html` includes the others.
-const TEMPLATES: [(&str, &str); 10] = [
-    ("page.html", include_str!("../../templates/page.html")),
+/// The templates, by name. The page is written in three parts: `page_start.html` (which
+/// includes the sections before the inventory's rows), `hosts.html` once per chunk of
+/// rows, and `page_end.html` (the rest).
+const TEMPLATES: [(&str, &str); 13] = [
+    (
+        "page_start.html",
+        include_str!("../../templates/page_start.html"),
+    ),
+    (
+        "page_end.html",
+        include_str!("../../templates/page_end.html"),
+    ),
     ("macros.html", include_str!("../../templates/macros.html")),
     ("summary.html", include_str!("../../templates/summary.html")),
     ("groups.html", include_str!("../../templates/groups.html")),
@@ -47,8 +56,13 @@ const TEMPLATES: [(&str, &str); 10] = [
         include_str!("../../templates/findings.html"),
     ),
     (
-        "inventory.html",
-        include_str!("../../templates/inventory.html"),
+        "inventory_start.html",
+        include_str!("../../templates/inventory_start.html"),
+    ),
+    ("hosts.html", include_str!("../../templates/hosts.html")),
+    (
+        "inventory_end.html",
+        include_str!("../../templates/inventory_end.html"),
     ),
     ("tls.html", include_str!("../../templates/tls.html")),
     (
@@ -177,7 +191,7 @@ fn context<'a>(r: &'a Report, lang: Lang, tally: &EvidenceTally) -> Context<'a> 
         findings: view::findings(r, lang),
         groups: view::groups(r, lang),
         accepted: view::accepted(r, lang),
-        inventory: view::inventory(r, lang),
+        inventory: view::inventory(r),
         tls: view::tls(r, lang),
         evidence: view::evidence(tally),
     }
@@ -219,16 +233,33 @@ fn environment() -> Result<Environment<'static>, Error> {
 
 /// Renders the whole page, or says which template failed.
 pub fn try_render(report: &Report, lang: Lang) -> Result<String, Error> {
-    let env = environment()?;
-    env.get_template("page.html")?.render(context(
+    let mut page = Vec::new();
+    render_into(
         report,
         lang,
         &EvidenceTally::of(&report.evidence),
-    ))
+        &mut page,
+    )?;
+    // The templates and every value written are UTF-8, so nothing is replaced.
+    Ok(String::from_utf8_lossy(&page).into_owned())
+}
+
+/// What `hosts.html` reads: one chunk of the inventory's rows.
+#[derive(Serialize)]
+struct HostChunk {
+    /// The page's words and its inventory section (the page context's own values,
+    /// shared): the rows read whether a ledger was given.
+    t: Value,
+    inventory: Value,
+    rows: Vec<view::HostRow>,
+    /// More than one chunk: each is a box the browser lays out near the viewport.
+    many: bool,
 }
 
 /// Renders the whole page into `out` as it is made, with section 6 from `tally` (the
-/// report's records may already be in the archive).
+/// report's records may already be in the archive). The inventory's rows are made and
+/// written a chunk at a time: at thousands of hosts they are the page's bulk, and need
+/// not all be held at once.
 pub fn render_into(
     report: &Report,
     lang: Lang,
@@ -237,10 +268,25 @@ pub fn render_into(
 ) -> Result<(), Error> {
     let env = environment()?;
     // The views become template values first, and are dropped before the page is
-    // made: at thousands of hosts they are megabytes that need not live twice.
-    let values = Value::from_serialize(context(report, lang, tally));
-    env.get_template("page.html")?
-        .render_captured_to(values, out)?;
+    // made: they need not live twice.
+    let page = Value::from_serialize(context(report, lang, tally));
+    env.get_template("page_start.html")?
+        .render_captured_to(&page, &mut *out)?;
+    let hosts = env.get_template("hosts.html")?;
+    let t = page.get_attr("t")?;
+    let inventory = page.get_attr("inventory")?;
+    let many = report.hosts.len() > view::CHUNK_ROWS;
+    for rows in report.hosts.chunks(view::CHUNK_ROWS) {
+        let chunk = HostChunk {
+            t: t.clone(),
+            inventory: inventory.clone(),
+            rows: rows.iter().map(|h| view::host_row(h, lang)).collect(),
+            many,
+        };
+        hosts.render_captured_to(chunk, &mut *out)?;
+    }
+    env.get_template("page_end.html")?
+        .render_captured_to(&page, out)?;
     Ok(())
 }
 

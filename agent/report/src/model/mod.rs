@@ -5,7 +5,10 @@
 //! [`tls::Tls`], and facts are [`FactValue`]s. Nothing here is a `serde_json::Value`.
 
 pub mod groups;
+pub mod payload;
 pub mod tls;
+
+pub use payload::Payload;
 
 use std::collections::BTreeMap;
 
@@ -529,10 +532,10 @@ pub struct Evidence {
     pub protocol: Option<String>,
     pub probe: String,
     pub at: String,
-    /// Base64 of the bytes sent, capped (shared by records with the same bytes).
-    pub sent: std::sync::Arc<str>,
-    /// Base64 of the bytes received, capped (shared by records with the same bytes).
-    pub received: std::sync::Arc<str>,
+    /// The bytes sent, capped (shared by records with the same bytes); base64 in JSON.
+    pub sent: Payload,
+    /// The bytes received, capped (shared by records with the same bytes); base64 in JSON.
+    pub received: Payload,
     pub truncated: bool,
     pub redacted: Vec<String>,
     pub note: String,

@@ -393,7 +393,7 @@ mod archive_members {
 
     use super::*;
     use crate::archive::{self, read, write};
-    use crate::model::Evidence;
+    use crate::model::{Evidence, Payload};
 
     fn record(id: &str, received: &str) -> Evidence {
         Evidence {
@@ -403,8 +403,8 @@ mod archive_members {
             protocol: Some("tcp".to_owned()),
             probe: "banner".to_owned(),
             at: "2026-11-22T00:00:00Z".to_owned(),
-            sent: "".into(),
-            received: received.into(),
+            sent: Payload::default(),
+            received: Payload::from_base64(received),
             truncated: false,
             redacted: Vec::new(),
             note: "greeting".to_owned(),

@@ -66,7 +66,8 @@ pub(in crate::html) struct HostRow {
     pub ledger: Option<LedgerCell>,
 }
 
-fn host_row(h: &Host, lang: Lang) -> HostRow {
+/// One host's row of the inventory.
+pub(in crate::html) fn host_row(h: &Host, lang: Lang) -> HostRow {
     let mut names = h.hostnames.clone();
     if let Some(s) = h.snmp.as_ref().and_then(|s| s.sys_name.as_ref()) {
         names.push(format!("{s} (SNMP)"));
@@ -131,21 +132,19 @@ fn not_seen(e: &LedgerEntry) -> NotSeen {
     }
 }
 
-/// Section 4: every host, and the ledger comparison when a ledger was given.
+/// Section 4 but its rows (made a chunk at a time with [`host_row`]): the ledger
+/// comparison when a ledger was given.
 #[derive(Debug, Serialize)]
 pub(in crate::html) struct Inventory {
-    /// Every host, in chunks of rows.
-    pub hosts: Vec<Vec<HostRow>>,
     /// A ledger was given, so a host without a row is marked as missing from it.
     pub has_ledger: bool,
     pub not_seen: Vec<NotSeen>,
     pub unregistered: Vec<super::Link>,
 }
 
-pub(in crate::html) fn inventory(r: &Report, lang: Lang) -> Inventory {
+pub(in crate::html) fn inventory(r: &Report) -> Inventory {
     let inv = r.inventory.as_ref();
     Inventory {
-        hosts: super::chunks(r.hosts.iter().map(|h| host_row(h, lang)).collect()),
         has_ledger: inv.is_some(),
         not_seen: inv.map_or_else(Vec::new, |i| i.not_seen.iter().map(not_seen).collect()),
         unregistered: inv.map_or_else(Vec::new, |i| {

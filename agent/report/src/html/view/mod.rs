@@ -8,7 +8,9 @@ mod groups;
 
 use serde::Serialize;
 
-pub(super) use assets::{evidence, inventory, tls, EvidenceCount, Inventory, TlsSection};
+pub(super) use assets::{
+    evidence, host_row, inventory, tls, EvidenceCount, HostRow, Inventory, TlsSection,
+};
 pub(super) use findings::{checklist, findings, ChecklistRow, Findings};
 pub(super) use groups::{accepted, groups, Accepted, GroupView};
 
