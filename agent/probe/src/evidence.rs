@@ -6,10 +6,12 @@
 //! `*` in both directions before the record is stored, so they never reach any
 //! output; the record lists what was redacted.
 //!
-//! The log holds every record until the scan ends, so identical payloads (the same
-//! banner from every printer, an empty transcript, a ClientHello sent to every TLS
-//! port) are interned: each distinct byte string is kept once as a [`Payload`] and
-//! every record that saw it shares it.
+//! The log holds every record until the scan ends, so payloads are interned twice
+//! over: each capture is cut into content-defined chunks ([`crate::chunk`]) and each
+//! distinct chunk is kept once (a server's certificate chain, repeated in every
+//! handshake of its TLS audit after a server random that always differs), and each
+//! distinct payload (the same banner from every printer, an empty transcript, a
+//! ClientHello sent to every TLS port) is one [`Payload`] that every record shares.
 
 use std::collections::HashSet;
 use std::net::IpAddr;
@@ -25,8 +27,64 @@ pub const MAX_CAPTURE: usize = 4096;
 /// Most segments kept in one exchange.
 pub const MAX_SEGMENTS: usize = 128;
 
-/// Bytes a probe sent or received, shared by every record that holds the same bytes.
-pub type Payload = Arc<[u8]>;
+/// A run of a payload's bytes, shared by every payload that holds the same run.
+pub type Chunk = Arc<[u8]>;
+
+/// Bytes a probe sent or received, as their chunks in order; shared by every record
+/// that holds the same bytes. Equal payloads compare equal whether shared or not.
+#[derive(Clone, PartialEq, Eq, Hash, Default)]
+pub struct Payload(Arc<[Chunk]>);
+
+impl Payload {
+    /// `bytes` cut into chunks of its own (shared with nothing).
+    pub fn of(bytes: &[u8]) -> Self {
+        Payload(
+            crate::chunk::split(bytes)
+                .into_iter()
+                .map(Chunk::from)
+                .collect(),
+        )
+    }
+
+    /// The chunks, in order; none for no bytes.
+    pub fn chunks(&self) -> &[Chunk] {
+        &self.0
+    }
+
+    /// How many bytes.
+    pub fn len(&self) -> usize {
+        self.0.iter().map(|c| c.len()).sum()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// The bytes, whole: borrowed when they are one chunk.
+    pub fn bytes(&self) -> std::borrow::Cow<'_, [u8]> {
+        match &*self.0 {
+            [] => std::borrow::Cow::Borrowed(&[]),
+            [one] => std::borrow::Cow::Borrowed(one),
+            many => std::borrow::Cow::Owned(many.concat()),
+        }
+    }
+
+    /// Whether two payloads are one shared capture.
+    pub fn same_capture(a: &Self, b: &Self) -> bool {
+        Arc::ptr_eq(&a.0, &b.0)
+    }
+}
+
+impl std::fmt::Debug for Payload {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "Payload({} bytes in {} chunks)",
+            self.len(),
+            self.0.len()
+        )
+    }
+}
 
 /// Which way bytes went.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,8 +157,14 @@ pub struct Transcript<'a> {
 pub struct EvidenceLog {
     next: AtomicU64,
     records: Mutex<Vec<Evidence>>,
-    /// Every distinct payload recorded so far, each held once.
-    payloads: Mutex<HashSet<Payload>>,
+    /// Every distinct payload and chunk recorded so far, each held once.
+    interned: Mutex<Interned>,
+}
+
+#[derive(Debug, Default)]
+struct Interned {
+    payloads: HashSet<Payload>,
+    chunks: HashSet<Chunk>,
 }
 
 fn redact(bytes: &[u8], secret: &[u8]) -> (Vec<u8>, bool) {
@@ -167,18 +231,31 @@ impl EvidenceLog {
         id
     }
 
-    /// The shared copy of `bytes`: the one already held if the log has seen the same
-    /// bytes, else `bytes` itself, now held for the next record that sees them.
+    /// The shared copy of `bytes`: the payload already held if the log has seen the
+    /// same bytes, else one made of the chunks already held and the new ones, now
+    /// held for the next record that sees them.
     fn intern(&self, bytes: Vec<u8>) -> Payload {
-        let mut payloads = match self.payloads.lock() {
-            Ok(p) => p,
+        let mut interned = match self.interned.lock() {
+            Ok(i) => i,
             Err(poisoned) => poisoned.into_inner(),
         };
-        if let Some(held) = payloads.get(bytes.as_slice()) {
-            return Arc::clone(held);
+        let Interned { payloads, chunks } = &mut *interned;
+        let pieces: Arc<[Chunk]> = crate::chunk::split(&bytes)
+            .into_iter()
+            .map(|piece| match chunks.get(piece) {
+                Some(held) => Arc::clone(held),
+                None => {
+                    let chunk = Chunk::from(piece);
+                    chunks.insert(Arc::clone(&chunk));
+                    chunk
+                }
+            })
+            .collect();
+        let payload = Payload(pieces);
+        if let Some(held) = payloads.get(&payload) {
+            return held.clone();
         }
-        let payload: Payload = Arc::from(bytes);
-        payloads.insert(Arc::clone(&payload));
+        payloads.insert(payload.clone());
         payload
     }
 
@@ -189,9 +266,9 @@ impl EvidenceLog {
             Err(poisoned) => std::mem::take(&mut *poisoned.into_inner()),
         };
         v.sort_by(|a, b| a.id.cmp(&b.id));
-        match self.payloads.lock() {
-            Ok(mut p) => p.clear(),
-            Err(poisoned) => poisoned.into_inner().clear(),
+        match self.interned.lock() {
+            Ok(mut i) => *i = Interned::default(),
+            Err(poisoned) => *poisoned.into_inner() = Interned::default(),
         }
         v
     }
@@ -218,7 +295,7 @@ mod tests {
         });
         assert_eq!(id, "ev-000001");
         let rec = log.take_records().remove(0);
-        assert_eq!(&rec.sent[..], b"..******..******");
+        assert_eq!(&rec.sent.bytes()[..], b"..******..******");
         assert_eq!(rec.redacted, vec!["snmp-community"]);
         assert_eq!(rec.received.len(), MAX_CAPTURE);
         assert!(rec.truncated);
@@ -245,12 +322,51 @@ mod tests {
         banner(&log, "198.18.0.2", b"220 printer ready\r\n");
         banner(&log, "198.18.0.3", b"220 another\r\n");
         let recs = log.take_records();
-        assert!(Arc::ptr_eq(&recs[0].received, &recs[1].received));
-        assert!(!Arc::ptr_eq(&recs[0].received, &recs[2].received));
+        assert!(Payload::same_capture(&recs[0].received, &recs[1].received));
+        assert!(!Payload::same_capture(&recs[0].received, &recs[2].received));
         assert!(
-            Arc::ptr_eq(&recs[0].sent, &recs[2].sent),
+            Payload::same_capture(&recs[0].sent, &recs[2].sent),
             "empty sent is shared"
         );
-        assert_eq!(&recs[2].received[..], b"220 another\r\n");
+        assert_eq!(&recs[2].received.bytes()[..], b"220 another\r\n");
+    }
+
+    /// A handshake-like capture: a random of its own, then a chain every handshake
+    /// of the server repeats.
+    fn flight(random: u8, chain: &[u8]) -> Vec<u8> {
+        let mut f: Vec<u8> = (0..32u8).map(|i| i.wrapping_mul(random) ^ random).collect();
+        f.extend_from_slice(chain);
+        f
+    }
+
+    #[test]
+    fn a_chain_repeated_after_different_randoms_is_held_once() {
+        let log = EvidenceLog::default();
+        let mut s: u64 = 0x2545_f491;
+        let chain: Vec<u8> = (0..3000)
+            .map(|_| {
+                s ^= s << 13;
+                s ^= s >> 7;
+                s ^= s << 17;
+                (s >> 24) as u8
+            })
+            .collect();
+        banner(&log, "198.18.0.1", &flight(1, &chain));
+        banner(&log, "198.18.0.1", &flight(2, &chain));
+        let recs = log.take_records();
+        let (a, b) = (&recs[0].received, &recs[1].received);
+        assert_ne!(a, b, "the randoms differ");
+        assert_eq!(a.bytes().len(), 32 + chain.len());
+        let shared: usize = a
+            .chunks()
+            .iter()
+            .filter(|c| b.chunks().iter().any(|d| Arc::ptr_eq(c, d)))
+            .map(|c| c.len())
+            .sum();
+        assert!(
+            shared + 2 * crate::chunk::MAX_CHUNK >= chain.len(),
+            "only {shared} of the chain's {} bytes are one shared copy",
+            chain.len()
+        );
     }
 }

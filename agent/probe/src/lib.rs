@@ -22,6 +22,7 @@
 //! (the kernel ARP table), [`observation`] (output types), [`scan`] (the
 //! orchestration).
 
+pub mod chunk;
 pub mod evidence;
 pub mod facts;
 pub mod governor;

@@ -44,7 +44,7 @@ pub fn render(e: &Evidence) -> String {
     for (label, payload) in [("sent", &e.sent), ("received", &e.received)] {
         let bytes = payload.bytes();
         let _ = writeln!(out, "--- {label} ({} bytes)", bytes.len());
-        hexdump(&mut out, bytes);
+        hexdump(&mut out, &bytes);
     }
     out
 }

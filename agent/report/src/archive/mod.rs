@@ -24,7 +24,7 @@
 //! or 7-Zip on Windows) or with `kenshin evidence DIR ev-000123`, which prints the
 //! record's transcript as `evidence/ev-000123.txt` held it before (docs/evidence.md).
 
-pub mod chunk;
+pub use kenshin_probe::chunk;
 pub mod read;
 pub mod write;
 

@@ -1,8 +1,9 @@
 //! Writing the archive and its member list from a report's evidence records.
 //!
-//! Records are written in the order given (the report's, by ID). A payload is cut into
-//! chunks (`chunk.rs`) once per distinct capture, and each distinct chunk is written
-//! once, on the line before the first record that needs it.
+//! Records are written in the order given (the report's, by ID). A payload comes cut
+//! into its chunks ([`super::chunk`], cut when the bytes were captured or read), and
+//! each distinct chunk is written once, on the line before the first record that
+//! needs it.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -11,7 +12,7 @@ use base64::Engine;
 use flate2::write::GzEncoder;
 use flate2::Compression;
 
-use super::{chunk, ArchiveError, ArchivedRecord, ChunkLine};
+use super::{ArchiveError, ArchivedRecord, ChunkLine};
 use crate::model::{Evidence, Payload};
 
 /// The archive and member list, ready to be written as [`super::ARCHIVE`] and
@@ -120,7 +121,7 @@ fn write_error(source: std::io::Error) -> ArchiveError {
 impl Packer<'_> {
     /// The chunk numbers of a payload, writing the chunks not yet written.
     fn payload(&mut self, payload: &Payload) -> Result<Box<[u32]>, ArchiveError> {
-        let key = payload.bytes().as_ptr();
+        let key = payload.chunks().as_ptr().cast::<u8>();
         if let Some((held, ids)) = self.payloads.get(&key) {
             if Payload::same_capture(held, payload) {
                 return Ok(ids.clone());
@@ -128,7 +129,7 @@ impl Packer<'_> {
         }
         let engine = base64::engine::general_purpose::STANDARD;
         let mut ids = Vec::new();
-        for piece in chunk::split(payload.bytes()) {
+        for piece in payload.chunks() {
             let digest = sha256(piece);
             let n = match self.chunks.get(&digest) {
                 Some(n) => *n,

@@ -1,29 +1,37 @@
 //! A captured payload in a report's evidence record: its bytes, held once however many
 //! records saw them, and written in JSON as base64 text (the contract's form).
 //!
-//! The scan's evidence log already shares each distinct capture; the report keeps that
-//! same allocation rather than a base64 copy a third larger (at thousands of hosts the
-//! captures are the largest thing a scan holds), and the archive cuts the bytes into
-//! chunks without decoding them again.
+//! The scan's evidence log already shares each distinct capture, and each distinct run
+//! of bytes inside captures (a certificate chain in every handshake of a server's TLS
+//! audit); the report keeps those same allocations rather than a base64 copy a third
+//! larger (at thousands of hosts the captures are the largest thing a scan holds), and
+//! the archive writes their chunks without cutting the bytes again.
 
-use std::sync::Arc;
+use std::borrow::Cow;
 
 use base64::Engine;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
+use kenshin_probe::evidence::{Chunk, Payload as Captured};
+
 /// The bytes of one side of a conversation, capped when captured.
 #[derive(Clone, PartialEq, Eq, Default)]
-pub struct Payload(Arc<[u8]>);
+pub struct Payload(Captured);
 
 impl Payload {
-    /// The captured bytes.
-    pub fn bytes(&self) -> &[u8] {
-        &self.0
+    /// The captured bytes, whole.
+    pub fn bytes(&self) -> Cow<'_, [u8]> {
+        self.0.bytes()
+    }
+
+    /// The bytes as content-defined chunks ([`crate::archive::chunk`]), in order.
+    pub fn chunks(&self) -> &[Chunk] {
+        self.0.chunks()
     }
 
     /// The bytes as the contract writes them: standard base64 with padding.
     pub fn base64(&self) -> String {
-        base64::engine::general_purpose::STANDARD.encode(&self.0)
+        base64::engine::general_purpose::STANDARD.encode(self.bytes())
     }
 
     /// Reads base64 text. Text that is not base64 gives no bytes, as a record's
@@ -32,36 +40,36 @@ impl Payload {
         let bytes = base64::engine::general_purpose::STANDARD
             .decode(text.as_bytes())
             .unwrap_or_default();
-        Payload(bytes.into())
+        Self::from(bytes.as_slice())
     }
 
-    /// Whether two payloads are the same allocation (a shared capture).
+    /// Whether two payloads are one shared capture.
     pub fn same_capture(a: &Self, b: &Self) -> bool {
-        Arc::ptr_eq(&a.0, &b.0)
+        Captured::same_capture(&a.0, &b.0)
     }
 }
 
-impl From<Arc<[u8]>> for Payload {
-    fn from(bytes: Arc<[u8]>) -> Self {
-        Payload(bytes)
+impl From<Captured> for Payload {
+    fn from(captured: Captured) -> Self {
+        Payload(captured)
     }
 }
 
 impl From<&[u8]> for Payload {
     fn from(bytes: &[u8]) -> Self {
-        Payload(bytes.into())
+        Payload(Captured::of(bytes))
     }
 }
 
 impl From<Vec<u8>> for Payload {
     fn from(bytes: Vec<u8>) -> Self {
-        Payload(bytes.into())
+        Self::from(bytes.as_slice())
     }
 }
 
 impl std::fmt::Debug for Payload {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Payload({} bytes)", self.0.len())
+        self.0.fmt(f)
     }
 }
 
@@ -73,7 +81,7 @@ impl Serialize for Payload {
 
 impl<'de> Deserialize<'de> for Payload {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let text = std::borrow::Cow::<'de, str>::deserialize(d)?;
+        let text = Cow::<'de, str>::deserialize(d)?;
         Ok(Payload::from_base64(&text))
     }
 }
@@ -88,7 +96,8 @@ mod tests {
         let json = serde_json::to_string(&p).expect("serialises");
         assert_eq!(json, "\"MjIwIHJlYWR5DQo=\"");
         let back: Payload = serde_json::from_str(&json).expect("reads");
-        assert_eq!(back.bytes(), b"220 ready\r\n");
+        assert_eq!(&back.bytes()[..], b"220 ready\r\n");
+        assert_eq!(back, p, "equal bytes are equal payloads");
     }
 
     #[test]
@@ -103,5 +112,9 @@ mod tests {
         let p = Payload::from(vec![1, 2, 3]);
         assert!(Payload::same_capture(&p, &p.clone()));
         assert!(!Payload::same_capture(&p, &Payload::from(vec![1, 2, 3])));
+        let long: Vec<u8> = (0..5000u32).map(|i| (i * 7919 % 251) as u8).collect();
+        let p = Payload::from(long.clone());
+        assert!(p.chunks().len() > 1);
+        assert_eq!(p.bytes().into_owned(), long);
     }
 }

@@ -1,7 +1,8 @@
 //! Content-defined chunking of payloads: where a payload is cut depends only on the
 //! bytes just before the cut, so the same run of bytes (a certificate chain) is cut
 //! the same way wherever it sits in a payload (after a server random that differs in
-//! every handshake) and becomes the same chunks, which the archive stores once.
+//! every handshake) and becomes the same chunks. The evidence log holds each distinct
+//! chunk once while the scan runs, and the report's archive stores it once.
 //!
 //! A rolling "gear" hash over the last 64 bytes: a cut falls after a byte where the
 //! hash's top [`CUT_BITS`] bits are all zero, but never before [`MIN_CHUNK`] bytes
