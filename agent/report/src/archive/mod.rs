@@ -5,7 +5,7 @@
 //! Each line of the archive is one *member*, a JSON object of one of two kinds:
 //!
 //! - a chunk, `{"chunk":"c7","base64":"…"}`: at most [`chunk::MAX_CHUNK`] bytes of
-//!   payload. Payloads are cut at content-defined boundaries (`chunk.rs`), so the
+//!   payload. Payloads are cut at content-defined boundaries (`kenshin_probe::chunk`), so the
 //!   same certificate chain inside two different TLS handshakes, the same banner, or
 //!   an empty transcript becomes the same chunks, and each distinct chunk is written
 //!   once, on the line before the first record that needs it;
