@@ -52,6 +52,47 @@ fn sent_times(frames: &[Frame], host: Option<Ipv4Addr>) -> Vec<f64> {
         .collect()
 }
 
+/// The scanner's frames to `host` in the busiest one-second interval, a line each
+/// (seconds from `origin`, and what the frame was), for a failure to show.
+fn busiest_window(frames: &[Frame], host: Ipv4Addr, origin: f64) -> String {
+    let mine: Vec<&Frame> = frames
+        .iter()
+        .filter(|f| f.from(scanner()) && f.about() == Some(host))
+        .collect();
+    let (mut best, mut lo, mut range) = (0, 0, (0, 0));
+    for hi in 0..mine.len() {
+        while mine[hi].at - mine[lo].at >= 1.0 {
+            lo += 1;
+        }
+        if hi - lo + 1 > best {
+            best = hi - lo + 1;
+            range = (lo, hi);
+        }
+    }
+    mine.get(range.0..=range.1)
+        .unwrap_or_default()
+        .iter()
+        .map(|f| {
+            let what = match &f.carried {
+                Carried::Ipv4 {
+                    protocol,
+                    src_port,
+                    dst_port,
+                    tcp_flags,
+                    payload_len,
+                    ..
+                } => format!(
+                    "ip proto {protocol} {src_port:?} -> {dst_port:?} flags {tcp_flags:02x?} \
+                     {payload_len} bytes"
+                ),
+                other => format!("{other:?}"),
+            };
+            format!("  {:>9.4} s  {what}", f.at - origin)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
 /// At most `cap` plus 5 %.
 fn within(count: usize, cap: usize) -> bool {
     count as f64 <= cap as f64 * 1.05
@@ -200,7 +241,8 @@ fn frames_on_the_wire_hold_both_caps_in_every_second_and_a_ledgered_medical_devi
         let any_sent = busiest_any_second(&sent);
         assert!(
             within(any_sent, cap),
-            "{host}: {any_sent} frames sent within one second (cap {cap})"
+            "{host}: {any_sent} frames sent within one second (cap {cap}); they were:\n{}",
+            busiest_window(scanner_frames, addr, sent[0])
         );
         assert!(
             within(at_scanner, cap) && within(at_host, cap),

@@ -146,8 +146,10 @@ impl FrameCost {
 
 impl ProbeKind {
     /// What a probe of this kind costs before anything is known of its answer: one
-    /// frame, and for TCP room for two more (the ACK and RST of an open port, or the
-    /// kernel's SYN retransmission to a silent one).
+    /// frame, and for TCP room for three more: the ACK and RST of an open port and the
+    /// RST the kernel sends when a service that speaks first (a VNC or SSH banner) had
+    /// its first segment on the way before our RST reached it; or the kernel's SYN
+    /// retransmissions to a silent port.
     pub fn cost(self) -> FrameCost {
         match self {
             ProbeKind::Icmp | ProbeKind::Arp | ProbeKind::Udp => FrameCost {
@@ -156,7 +158,7 @@ impl ProbeKind {
             },
             ProbeKind::Tcp => FrameCost {
                 now: 1,
-                expected: 2,
+                expected: 3,
             },
         }
     }
