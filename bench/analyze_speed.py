@@ -38,7 +38,8 @@ def rows_for(work, truth, runs, ports, k, n):
         probes, frames = kenshin_probes(report)
         rec = truth.recall(hosts, found, ports)
         out["kenshin"].append(dict(wall=wall(work, f"{k}-{i}"), probes=probes, frames=frames,
-                                   rss=rss_mib(work, f"{k}-{i}"), **rec))
+                                   rss=rss_mib(work, f"{k}-{i}"),
+                                   retry=report["scan"]["stats"].get("retry") or {}, **rec))
         hosts, found, sent = nmap_result(work, f"{n}-{i}")
         rec = truth.recall(hosts, found, ports)
         out["nmap"].append(dict(wall=wall(work, f"{n}-{i}"), probes=sent, frames=sent,
@@ -104,6 +105,14 @@ def speed(argv):
         total = len(t.ports(list29 if label == "29 ports" else full)) * len(rows["kenshin"])
         lines.append(f"Measured miss rate ({label}): {misses} of {total} open ports over {len(rows['kenshin'])} round(s) "
                      f"({misses / total:.5f}).")
+        missed_hosts = sum(len(x["missed_hosts"]) for x in rows["kenshin"])
+        policies = "; ".join(
+            f"loss {x['retry'].get('loss_estimate', 0):.4f}, second look on {x['retry'].get('second_look_ports', [])}, "
+            f"{x['retry'].get('expected_missed_hosts', float('nan')):.3f} hosts expected missed, "
+            f"{x['retry'].get('accepted_miss_probability', 0):.5f} for a ping-silent host behind one port"
+            for x in rows["kenshin"])
+        lines.append(f"Retry policy ({label}, report.json `scan.stats.retry`, each round): {policies}. "
+                     f"Measured: {missed_hosts} live host(s) missed over {len(rows['kenshin'])} round(s).")
     print("\n".join(lines))
 
 
@@ -155,8 +164,9 @@ def fullscan(argv):
             lines += ["", f"Retry policy (report.json `scan.stats.retry`): loss estimate {retry['loss_estimate']:.4f} over "
                       f"{retry['loss_samples']:,} answering ports; {retry['lifeless_addresses']:,} addresses silent on every "
                       f"port after the first pass got a second look on ports {retry['second_look_ports']} (coverage of the "
-                      f"ping-silent hosts {retry['second_look_coverage']:.2f}), {retry['found_by_second_look']} found by it; "
-                      f"accepted miss probability for a ping-silent host {retry['accepted_miss_probability']:.5f}."]
+                      f"hosts expected missed {retry['second_look_coverage']:.2f}), {retry['found_by_second_look']} found by it; "
+                      f"hosts expected still missed {retry.get('expected_missed_hosts', float('nan')):.3f}; "
+                      f"accepted miss probability for a ping-silent host behind one port {retry['accepted_miss_probability']:.5f}."]
     else:
         lines.append("report.json has no `scan.stats.timing` in this build, so the breakdown is what the report "
                      "does hold: ")

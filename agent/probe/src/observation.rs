@@ -538,8 +538,13 @@ pub struct RetryPolicy {
     pub loss_samples: u64,
     /// The ports of the second look.
     pub second_look_ports: Vec<u16>,
-    /// Share of the ping-silent hosts found whose open ports include one of them.
+    /// Share of the hosts expected missed by the first pass (ping-silent hosts like
+    /// those found, weighted by their chance of being missed) whose open ports include
+    /// one of them.
     pub second_look_coverage: f64,
+    /// Live hosts expected still missed after the second look (see
+    /// [`crate::scan::second_look::Look`]).
+    pub expected_missed_hosts: f64,
     /// Addresses silent on every port after the first pass.
     pub lifeless_addresses: u64,
     /// Hosts found only by the second look.

@@ -73,8 +73,10 @@ impl Health {
 /// Which probes one host's run starts with.
 #[derive(Debug, Clone)]
 pub(super) enum Pass {
-    /// Every port of the plan once, retries for a host that shows life.
-    First,
+    /// Every port of the plan once, retries for a host that shows life. The outcomes
+    /// of the ports the class sweep already asked (see `super::sweep`) are its first
+    /// attempts at them.
+    First(Vec<(u16, TcpOutcome)>),
     /// An address that said nothing in its first pass, asked again on these ports (its
     /// second attempt); if it answers, the rest of its ports get their second attempt.
     SecondLook(Arc<[u16]>),
@@ -171,8 +173,25 @@ pub(super) async fn scan_host(
     let second_look = matches!(pass, Pass::SecondLook(_));
     let started = Instant::now();
     match pass {
-        Pass::First => {
-            let first = ctx.plan.ports.tcp.iter().map(|&p| (p, 0, 0)).collect();
+        Pass::First(swept) => {
+            let asked: Vec<u16> = swept.iter().map(|(p, _)| *p).collect();
+            let mut retries = VecDeque::new();
+            for (port, outcome) in swept {
+                // Counted for progress when the sweep asked.
+                if !matches!(outcome, TcpOutcome::LocalError(_)) {
+                    run.progressed += 1;
+                }
+                run.record_tcp((port, 0, 0, outcome), &mut retries);
+            }
+            let first = ctx
+                .plan
+                .ports
+                .tcp
+                .iter()
+                .filter(|p| !asked.contains(p))
+                .map(|&p| (p, 0, 0))
+                .chain(retries)
+                .collect();
             run.scan_tcp(first).await;
         }
         Pass::SecondLook(look) => {
@@ -391,17 +410,24 @@ impl HostRun<'_> {
         }
     }
 
-    fn on_tcp(
+    /// A probe of this host's scan came back: counted for progress, then recorded.
+    fn on_tcp(&mut self, r: (u16, u32, u32, TcpOutcome), queue: &mut VecDeque<(u16, u32, u32)>) {
+        if r.1 == 0 && !matches!(r.3, TcpOutcome::LocalError(_)) {
+            self.progressed += 1;
+            self.ctx.progress.step();
+        }
+        self.record_tcp(r, queue);
+    }
+
+    /// Records what one TCP probe found and queues what it leads to (a retry, or a
+    /// retry deferred until the address shows life).
+    fn record_tcp(
         &mut self,
         (port, attempt, local, outcome): (u16, u32, u32, TcpOutcome),
         queue: &mut VecDeque<(u16, u32, u32)>,
     ) {
         let ctx = self.ctx;
         let attempts = attempt + 1;
-        if attempt == 0 && !matches!(outcome, TcpOutcome::LocalError(_)) {
-            self.progressed += 1;
-            ctx.progress.step();
-        }
         match outcome {
             TcpOutcome::Open { rtt } => {
                 // A port only one kind of device offers tells the host's class: its

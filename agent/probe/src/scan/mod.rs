@@ -15,6 +15,7 @@ pub mod hops;
 mod host;
 mod names;
 pub mod second_look;
+mod sweep;
 mod timing;
 
 use std::collections::{BTreeSet, HashMap, HashSet};
@@ -379,23 +380,12 @@ pub async fn run(
         ));
     }
     let scan_list: Vec<IpAddr> = if decision.mode == ScanMode::Direct {
-        let mut all: Vec<IpAddr> = ctx
-            .plan
+        ctx.plan
             .guard
             .scope()
             .addresses()
             .filter(|a| !absent.contains(a))
-            .collect();
-        let identify = ctx.clients.is_some();
-        all.sort_by_key(|a| {
-            let f = found.get(a);
-            // Up by ARP alone (no echo): likely to filter, so its silent ports wait out
-            // timeouts and retries, at its class budget once an open port tells it.
-            let quiet = f.is_some_and(|f| !f.methods.contains(&DiscoveryMethod::Icmp));
-            let long = f.is_some() && (quiet || ctx.governor.is_slowed(*a));
-            (pass_order(f.is_some(), long, identify), *a)
-        });
-        all
+            .collect()
     } else {
         let pinged = discovery::tcp_ping(&ctx, &found, &absent).await;
         phases.mark("tcp ping");
@@ -409,7 +399,10 @@ pub async fn run(
         up
     };
 
-    // 3. Port scan, a bounded number of hosts at a time.
+    // 3. Port scan: first the class sweep (every address asked the ports that tell a
+    //    device class, their first attempts), so the first pass can start with the hosts
+    //    a class budget slows; then every port of every address, a bounded number of
+    //    hosts at a time.
     tracing::info!(
         hosts = scan_list.len(),
         parallel = ctx.plan.host_parallelism,
@@ -419,10 +412,13 @@ pub async fn run(
         Phase::PortScan,
         scan_list.len() as u64 * ctx.plan.ports.len() as u64,
     );
+    let swept = sweep::sweep(&ctx, &scan_list, &mut found).await;
+    phases.mark("class sweep");
+    let scan_list = first_pass_order(&ctx, scan_list, &found);
     //    Addresses that said nothing get their second look (see `second_look`) as soon
     //    as every address has started its first pass, so the look fills the rate that
     //    the last, slowest hosts leave idle.
-    let (mut hosts, retry) = port_scan(&ctx, scan_list, &mut found, &mut phases).await;
+    let (mut hosts, retry) = port_scan(&ctx, scan_list, swept, &mut found, &mut phases).await;
     phases.mark("second look");
 
     // 4. Addresses found by discovery but never port-scanned (gated scan of a silent host,
@@ -474,18 +470,38 @@ pub async fn run(
     }
 }
 
-/// Where an address goes in a direct scan's first pass (lower first): the longest
+/// The first pass's order (see [`pass_order`]), from what discovery and the class
+/// sweep found.
+fn first_pass_order(
+    ctx: &Ctx,
+    mut addrs: Vec<IpAddr>,
+    found: &HashMap<IpAddr, Found>,
+) -> Vec<IpAddr> {
+    let identify = ctx.clients.is_some();
+    addrs.sort_by_key(|a| {
+        let f = found.get(a);
+        // Up without answering an echo (ARP alone, or a class port): likely to filter,
+        // so its silent ports wait out timeouts and retries, at its class budget.
+        let quiet = f.is_some_and(|f| !f.methods.contains(&DiscoveryMethod::Icmp));
+        let long = f.is_some() && (quiet || ctx.governor.is_slowed(*a));
+        (pass_order(f.is_some(), long, identify), *a)
+    });
+    addrs
+}
+
+/// Where an address goes in a scan's first pass (lower first): the longest
 /// expected work first, so the pass ends on short work instead of leaving the rate idle
 /// behind a long tail (hosts run side by side, each at its own cap). First the hosts
 /// known up whose work is long: a class budget already slows them (a medical device
-/// from the ledger or its MAC vendor), or only ARP found them (no echo: such hosts
-/// filter, their silent ports wait out timeouts and retries; the bench lab's hidden
-/// DICOM devices took 26 s each at their class cap, and scanned last they left a
-/// 1,024-address scan idling for 18 s). Then, when services are identified, the other
-/// hosts known up: they carry the identification and the TLS audit, serial
-/// conversations at the per-host cap and the longest work a host gets (started last,
-/// they left the lab's full scan a 35 s tail); last the addresses nothing has answered from yet, mostly empty and done
-/// when their silent ports time out. Without identification the other way round: the
+/// from the ledger, its MAC vendor or a class port the sweep found open), or no echo
+/// found them (ARP or a class port did: such hosts filter, their silent ports wait out
+/// timeouts and retries; the bench lab's hidden DICOM devices took 26 s each at their
+/// class cap, and scanned last they left a 1,024-address scan idling for 18 s). Then,
+/// when services are identified, the other hosts known up: they carry the
+/// identification and the TLS audit, serial conversations at the per-host cap and the
+/// longest work a host gets (started last, they left the lab's full scan a 35 s tail);
+/// last the addresses nothing has answered from yet, mostly empty and done when their
+/// silent ports time out. Without identification the other way round: the
 /// silent addresses, whose ports wait out timeouts and retries, before the hosts known
 /// up, which answer every port at once. Discovery's echoes have already given the scan
 /// its RTT estimate, so nothing waits on the initial timeout either way.
@@ -500,17 +516,24 @@ fn pass_order(known_up: bool, long: bool, identify: bool) -> u8 {
 /// The retry policy for silent addresses, from the samples of the hosts found up.
 fn retry_policy(ctx: &Ctx, samples: &[second_look::Sample]) -> RetryPolicy {
     let (loss, answered) = second_look::loss_estimate(samples);
-    let (mut ports, coverage) = second_look::choose(samples, &ctx.plan.ports.tcp, loss);
+    let second_look::Look {
+        mut ports,
+        coverage,
+        missed_by_first_pass,
+        mut expected_missed,
+    } = second_look::choose(samples, &ctx.plan.ports.tcp, loss);
     let mut accepted = second_look::accepted_miss_probability(loss, coverage);
     if ctx.plan.retries == 0 {
         ports.clear();
         accepted = loss;
+        expected_missed = missed_by_first_pass;
     }
     RetryPolicy {
         loss_estimate: loss,
         loss_samples: answered,
         second_look_ports: ports,
         second_look_coverage: coverage,
+        expected_missed_hosts: expected_missed,
         lifeless_addresses: 0,
         found_by_second_look: 0,
         second_look_echo: ctx.plan.retries > 0
@@ -583,6 +606,7 @@ const LOOKS_PER_SLOT: usize = 4;
 async fn port_scan(
     ctx: &Arc<Ctx>,
     scan_list: Vec<IpAddr>,
+    mut swept: sweep::Swept,
     found: &mut HashMap<IpAddr, Found>,
     phases: &mut timing::Phases,
 ) -> (Vec<HostObservation>, RetryPolicy) {
@@ -639,10 +663,11 @@ async fn port_scan(
                 break;
             };
             let prior = found.remove(&addr);
+            let first = host::Pass::First(swept.take(addr));
             let (ctx2, tx) = (ctx.clone(), ports_tx.clone());
             first_started += 1;
             set.spawn(async move {
-                let obs = host::scan_host(&ctx2, cleared, prior, host::Pass::First, Some(tx)).await;
+                let obs = host::scan_host(&ctx2, cleared, prior, first, Some(tx)).await;
                 drop(permit);
                 (false, obs)
             });

@@ -476,6 +476,7 @@ fn retry(r: &kenshin_probe::observation::RetryPolicy) -> RetryStats {
         loss_samples: r.loss_samples,
         second_look_ports: r.second_look_ports.clone(),
         second_look_coverage: r.second_look_coverage,
+        expected_missed_hosts: Some(r.expected_missed_hosts),
         lifeless_addresses: r.lifeless_addresses,
         found_by_second_look: r.found_by_second_look,
         second_look_echo: r.second_look_echo,

@@ -262,8 +262,13 @@ pub struct RetryStats {
     pub loss_estimate: f64,
     pub loss_samples: u64,
     pub second_look_ports: Vec<u16>,
-    /// Share of the ping-silent hosts found whose open ports include one of them.
+    /// Share of the hosts expected missed (ping-silent hosts like those found, each
+    /// weighted by its chance of being missed) whose open ports include one of them.
     pub second_look_coverage: f64,
+    /// Live hosts expected still missed after the second look (absent in reports
+    /// before it was stated).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expected_missed_hosts: Option<f64>,
     pub lifeless_addresses: u64,
     pub found_by_second_look: u64,
     /// The second look sent an echo too (hosts that answer only ping were found).
