@@ -4,7 +4,8 @@
 //!
 //! - both caps hold in every second: overall ≤ `--rate`, each host ≤ `--host-rate`
 //!   (5 % allowed), and a host the ledger calls 医療機器 ≤ its class budget from
-//!   its very first frame;
+//!   its very first frame, and a host whose DICOM port tells its class is held to
+//!   that budget from the class sweep on (the SYN to 104 comes first);
 //! - printers' raw ports and HL7 get a connect and not one byte of payload, and
 //!   DICOM gets A-ASSOCIATE-RQ and A-RELEASE-RQ and nothing else;
 //! - a host that starts dropping everything mid-scan gets no more frames than the
@@ -16,7 +17,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use kenshin_lab::capture::{busiest_any_second, busiest_fixed_second, Capture, Carried, Frame};
-use kenshin_lab::{SCANNER_ADDR, SCANNER_NS, SERVICES2_ADDR, SERVICES_ADDR};
+use kenshin_lab::{SCANNER_ADDR, SCANNER_NS, SERVICES2_ADDR, SERVICES_ADDR, TERMINAL_ADDR};
 use serde_json::Value;
 
 use crate::support::*;
@@ -475,6 +476,98 @@ fn a_host_that_starts_dropping_everything_gets_no_more_than_the_back_off_schedul
             "schedule_allows": BACKOFF_FRAMES,
             "last_frame_after_switch_s": last - switched,
         }),
+    );
+    drop(session);
+}
+
+/// The SYN-ACK `host` sent from `port`, if any: when the scanner learned the port is open.
+fn syn_ack_from(frames: &[Frame], host: Ipv4Addr, port: u16) -> Option<f64> {
+    frames.iter().find_map(|f| match &f.carried {
+        Carried::Ipv4 {
+            src,
+            src_port: Some(p),
+            tcp_flags: Some(flags),
+            ..
+        } if *src == host && *p == port && flags & 0x12 == 0x12 => Some(f.at),
+        _ => None,
+    })
+}
+
+#[test]
+fn a_dicom_port_nobody_named_holds_its_host_to_the_medical_budget_from_the_class_sweep_on() {
+    let session = lab();
+    let out = out_dir();
+    let dir = out.path().join("report");
+    // A DICOM listener on 104 beside the old terminal's RDP, on the segment without
+    // loss (a lost SYN would move 104 behind the other ports): nothing names the host,
+    // only the open port tells its class.
+    let mut extra = Command::new("ip")
+        .args(["netns", "exec", "ksl-term"])
+        .arg(env!("CARGO_BIN_EXE_kenshin-lab"))
+        .args(["listen", "104"])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("listener");
+    std::thread::sleep(Duration::from_millis(500));
+    let capture = Capture::start("ksl-term", &artifacts().join("class-sweep-ksl-term.pcap"))
+        .expect("capture");
+    // Ports below 104 come first in the list's own order, as they would without the
+    // sweep; 104 is the list's only port that tells a class.
+    let o = kenshin_in_lab(&[
+        "scan",
+        TERMINAL_ADDR,
+        "-p",
+        "21,22,23,25,80,104,110,443,445",
+        "--no-identify",
+        "-o",
+        dir.to_str().expect("utf-8"),
+    ]);
+    let frames = capture.stop().expect("capture read");
+    let _ = extra.kill();
+    let _ = extra.wait();
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "the scan failed: {}",
+        text(&o)
+    );
+    let report = read_report(&dir);
+    let budget = &hosts(&report)[TERMINAL_ADDR]["budget"];
+    assert_eq!(budget["class"], "medical_device", "{budget:#}");
+    assert_eq!(budget["source"], "open-port", "{budget:#}");
+
+    // Measured in the host's own namespace: the SYNs it received before it answered on
+    // 104 are the sweep's alone (104 itself), not the five ports listed before it.
+    let host: Ipv4Addr = TERMINAL_ADDR.parse().expect("addr");
+    let learned = syn_ack_from(&frames, host, 104).expect("104 answered SYN-ACK");
+    let syns_before: Vec<Option<u16>> = frames
+        .iter()
+        .filter(|f| f.at < learned && f.from(scanner()))
+        .filter_map(|f| match &f.carried {
+            Carried::Ipv4 {
+                dst_port,
+                tcp_flags: Some(flags),
+                ..
+            } if flags & 0x12 == 0x02 => Some(*dst_port),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        syns_before,
+        vec![Some(104)],
+        "SYNs the host received before its class was known"
+    );
+    // From that SYN-ACK on, no one-second interval carries more than the class budget.
+    let after: Vec<f64> = sent_times(&frames, Some(host))
+        .into_iter()
+        .filter(|&t| t >= learned)
+        .collect();
+    let busiest = busiest_any_second(&after);
+    assert!(
+        within(busiest, MEDICAL_RATE),
+        "{busiest} frames reached {TERMINAL_ADDR} within one second after tcp/104 told its \
+         class (budget {MEDICAL_RATE}):\n{}",
+        busiest_window(&frames, host, learned)
     );
     drop(session);
 }
