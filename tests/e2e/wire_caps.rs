@@ -94,6 +94,21 @@ fn busiest_window(frames: &[Frame], host: Ipv4Addr, origin: f64) -> String {
         .join("\n")
 }
 
+/// Plain TCP listeners on `ports` in namespace `ns`, ready when this returns; the
+/// caller kills the child.
+fn listen_in(ns: &str, ports: &str) -> std::process::Child {
+    let child = Command::new("ip")
+        .args(["netns", "exec", ns])
+        .arg(env!("CARGO_BIN_EXE_kenshin-lab"))
+        .args(["listen", ports])
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("listener");
+    std::thread::sleep(Duration::from_millis(500));
+    child
+}
+
 /// At most `cap` plus 5 %.
 fn within(count: usize, cap: usize) -> bool {
     count as f64 <= cap as f64 * 1.05
@@ -152,15 +167,7 @@ fn frames_on_the_wire_hold_both_caps_in_every_second_and_a_ledgered_medical_devi
     .expect("ledger");
     // An HL7 listener and a printer's raw port beside the fixtures of the second
     // services host: they must get a connect and nothing else.
-    let mut extra = Command::new("ip")
-        .args(["netns", "exec", "ksl-svc2"])
-        .arg(env!("CARGO_BIN_EXE_kenshin-lab"))
-        .args(["listen", "2575,9100"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("listener");
-    std::thread::sleep(Duration::from_millis(500));
+    let mut extra = listen_in("ksl-svc2", "2575,9100");
 
     // The captures stay with the other artifacts, for a person to open in Wireshark.
     let pcaps = artifacts().join("wire-caps");
@@ -501,15 +508,7 @@ fn a_dicom_port_nobody_named_holds_its_host_to_the_medical_budget_from_the_class
     // A DICOM listener on 104 beside the old terminal's RDP, on the segment without
     // loss (a lost SYN would move 104 behind the other ports): nothing names the host,
     // only the open port tells its class.
-    let mut extra = Command::new("ip")
-        .args(["netns", "exec", "ksl-term"])
-        .arg(env!("CARGO_BIN_EXE_kenshin-lab"))
-        .args(["listen", "104"])
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("listener");
-    std::thread::sleep(Duration::from_millis(500));
+    let mut extra = listen_in("ksl-term", "104");
     let capture = Capture::start("ksl-term", &artifacts().join("class-sweep-ksl-term.pcap"))
         .expect("capture");
     // Ports below 104 come first in the list's own order, as they would without the
