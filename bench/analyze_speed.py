@@ -177,6 +177,14 @@ def fullscan(argv):
                  + f"; the port-scan part alone at the cap would take {probes / rate:.1f} s "
                  f"({probes:,} probes ÷ {rate}/s), leaving {w - probes / rate:.1f} s to identification, "
                  f"the TLS audit and waits beyond the port scan.")
+    planned = rate - rate // 20
+    lines.append("")
+    lines.append(f"Frames, not probes, are what the cap holds: kenshin counted {num(frames)} frames "
+                 f"(`scan.stats.frames.sent`: SYNs, the ACK and RST of every open port, identification's "
+                 f"and the TLS audit's conversations, ICMP, ARP, UDP). At the {planned} frames/s that planned "
+                 f"sends may fill ({rate}/s less the twentieth kept for frames no one announced) they alone "
+                 f"take {frames / planned:.1f} s, {frames / planned / bound:.2f}× the one-pass bound, before any "
+                 f"wait; the run took {w / (frames / planned):.2f}× that.")
     lines.append("")
     size, disk, files, largest = folder_size(folder)
     live = len(t.hosts)
