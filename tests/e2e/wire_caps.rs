@@ -109,6 +109,23 @@ fn listen_in(ns: &str, ports: &str) -> std::process::Child {
     child
 }
 
+/// Stops the listeners a scan ran beside, and returns its report once the scan is
+/// known to have finished (exit 0, or 1 for findings).
+fn scan_report(
+    o: &std::process::Output,
+    mut listeners: std::process::Child,
+    dir: &std::path::Path,
+) -> Value {
+    let _ = listeners.kill();
+    let _ = listeners.wait();
+    assert!(
+        matches!(o.status.code(), Some(0 | 1)),
+        "the scan failed: {}",
+        text(o)
+    );
+    read_report(dir)
+}
+
 /// At most `cap` plus 5 %.
 fn within(count: usize, cap: usize) -> bool {
     count as f64 <= cap as f64 * 1.05
@@ -167,7 +184,7 @@ fn frames_on_the_wire_hold_both_caps_in_every_second_and_a_ledgered_medical_devi
     .expect("ledger");
     // An HL7 listener and a printer's raw port beside the fixtures of the second
     // services host: they must get a connect and nothing else.
-    let mut extra = listen_in("ksl-svc2", "2575,9100");
+    let extra = listen_in("ksl-svc2", "2575,9100");
 
     // The captures stay with the other artifacts, for a person to open in Wireshark.
     let pcaps = artifacts().join("wire-caps");
@@ -199,14 +216,7 @@ fn frames_on_the_wire_hold_both_caps_in_every_second_and_a_ledgered_medical_devi
         .into_iter()
         .map(|(ns, c)| (ns, c.stop().expect("capture read")))
         .collect();
-    let _ = extra.kill();
-    let _ = extra.wait();
-    assert!(
-        matches!(o.status.code(), Some(0 | 1)),
-        "the scan failed: {}",
-        text(&o)
-    );
-    let report = read_report(&dir);
+    let report = scan_report(&o, extra, &dir);
     assert_valid_report(&report);
 
     // 1. Overall, on the scanner's interface.
@@ -508,7 +518,7 @@ fn a_dicom_port_nobody_named_holds_its_host_to_the_medical_budget_from_the_class
     // A DICOM listener on 104 beside the old terminal's RDP, on the segment without
     // loss (a lost SYN would move 104 behind the other ports): nothing names the host,
     // only the open port tells its class.
-    let mut extra = listen_in("ksl-term", "104");
+    let extra = listen_in("ksl-term", "104");
     let capture = Capture::start("ksl-term", &artifacts().join("class-sweep-ksl-term.pcap"))
         .expect("capture");
     // Ports below 104 come first in the list's own order, as they would without the
@@ -523,14 +533,7 @@ fn a_dicom_port_nobody_named_holds_its_host_to_the_medical_budget_from_the_class
         dir.to_str().expect("utf-8"),
     ]);
     let frames = capture.stop().expect("capture read");
-    let _ = extra.kill();
-    let _ = extra.wait();
-    assert!(
-        matches!(o.status.code(), Some(0 | 1)),
-        "the scan failed: {}",
-        text(&o)
-    );
-    let report = read_report(&dir);
+    let report = scan_report(&o, extra, &dir);
     let budget = &hosts(&report)[TERMINAL_ADDR]["budget"];
     assert_eq!(budget["class"], "medical_device", "{budget:#}");
     assert_eq!(budget["source"], "open-port", "{budget:#}");

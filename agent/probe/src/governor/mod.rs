@@ -679,6 +679,17 @@ impl Governor {
         true
     }
 
+    /// An open port that only one kind of device offers tells the host's class: its
+    /// budget applies from this moment (see [`Self::learn_class`]), and the change is
+    /// logged once.
+    pub fn learn_from_open_port(&self, addr: IpAddr, port: u16) {
+        if let Some(hint) = self.rules.class_of_port(port) {
+            if self.learn_class(addr, &hint) {
+                tracing::info!(host = %addr, class = %hint.class, "{}", hint.reason);
+            }
+        }
+    }
+
     /// Drops the state of a host that will get no more probes, returning its figures.
     /// Large scopes stay small in memory this way.
     pub fn forget(&self, addr: IpAddr) -> HostTally {

@@ -430,13 +430,7 @@ impl HostRun<'_> {
         let attempts = attempt + 1;
         match outcome {
             TcpOutcome::Open { rtt } => {
-                // A port only one kind of device offers tells the host's class: its
-                // budget applies from this moment.
-                if let Some(hint) = ctx.governor.rules().class_of_port(port) {
-                    if ctx.governor.learn_class(self.obs.address, &hint) {
-                        tracing::info!(host = %self.obs.address, class = %hint.class, "{}", hint.reason);
-                    }
-                }
+                ctx.governor.learn_from_open_port(self.obs.address, port);
                 self.obs.discovered_by.insert(DiscoveryMethod::Tcp);
                 self.obs.rtt.get_or_insert(rtt);
                 ctx.progress

@@ -131,11 +131,7 @@ async fn sweep_one(ctx: &Ctx, cleared: Cleared, ports: &[u16]) -> Option<(usize,
         match &outcome {
             TcpOutcome::Open { rtt } => {
                 adm.observe_rtt(*rtt);
-                if let Some(hint) = ctx.governor.rules().class_of_port(port) {
-                    if ctx.governor.learn_class(cleared.addr(), &hint) {
-                        tracing::info!(host = %cleared.addr(), class = %hint.class, "{}", hint.reason);
-                    }
-                }
+                ctx.governor.learn_from_open_port(cleared.addr(), port);
             }
             TcpOutcome::Closed { rtt } => adm.observe_rtt(*rtt),
             TcpOutcome::NoAnswer => {}
