@@ -113,7 +113,7 @@ fn listen_in(ns: &str, ports: &str) -> std::process::Child {
 /// known to have finished (exit 0, or 1 for findings).
 fn scan_report(
     o: &std::process::Output,
-    mut listeners: std::process::Child,
+    listeners: &mut std::process::Child,
     dir: &std::path::Path,
 ) -> Value {
     let _ = listeners.kill();
@@ -184,7 +184,7 @@ fn frames_on_the_wire_hold_both_caps_in_every_second_and_a_ledgered_medical_devi
     .expect("ledger");
     // An HL7 listener and a printer's raw port beside the fixtures of the second
     // services host: they must get a connect and nothing else.
-    let extra = listen_in("ksl-svc2", "2575,9100");
+    let mut extra = listen_in("ksl-svc2", "2575,9100");
 
     // The captures stay with the other artifacts, for a person to open in Wireshark.
     let pcaps = artifacts().join("wire-caps");
@@ -216,7 +216,7 @@ fn frames_on_the_wire_hold_both_caps_in_every_second_and_a_ledgered_medical_devi
         .into_iter()
         .map(|(ns, c)| (ns, c.stop().expect("capture read")))
         .collect();
-    let report = scan_report(&o, extra, &dir);
+    let report = scan_report(&o, &mut extra, &dir);
     assert_valid_report(&report);
 
     // 1. Overall, on the scanner's interface.
@@ -518,7 +518,7 @@ fn a_dicom_port_nobody_named_holds_its_host_to_the_medical_budget_from_the_class
     // A DICOM listener on 104 beside the old terminal's RDP, on the segment without
     // loss (a lost SYN would move 104 behind the other ports): nothing names the host,
     // only the open port tells its class.
-    let extra = listen_in("ksl-term", "104");
+    let mut extra = listen_in("ksl-term", "104");
     let capture = Capture::start("ksl-term", &artifacts().join("class-sweep-ksl-term.pcap"))
         .expect("capture");
     // Ports below 104 come first in the list's own order, as they would without the
@@ -533,7 +533,7 @@ fn a_dicom_port_nobody_named_holds_its_host_to_the_medical_budget_from_the_class
         dir.to_str().expect("utf-8"),
     ]);
     let frames = capture.stop().expect("capture read");
-    let report = scan_report(&o, extra, &dir);
+    let report = scan_report(&o, &mut extra, &dir);
     let budget = &hosts(&report)[TERMINAL_ADDR]["budget"];
     assert_eq!(budget["class"], "medical_device", "{budget:#}");
     assert_eq!(budget["source"], "open-port", "{budget:#}");
@@ -570,6 +570,92 @@ fn a_dicom_port_nobody_named_holds_its_host_to_the_medical_budget_from_the_class
         "{busiest} frames reached {TERMINAL_ADDR} within one second after tcp/104 told its \
          class (budget {MEDICAL_RATE}):\n{}",
         busiest_window(&frames, host, learned)
+    );
+    drop(session);
+}
+
+#[test]
+fn an_open_port_costs_its_host_a_syn_and_an_rst_and_its_service_never_sees_a_connection() {
+    let session = lab();
+    let out = out_dir();
+    let dir = out.path().join("report");
+    let ports = [8081u16, 8082, 8083];
+    // Listeners that say which connections their application accepted, on the segment
+    // without loss (a lost frame would add a retransmission to count).
+    let listeners = Command::new("ip")
+        .args(["netns", "exec", "ksl-term"])
+        .arg(env!("CARGO_BIN_EXE_kenshin-lab"))
+        .args(["listen", "8081,8082,8083"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("listener");
+    std::thread::sleep(Duration::from_millis(500));
+    let capture =
+        Capture::start("ksl-term", &artifacts().join("half-open-ksl-term.pcap")).expect("capture");
+    let o = kenshin_in_lab(&[
+        "scan",
+        TERMINAL_ADDR,
+        "-p",
+        "8081,8082,8083",
+        "--no-identify",
+        "-o",
+        dir.to_str().expect("utf-8"),
+    ]);
+    let frames = capture.stop().expect("capture read");
+    let mut listeners = listeners;
+    let report = scan_report(&o, &mut listeners, &dir);
+    let mut said = String::new();
+    if let Some(mut out) = listeners.stdout.take() {
+        use std::io::Read;
+        out.read_to_string(&mut said).expect("listener output");
+    }
+    let found = open_ports(&hosts(&report)[TERMINAL_ADDR]);
+    for port in ports {
+        assert!(
+            found.contains(&("tcp".to_owned(), port)),
+            "tcp/{port} not found: {found:?}"
+        );
+    }
+
+    // Measured in the host's namespace: on every connection to those ports the scanner
+    // sent a SYN and then an RST, nothing else (no ACK completing the handshake, no data).
+    let host: Ipv4Addr = TERMINAL_ADDR.parse().expect("addr");
+    let mut conns: BTreeMap<(u16, u16), Vec<u8>> = BTreeMap::new();
+    for f in frames.iter().filter(|f| f.from(scanner())) {
+        if let Carried::Ipv4 {
+            dst,
+            src_port: Some(sp),
+            dst_port: Some(dp),
+            tcp_flags: Some(flags),
+            ..
+        } = &f.carried
+        {
+            if *dst == host && ports.contains(dp) {
+                conns.entry((*dp, *sp)).or_default().push(*flags);
+            }
+        }
+    }
+    assert!(conns.len() >= ports.len(), "connections seen: {conns:?}");
+    for ((port, from), flags) in &conns {
+        let kinds: Vec<&str> = flags
+            .iter()
+            .map(|f| match (f & 0x02 != 0, f & 0x04 != 0) {
+                (true, _) => "SYN",
+                (_, true) => "RST",
+                _ => "other",
+            })
+            .collect();
+        assert_eq!(
+            kinds,
+            ["SYN", "RST"],
+            "frames to tcp/{port} from scanner port {from} (flags {flags:02x?})"
+        );
+    }
+    // The handshake never completed, so no application accepted a connection.
+    assert!(
+        !said.contains("accepted"),
+        "the services accepted connections from the port scan:\n{said}"
     );
     drop(session);
 }

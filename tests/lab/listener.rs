@@ -3,8 +3,10 @@
 
 use anyhow::{Context, Result};
 
-/// Serves TCP ports: accepts every connection and closes it at once. Used inside the
-/// lab namespaces as the plain services of the lab's hosts.
+/// Serves TCP ports: accepts every connection and closes it at once, writing one
+/// line `accepted PORT from ADDR` to stdout for each, so a test can tell which
+/// connections a service's application saw. Used inside the lab namespaces as the
+/// plain services of the lab's hosts.
 pub fn listen(ports: &[u16]) -> Result<()> {
     let mut handles = Vec::new();
     for &port in ports {
@@ -12,6 +14,14 @@ pub fn listen(ports: &[u16]) -> Result<()> {
             .with_context(|| format!("cannot listen on tcp/{port}"))?;
         handles.push(std::thread::spawn(move || {
             for conn in listener.incoming() {
+                if let Ok(c) = &conn {
+                    if let Ok(peer) = c.peer_addr() {
+                        use std::io::Write;
+                        let mut out = std::io::stdout().lock();
+                        let _ = writeln!(out, "accepted {port} from {peer}");
+                        let _ = out.flush();
+                    }
+                }
                 drop(conn);
             }
         }));

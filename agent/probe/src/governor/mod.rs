@@ -2,7 +2,7 @@
 //! charged here before it is sent.
 //!
 //! It enforces, for ARP, ICMP, UDP and TCP alike, counted in frames on the wire
-//! (a connect is a SYN, the kernel's ACK and the RST that ends it; a write is its
+//! (a connect is a SYN and the RST that ends it, the handshake's ACK held; a write is its
 //! segments; a read costs the ACKs the kernel sends for it):
 //! - a global frame rate (`rate_pps`), paced evenly and held in every one-second
 //!   window ([`window`]);
@@ -146,20 +146,16 @@ impl FrameCost {
 
 impl ProbeKind {
     /// What a probe of this kind costs before anything is known of its answer: one
-    /// frame, and for TCP room for three more: the ACK and RST of an open port and the
-    /// RST the kernel sends when a service that speaks first (a VNC or SSH banner) had
-    /// its first segment on the way before our RST reached it; or the kernel's SYN
-    /// retransmissions to a silent port.
+    /// frame, and for a TCP connect room for what may follow it (the RST of an open
+    /// port, or the kernel's SYN retransmission to a silent one; more where the kernel
+    /// does not hold the handshake's ACK: [`crate::net::tcp::connect_cost`]).
     pub fn cost(self) -> FrameCost {
         match self {
             ProbeKind::Icmp | ProbeKind::Arp | ProbeKind::Udp => FrameCost {
                 now: 1,
                 expected: 0,
             },
-            ProbeKind::Tcp => FrameCost {
-                now: 1,
-                expected: 3,
-            },
+            ProbeKind::Tcp => crate::net::tcp::connect_cost(),
         }
     }
 }
@@ -856,8 +852,8 @@ mod tests {
         // kenshin's own ARP request is the frame itself, nothing more.
         probe("198.18.0.8", ProbeKind::Arp).await;
         assert_eq!(frames("198.18.0.8"), 1);
-        // While the neighbour entry is fresh, a SYN costs only itself (room for two more
-        // is kept until its outcome is known).
+        // While the neighbour entry is fresh, a SYN costs only itself (room for what may
+        // follow is kept until its outcome is known).
         probe("198.18.0.7", ProbeKind::Tcp).await;
         assert_eq!(frames("198.18.0.7"), 3);
         // Once it may have gone stale, the kernel asks again.
@@ -971,7 +967,8 @@ mod tests {
     }
 
     /// Admits `n` TCP probes to `target` one after another, each finding the port
-    /// open (ACK and RST on the wire at once), and returns the frames' times.
+    /// open with a kernel that sends the handshake's ACK (ACK and RST on the wire at
+    /// once, one frame beyond the room kept), and returns the frames' times.
     async fn open_port_connects(gov: &Governor, target: Cleared, n: usize) -> Vec<Instant> {
         let cancel = CancellationToken::new();
         let mut wire = Vec::new();

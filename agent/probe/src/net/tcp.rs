@@ -1,22 +1,29 @@
 //! TCP connect probes.
 //!
-//! A full connect is the one TCP probe that needs no privilege and that every
-//! stack understands: SYN, then the kernel's ACK when the port is open, then an
-//! immediate RST (linger 0) so that no connection lingers on a small device and
-//! no TIME_WAIT state piles up here. No payload is ever sent.
+//! A connect is the one TCP probe that needs no privilege and that every stack
+//! understands. The socket asks the kernel to hold the handshake's last ACK
+//! (`TCP_QUICKACK` off before the connect: Linux then waits to send it with the
+//! first data), and closing with linger 0 sends an RST at once. So an open port
+//! costs the SYN and the RST, as a half-open (SYN) scan does: the host never
+//! completes the handshake, the RST clears its half-open entry, its application
+//! never sees a connection, and no state lingers on a small device or here. No
+//! payload is ever sent.
 //!
-//! Every frame of it is charged to the governor: the admission kept room for the
-//! SYN and two more, and [`connect`] says which of them went out (the ACK and RST
-//! of an open port, the kernel's SYN retransmissions to a silent one). A
-//! connection opened for a conversation ([`open`]) is a [`Stream`] that charges
-//! its own writes before they leave, the ACKs of what it reads, and, when it is
-//! dropped, the RST and whatever the kernel's own count (`TCP_INFO`) shows beyond
-//! what was charged.
+//! Every frame of it is charged to the governor: the admission keeps room for the
+//! SYN and the RST ([`connect_cost`]), and [`connect`] says what went out (the RST
+//! of an open port, the kernel's SYN retransmissions to a silent one, the ACK if
+//! the kernel sent it after all, in which case later connects keep room for it
+//! again). A connection opened for a conversation ([`open`]) is a [`Stream`] that
+//! charges its own writes before they leave, the ACKs of what it reads, and, when
+//! it is dropped, the RST and whatever the kernel's own count (`TCP_INFO`) shows
+//! beyond what was charged. Where kenshin speaks first ([`FirstWords::Ours`]) the
+//! handshake's ACK rides on its first words, and the ACK of each reply on the next.
 
 use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -46,9 +53,9 @@ pub enum TcpOutcome {
 #[allow(clippy::disallowed_methods)] // this is the one place TCP connects are made
 pub async fn connect(admission: &Admission, port: u16, timeout: Duration) -> TcpOutcome {
     let addr = SocketAddr::new(admission.addr(), port);
-    // A port-scan connect reads nothing: the smallest window lets a service that
-    // talks first send a segment or so, not a burst the kernel must ACK.
-    let socket = match probe_socket(addr, SCAN_RECV_BUFFER) {
+    // A port-scan connect reads nothing: the smallest window, and the handshake's ACK
+    // held, so the host never completes the handshake the RST then cancels.
+    let (socket, held) = match probe_socket(addr, SCAN_RECV_BUFFER, true) {
         Ok(s) => s,
         Err(e) => return TcpOutcome::LocalError(e.to_string()),
     };
@@ -79,12 +86,7 @@ pub async fn connect(admission: &Admission, port: u16, timeout: Duration) -> Tcp
             let sent = segments_out(&stream);
             // Linger 0: the kernel answers with RST at once.
             drop(stream);
-            // The handshake's ACK and the RST, more if the kernel retransmitted the SYN,
-            // and the RST that answers a banner already on its way when ours left:
-            // counted as sent whether or not it goes (it would go within a round trip,
-            // after this admission's room is gone; a capture showed it take a medical
-            // device's 10 frames/s cap to 11).
-            admission.arrived(sent.map_or(2, |n| n.saturating_sub(1).max(1) + 1) + 1);
+            admission.arrived(open_port_frames(sent, held, rtt));
             TcpOutcome::Open { rtt }
         }
         Ok(Err(e)) => {
@@ -108,9 +110,10 @@ pub async fn open(
     admission: &Admission,
     port: u16,
     timeout: Duration,
+    first: FirstWords,
 ) -> Result<Stream, TcpOutcome> {
     let addr = SocketAddr::new(admission.addr(), port);
-    let socket = probe_socket(addr, STREAM_RECV_BUFFER)
+    let (socket, held) = probe_socket(addr, STREAM_RECV_BUFFER, first == FirstWords::Ours)
         .map_err(|e| TcpOutcome::LocalError(e.to_string()))?;
     let start = Instant::now();
     match tokio::time::timeout(timeout, socket.connect(addr)).await {
@@ -121,13 +124,24 @@ pub async fn open(
         Ok(Ok(stream)) => {
             let _ = stream.set_nodelay(true);
             admission.observe_rtt(start.elapsed());
-            // The handshake's ACK went out; the room kept for the RST and for the ACKs
-            // of what will be read goes with the stream.
-            let syns = segments_out(&stream).unwrap_or(1).max(1);
-            admission.arrived(1 + (syns - 1));
+            // What went after the SYN: the SYNs the kernel sent again and the
+            // handshake's ACK, unless it is held for kenshin's first words (then its
+            // room stays kept with the ACKs'). Where the kernel cannot tell, the ACK.
+            let after_syn = segments_out(&stream).map_or(1, |n| n.saturating_sub(1));
+            admission.arrived(after_syn);
+            let ack_waits = held && after_syn == 0;
+            if held {
+                // The SYN-ACK ended the held mode: the ACK of each reply waits again,
+                // for the next words or the close.
+                hold_acks(&stream);
+            }
+            // The room kept for the RST and for the ACKs of what will be read goes
+            // with the stream.
             let rst = admission.take_expected(1);
             let acks = admission.take_expected(u32::MAX);
-            Ok(Stream::new(stream, admission.meter().clone(), rst, acks))
+            let mut stream = Stream::new(stream, admission.meter().clone(), rst, acks);
+            stream.ack_waits = ack_waits;
+            Ok(stream)
         }
         Ok(Err(e)) => {
             let rtt = start.elapsed();
@@ -155,7 +169,13 @@ const STREAM_RECV_BUFFER: usize = 4096;
 /// A TCP socket for one probe: linger 0, so closing sends RST at once and never
 /// blocks, and a receive buffer of `recv_buffer` bytes, which bounds the window
 /// the host may fill, and so the ACKs the kernel sends for it, between two reads.
-fn probe_socket(addr: SocketAddr, recv_buffer: usize) -> io::Result<TcpSocket> {
+/// With `hold_ack`, the handshake's ACK is held (see [`hold_acks`]); the flag
+/// returned says whether the kernel took the request.
+fn probe_socket(
+    addr: SocketAddr,
+    recv_buffer: usize,
+    hold_ack: bool,
+) -> io::Result<(TcpSocket, bool)> {
     let socket = if addr.is_ipv4() {
         TcpSocket::new_v4()
     } else {
@@ -164,7 +184,82 @@ fn probe_socket(addr: SocketAddr, recv_buffer: usize) -> io::Result<TcpSocket> {
     socket2::SockRef::from(&socket).set_linger(Some(Duration::ZERO))?;
     // Set before connect: the window scale and first window are chosen from it.
     socket.set_recv_buffer_size(u32::try_from(recv_buffer).unwrap_or(u32::MAX))?;
-    Ok(socket)
+    let held = hold_ack && hold_acks(&socket);
+    Ok((socket, held))
+}
+
+/// Turns Linux's quick-ACK mode off (`TCP_QUICKACK` 0): an ACK then waits for data
+/// going the other way, the close, or the delayed-ACK timer (40–200 ms). Set before
+/// a connect, it holds the handshake's own ACK: the kernel sends it with the first
+/// data, or never if the connection is reset first. True if the kernel took it.
+fn hold_acks(socket: &impl std::os::fd::AsFd) -> bool {
+    #[cfg(any(target_os = "linux", target_os = "android"))]
+    {
+        socket2::SockRef::from(socket)
+            .set_tcp_quickack(false)
+            .is_ok()
+    }
+    #[cfg(not(any(target_os = "linux", target_os = "android")))]
+    {
+        let _ = socket;
+        false
+    }
+}
+
+/// Who speaks first on a connection opened for a conversation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FirstWords {
+    /// kenshin does (a TLS ClientHello, an RDP, SMB or DICOM request): the
+    /// handshake's ACK waits and goes with them, one frame fewer.
+    Ours,
+    /// The service does (a banner): the ACK goes at once, or the service would wait
+    /// for it.
+    Theirs,
+}
+
+/// Whether this kernel holds a port-scan connect's ACK when asked. Linux has since
+/// 2.2; the first connect that shows otherwise clears it, and every later one keeps
+/// room for the ACK and the RST that can cross a banner again.
+static ACK_HELD: AtomicBool =
+    AtomicBool::new(cfg!(any(target_os = "linux", target_os = "android")));
+
+/// What a port-scan [`connect`] is admitted with: the SYN now, and room for the RST
+/// that closes an open port (or for the SYN the kernel sends again to a silent one).
+/// Where the kernel does not hold the handshake's ACK, room for that ACK and for the
+/// RST that answers a banner already on its way when ours left.
+pub fn connect_cost() -> FrameCost {
+    FrameCost {
+        now: 1,
+        expected: if ACK_HELD.load(Ordering::Relaxed) {
+            1
+        } else {
+            3
+        },
+    }
+}
+
+/// The frames an open port's connect sent after its SYN, the closing RST included:
+/// the SYNs the kernel sent again (it counts them in `segments_out`), the RST, and,
+/// if the handshake's ACK went (not held, or the count shows more than the SYNs the
+/// wait explains), that ACK and the RST that can answer a banner already on its way
+/// when ours left: counted whether or not that one goes (it would go within a round
+/// trip, after the admission's room is gone; a capture showed it take a medical
+/// device's 10 frames/s cap to 11). Only a host that saw the handshake complete can
+/// send a banner.
+fn open_port_frames(segments_out: Option<u32>, held: bool, waited: Duration) -> u32 {
+    let Some(n) = segments_out else {
+        return 3;
+    };
+    let after_syn = n.saturating_sub(1);
+    let acked = !held || after_syn > syn_retransmissions(waited);
+    if held && acked {
+        ACK_HELD.store(false, Ordering::Relaxed);
+    }
+    if acked {
+        after_syn.max(1) + 2
+    } else {
+        after_syn + 1
+    }
 }
 
 /// SYNs the kernel sent again while a connect waited `waited`: Linux retransmits an
@@ -224,6 +319,8 @@ pub struct Stream {
     window_acks: u32,
     read_ticket: Ticket,
     read_wait: Option<Pin<Box<Sleep>>>,
+    /// The handshake's ACK is held for kenshin's first words and has not gone yet.
+    ack_waits: bool,
 }
 
 impl Stream {
@@ -244,6 +341,7 @@ impl Stream {
             window_acks: segments(STREAM_RECV_BUFFER, mss),
             read_ticket: Ticket::default(),
             read_wait: None,
+            ack_waits: false,
         }
     }
 
@@ -263,6 +361,10 @@ impl Stream {
         let sent = now.wrapping_sub(before);
         let extra = sent.saturating_sub(self.ahead);
         self.ahead = self.ahead.saturating_sub(sent);
+        if extra > 0 {
+            // Something went on its own: the held ACK, if nothing else.
+            self.ack_waits = false;
+        }
         self.spend(extra);
     }
 
@@ -325,6 +427,20 @@ impl AsyncWrite for Stream {
         if buf.is_empty() {
             return Poll::Ready(Ok(0));
         }
+        if self.ack_waits && self.cleared == 0 {
+            self.settle();
+        }
+        if self.ack_waits && self.cleared == 0 && segments(buf.len(), self.mss) == 1 {
+            // kenshin's first words go in the one segment that carries the held ACK:
+            // the frame the room was kept for, so it need not wait for more. What is
+            // left of that room is kept for the reply's ACKs, and each read keeps room
+            // for what its window can draw.
+            self.ack_waits = false;
+            self.spend(1);
+            self.ahead = self.ahead.saturating_add(1);
+            self.cleared = self.mss;
+        }
+        self.ack_waits = false;
         while self.cleared == 0 {
             if let Some(wait) = self.wait.as_mut() {
                 ready!(wait.as_mut().poll(cx));
@@ -428,6 +544,105 @@ mod tests {
     }
 
     #[tokio::test]
+    async fn an_open_port_costs_its_syn_and_rst_and_its_service_never_sees_a_connection() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        listener.set_nonblocking(true).expect("nonblocking");
+        let port = listener.local_addr().expect("addr").port();
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let guard = ScopeGuard::new(
+            Scope::new(vec![AddrRange::single(lo)], vec![], 16, false).expect("scope"),
+        );
+        let gov = Governor::new(SafetySettings::default());
+        let adm = gov
+            .admit(
+                guard.clear(lo).expect("in scope"),
+                ProbeKind::Tcp,
+                &CancellationToken::new(),
+            )
+            .await
+            .expect("admitted");
+        let outcome = connect(&adm, port, Duration::from_secs(2)).await;
+        drop(adm);
+        assert!(matches!(outcome, TcpOutcome::Open { .. }), "{outcome:?}");
+        // The handshake was never completed: nothing waits in the listener's queue.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let accepted = listener.accept();
+        assert!(
+            matches!(&accepted, Err(e) if e.kind() == io::ErrorKind::WouldBlock),
+            "the service accepted a connection: {accepted:?}"
+        );
+        assert_eq!(
+            gov.tally(lo).frames.frames,
+            2,
+            "an open port should cost the SYN and the RST"
+        );
+        assert_eq!(connect_cost().expected, 1, "room for the RST only");
+    }
+
+    #[tokio::test]
+    async fn a_conversation_where_kenshin_speaks_first_sends_no_ack_of_its_own() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        tokio::spawn(async move {
+            if let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 64];
+                let _ = s.read(&mut buf).await;
+                let _ = s.write_all(b"a short reply").await;
+                let _ = s.read(&mut buf).await;
+            }
+        });
+        let (_gov, adm) = admitted_on_loopback(1000).await;
+        let mut stream = open(&adm, port, Duration::from_secs(2), FirstWords::Ours)
+            .await
+            .expect("connects");
+        stream.write_all(b"hello").await.expect("write");
+        let mut buf = [0u8; 64];
+        let n = stream.read(&mut buf).await.expect("read");
+        assert_eq!(&buf[..n], b"a short reply");
+        stream.write_all(b"bye").await.expect("write");
+        let kernel = segments_out(stream.get_ref()).expect("linux counts segments");
+        // The SYN and the two writes: the handshake's ACK rode on the first, the
+        // reply's on the second.
+        assert_eq!(
+            kernel, 3,
+            "segments sent besides the SYN and the two writes"
+        );
+    }
+
+    #[tokio::test]
+    async fn first_words_leave_with_the_held_ack_even_when_the_hosts_budget_is_spent() {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        tokio::spawn(async move {
+            if let Ok((mut s, _)) = listener.accept().await {
+                let mut buf = [0u8; 64];
+                let _ = s.read(&mut buf).await;
+                let _ = s.read(&mut buf).await;
+            }
+        });
+        // Two frames a second: the SYN and the room kept fill the host's window, and a
+        // write that waited for a new slot would let the kernel's delayed-ACK timer
+        // (at most 200 ms) send the held ACK alone first.
+        let (gov, adm) = admitted_on_loopback(2).await;
+        let mut stream = open(&adm, port, Duration::from_secs(2), FirstWords::Ours)
+            .await
+            .expect("connects");
+        stream.write_all(b"hello").await.expect("write");
+        tokio::time::sleep(Duration::from_millis(400)).await;
+        let kernel = segments_out(stream.get_ref()).expect("linux counts segments");
+        assert_eq!(
+            kernel, 2,
+            "the SYN and the hello carrying the ACK, nothing alone"
+        );
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        assert_eq!(gov.tally(lo).frames.frames, 2, "both counted");
+    }
+
+    #[tokio::test]
     async fn a_conversation_counts_every_frame_the_kernel_sent_and_its_rst() {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
@@ -444,7 +659,7 @@ mod tests {
         });
         let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
         let (gov, adm) = admitted_on_loopback(1000).await;
-        let mut stream = open(&adm, port, Duration::from_secs(2))
+        let mut stream = open(&adm, port, Duration::from_secs(2), FirstWords::Ours)
             .await
             .expect("connects");
         stream.write_all(b"hello").await.expect("write");
@@ -476,7 +691,7 @@ mod tests {
         let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
         const CAP: u32 = 20;
         let (gov, adm) = admitted_on_loopback(CAP).await;
-        let stream = open(&adm, port, Duration::from_secs(2))
+        let stream = open(&adm, port, Duration::from_secs(2), FirstWords::Theirs)
             .await
             .expect("connects");
         let (got, kernel) = read_then_close(stream, adm, SENT).await;

@@ -8,6 +8,7 @@ use tokio::time::Instant;
 
 use super::conversation::{Conversation, Heard};
 use super::{heard_note, set, set_text, Prober, STEP_WAIT};
+use crate::net::tcp::FirstWords;
 use crate::observation::{Fact, ServiceObservation};
 use crate::scope::Cleared;
 
@@ -42,7 +43,10 @@ pub(crate) async fn rdp(
     deadline: Instant,
     obs: &mut ServiceObservation,
 ) -> bool {
-    let Some((mut conv, _admission)) = p.converse(cleared, port, deadline, obs).await else {
+    let Some((mut conv, _admission)) = p
+        .converse(cleared, port, FirstWords::Ours, deadline, obs)
+        .await
+    else {
         return true;
     };
     let offered = rdp::Protocols(
@@ -115,7 +119,10 @@ pub(crate) async fn smb(
     let mut dialects: Vec<String> = Vec::new();
     let mut highest: Option<smb::Dialect> = None;
     let mut older: Vec<String> = Vec::new();
-    if let Some((mut conv, admission)) = p.converse(cleared, port, deadline, obs).await {
+    if let Some((mut conv, admission)) = p
+        .converse(cleared, port, FirstWords::Ours, deadline, obs)
+        .await
+    {
         let heard = match conv
             .say(&smb::encode_smb1_negotiate(&[smb::NT_LM_012]))
             .await
@@ -168,7 +175,10 @@ pub(crate) async fn smb(
         );
         drop(admission);
     }
-    if let Some((mut conv, _admission)) = p.converse(cleared, port, deadline, obs).await {
+    if let Some((mut conv, _admission)) = p
+        .converse(cleared, port, FirstWords::Ours, deadline, obs)
+        .await
+    {
         let guid: [u8; 16] = rand::random();
         let salt: [u8; 32] = rand::random();
         let heard = match conv.say(&smb::encode_smb2_negotiate(guid, salt)).await {
@@ -249,7 +259,9 @@ async fn smb_offer_one(
     let name = dialect
         .name()
         .map_or_else(|| format!("0x{:04x}", dialect.0), str::to_owned);
-    let (mut conv, _admission) = p.converse(cleared, port, deadline, obs).await?;
+    let (mut conv, _admission) = p
+        .converse(cleared, port, FirstWords::Ours, deadline, obs)
+        .await?;
     let req = smb::encode_smb2_negotiate_offering(&[dialect], rand::random(), rand::random());
     let heard = match conv.say(&req).await {
         Ok(()) => hear_message(&mut conv, smb::message_length, smb::decode_response).await,
@@ -347,7 +359,10 @@ pub(crate) async fn dicom(
     deadline: Instant,
     obs: &mut ServiceObservation,
 ) -> bool {
-    let Some((mut conv, _admission)) = p.converse(cleared, port, deadline, obs).await else {
+    let Some((mut conv, _admission)) = p
+        .converse(cleared, port, FirstWords::Ours, deadline, obs)
+        .await
+    else {
         return true;
     };
     let note = dicom_over(&mut conv, obs).await;

@@ -44,7 +44,7 @@ pub use tls::subject_alt_names;
 
 use crate::evidence::{EvidenceLog, Transcript};
 use crate::governor::{Admission, FrameCost, Governor, ProbeKind};
-use crate::net::tcp::{self, TcpOutcome};
+use crate::net::tcp::{self, FirstWords, TcpOutcome};
 use crate::observation::{Fact, ServiceObservation};
 use crate::ports::{FirstProbe, PortCatalog, Protocol, TlsInner};
 use crate::scope::Cleared;
@@ -151,8 +151,14 @@ impl Prober<'_> {
 
     /// Opens a connection under the governor. A connect that goes unanswered is tried
     /// once more with a longer timeout: a single lost SYN must not cost the
-    /// identification of a port the scan has just seen open.
-    pub(crate) async fn connect(&self, cleared: Cleared, port: u16) -> Result<Connection, String> {
+    /// identification of a port the scan has just seen open. `first` says who will
+    /// speak first, which decides whether the handshake's ACK waits for kenshin's words.
+    pub(crate) async fn connect(
+        &self,
+        cleared: Cleared,
+        port: u16,
+        first: FirstWords,
+    ) -> Result<Connection, String> {
         let mut last = String::new();
         for attempt in 1..=CONNECT_ATTEMPTS {
             let admission = self
@@ -160,7 +166,7 @@ impl Prober<'_> {
                 .admit_costing(cleared, ProbeKind::Tcp, CONVERSATION_OPENING, self.cancel)
                 .await
                 .ok_or_else(|| "scan cancelled".to_owned())?;
-            match tcp::open(&admission, port, admission.timeout(attempt)).await {
+            match tcp::open(&admission, port, admission.timeout(attempt), first).await {
                 Ok(stream) => {
                     return Ok(Connection {
                         stream,
@@ -188,10 +194,11 @@ impl Prober<'_> {
         &self,
         cleared: Cleared,
         port: u16,
+        first: FirstWords,
         deadline: Instant,
         obs: &mut ServiceObservation,
     ) -> Option<(Conversation<TcpStream>, Admission)> {
-        match self.connect(cleared, port).await {
+        match self.connect(cleared, port, first).await {
             Ok(Connection { stream, _admission }) => {
                 Some((Conversation::new(stream, BYTE_BUDGET, deadline), _admission))
             }
@@ -254,7 +261,10 @@ impl Prober<'_> {
         obs: &mut ServiceObservation,
     ) {
         let host = cleared.addr();
-        let Some((mut conv, admission)) = self.converse(cleared, port, deadline, obs).await else {
+        let Some((mut conv, admission)) = self
+            .converse(cleared, port, FirstWords::Theirs, deadline, obs)
+            .await
+        else {
             return;
         };
         let heard = conv
@@ -336,7 +346,10 @@ impl Prober<'_> {
         obs: &mut ServiceObservation,
     ) -> bool {
         let host = cleared.addr();
-        let Some((conv, admission)) = self.converse(cleared, port, deadline, obs).await else {
+        let Some((conv, admission)) = self
+            .converse(cleared, port, FirstWords::Ours, deadline, obs)
+            .await
+        else {
             return true; // cannot connect: nothing else will fare better
         };
         let outcome = tls::handshake(&self.clients.tls, host, conv, STEP_WAIT).await;

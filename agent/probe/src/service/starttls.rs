@@ -13,6 +13,7 @@ use super::ask::hear_message;
 use super::conversation::Conversation;
 use super::greet::hear_greeting;
 use super::{heard_note, Heard};
+use crate::net::tcp::FirstWords;
 use crate::observation::{Fact, ServiceObservation};
 
 /// The name kenshin gives itself in SMTP's EHLO: a reserved name (RFC 2606).
@@ -77,6 +78,15 @@ impl Channel {
             Channel::Imap => Some("imap"),
             Channel::Pop3 => Some("pop3"),
             Channel::Rdp => Some("rdp"),
+        }
+    }
+
+    /// Who speaks first on a fresh connection: kenshin for direct TLS and RDP (the
+    /// ClientHello, the X.224 request), the server's greeting for the others.
+    pub(crate) fn first_words(self) -> FirstWords {
+        match self {
+            Channel::Direct | Channel::Rdp => FirstWords::Ours,
+            Channel::Smtp | Channel::Ftp | Channel::Imap | Channel::Pop3 => FirstWords::Theirs,
         }
     }
 

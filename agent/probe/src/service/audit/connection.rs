@@ -78,11 +78,12 @@ impl Auditor<'_, '_> {
     /// Connects; a server that accepted before and refuses now gets one rest of
     /// [`BACKOFF`] and one more try. `None` stops the audit.
     async fn connect(&mut self, what: &str) -> Option<Connection> {
-        match self.p.connect(self.cleared, self.port).await {
+        let words = self.channel.first_words();
+        match self.p.connect(self.cleared, self.port, words).await {
             Ok(c) => Some(c),
             Err(first) if self.out.handshakes > 0 && !self.p.cancel.is_cancelled() => {
                 tokio::time::sleep(BACKOFF).await;
-                match self.p.connect(self.cleared, self.port).await {
+                match self.p.connect(self.cleared, self.port, words).await {
                     Ok(c) => Some(c),
                     Err(e) => {
                         self.stop(format!(
