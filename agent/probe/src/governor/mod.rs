@@ -22,7 +22,7 @@
 pub mod budget;
 mod window;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -170,6 +170,10 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 struct Lane {
     pacer: Pacer,
     window: FrameWindow,
+    /// Frames claimed by sends that have waited long, by claim order (the scan's
+    /// lane only).
+    claims: BTreeMap<u64, u32>,
+    next_claim: u64,
 }
 
 impl Lane {
@@ -177,6 +181,8 @@ impl Lane {
         Self {
             pacer: Pacer::new(rate),
             window: FrameWindow::new(rate, origin),
+            claims: BTreeMap::new(),
+            next_claim: 0,
         }
     }
 }
@@ -253,10 +259,35 @@ impl Counters {
     }
 }
 
-/// Where a send stands in its wait: not yet paced, or paced and waiting for room.
-#[derive(Debug, Default, Clone, Copy)]
+/// Where a send stands in its wait: not yet paced, or paced and waiting for room, since
+/// when, and whether it has claimed room in the scan's lane.
+#[derive(Debug, Default)]
 pub(crate) struct Ticket {
     paced: bool,
+    since: Option<Instant>,
+    claim: Option<Claim>,
+}
+
+/// How long a send waits for room in the scan's lane (its host's having room) before
+/// it claims some: every send after it must then leave its frames free, and it leaves
+/// free only the claims older than its own, so the oldest always goes as soon as the
+/// window has room for it. Without it, a send of many frames (an HTTPS fetch keeps room
+/// for 12) waits behind a stream of SYNs that each fit in the little room the window
+/// frees; a capture showed such fetches wait two minutes, until the port scan ended.
+const CLAIM_AFTER: Duration = Duration::from_millis(100);
+
+/// Room a waiting send holds in the scan's lane, in the order claims were made; given
+/// back when dropped (the send went, or its waiting was abandoned).
+#[derive(Debug)]
+struct Claim {
+    scan: Arc<Mutex<Lane>>,
+    seq: u64,
+}
+
+impl Drop for Claim {
+    fn drop(&mut self) {
+        lock(&self.scan).claims.remove(&self.seq);
+    }
 }
 
 /// Charges the frames of one host's traffic to the host's and the scan's limits.
@@ -287,19 +318,40 @@ impl FrameMeter {
                 return Err(slot);
             }
         }
-        let mut host = lock(&self.host.lane);
-        let mut scan = lock(&self.scan);
-        let wait = [host.window.room(now, total), scan.window.room(now, total)]
-            .into_iter()
-            .flatten()
-            .max();
-        if let Some(at) = wait {
-            return Err(at);
+        let since = *ticket.since.get_or_insert(now);
+        let own = ticket.claim.as_ref().map(|c| c.seq);
+        {
+            let mut host = lock(&self.host.lane);
+            let mut scan = lock(&self.scan);
+            let older: u32 = scan
+                .claims
+                .range(..own.unwrap_or(u64::MAX))
+                .map(|(_, frames)| *frames)
+                .sum();
+            let host_wait = host.window.room_leaving(now, total, 0);
+            let scan_wait = scan.window.room_leaving(now, total, older);
+            if let Some(at) = host_wait.max(scan_wait) {
+                let claim = own.is_none()
+                    && host_wait.is_none()
+                    && now.saturating_duration_since(since) >= CLAIM_AFTER;
+                if claim {
+                    let seq = scan.next_claim;
+                    scan.next_claim += 1;
+                    scan.claims.insert(seq, total);
+                    drop((host, scan));
+                    ticket.claim = Some(Claim {
+                        scan: Arc::clone(&self.scan),
+                        seq,
+                    });
+                }
+                return Err(at);
+            }
+            for lane in [&mut *host, &mut *scan] {
+                lane.window.record(now, cost.now);
+                lane.window.expect(cost.expected);
+            }
         }
-        for lane in [&mut *host, &mut *scan] {
-            lane.window.record(now, cost.now);
-            lane.window.expect(cost.expected);
-        }
+        // After the lanes' locks are let go: dropping the claim takes the scan's.
         *ticket = Ticket::default();
         Ok(())
     }
@@ -914,6 +966,103 @@ mod tests {
         // 200 probes at 100/s overall take at least 1.99 s, though each host alone could go faster.
         assert!(
             start.elapsed() >= Duration::from_millis(1990),
+            "{:?}",
+            start.elapsed()
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_send_of_many_frames_is_not_starved_by_a_stream_of_small_ones() {
+        let gov = Arc::new(Governor::new(SafetySettings {
+            rate_pps: 100,
+            host_rate_pps: 1000,
+            ..SafetySettings::default()
+        }));
+        let g = guard();
+        let cancel = CancellationToken::new();
+        let stop = CancellationToken::new();
+        // Ten hosts' SYNs, each taking the little room the window frees (a SYN now and
+        // room for its RST, which then goes), for as long as the test lasts.
+        let mut tasks = Vec::new();
+        for i in 1..=10u8 {
+            let target = g.clear(IpAddr::from([198, 18, 0, i])).expect("in scope");
+            let (gov, cancel, stop) = (gov.clone(), cancel.clone(), stop.clone());
+            tasks.push(tokio::spawn(async move {
+                while !stop.is_cancelled() {
+                    if let Some(adm) = gov.admit(target, ProbeKind::Tcp, &cancel).await {
+                        adm.arrived(1);
+                    }
+                }
+            }));
+        }
+        tokio::time::sleep(Duration::from_secs(2)).await;
+        // An HTTPS fetch keeps room for 12 frames before it starts.
+        let target = g.clear(IpAddr::from([198, 18, 0, 50])).expect("in scope");
+        let asked = Instant::now();
+        let fetch = FrameCost {
+            now: 1,
+            expected: 11,
+        };
+        let adm = tokio::time::timeout(
+            Duration::from_secs(10),
+            gov.admit_costing(target, ProbeKind::Tcp, fetch, &cancel),
+        )
+        .await;
+        let waited = asked.elapsed();
+        stop.cancel();
+        for t in tasks {
+            t.await.expect("task");
+        }
+        assert!(
+            matches!(adm, Ok(Some(_))),
+            "the fetch was never admitted while the SYNs went on"
+        );
+        // It claims room after 100 ms of waiting; the room frees as the last second's
+        // frames age out.
+        assert!(waited <= Duration::from_millis(1200), "waited {waited:?}");
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn sends_that_claim_room_never_hold_each_other_up() {
+        // Forty slow hosts (5 frames/s each) and a scan of 100 frames/s: SYNs and large
+        // sends wait long enough to claim room, and every one of them still goes.
+        let gov = Arc::new(Governor::new(SafetySettings {
+            rate_pps: 100,
+            host_rate_pps: 5,
+            ..SafetySettings::default()
+        }));
+        let g = guard();
+        let cancel = CancellationToken::new();
+        let start = Instant::now();
+        let mut tasks = Vec::new();
+        for i in 1..=40u8 {
+            let target = g.clear(IpAddr::from([198, 18, 0, i])).expect("in scope");
+            let (gov, cancel) = (gov.clone(), cancel.clone());
+            tasks.push(tokio::spawn(async move {
+                for n in 0..6 {
+                    let cost = if n % 3 == 0 {
+                        FrameCost {
+                            now: 1,
+                            expected: 3,
+                        }
+                    } else {
+                        ProbeKind::Tcp.cost()
+                    };
+                    if let Some(adm) = gov
+                        .admit_costing(target, ProbeKind::Tcp, cost, &cancel)
+                        .await
+                    {
+                        adm.arrived(cost.expected);
+                    }
+                }
+            }));
+        }
+        let all = futures::future::join_all(tasks);
+        let done = tokio::time::timeout(Duration::from_secs(60), all).await;
+        assert!(done.is_ok(), "probes still waiting after 60 s");
+        // 40 hosts × (2 × 4 + 4 × 2) frames = 640 frames at 95 a second: about 7 s.
+        assert!(
+            start.elapsed() <= Duration::from_secs(12),
             "{:?}",
             start.elapsed()
         );

@@ -101,6 +101,9 @@ impl Tally {
     }
 }
 
+/// How soon a send that other sends' claims leave no room for asks again.
+const CLAIM_RECHECK: Duration = Duration::from_millis(10);
+
 /// One cap over a sliding second: frames on the wire and frames expected.
 #[derive(Debug)]
 pub(crate) struct FrameWindow {
@@ -147,15 +150,34 @@ impl FrameWindow {
     /// may fit (when enough of the last second's frames have aged out). A send
     /// larger than the cap itself waits for an empty window and then goes: a
     /// connect cannot be cut in pieces.
+    #[cfg(test)]
     pub(crate) fn room(&mut self, now: Instant, frames: u32) -> Option<Instant> {
+        self.room_leaving(now, frames, 0)
+    }
+
+    /// [`FrameWindow::room`] for a send that must also leave `reserved` frames free:
+    /// the room claimed by sends that have waited long (see `Claim` in the governor),
+    /// so that a steady stream of small sends cannot starve a large one. When the
+    /// claims leave no room even in an empty window, the send asks again shortly,
+    /// once the claimants have gone.
+    pub(crate) fn room_leaving(
+        &mut self,
+        now: Instant,
+        frames: u32,
+        reserved: u32,
+    ) -> Option<Instant> {
         self.expire(now);
         let limit = self.planned_limit();
-        let need = self.expected.saturating_add(frames);
+        let alone = self.expected.saturating_add(frames);
+        let need = alone.saturating_add(reserved);
         if self.in_window.saturating_add(need) <= limit {
             return None;
         }
-        if need >= limit {
+        if alone >= limit {
             return self.sent.back().map(|&(at, _)| at + WINDOW);
+        }
+        if need >= limit {
+            return Some(now + CLAIM_RECHECK);
         }
         let mut left = self.in_window;
         for &(at, n) in &self.sent {
