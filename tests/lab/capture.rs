@@ -29,11 +29,23 @@ pub struct Capture {
 
 impl Capture {
     /// Starts `tcpdump` on `eth0` in namespace `ns`, writing to `path`, and returns once
-    /// it is capturing (it says so on stderr).
+    /// it is capturing (it says so on stderr). Immediate mode: without it the kernel
+    /// hands tcpdump its frames a block at a time, up to a second late, and a capture
+    /// stopped within that second of a short scan held none of its frames.
     pub fn start(ns: &str, path: &Path) -> Result<Self> {
         let mut child = Command::new("ip")
             .args([
-                "netns", "exec", ns, "tcpdump", "-i", "eth0", "-n", "-U", "-s", "0",
+                "netns",
+                "exec",
+                ns,
+                "tcpdump",
+                "--immediate-mode",
+                "-i",
+                "eth0",
+                "-n",
+                "-U",
+                "-s",
+                "0",
             ])
             .arg("-w")
             .arg(path)
