@@ -283,6 +283,6 @@ print("  ICMP and the ping ports are missed, which is what the host recall colum
 print("  every address, as kenshin's direct mode does, but without kenshin's use of ARP to skip absent addresses.")
 print("- nmap's rate cap limits packets per second overall; kenshin also holds every host to 40 packets/s and six")
 print("  probes in flight, which nmap does not. nmap's probe counts are its own \"Raw packets sent\" (all packets);")
-print("  kenshin counts the probes it originates (a connect to an open port adds the kernel's ACK and RST).")
+print("  kenshin counts the probes it originates (a connect to an open port adds the RST that closes it).")
 print("- With -Pn nmap marks every address it scanned as up, whether anything answered or not: that is the")
 print("  \"addresses reported up that are not\" column. kenshin reports a host only when something answered.")

@@ -180,7 +180,7 @@ def fullscan(argv):
     planned = rate - rate // 20
     lines.append("")
     lines.append(f"Frames, not probes, are what the cap holds: kenshin counted {num(frames)} frames "
-                 f"(`scan.stats.frames.sent`: SYNs, the ACK and RST of every open port, identification's "
+                 f"(`scan.stats.frames.sent`: SYNs, the RST of every open port (the handshake's ACK is held, docs/safety.md), identification's "
                  f"and the TLS audit's conversations, ICMP, ARP, UDP). At the {planned} frames/s that planned "
                  f"sends may fill ({rate}/s less the twentieth kept for frames no one announced) they alone "
                  f"take {frames / planned:.1f} s, {frames / planned / bound:.2f}× the one-pass bound, before any "
