@@ -526,6 +526,24 @@ mod tests {
         (gov, adm)
     }
 
+    /// A loopback service that serves one connection with `serve`; its port.
+    async fn serve_once<F, Fut>(serve: F) -> u16
+    where
+        F: FnOnce(TcpStream) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        tokio::spawn(async move {
+            if let Ok((s, _)) = listener.accept().await {
+                serve(s).await;
+            }
+        });
+        port
+    }
+
     /// Reads up to `want` bytes (less if the host closes), then drops the stream and the
     /// admission: the bytes read and the kernel's count of segments sent before the close.
     async fn read_then_close(mut stream: Stream, adm: Admission, want: usize) -> (usize, u32) {
@@ -581,18 +599,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_conversation_where_kenshin_speaks_first_sends_no_ack_of_its_own() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        tokio::spawn(async move {
-            if let Ok((mut s, _)) = listener.accept().await {
-                let mut buf = [0u8; 64];
-                let _ = s.read(&mut buf).await;
-                let _ = s.write_all(b"a short reply").await;
-                let _ = s.read(&mut buf).await;
-            }
-        });
+        let port = serve_once(|mut s| async move {
+            let mut buf = [0u8; 64];
+            let _ = s.read(&mut buf).await;
+            let _ = s.write_all(b"a short reply").await;
+            let _ = s.read(&mut buf).await;
+        })
+        .await;
         let (_gov, adm) = admitted_on_loopback(1000).await;
         let mut stream = open(&adm, port, Duration::from_secs(2), FirstWords::Ours)
             .await
@@ -613,17 +626,12 @@ mod tests {
 
     #[tokio::test]
     async fn first_words_leave_with_the_held_ack_even_when_the_hosts_budget_is_spent() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        tokio::spawn(async move {
-            if let Ok((mut s, _)) = listener.accept().await {
-                let mut buf = [0u8; 64];
-                let _ = s.read(&mut buf).await;
-                let _ = s.read(&mut buf).await;
-            }
-        });
+        let port = serve_once(|mut s| async move {
+            let mut buf = [0u8; 64];
+            let _ = s.read(&mut buf).await;
+            let _ = s.read(&mut buf).await;
+        })
+        .await;
         // Two frames a second: the SYN and the room kept fill the host's window, and a
         // write that waited for a new slot would let the kernel's delayed-ACK timer
         // (at most 200 ms) send the held ACK alone first.
@@ -644,19 +652,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_conversation_counts_every_frame_the_kernel_sent_and_its_rst() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let port = listener.local_addr().expect("addr").port();
-        tokio::spawn(async move {
-            if let Ok((mut s, _)) = listener.accept().await {
-                let mut buf = [0u8; 64];
-                let _ = s.read(&mut buf).await;
-                // A reply of three segments' worth, for the client to ACK.
-                let _ = s.write_all(&vec![b'x'; 3 * 65_000]).await;
-                let _ = s.read(&mut buf).await;
-            }
-        });
+        let port = serve_once(|mut s| async move {
+            let mut buf = [0u8; 64];
+            let _ = s.read(&mut buf).await;
+            // A reply of three segments' worth, for the client to ACK.
+            let _ = s.write_all(&vec![b'x'; 3 * 65_000]).await;
+            let _ = s.read(&mut buf).await;
+        })
+        .await;
         let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
         let (gov, adm) = admitted_on_loopback(1000).await;
         let mut stream = open(&adm, port, Duration::from_secs(2), FirstWords::Ours)
@@ -675,19 +678,14 @@ mod tests {
 
     #[tokio::test]
     async fn a_host_that_sends_more_than_is_read_is_acked_at_the_caps_pace() {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let port = listener.local_addr().expect("addr").port();
         const SENT: usize = 100_000;
-        tokio::spawn(async move {
-            if let Ok((mut s, _)) = listener.accept().await {
-                // It talks first, and far more than one window.
-                let _ = s.write_all(&vec![b'x'; SENT]).await;
-                let mut buf = [0u8; 64];
-                let _ = s.read(&mut buf).await;
-            }
-        });
+        let port = serve_once(|mut s| async move {
+            // It talks first, and far more than one window.
+            let _ = s.write_all(&vec![b'x'; SENT]).await;
+            let mut buf = [0u8; 64];
+            let _ = s.read(&mut buf).await;
+        })
+        .await;
         let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
         const CAP: u32 = 20;
         let (gov, adm) = admitted_on_loopback(CAP).await;
