@@ -24,7 +24,7 @@ mod window;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
@@ -146,18 +146,37 @@ impl FrameCost {
 
 impl ProbeKind {
     /// What a probe of this kind costs before anything is known of its answer: one
-    /// frame, and for a TCP connect room for what may follow it (the RST of an open
-    /// port, or the kernel's SYN retransmission to a silent one; more where the kernel
-    /// does not hold the handshake's ACK: [`crate::net::tcp::connect_cost`]).
+    /// frame, and for a TCP connect room for what may follow it: the RST of an open
+    /// port, or the kernel's SYN retransmission to a silent one; where the kernel does
+    /// not hold the handshake's ACK, that ACK and the RST that can cross a banner too.
     pub fn cost(self) -> FrameCost {
         match self {
             ProbeKind::Icmp | ProbeKind::Arp | ProbeKind::Udp => FrameCost {
                 now: 1,
                 expected: 0,
             },
-            ProbeKind::Tcp => crate::net::tcp::connect_cost(),
+            ProbeKind::Tcp => FrameCost {
+                now: 1,
+                expected: if ACK_HELD.load(Ordering::Relaxed) {
+                    1
+                } else {
+                    3
+                },
+            },
         }
     }
+}
+
+/// Whether this kernel holds a port-scan connect's handshake ACK when asked (see
+/// `net::tcp`). Linux has since 2.2; the first connect that shows otherwise clears it
+/// ([`kernel_sends_held_acks`]), and every later connect keeps room for that ACK and for
+/// the RST that can answer a banner already on its way when ours left.
+static ACK_HELD: AtomicBool =
+    AtomicBool::new(cfg!(any(target_os = "linux", target_os = "android")));
+
+/// A connect showed the kernel sending the handshake's ACK it was asked to hold.
+pub fn kernel_sends_held_acks() {
+    ACK_HELD.store(false, Ordering::Relaxed);
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {

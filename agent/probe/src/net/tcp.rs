@@ -23,7 +23,6 @@ use std::future::Future;
 use std::io;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{ready, Context, Poll};
 use std::time::Duration;
 
@@ -32,7 +31,7 @@ use tokio::net::{TcpSocket, TcpStream};
 use tokio::time::{Instant, Sleep};
 
 use super::{classify, segments, ErrorClass};
-use crate::governor::{Admission, FrameCost, FrameMeter, Ticket};
+use crate::governor::{Admission, FrameCost, FrameMeter, ProbeKind, Ticket};
 
 /// What one connect attempt learned.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -217,25 +216,12 @@ pub enum FirstWords {
     Theirs,
 }
 
-/// Whether this kernel holds a port-scan connect's ACK when asked. Linux has since
-/// 2.2; the first connect that shows otherwise clears it, and every later one keeps
-/// room for the ACK and the RST that can cross a banner again.
-static ACK_HELD: AtomicBool =
-    AtomicBool::new(cfg!(any(target_os = "linux", target_os = "android")));
-
 /// What a port-scan [`connect`] is admitted with: the SYN now, and room for the RST
 /// that closes an open port (or for the SYN the kernel sends again to a silent one).
 /// Where the kernel does not hold the handshake's ACK, room for that ACK and for the
 /// RST that answers a banner already on its way when ours left.
 pub fn connect_cost() -> FrameCost {
-    FrameCost {
-        now: 1,
-        expected: if ACK_HELD.load(Ordering::Relaxed) {
-            1
-        } else {
-            3
-        },
-    }
+    ProbeKind::Tcp.cost()
 }
 
 /// The frames an open port's connect sent after its SYN, the closing RST included:
@@ -253,7 +239,7 @@ fn open_port_frames(segments_out: Option<u32>, held: bool, waited: Duration) -> 
     let after_syn = n.saturating_sub(1);
     let acked = !held || after_syn > syn_retransmissions(waited);
     if held && acked {
-        ACK_HELD.store(false, Ordering::Relaxed);
+        crate::governor::kernel_sends_held_acks();
     }
     if acked {
         after_syn.max(1) + 2
