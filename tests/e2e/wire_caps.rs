@@ -97,11 +97,16 @@ fn busiest_window(frames: &[Frame], host: Ipv4Addr, origin: f64) -> String {
 /// Plain TCP listeners on `ports` in namespace `ns`, ready when this returns; the
 /// caller kills the child.
 fn listen_in(ns: &str, ports: &str) -> std::process::Child {
+    listen_with(ns, ports, Stdio::null())
+}
+
+/// [`listen_in`], with the listeners' `accepted PORT from ADDR` lines going to `stdout`.
+fn listen_with(ns: &str, ports: &str, stdout: Stdio) -> std::process::Child {
     let child = Command::new("ip")
         .args(["netns", "exec", ns])
         .arg(env!("CARGO_BIN_EXE_kenshin-lab"))
         .args(["listen", ports])
-        .stdout(Stdio::null())
+        .stdout(stdout)
         .stderr(Stdio::null())
         .spawn()
         .expect("listener");
@@ -582,15 +587,7 @@ fn an_open_port_costs_its_host_a_syn_and_an_rst_and_its_service_never_sees_a_con
     let ports = [8081u16, 8082, 8083];
     // Listeners that say which connections their application accepted, on the segment
     // without loss (a lost frame would add a retransmission to count).
-    let listeners = Command::new("ip")
-        .args(["netns", "exec", "ksl-term"])
-        .arg(env!("CARGO_BIN_EXE_kenshin-lab"))
-        .args(["listen", "8081,8082,8083"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("listener");
-    std::thread::sleep(Duration::from_millis(500));
+    let listeners = listen_with("ksl-term", "8081,8082,8083", Stdio::piped());
     let capture =
         Capture::start("ksl-term", &artifacts().join("half-open-ksl-term.pcap")).expect("capture");
     let o = kenshin_in_lab(&[
