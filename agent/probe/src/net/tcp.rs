@@ -250,7 +250,7 @@ fn open_port_frames(segments_out: Option<u32>, held: bool, waited: Duration) -> 
 
 /// SYNs the kernel sent again while a connect waited `waited`: Linux retransmits an
 /// unanswered SYN after 1 s, then 3 s, 7 s … from the first.
-fn syn_retransmissions(waited: Duration) -> u32 {
+pub(crate) fn syn_retransmissions(waited: Duration) -> u32 {
     let mut at = Duration::from_secs(1);
     let mut n = 0;
     while waited >= at && n < 6 {

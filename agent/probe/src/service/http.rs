@@ -36,6 +36,14 @@ pub struct HttpClient {
     user_agent: String,
 }
 
+/// A fetch that failed: what reqwest said, and whether the connection had been made
+/// (then the request, the ACKs and the close went out as on success).
+#[derive(Debug)]
+struct FetchError {
+    text: String,
+    connected: bool,
+}
+
 /// One response, as far as it was read.
 #[derive(Debug)]
 struct Page {
@@ -67,8 +75,11 @@ impl HttpClient {
         })
     }
 
-    async fn fetch(&self, url: Url) -> Result<Page, String> {
-        let mut resp = self.client.get(url).send().await.map_err(describe)?;
+    async fn fetch(&self, url: Url) -> Result<Page, FetchError> {
+        let mut resp = self.client.get(url).send().await.map_err(|e| FetchError {
+            connected: !e.is_connect(),
+            text: describe(e),
+        })?;
         let mut page = Page {
             status: resp.status().as_u16(),
             version: format!("{:?}", resp.version()),
@@ -278,15 +289,21 @@ impl Prober<'_> {
                     let extra = crate::net::segments(page.body.len(), REPLY_MSS);
                     admission.meter().unplanned(extra.saturating_sub(1));
                 }
-                // A connect that failed sent less than planned; what it did send is
-                // within the room kept, which is released on drop.
-                Err(_) => admission.arrived(1),
+                // A reply that was not HTTP (a telnet server's negotiation, a TLS
+                // alert), a timeout, a reset: the connection was made and the request,
+                // the ACKs and the close went out all the same.
+                Err(e) if e.connected => admission.arrived(cost.expected),
+                // No connection: the SYN, and the SYNs the kernel sent again while
+                // it waited; the rest of the room kept is released on drop.
+                Err(_) => {
+                    admission.arrived(crate::net::tcp::syn_retransmissions(started.elapsed()))
+                }
             }
             drop(admission);
             let page = match result {
                 Ok(p) => p,
                 Err(e) => {
-                    obs.notes.push(format!("GET {url}: {e}"));
+                    obs.notes.push(format!("GET {url}: {}", e.text));
                     break;
                 }
             };
@@ -387,7 +404,64 @@ impl Prober<'_> {
 
 #[cfg(test)]
 mod tests {
+    use std::net::Ipv4Addr;
+
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio_util::sync::CancellationToken;
+
     use super::*;
+    use crate::evidence::EvidenceLog;
+    use crate::governor::{Governor, SafetySettings};
+    use crate::ports::PortCatalog;
+    use crate::scope::{AddrRange, Scope, ScopeGuard};
+    use crate::service::Clients;
+
+    /// GETs `/` from a loopback service that answers with `reply` and closes; the
+    /// frames the host was charged, and whether the service spoke HTTP.
+    async fn fetch_charged(reply: &'static [u8]) -> (u64, bool) {
+        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .await
+            .expect("bind");
+        let port = listener.local_addr().expect("addr").port();
+        let server = tokio::spawn(async move {
+            let (mut s, _) = listener.accept().await.expect("accept");
+            let mut buf = [0u8; 1024];
+            let _ = s.read(&mut buf).await;
+            let _ = s.write_all(reply).await;
+        });
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let guard = ScopeGuard::new(
+            Scope::new(vec![AddrRange::single(lo)], vec![], 16, false).expect("scope"),
+        );
+        let cleared = guard.clear(lo).expect("in scope");
+        let governor = Governor::new(SafetySettings::default());
+        let (cancel, evidence) = (CancellationToken::new(), EvidenceLog::default());
+        let catalog = PortCatalog::builtin().expect("catalog");
+        let clients = Clients::new("kenshin-test").expect("clients");
+        let prober = Prober {
+            governor: &governor,
+            cancel: &cancel,
+            evidence: &evidence,
+            catalog: &catalog,
+            clients: &clients,
+        };
+        let mut obs = ServiceObservation::default();
+        let http = prober.http(cleared, port, false, &mut obs).await;
+        server.await.expect("server");
+        (governor.tally(lo).frames.frames, http)
+    }
+
+    #[tokio::test]
+    async fn a_fetch_answered_in_something_other_than_http_is_charged_every_frame_of_it() {
+        // A telnet server's first words: the connection was made, the request, the ACK
+        // of the reply and the close went out, as for a page.
+        let (telnet, spoke_http) = fetch_charged(b"\xff\xfd\x18\xff\xfd\x20\xff\xfd\x23").await;
+        let (page, _) = fetch_charged(b"HTTP/1.0 200 OK\r\nContent-Length: 0\r\n\r\n").await;
+        assert!(!spoke_http);
+        assert_eq!(telnet, page);
+        // SYN, the handshake's ACK, the request, the reply's ACK, the FIN and its ACK.
+        assert!(telnet >= 6, "{telnet} frames charged");
+    }
 
     #[test]
     fn titles_are_found_decoded_and_trimmed() {
