@@ -193,6 +193,9 @@ struct Lane {
     /// lane only).
     claims: BTreeMap<u64, u32>,
     next_claim: u64,
+    /// Frames waiting to close connections that are already open (the scan's lane
+    /// only): every other send leaves room for them (see `FrameMeter::keep_scan_room`).
+    closing: u32,
 }
 
 impl Lane {
@@ -202,6 +205,7 @@ impl Lane {
             window: FrameWindow::new(rate, origin),
             claims: BTreeMap::new(),
             next_claim: 0,
+            closing: 0,
         }
     }
 }
@@ -346,7 +350,8 @@ impl FrameMeter {
                 .claims
                 .range(..own.unwrap_or(u64::MAX))
                 .map(|(_, frames)| *frames)
-                .sum();
+                .sum::<u32>()
+                + scan.closing;
             let host_wait = host.window.room_leaving(now, total, 0);
             let scan_wait = scan.window.room_leaving(now, total, older);
             if let Some(at) = host_wait.max(scan_wait) {
@@ -409,6 +414,75 @@ impl FrameMeter {
         }
     }
 
+    /// Room kept for frames that were lent from the scan's lane (see
+    /// [`Admission::lend_closing_room`]) goes: `frames` in the host's lane, `scan` of
+    /// them in the scan's.
+    fn cancelled_split(&self, frames: u32, scan: u32) {
+        lock(&self.host.lane).window.cancel(frames);
+        lock(&self.scan).window.cancel(scan);
+    }
+
+    /// `frames` kept frames went out just now, `lent` of them without room kept in the
+    /// scan's lane: those are counted there as they go.
+    fn arrived_split(&self, frames: u32, lent: u32) {
+        let now = Instant::now();
+        {
+            let mut host = lock(&self.host.lane);
+            host.window.arrive(now, frames);
+            host.pacer.push_back(now, frames);
+        }
+        let mut scan = lock(&self.scan);
+        scan.window.arrive(now, frames - lent);
+        scan.window.record(now, lent);
+        scan.pacer.push_back(now, frames);
+    }
+
+    /// Waits for room for `frames` in the scan's lane and keeps it, ahead of every
+    /// other send: a frame kenshin holds back until there is room (the RST that closes
+    /// an open port) must not wait behind new probes, or the host would send its
+    /// SYN-ACK again. Such frames are few (one per open port), so they never wait
+    /// longer than the next frame of the last second takes to age out.
+    async fn keep_scan_room(&self, frames: u32) {
+        /// The frames a closing send waits for, given back however its wait ends.
+        struct Waiting<'a>(&'a Mutex<Lane>, u32);
+        impl Drop for Waiting<'_> {
+            fn drop(&mut self) {
+                let mut lane = lock(self.0);
+                lane.closing = lane.closing.saturating_sub(self.1);
+            }
+        }
+        let mut waiting: Option<Waiting<'_>> = None;
+        loop {
+            let now = Instant::now();
+            let at = {
+                let mut scan = lock(&self.scan);
+                // Room others leave for closing frames is this send's to take.
+                let others = scan.closing - waiting.as_ref().map_or(0, |w| w.1);
+                match scan.window.room_leaving(now, frames, others) {
+                    None => {
+                        scan.window.expect(frames);
+                        None
+                    }
+                    Some(at) => {
+                        if waiting.is_none() {
+                            scan.closing += frames;
+                        }
+                        Some(at)
+                    }
+                }
+            };
+            match at {
+                None => return,
+                Some(at) => {
+                    if waiting.is_none() {
+                        waiting = Some(Waiting(&self.scan, frames));
+                    }
+                    tokio::time::sleep_until(at).await;
+                }
+            }
+        }
+    }
+
     /// `frames` frames no one planned for went out just now (the kernel retransmitted,
     /// a reply took more ACKs than estimated): counted, and what follows waits for them.
     pub fn unplanned(&self, frames: u32) {
@@ -437,6 +511,9 @@ pub struct Admission {
     meter: FrameMeter,
     /// Frames room is still kept for; released when the admission is dropped.
     expected: std::sync::atomic::AtomicU32,
+    /// How many of those frames have their room kept in the host's lane only: lent
+    /// from the scan's (see [`Admission::lend_closing_room`]).
+    lent: std::sync::atomic::AtomicU32,
     _host_slot: OwnedSemaphorePermit,
     _scan_slot: OwnedSemaphorePermit,
 }
@@ -478,8 +555,42 @@ impl Admission {
         // Only the probe holding the admission changes its room: load, then take.
         let left = self.expected.load(Ordering::Relaxed);
         let released = self.take_expected(left.saturating_sub(keep));
-        if released > 0 {
-            self.meter.cancelled(released);
+        self.give_back(released);
+    }
+
+    /// Room kept for `frames` that will not be sent: lent frames first, whose room is
+    /// kept in the host's lane only.
+    fn give_back(&self, frames: u32) {
+        if frames > 0 {
+            let lent = take_up_to(&self.lent, frames);
+            self.meter.cancelled_split(frames, frames - lent);
+        }
+    }
+
+    /// Lends the scan's lane the room kept for the `frames` that kenshin itself sends
+    /// when it closes the connection (the RST of linger 0), while the host's lane keeps
+    /// it. Most connects meet a closed or silent port and never send them, and room kept
+    /// for them while the answer is awaited was room the scan's rate could not use (in
+    /// the class sweep, where most addresses are silent, a fifth of it). An open port
+    /// takes the room back with [`Admission::keep_closing_room`] before the RST goes.
+    ///
+    /// Only for frames kenshin sends when it chooses: frames the kernel sends on its
+    /// own schedule (a SYN retransmission, an ACK) must keep their room.
+    pub fn lend_closing_room(&self, frames: u32) {
+        let frames = frames.min(self.expected.load(Ordering::Relaxed));
+        if frames > 0 {
+            self.lent.fetch_add(frames, Ordering::Relaxed);
+            lock(&self.meter.scan).window.cancel(frames);
+        }
+    }
+
+    /// Takes back the room lent with [`Admission::lend_closing_room`], waiting for it in
+    /// the scan's lane ahead of new sends: afterwards the closing frames may go.
+    pub async fn keep_closing_room(&self) {
+        let lent = self.lent.load(Ordering::Relaxed);
+        if lent > 0 {
+            self.meter.keep_scan_room(lent).await;
+            take_up_to(&self.lent, lent);
         }
     }
 
@@ -497,30 +608,34 @@ impl Admission {
     /// Up to `frames` of the frames room was kept for went out just now; any
     /// beyond are counted as unplanned.
     pub fn arrived(&self, frames: u32) {
-        let kept = self.take_expected(frames);
-        self.meter.arrived(kept);
+        let kept = take_up_to(&self.expected, frames);
+        let lent = take_up_to(&self.lent, kept);
+        self.meter.arrived_split(kept, lent);
         self.meter.unplanned(frames - kept);
     }
 
-    /// Takes up to `frames` of the room kept, for a connection to carry on.
+    /// Takes up to `frames` of the room kept, for a connection to carry on. Room lent
+    /// from the scan's lane must have been taken back first.
     pub(crate) fn take_expected(&self, frames: u32) -> u32 {
-        let mut taken = 0;
-        let _ = self
-            .expected
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
-                taken = left.min(frames);
-                Some(left - taken)
-            });
-        taken
+        debug_assert_eq!(self.lent.load(Ordering::Relaxed), 0, "room still lent");
+        take_up_to(&self.expected, frames)
     }
+}
+
+/// Takes up to `n` from `counter`, returning how much was taken.
+fn take_up_to(counter: &std::sync::atomic::AtomicU32, n: u32) -> u32 {
+    let mut taken = 0;
+    let _ = counter.fetch_update(Ordering::Relaxed, Ordering::Relaxed, |left| {
+        taken = left.min(n);
+        Some(left - taken)
+    });
+    taken
 }
 
 impl Drop for Admission {
     fn drop(&mut self) {
         let left = *self.expected.get_mut();
-        if left > 0 {
-            self.meter.cancelled(left);
-        }
+        self.give_back(left);
     }
 }
 
@@ -884,6 +999,7 @@ impl Governor {
             bounds: self.settings.timeouts,
             meter,
             expected: std::sync::atomic::AtomicU32::new(cost.expected),
+            lent: std::sync::atomic::AtomicU32::new(0),
             _host_slot: host_slot,
             _scan_slot: scan_slot,
         })
@@ -1179,6 +1295,63 @@ mod tests {
         assert_eq!(gov.tally(target.addr()).frames.frames, 300);
         assert!(gov.tally(target.addr()).frames.peak_second <= 42);
         assert!(gov.frame_stats().peak_second <= 42);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn room_lent_for_a_closing_rst_serves_other_probes_until_the_rst_takes_it_back() {
+        let gov = Arc::new(Governor::new(SafetySettings {
+            rate_pps: 20,
+            host_rate_pps: 1000,
+            ..SafetySettings::default()
+        }));
+        let g = guard();
+        let cancel = CancellationToken::new();
+        let open = g.clear(IpAddr::from([198, 18, 0, 1])).expect("in scope");
+        let connect = gov
+            .admit(open, ProbeKind::Tcp, &cancel)
+            .await
+            .expect("admitted");
+        connect.lend_closing_room(1);
+        let second = Instant::now() + WINDOW;
+        // The scan's lane plans for 19 frames a second: the SYN, and 18 more probes,
+        // one of them in the room the RST would have kept.
+        let mut echoes = 0;
+        for i in 2..=40u8 {
+            let other = g.clear(IpAddr::from([198, 18, 0, i])).expect("in scope");
+            gov.admit(other, ProbeKind::Icmp, &cancel)
+                .await
+                .expect("admitted");
+            if Instant::now() >= second {
+                break;
+            }
+            echoes += 1;
+        }
+        assert_eq!(echoes, 18, "the lent room served another probe");
+        // The port turns out open: its RST waits for room, ahead of a probe that asked
+        // before it.
+        let late = g.clear(IpAddr::from([198, 18, 0, 60])).expect("in scope");
+        let waiting = {
+            let (gov, cancel) = (gov.clone(), cancel.clone());
+            tokio::spawn(async move {
+                let adm = gov.admit(late, ProbeKind::Icmp, &cancel).await;
+                (Instant::now(), adm.is_some())
+            })
+        };
+        tokio::time::sleep(Duration::from_millis(10)).await;
+        connect.keep_closing_room().await;
+        let rst_at = Instant::now();
+        connect.arrived(1);
+        drop(connect);
+        let (echo_at, admitted) = waiting.await.expect("task");
+        assert!(admitted);
+        assert!(rst_at <= echo_at, "the RST waited behind a new probe");
+        let stats = gov.frame_stats();
+        assert_eq!(stats.frames_sent, 1 + 19 + 1 + 1);
+        assert!(
+            stats.peak_second <= 20,
+            "{} in one second",
+            stats.peak_second
+        );
     }
 
     #[tokio::test(start_paused = true)]

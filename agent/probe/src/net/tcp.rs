@@ -58,6 +58,13 @@ pub async fn connect(admission: &Admission, port: u16, timeout: Duration) -> Tcp
         Ok(s) => s,
         Err(e) => return TcpOutcome::LocalError(e.to_string()),
     };
+    // The closing RST goes when kenshin drops the stream: where the kernel sends
+    // nothing on its own within the timeout (no SYN retransmission), the scan's lane
+    // lends its room for it to other probes, and an open port takes it back first.
+    let lent = syn_retransmissions(timeout) == 0;
+    if lent {
+        admission.lend_closing_room(1);
+    }
     let start = Instant::now();
     // Room for the ACK and RST of an open port is kept only while an answer can be
     // expected (the RTT estimate's horizon); a port silent past it gives the room back
@@ -82,10 +89,19 @@ pub async fn connect(admission: &Admission, port: u16, timeout: Duration) -> Tcp
         }
         Ok(Ok(stream)) => {
             let rtt = start.elapsed();
+            if lent {
+                admission.keep_closing_room().await;
+            }
             let sent = segments_out(&stream);
             // Linger 0: the kernel answers with RST at once.
             drop(stream);
-            admission.arrived(open_port_frames(sent, held, rtt));
+            let (frames, acked) = open_port_frames(sent, held, start.elapsed());
+            if held && acked && start.elapsed() - rtt < SYN_ACK_AGAIN {
+                // The handshake's ACK went though it was asked to be held, before the
+                // host could have sent its SYN-ACK again: this kernel does not hold it.
+                crate::governor::kernel_sends_held_acks();
+            }
+            admission.arrived(frames);
             TcpOutcome::Open { rtt }
         }
         Ok(Err(e)) => {
@@ -224,7 +240,8 @@ pub fn connect_cost() -> FrameCost {
     ProbeKind::Tcp.cost()
 }
 
-/// The frames an open port's connect sent after its SYN, the closing RST included:
+/// The frames an open port's connect sent after its SYN, the closing RST included,
+/// and whether the handshake's ACK went:
 /// the SYNs the kernel sent again (it counts them in `segments_out`), the RST, and,
 /// if the handshake's ACK went (not held, or the count shows more than the SYNs the
 /// wait explains), that ACK and the RST that can answer a banner already on its way
@@ -232,21 +249,23 @@ pub fn connect_cost() -> FrameCost {
 /// trip, after the admission's room is gone; a capture showed it take a medical
 /// device's 10 frames/s cap to 11). Only a host that saw the handshake complete can
 /// send a banner.
-fn open_port_frames(segments_out: Option<u32>, held: bool, waited: Duration) -> u32 {
+fn open_port_frames(segments_out: Option<u32>, held: bool, waited: Duration) -> (u32, bool) {
     let Some(n) = segments_out else {
-        return 3;
+        return (3, !held);
     };
     let after_syn = n.saturating_sub(1);
     let acked = !held || after_syn > syn_retransmissions(waited);
-    if held && acked {
-        crate::governor::kernel_sends_held_acks();
-    }
     if acked {
-        after_syn.max(1) + 2
+        (after_syn.max(1) + 2, true)
     } else {
-        after_syn + 1
+        (after_syn + 1, false)
     }
 }
+
+/// The soonest a host sends its SYN-ACK again when nothing answers it (Linux and
+/// Windows wait a second or more): an ACK seen sooner after the answer was the
+/// kernel's own choice, not its answer to a SYN-ACK sent again.
+const SYN_ACK_AGAIN: Duration = Duration::from_millis(500);
 
 /// SYNs the kernel sent again while a connect waited `waited`: Linux retransmits an
 /// unanswered SYN after 1 s, then 3 s, 7 s … from the first.
@@ -557,17 +576,21 @@ mod tests {
             Scope::new(vec![AddrRange::single(lo)], vec![], 16, false).expect("scope"),
         );
         let gov = Governor::new(SafetySettings::default());
-        let adm = gov
-            .admit(
-                guard.clear(lo).expect("in scope"),
-                ProbeKind::Tcp,
-                &CancellationToken::new(),
-            )
-            .await
-            .expect("admitted");
-        let outcome = connect(&adm, port, Duration::from_secs(2)).await;
-        drop(adm);
-        assert!(matches!(outcome, TcpOutcome::Open { .. }), "{outcome:?}");
+        // Under a second the RST's room is lent to other probes while the answer is
+        // awaited (no SYN retransmission can go); from a second on it stays kept.
+        for timeout in [Duration::from_millis(500), Duration::from_secs(2)] {
+            let adm = gov
+                .admit(
+                    guard.clear(lo).expect("in scope"),
+                    ProbeKind::Tcp,
+                    &CancellationToken::new(),
+                )
+                .await
+                .expect("admitted");
+            let outcome = connect(&adm, port, timeout).await;
+            drop(adm);
+            assert!(matches!(outcome, TcpOutcome::Open { .. }), "{outcome:?}");
+        }
         // The handshake was never completed: nothing waits in the listener's queue.
         tokio::time::sleep(Duration::from_millis(200)).await;
         let accepted = listener.accept();
@@ -577,8 +600,13 @@ mod tests {
         );
         assert_eq!(
             gov.tally(lo).frames.frames,
-            2,
+            4,
             "an open port should cost the SYN and the RST"
+        );
+        assert_eq!(
+            gov.frame_stats().frames_sent,
+            4,
+            "the scan's lane counts them too"
         );
         assert_eq!(connect_cost().expected, 1, "room for the RST only");
     }
