@@ -27,7 +27,7 @@ pub struct Found {
 /// Discovery tasks alive at once (each waits on the governor, so this bounds memory,
 /// not speed).
 const TASKS: usize = 512;
-/// How long to keep listening for late ARP replies after the last request.
+/// How long an address's task listens for its ARP reply after each request.
 const ARP_GRACE: Duration = Duration::from_millis(300);
 /// How often an address's ARP answer is looked for while waiting.
 const ARP_POLL: Duration = Duration::from_millis(10);
@@ -141,7 +141,8 @@ pub(super) async fn discover(
         arp_covered.clear();
     }
     if let Some(arp) = arp {
-        tokio::time::sleep(ARP_GRACE).await;
+        // Every address's task listened for ARP_GRACE after its last request: replies
+        // later still, but in by now, are taken too, without waiting any longer.
         for addr in scope.addresses() {
             let IpAddr::V4(v4) = addr else { continue };
             if let Some(mac) = arp.reply_from(v4) {
