@@ -33,6 +33,10 @@ def main():
         label = "medical device by the ledger" if h["cap"] < 40 else "`--host-rate`"
         print(f"| to {host}, in its namespace | {h['cap']} ({label}) | {h['frames_received']} "
               f"| {h['busiest_fixed_second_received']} | {h['busiest_any_second_sent']} |")
+        if "class_budget" in h:
+            print(f"| to {host}, from the answer on its HL7 or printer port (scanner's interface) "
+                  f"| {h['class_budget']} (class budget, learned from that port) | | "
+                  f"| {h['busiest_any_second_sent_after_class']} |")
     print()
     print(f"kenshin's own count (report.json `scan.stats.frames`): {o['kenshin_counted_frames']} frames, "
           f"at most {o['kenshin_counted_peak_second']} in one second overall and "

@@ -286,6 +286,38 @@ fn frames_on_the_wire_hold_both_caps_in_every_second_and_a_ledgered_medical_devi
         );
     }
 
+    // 2b. The second services host's HL7 and printer ports tell its class: from the
+    //     first answer on one of them, it is held to that class's budget (what went
+    //     before went at the per-host rate), measured where kenshin sent the frames.
+    let svc2: Ipv4Addr = SERVICES2_ADDR.parse().expect("addr");
+    let told = [2575, 9100]
+        .into_iter()
+        .filter_map(|p| syn_ack_from(scanner_frames, svc2, p))
+        .fold(f64::INFINITY, f64::min);
+    assert!(told.is_finite(), "neither tcp/2575 nor tcp/9100 answered");
+    let class_budget = hosts(&report)[SERVICES2_ADDR]["budget"]["frames_per_s"]
+        .as_u64()
+        .expect("the host's budget") as usize;
+    assert!(
+        class_budget < HOST_RATE,
+        "the class budget is {class_budget}"
+    );
+    let after: Vec<f64> = sent_times(scanner_frames, Some(svc2))
+        .into_iter()
+        .filter(|&t| t >= told)
+        .collect();
+    let busiest_after_class = busiest_any_second(&after);
+    assert!(
+        within(busiest_after_class, class_budget),
+        "{SERVICES2_ADDR}: {busiest_after_class} frames sent within one second after its \
+         class was told (budget {class_budget}); they were:\n{}",
+        busiest_window(scanner_frames, svc2, told)
+    );
+    if let Some(h) = per_host.get_mut(SERVICES2_ADDR) {
+        h["class_budget"] = class_budget.into();
+        h["busiest_any_second_sent_after_class"] = busiest_after_class.into();
+    }
+
     // 3. No payload to printers' raw ports or HL7, in any capture.
     for (ns, fs) in &frames {
         for f in fs.iter().filter(|f| f.from(scanner())) {

@@ -189,11 +189,15 @@ impl FrameWindow {
         self.sent.back().map(|&(at, _)| at + WINDOW)
     }
 
-    /// What planned sends may fill of the cap: all of it but a twentieth, left for
-    /// frames the kernel sends unannounced (a retransmission, the RST it answers a
-    /// late segment with) so that they too stay under the cap.
+    /// What planned sends may fill of the cap: all of it but a twentieth, and at least
+    /// one frame of any cap above one, left for frames the kernel sends unannounced (a
+    /// retransmission, the RST it answers a late segment with) so that they too stay
+    /// under the cap. A class budget of 10 frames a second kept nothing back: a lost RST
+    /// drew the host's SYN-ACK again, the kernel's RST answered it, and a capture
+    /// counted 11 frames to a printer in one second.
     fn planned_limit(&self) -> u32 {
-        self.cap - self.cap / 20
+        let reserve = (self.cap / 20).max(u32::from(self.cap > 1));
+        self.cap - reserve
     }
 
     /// `frames` frames went on the wire at `now`.
@@ -248,22 +252,24 @@ mod tests {
     #[test]
     fn a_send_waits_until_the_last_seconds_frames_age_out() {
         let t0 = Instant::now();
-        let mut w = FrameWindow::new(10, t0);
-        for i in 0..10 {
+        let mut w = FrameWindow::new(20, t0);
+        for i in 0..19 {
             assert_eq!(w.room(t0 + Duration::from_millis(i * 10), 1), None);
             w.record(t0 + Duration::from_millis(i * 10), 1);
         }
         let at = w
             .room(t0 + Duration::from_millis(200), 3)
             .expect("the window is full");
-        // Three frames fit once the first three of the ten have aged out.
+        // Planned sends fill 19 of 20 (one kept for the unannounced): three more fit
+        // once the first three have aged out.
         assert_eq!(at, t0 + Duration::from_millis(20) + WINDOW);
     }
 
     #[test]
     fn expected_frames_hold_their_room_until_they_go_out() {
         let t0 = Instant::now();
-        let mut w = FrameWindow::new(4, t0);
+        // A cap of 5: planned sends fill 4 of it.
+        let mut w = FrameWindow::new(5, t0);
         w.record(t0, 1);
         w.expect(2);
         assert!(w.room(t0, 2).is_some(), "1 sent + 2 expected + 2 new > 4");
