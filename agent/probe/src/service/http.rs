@@ -407,14 +407,9 @@ mod tests {
     use std::net::Ipv4Addr;
 
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    use tokio_util::sync::CancellationToken;
 
     use super::*;
-    use crate::evidence::EvidenceLog;
-    use crate::governor::{Governor, SafetySettings};
-    use crate::ports::PortCatalog;
-    use crate::scope::{AddrRange, Scope, ScopeGuard};
-    use crate::service::Clients;
+    use crate::service::test_prober::Loopback;
 
     /// GETs `/` from a loopback service that answers with `reply` and closes; the
     /// frames the host was charged, and whether the service spoke HTTP.
@@ -429,26 +424,11 @@ mod tests {
             let _ = s.read(&mut buf).await;
             let _ = s.write_all(reply).await;
         });
-        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        let guard = ScopeGuard::new(
-            Scope::new(vec![AddrRange::single(lo)], vec![], 16, false).expect("scope"),
-        );
-        let cleared = guard.clear(lo).expect("in scope");
-        let governor = Governor::new(SafetySettings::default());
-        let (cancel, evidence) = (CancellationToken::new(), EvidenceLog::default());
-        let catalog = PortCatalog::builtin().expect("catalog");
-        let clients = Clients::new("kenshin-test").expect("clients");
-        let prober = Prober {
-            governor: &governor,
-            cancel: &cancel,
-            evidence: &evidence,
-            catalog: &catalog,
-            clients: &clients,
-        };
+        let lo = Loopback::new();
         let mut obs = ServiceObservation::default();
-        let http = prober.http(cleared, port, false, &mut obs).await;
+        let http = lo.prober().http(lo.cleared(), port, false, &mut obs).await;
         server.await.expect("server");
-        (governor.tally(lo).frames.frames, http)
+        (lo.governor.tally(lo.cleared().addr()).frames.frames, http)
     }
 
     #[tokio::test]

@@ -25,6 +25,8 @@ mod http;
 mod sniff;
 mod starttls;
 mod tape;
+#[cfg(test)]
+mod test_prober;
 mod tls;
 
 use std::sync::Arc;

@@ -2,21 +2,14 @@
 //! shows, and against model servers whose log of hellos is compared with a golden
 //! file: the hellos the audit sends, in order, are part of its behaviour.
 
-use std::net::{IpAddr, Ipv4Addr};
 use std::path::Path;
 
 use kenshin_wire::tls;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
-use tokio_util::sync::CancellationToken;
 
 use super::connection::BACKOFF;
 use super::*;
-use crate::evidence::EvidenceLog;
-use crate::governor::{Governor, SafetySettings};
-use crate::ports::PortCatalog;
-use crate::scope::{AddrRange, Scope, ScopeGuard};
-use crate::service::Clients;
 
 /// Reads one ClientHello record; returns (client_version, first offered suite).
 async fn read_hello(s: &mut TcpStream) -> Option<(u16, u16)> {
@@ -418,22 +411,8 @@ async fn audit(port: u16, max_handshakes: u32) -> TlsAuditObservation {
 }
 
 async fn audit_with(port: u16, max_handshakes: u32, versions_only: bool) -> TlsAuditObservation {
-    let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
-    let guard =
-        ScopeGuard::new(Scope::new(vec![AddrRange::single(lo)], vec![], 16, false).expect("scope"));
-    let cleared = guard.clear(lo).expect("in scope");
-    let governor = Governor::new(SafetySettings::default());
-    let cancel = CancellationToken::new();
-    let evidence = EvidenceLog::default();
-    let catalog = PortCatalog::builtin().expect("catalog");
-    let clients = Clients::new("kenshin-test").expect("clients");
-    let prober = Prober {
-        governor: &governor,
-        cancel: &cancel,
-        evidence: &evidence,
-        catalog: &catalog,
-        clients: &clients,
-    };
+    let lo = crate::service::test_prober::Loopback::new();
+    let (prober, cleared) = (lo.prober(), lo.cleared());
     let settings = AuditSettings {
         pause: Duration::ZERO,
         max_handshakes,
