@@ -554,7 +554,7 @@ impl Admission {
     pub fn release_expected(&self, keep: u32) {
         // Only the probe holding the admission changes its room: load, then take.
         let left = self.expected.load(Ordering::Relaxed);
-        let released = self.take_expected(left.saturating_sub(keep));
+        let released = take_up_to(&self.expected, left.saturating_sub(keep));
         self.give_back(released);
     }
 
@@ -1351,6 +1351,23 @@ mod tests {
             stats.peak_second <= 20,
             "{} in one second",
             stats.peak_second
+        );
+        // A silent port past the answer horizon gives back the room it kept: the host's
+        // lane's (the scan's was lent), and nothing more goes out.
+        let silent = g.clear(IpAddr::from([198, 18, 0, 70])).expect("in scope");
+        let connect = gov
+            .admit(silent, ProbeKind::Tcp, &cancel)
+            .await
+            .expect("admitted");
+        connect.lend_closing_room(1);
+        connect.release_expected(0);
+        connect.arrived(0);
+        drop(connect);
+        assert_eq!(gov.frame_stats().frames_sent, 1 + 19 + 1 + 1 + 1);
+        assert_eq!(lock(&gov.scan).window.expected_frames(), 0);
+        assert_eq!(
+            lock(&gov.host(silent.addr()).lane).window.expected_frames(),
+            0
         );
     }
 

@@ -127,6 +127,12 @@ impl FrameWindow {
         }
     }
 
+    /// Frames room is kept for.
+    #[cfg(test)]
+    pub(crate) fn expected_frames(&self) -> u32 {
+        self.expected
+    }
+
     pub(crate) fn set_cap(&mut self, cap: u32) {
         self.cap = cap.max(1);
     }
