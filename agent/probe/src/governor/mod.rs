@@ -400,18 +400,12 @@ impl FrameMeter {
 
     /// `frames` frames that room was kept for went on the wire just now.
     pub fn arrived(&self, frames: u32) {
-        let now = Instant::now();
-        for lane in [&mut *lock(&self.host.lane), &mut *lock(&self.scan)] {
-            lane.window.arrive(now, frames);
-            lane.pacer.push_back(now, frames);
-        }
+        self.arrived_split(frames, 0);
     }
 
     /// `frames` frames that room was kept for will not be sent.
     pub fn cancelled(&self, frames: u32) {
-        for lane in [&mut *lock(&self.host.lane), &mut *lock(&self.scan)] {
-            lane.window.cancel(frames);
-        }
+        self.cancelled_split(frames, frames);
     }
 
     /// Room kept for frames that were lent from the scan's lane (see

@@ -95,8 +95,9 @@ pub async fn connect(admission: &Admission, port: u16, timeout: Duration) -> Tcp
             let sent = segments_out(&stream);
             // Linger 0: the kernel answers with RST at once.
             drop(stream);
-            let (frames, acked) = open_port_frames(sent, held, start.elapsed());
-            if held && acked && start.elapsed() - rtt < SYN_ACK_AGAIN {
+            let waited = start.elapsed();
+            let (frames, acked) = open_port_frames(sent, held, waited);
+            if held && acked && waited - rtt < SYN_ACK_AGAIN {
                 // The handshake's ACK went though it was asked to be held, before the
                 // host could have sent its SYN-ACK again: this kernel does not hold it.
                 crate::governor::kernel_sends_held_acks();
@@ -255,11 +256,12 @@ fn open_port_frames(segments_out: Option<u32>, held: bool, waited: Duration) -> 
     };
     let after_syn = n.saturating_sub(1);
     let acked = !held || after_syn > syn_retransmissions(waited);
-    if acked {
-        (after_syn.max(1) + 2, true)
+    let frames = if acked {
+        after_syn.max(1) + 2
     } else {
-        (after_syn + 1, false)
-    }
+        after_syn + 1
+    };
+    (frames, acked)
 }
 
 /// The soonest a host sends its SYN-ACK again when nothing answers it (Linux and
