@@ -244,24 +244,6 @@ async fn run_async(config_path: &Path, uploader: Option<&MakeUploader>) -> anyho
     make_dir(&d.reports_dir, 0o750)?;
     let _lock = crate::lock::acquire(&d.state_dir)?;
     let health = Arc::new(Health::open(&d.state_dir)?);
-    tracing::info!(
-        config = %config_path.display(),
-        scopes = config.scopes.len(),
-        "kenshin {} daemon started (state {}, reports {})",
-        env!("CARGO_PKG_VERSION"),
-        d.state_dir.display(),
-        d.reports_dir.display()
-    );
-    if !kenshin_engine::privilege::has_cap_net_raw() {
-        tracing::warn!(
-            "no CAP_NET_RAW: ICMP and ARP discovery are off, and hosts are found by TCP and UDP \
-             probes only (grant it with AmbientCapabilities=CAP_NET_RAW, as the shipped unit does)"
-        );
-    }
-    if config.scopes.is_empty() {
-        tracing::warn!("no [[scope]] in {}: nothing will be scanned until one is added and the daemon reloaded (SIGHUP)", config_path.display());
-    }
-
     let history = config.history_path();
     let fleet_db = config.fleet.as_ref().and_then(|f| f.db.clone());
     // Scans adopted below are queued too.
@@ -292,6 +274,25 @@ async fn run_async(config_path: &Path, uploader: Option<&MakeUploader>) -> anyho
         }
     }
     drop(store);
+    // Said only now: the history is open and reconciled, so a daemon that says it
+    // started has its database (tests and operators may fill the disk after this).
+    tracing::info!(
+        config = %config_path.display(),
+        scopes = config.scopes.len(),
+        "kenshin {} daemon started (state {}, reports {})",
+        env!("CARGO_PKG_VERSION"),
+        d.state_dir.display(),
+        d.reports_dir.display()
+    );
+    if !kenshin_engine::privilege::has_cap_net_raw() {
+        tracing::warn!(
+            "no CAP_NET_RAW: ICMP and ARP discovery are off, and hosts are found by TCP and UDP \
+             probes only (grant it with AmbientCapabilities=CAP_NET_RAW, as the shipped unit does)"
+        );
+    }
+    if config.scopes.is_empty() {
+        tracing::warn!("no [[scope]] in {}: nothing will be scanned until one is added and the daemon reloaded (SIGHUP)", config_path.display());
+    }
 
     let stop = CancellationToken::new();
     let outbox = match &fleet_db {
