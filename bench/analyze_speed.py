@@ -13,7 +13,7 @@ import json
 import sys
 from pathlib import Path
 
-from bench_common import (Truth, parse_ports, folder_size, kenshin_probes, kenshin_report, kib, median, met,
+from bench_common import (Truth, reserve, parse_ports, folder_size, kenshin_probes, kenshin_report, kib, median, met,
                           mib, nmap_result, num, rss_mib, wall)
 
 
@@ -177,14 +177,22 @@ def fullscan(argv):
                  + f"; the port-scan part alone at the cap would take {probes / rate:.1f} s "
                  f"({probes:,} probes ÷ {rate}/s), leaving {w - probes / rate:.1f} s to identification, "
                  f"the TLS audit and waits beyond the port scan.")
-    planned = rate - rate // 20
+    kept = reserve(rate)
+    planned = rate - kept
+    fr = stats.get("frames", {})
     lines.append("")
     lines.append(f"Frames, not probes, are what the cap holds: kenshin counted {num(frames)} frames "
                  f"(`scan.stats.frames.sent`: SYNs, the RST of every open port (the handshake's ACK is held, docs/safety.md), identification's "
                  f"and the TLS audit's conversations, ICMP, ARP, UDP). At the {planned} frames/s that planned "
-                 f"sends may fill ({rate}/s less the twentieth kept for frames no one announced) they alone "
+                 f"sends may fill ({rate}/s less the {kept} kept for frames no one announced) they alone "
                  f"take {frames / planned:.1f} s, {frames / planned / bound:.2f}× the one-pass bound, before any "
                  f"wait; the run took {w / (frames / planned):.2f}× that.")
+    if "unplanned" in fr:
+        lines.append("")
+        lines.append(f"Unannounced frames (`scan.stats.frames.unplanned`: the RST of an answer that came after "
+                     f"its wait, retransmissions): {num(fr['unplanned'])} of {num(frames)}, at most "
+                     f"{fr.get('unplanned_peak_second', 0)} in one second, against the {kept} a second "
+                     f"the cap keeps for them.")
     lines.append("")
     size, disk, files, largest = folder_size(folder)
     live = len(t.hosts)

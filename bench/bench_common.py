@@ -12,6 +12,11 @@ from pathlib import Path
 MAX_INPUT_BYTES = 512 * 1024 * 1024
 
 
+def reserve(cap):
+    """The frames of a one-second cap kept for unannounced ones (governor/window.rs, `reserve`)."""
+    return max(min(cap // 20, 10 + cap // 100), 1 if cap > 1 else 0)
+
+
 def read_bounded(path):
     path = Path(path)
     size = path.stat().st_size

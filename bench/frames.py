@@ -9,6 +9,8 @@ import json
 import sys
 from pathlib import Path
 
+from bench_common import reserve
+
 
 def main():
     art = Path(sys.argv[1])
@@ -42,7 +44,12 @@ def main():
           f"at most {o['kenshin_counted_peak_second']} in one second overall and "
           f"{o['kenshin_counted_peak_second_one_host']} to one host; the capture shows "
           f"{o['frames_sent']} (kenshin counts ahead: a frame it made room for and the kernel "
-          "did not send is still counted).")
+          "did not send is still counted).", end="")
+    if "kenshin_counted_unplanned" in o:
+        print(f" Of kenshin's count, {o['kenshin_counted_unplanned']} went out with no room kept for them, "
+              f"at most {o['kenshin_counted_unplanned_peak_second']} in one second, against the "
+              f"{reserve(o['cap'])} a second the cap keeps for them.", end="")
+    print()
     print()
     pdus = ", ".join({1: "A-ASSOCIATE-RQ", 5: "A-RELEASE-RQ"}.get(t, f"type {t}")
                      for t in caps["dicom_pdu_types"])

@@ -383,6 +383,16 @@ fn frames_on_the_wire_hold_both_caps_in_every_second_and_a_ledgered_medical_devi
     let counted = stats["sent"].as_u64().expect("frames sent");
     let counted_peak = stats["peak_second"].as_u64().expect("peak");
     let counted_host_peak = stats["peak_second_host"].as_u64().expect("host peak");
+    // The frames that went out with no room kept for them, which the cap's reserve
+    // (3 of 60) is left for: among those counted, and never more in a second than all.
+    let unplanned = stats["unplanned"].as_u64().expect("unplanned frames");
+    let unplanned_peak = stats["unplanned_peak_second"]
+        .as_u64()
+        .expect("unplanned peak");
+    assert!(
+        unplanned <= counted && unplanned_peak <= counted_peak && unplanned_peak <= unplanned,
+        "{stats:#}"
+    );
     keep_figures(
         "wire-caps.json",
         &serde_json::json!({
@@ -399,6 +409,8 @@ fn frames_on_the_wire_hold_both_caps_in_every_second_and_a_ledgered_medical_devi
                 "kenshin_counted_frames": counted,
                 "kenshin_counted_peak_second": counted_peak,
                 "kenshin_counted_peak_second_one_host": counted_host_peak,
+                "kenshin_counted_unplanned": unplanned,
+                "kenshin_counted_unplanned_peak_second": unplanned_peak,
             },
             "hosts": per_host,
             "dicom_pdu_types": types,

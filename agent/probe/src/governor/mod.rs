@@ -485,7 +485,7 @@ impl FrameMeter {
         }
         let now = Instant::now();
         for lane in [&mut *lock(&self.host.lane), &mut *lock(&self.scan)] {
-            lane.window.record(now, frames);
+            lane.window.record_unplanned(now, frames);
             lane.pacer.push_back(now, frames);
         }
     }
@@ -652,6 +652,11 @@ pub struct FrameStats {
     pub peak_second_host: u32,
     /// The host that count went to.
     pub peak_host: Option<IpAddr>,
+    /// Frames among `frames_sent` that went out unannounced (a late answer's RST, a
+    /// retransmission): what the cap's reserve is kept for.
+    pub unplanned: u64,
+    /// The most of them in one fixed second, over all hosts together.
+    pub unplanned_peak_second: u32,
 }
 
 /// The scan-wide governor.
@@ -905,13 +910,18 @@ impl Governor {
     /// Scan-wide frame figures so far. Hosts still held count once they are forgotten
     /// or tallied.
     pub fn frame_stats(&self) -> FrameStats {
-        let overall = lock(&self.scan).window.tally();
+        let (overall, unplanned) = {
+            let scan = lock(&self.scan);
+            (scan.window.tally(), scan.window.unplanned_tally())
+        };
         let (peak_second_host, peak_host) = *lock(&self.busiest_host);
         FrameStats {
             frames_sent: overall.frames,
             peak_second: overall.peak_second,
             peak_second_host,
             peak_host,
+            unplanned: unplanned.frames,
+            unplanned_peak_second: unplanned.peak_second,
         }
     }
 

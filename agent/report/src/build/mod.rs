@@ -183,6 +183,8 @@ pub fn build(
                     peak_second: outcome.frames.peak_second,
                     peak_second_host: outcome.frames.peak_second_host,
                     peak_host: outcome.frames.peak_host.map(|a| a.to_string()),
+                    unplanned: Some(outcome.frames.unplanned),
+                    unplanned_peak_second: Some(outcome.frames.unplanned_peak_second),
                 }),
                 timing: (!outcome.timing.phases_ms.is_empty()).then(|| timing(&outcome.timing)),
                 retry: (!outcome.timing.phases_ms.is_empty()).then(|| retry(&outcome.retry)),

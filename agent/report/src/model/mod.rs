@@ -289,6 +289,13 @@ pub struct FrameCounts {
     pub peak_second_host: u32,
     /// The host that count went to.
     pub peak_host: Option<String>,
+    /// Frames among `sent` that went out unannounced (a late answer's RST, a
+    /// retransmission): what the cap's reserve is kept for. Absent before 1.2's.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unplanned: Option<u64>,
+    /// The most of them in one fixed second, all hosts together.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unplanned_peak_second: Option<u32>,
 }
 
 /// The class budget a host got, and why.

@@ -236,6 +236,8 @@ fn outcome() -> ScanOutcome {
             peak_second: 996,
             peak_second_host: 40,
             peak_host: Some(ip("198.18.1.10")),
+            unplanned: 7,
+            unplanned_peak_second: 2,
         },
         timing: Default::default(),
         retry: Default::default(),
