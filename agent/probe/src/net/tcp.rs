@@ -318,7 +318,10 @@ pub struct Stream {
     rst: u32,
     /// Room kept for the ACKs of what will be read.
     acks: u32,
-    /// Bytes the last charge covers and that may still be written.
+    /// Bytes of the write being sent that its charge covers and that have not been
+    /// written yet (a partial write leaves the rest of the same buffer). Never more than
+    /// that write: with `TCP_NODELAY` every write leaves as segments of its own, so the
+    /// next one is charged again before it goes.
     cleared: usize,
     ticket: Ticket,
     wait: Option<Pin<Box<Sleep>>>,
@@ -445,7 +448,7 @@ impl AsyncWrite for Stream {
             self.ack_waits = false;
             self.spend(1);
             self.ahead = self.ahead.saturating_add(1);
-            self.cleared = self.mss;
+            self.cleared = buf.len();
         }
         self.ack_waits = false;
         while self.cleared == 0 {
@@ -467,7 +470,7 @@ impl AsyncWrite for Stream {
                     this.meter.cancelled(this.acks);
                     this.acks = REPLY_ACKS;
                     this.ahead = this.ahead.saturating_add(frames);
-                    this.cleared = frames as usize * this.mss;
+                    this.cleared = buf.len();
                 }
                 Err(at) => this.wait = Some(Box::pin(tokio::time::sleep_until(at))),
             }
@@ -638,6 +641,41 @@ mod tests {
             kernel, 3,
             "segments sent besides the SYN and the two writes"
         );
+    }
+
+    #[tokio::test]
+    async fn words_sent_after_a_reply_are_charged_before_they_leave() {
+        let port = serve_once(|mut s| async move {
+            let mut buf = [0u8; 64];
+            let _ = s.read(&mut buf).await;
+            let _ = s.write_all(b"a short reply").await;
+            let _ = s.read(&mut buf).await;
+            let _ = s.read(&mut buf).await;
+        })
+        .await;
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let (gov, adm) = admitted_on_loopback(1000).await;
+        let mut stream = open(&adm, port, Duration::from_secs(2), FirstWords::Ours)
+            .await
+            .expect("connects");
+        // The first words are 5 bytes of the segment the held ACK rides on: what that
+        // segment could still carry is no charge for the words after the reply, which
+        // leave as segments of their own (an RDP probe's ClientHello went out uncharged
+        // that way, and a printer's budget of 10 frames saw 11 in one second).
+        stream.write_all(b"hello").await.expect("write");
+        let mut buf = [0u8; 64];
+        let n = stream.read(&mut buf).await.expect("read");
+        assert_eq!(&buf[..n], b"a short reply");
+        for words in [&b"second words"[..], &b"third"[..]] {
+            let before = gov.tally(lo).frames.frames;
+            stream.write_all(words).await.expect("write");
+            assert_eq!(
+                gov.tally(lo).frames.frames,
+                before + 1,
+                "the segment of {:?} was not counted as it left",
+                String::from_utf8_lossy(words)
+            );
+        }
     }
 
     #[tokio::test]
