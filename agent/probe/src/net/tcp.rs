@@ -457,17 +457,21 @@ impl AsyncWrite for Stream {
                 self.wait = None;
             }
             let frames = segments(buf.len(), self.mss);
-            // A question is sent to be answered: room is kept for the ACKs of the reply,
-            // in place of what is left of the room kept for the last one.
+            // A question is sent to be answered: room is kept for the ACKs of the reply.
+            // What is left of the room kept for the last reply counts toward it, so the
+            // write waits only for the rest (asking for all of it anew, while that room
+            // was still held, made a TLS handshake's closing alert wait at a host's cap
+            // until the kernel's delayed-ACK timer sent the ACK it would have carried).
             self.settle();
+            let keep = self.acks.min(REPLY_ACKS);
             let cost = FrameCost {
                 now: frames,
-                expected: REPLY_ACKS,
+                expected: REPLY_ACKS - keep,
             };
             let this = &mut *self;
             match this.meter.try_send(&mut this.ticket, Instant::now(), cost) {
                 Ok(()) => {
-                    this.meter.cancelled(this.acks);
+                    this.meter.cancelled(this.acks - keep);
                     this.acks = REPLY_ACKS;
                     this.ahead = this.ahead.saturating_add(frames);
                     this.cleared = buf.len();
