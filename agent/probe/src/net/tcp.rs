@@ -558,6 +558,21 @@ mod tests {
         port
     }
 
+    /// A conversation where kenshin speaks first, opened under a governor of
+    /// `host_rate_pps` a host to a loopback service that serves it with `serve`.
+    async fn speaking_first<F, Fut>(host_rate_pps: u32, serve: F) -> (Governor, Admission, Stream)
+    where
+        F: FnOnce(TcpStream) -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        let port = serve_once(serve).await;
+        let (gov, adm) = admitted_on_loopback(host_rate_pps).await;
+        let stream = open(&adm, port, Duration::from_secs(2), FirstWords::Ours)
+            .await
+            .expect("connects");
+        (gov, adm, stream)
+    }
+
     /// Reads up to `want` bytes (less if the host closes), then drops the stream and the
     /// admission: the bytes read and the kernel's count of segments sent before the close.
     async fn read_then_close(mut stream: Stream, adm: Admission, want: usize) -> (usize, u32) {
@@ -622,17 +637,13 @@ mod tests {
 
     #[tokio::test]
     async fn a_conversation_where_kenshin_speaks_first_sends_no_ack_of_its_own() {
-        let port = serve_once(|mut s| async move {
+        let (_gov, _adm, mut stream) = speaking_first(1000, |mut s| async move {
             let mut buf = [0u8; 64];
             let _ = s.read(&mut buf).await;
             let _ = s.write_all(b"a short reply").await;
             let _ = s.read(&mut buf).await;
         })
         .await;
-        let (_gov, adm) = admitted_on_loopback(1000).await;
-        let mut stream = open(&adm, port, Duration::from_secs(2), FirstWords::Ours)
-            .await
-            .expect("connects");
         stream.write_all(b"hello").await.expect("write");
         let mut buf = [0u8; 64];
         let n = stream.read(&mut buf).await.expect("read");
@@ -649,7 +660,8 @@ mod tests {
 
     #[tokio::test]
     async fn words_sent_after_a_reply_are_charged_before_they_leave() {
-        let port = serve_once(|mut s| async move {
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let (gov, _adm, mut stream) = speaking_first(1000, |mut s| async move {
             let mut buf = [0u8; 64];
             let _ = s.read(&mut buf).await;
             let _ = s.write_all(b"a short reply").await;
@@ -657,11 +669,6 @@ mod tests {
             let _ = s.read(&mut buf).await;
         })
         .await;
-        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        let (gov, adm) = admitted_on_loopback(1000).await;
-        let mut stream = open(&adm, port, Duration::from_secs(2), FirstWords::Ours)
-            .await
-            .expect("connects");
         // The first words are 5 bytes of the segment the held ACK rides on: what that
         // segment could still carry is no charge for the words after the reply, which
         // leave as segments of their own (an RDP probe's ClientHello went out uncharged
@@ -684,19 +691,15 @@ mod tests {
 
     #[tokio::test]
     async fn first_words_leave_with_the_held_ack_even_when_the_hosts_budget_is_spent() {
-        let port = serve_once(|mut s| async move {
+        // Two frames a second: the SYN and the room kept fill the host's window, and a
+        // write that waited for a new slot would let the kernel's delayed-ACK timer
+        // (at most 200 ms) send the held ACK alone first.
+        let (gov, _adm, mut stream) = speaking_first(2, |mut s| async move {
             let mut buf = [0u8; 64];
             let _ = s.read(&mut buf).await;
             let _ = s.read(&mut buf).await;
         })
         .await;
-        // Two frames a second: the SYN and the room kept fill the host's window, and a
-        // write that waited for a new slot would let the kernel's delayed-ACK timer
-        // (at most 200 ms) send the held ACK alone first.
-        let (gov, adm) = admitted_on_loopback(2).await;
-        let mut stream = open(&adm, port, Duration::from_secs(2), FirstWords::Ours)
-            .await
-            .expect("connects");
         stream.write_all(b"hello").await.expect("write");
         tokio::time::sleep(Duration::from_millis(400)).await;
         let kernel = segments_out(stream.get_ref()).expect("linux counts segments");
@@ -710,7 +713,8 @@ mod tests {
 
     #[tokio::test]
     async fn a_conversation_counts_every_frame_the_kernel_sent_and_its_rst() {
-        let port = serve_once(|mut s| async move {
+        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
+        let (gov, adm, mut stream) = speaking_first(1000, |mut s| async move {
             let mut buf = [0u8; 64];
             let _ = s.read(&mut buf).await;
             // A reply of three segments' worth, for the client to ACK.
@@ -718,11 +722,6 @@ mod tests {
             let _ = s.read(&mut buf).await;
         })
         .await;
-        let lo = IpAddr::V4(Ipv4Addr::LOCALHOST);
-        let (gov, adm) = admitted_on_loopback(1000).await;
-        let mut stream = open(&adm, port, Duration::from_secs(2), FirstWords::Ours)
-            .await
-            .expect("connects");
         stream.write_all(b"hello").await.expect("write");
         let (_, kernel) = read_then_close(stream, adm, 3 * 65_000).await;
         let counted = gov.tally(lo).frames.frames;
