@@ -242,7 +242,7 @@ impl FrameWindow {
 
     /// `frames` frames no one kept room for went on the wire at `now`: counted like
     /// any other, and tallied apart, so a scan can show how much of the reserve
-    /// ([`FrameWindow::planned_limit`]) they took.
+    /// ([`reserve`]) they took.
     pub(crate) fn record_unplanned(&mut self, now: Instant, frames: u32) {
         if frames > 0 {
             self.record(now, frames);
@@ -307,8 +307,8 @@ mod tests {
     #[test]
     fn small_caps_keep_a_twentieth_for_unannounced_frames_and_large_ones_a_hundredth_and_ten() {
         let kept = |cap| (cap, reserve(cap));
-        // A printer's or a medical device's budget keeps at least one frame.
         assert_eq!(kept(1), (1, 0), "a cap of one frame has nothing to spare");
+        // A printer's or a medical device's budget keeps at least one frame.
         assert_eq!(kept(10), (10, 1));
         assert_eq!(kept(40), (40, 2));
         assert_eq!(kept(60), (60, 3));

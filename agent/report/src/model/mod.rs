@@ -290,7 +290,8 @@ pub struct FrameCounts {
     /// The host that count went to.
     pub peak_host: Option<String>,
     /// Frames among `sent` that went out unannounced (a late answer's RST, a
-    /// retransmission): what the cap's reserve is kept for. Absent before 1.2's.
+    /// retransmission): what the cap's reserve is kept for. Absent in earlier 1.2
+    /// reports.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unplanned: Option<u64>,
     /// The most of them in one fixed second, all hosts together.
