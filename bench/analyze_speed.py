@@ -47,6 +47,51 @@ def rows_for(work, truth, runs, ports, k, n):
     return out
 
 
+def feasibility(work, t, rate, list29, verdicts):
+    """Whether ≤ 0.9× nmap can be met at all at recall ≥ 0.999 on this scope, and kenshin beside
+    nmap -Pn (which, like kenshin, probes every address and so can reach the same recall)."""
+    v = next((x for x in verdicts if x[0] == "29 ports"), None)
+    if v is None:
+        return []
+    rows = v[-1]
+    bound = t.must_probe * len(list29) / rate
+    k_wall = median([x["wall"] for x in rows["kenshin"]])
+    n_wall = median([x["wall"] for x in rows["nmap"]])
+    silent = [a for a, h in t.hosts.items() if h["silent"]]
+    out = ["", "**Can ≤ 0.9× nmap be met at recall ≥ 0.999?** "
+           f"{len(silent)} of the {len(t.hosts)} live hosts are silent to ping and drop closed ports: each "
+           "answers only on its open ports, and nothing tells a scanner in advance which address hides "
+           "which port, so finding every one of them means probing every listed port of every address "
+           f"that may hold one: {t.must_probe:,} addresses × {len(list29)} ports = the bound, "
+           f"{bound:.1f} s at {rate} probes/s, before any retry. 0.9 × nmap's median is {0.9 * n_wall:.1f} s"]
+    if 0.9 * n_wall < bound:
+        out[-1] += (f", below that bound: on this scope no scanner held to the same cap can be ≤ 0.9× nmap "
+                    f"and reach recall ≥ 0.999. nmap is that fast because its host discovery skips the "
+                    f"live hosts it does not find (recall {median([x['hosts'] for x in rows['nmap']]):.4f}).")
+    else:
+        out[-1] += ", above that bound: the target is reachable on this scope."
+    pn = []
+    i = 1
+    while (work / f"speed-p29-{i}.xml").exists():
+        hosts, found, sent = nmap_result(work, f"speed-p29-{i}", answered_only=True)
+        rec = t.recall(hosts, found, list29)
+        pn.append(dict(wall=wall(work, f"speed-p29-{i}"), probes=sent, rss=rss_mib(work, f"speed-p29-{i}"), **rec))
+        i += 1
+    if pn:
+        w = median([x["wall"] for x in pn])
+        out += ["", f"At equal reach, `nmap -sS -Pn -T4 --max-rate {rate} -n -v -p LIST SCOPE` (no host "
+                "discovery: every address port-scanned, as kenshin does; a host counts as found when a "
+                "port answered, open or closed), 29 ports:", "",
+                "| tool | wall (median) | probes / raw packets | peak RSS | host recall | port recall | ÷ bound | kenshin ÷ it |",
+                "|---|---:|---:|---:|---:|---:|---:|---:|",
+                f"| nmap -Pn | {w:.1f} s | {num(median([x['probes'] for x in pn]))} | "
+                f"{median([x['rss'] for x in pn]):.0f} MiB | {min(x['hosts'] for x in pn):.4f} | "
+                f"{min(x['ports'] for x in pn):.4f} | {w / bound:.2f}× | {k_wall / w:.2f}× {met(k_wall / w <= 0.9)} |",
+                "",
+                "Runs (wall): " + ", ".join(f"{x['wall']:.1f} s" for x in pn) + "; recall is the worst run's."]
+    return out
+
+
 def speed(argv):
     work, runs, full_runs, rate = Path(argv[0]), int(argv[1]), int(argv[2]), int(argv[3])
     list29 = parse_ports(argv[4])
@@ -59,7 +104,7 @@ def speed(argv):
              f"(`kenshin ports --spec`, TCP part).", "",
              f"Commands, inside the scanner's namespace: `kenshin scan SCOPE --no-identify --rate {rate} "
              f"-p LIST` and `nmap -sS -T4 --max-rate {rate} -n -v -p LIST SCOPE` ({nmap_version}), "
-             f"side by side in each round; {runs} rounds for the 29-port list, {full_runs} for the "
+             f"side by side in each round; {runs} round(s) for the 29-port list, {full_runs} for the "
              f"default list; medians. Host recall counts every live address but the scanner's own; "
              f"port recall every open (address, port) of the list. Bound = addresses that must be "
              f"probed × ports ÷ rate. nmap keeps its default host discovery (as root: ICMP echo and "
@@ -113,6 +158,7 @@ def speed(argv):
             for x in rows["kenshin"])
         lines.append(f"Retry policy ({label}, report.json `scan.stats.retry`, each round): {policies}. "
                      f"Measured: {missed_hosts} live host(s) missed over {len(rows['kenshin'])} round(s).")
+    lines += feasibility(work, t, rate, list29, verdicts)
     print("\n".join(lines))
 
 

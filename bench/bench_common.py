@@ -80,17 +80,26 @@ def kenshin_probes(report):
     return stats["probes_sent"], frames
 
 
-def nmap_result(work, name):
+def nmap_result(work, name, answered_only=False):
+    """Hosts nmap reported up, open TCP ports, raw packets sent. With answered_only (for -Pn
+    scans, where nmap reports every address up by fiat), a host counts only if some port
+    answered (open or closed)."""
     root = ET.fromstring(read_bounded(Path(work) / f"{name}.xml"))
     hosts, ports = set(), set()
     for h in root.iter("host"):
         addr = h.find("address").get("addr")
         if h.find("status").get("state") != "up":
             continue
-        hosts.add(addr)
+        answered = False
         for p in h.iter("port"):
-            if p.get("protocol") == "tcp" and p.find("state").get("state") == "open":
+            state = p.find("state").get("state")
+            answered |= state in ("open", "closed")
+            if p.get("protocol") == "tcp" and state == "open":
                 ports.add((addr, int(p.get("portid"))))
+        # nmap folds the commonest state into <extraports state=... count=...>.
+        answered |= any(x.get("state") in ("open", "closed") for x in h.iter("extraports"))
+        if answered or not answered_only:
+            hosts.add(addr)
     out = (Path(work) / f"{name}.out").read_text(errors="replace")
     m = re.search(r"Raw packets sent: (\d+)", out)
     return hosts, ports, int(m.group(1)) if m else None

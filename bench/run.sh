@@ -23,7 +23,8 @@
 # Issue 17's sections run on the bench lab (`kenshin-lab bench-up`, 198.19.0.0/16, namespaces
 # kb-*; see tests/lab/bench.rs), not the test lab: `speed` (target 1: for RUNS rounds, kenshin
 # --no-identify and nmap -sS side by side at the same cap on the speed scope, with the 29-port
-# list LIST29, then SPEED_FULL_RUNS rounds with the default TCP list), `fullscan` (targets 2
+# list LIST29; SPEED_PN_RUNS rounds of nmap -sS -Pn on that list, which like kenshin scans every
+# address; then SPEED_FULL_RUNS rounds with the default TCP list), `fullscan` (targets 2
 # and 3: kenshin with defaults on the speed scope, its time breakdown and report folder) and
 # `scale` (targets 4 and 5: defaults and --no-identify on scopes of SCALES addresses, peak
 # RSS, folder, `kenshin verify`, report.html load time via bench/html_load.sh). The whole run
@@ -36,6 +37,7 @@ RATE="${RATE:-1000}"
 TLS_RUNS="${TLS_RUNS:-$RUNS}"
 SECTIONS="${SECTIONS:-scan tls ledger config fuzz frames fleet speed fullscan scale}"
 SPEED_FULL_RUNS="${SPEED_FULL_RUNS:-1}"
+SPEED_PN_RUNS="${SPEED_PN_RUNS:-1}"
 SCALES="${SCALES:-1024 4096 16384}"
 BENCH_SEED="${BENCH_SEED:-17}"
 # Issue 17's 29-port TCP list: the most common hospital ports of kenshin's default list
@@ -277,6 +279,12 @@ if has speed; then
       -o "$WORK/speed-k29-$i"
     echo "bench: speed round $i/$RUNS: nmap -sS, 29 ports"
     btimed "speed-n29-$i" nmap -sS -T4 --max-rate "$RATE" -n -v -p "$LIST29" -oX "$WORK/speed-n29-$i.xml" \
+      "${SPEED_SCOPE[@]}"
+  done
+  # At equal reach: nmap without host discovery port-scans every address, as kenshin does.
+  for i in $(seq 1 "$SPEED_PN_RUNS"); do
+    echo "bench: speed round $i/$SPEED_PN_RUNS: nmap -sS -Pn, 29 ports"
+    btimed "speed-p29-$i" nmap -sS -Pn -T4 --max-rate "$RATE" -n -v -p "$LIST29" -oX "$WORK/speed-p29-$i.xml" \
       "${SPEED_SCOPE[@]}"
   done
   for i in $(seq 1 "$SPEED_FULL_RUNS"); do
