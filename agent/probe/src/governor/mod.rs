@@ -36,7 +36,7 @@ use tokio_util::sync::CancellationToken;
 pub use budget::{
     ClassBudget, ClassHint, ClassHints, ClassSource, SafetyError, SafetyRules, TlsAuditScope, Words,
 };
-use window::{FrameWindow, Pacer};
+use window::{at_ms, ms_down, FoldedLane, FrameWindow, Pacer, NEVER};
 pub use window::{Tally, WINDOW};
 
 use crate::rtt::{attempt_timeout, RttEstimator, TimeoutBounds};
@@ -226,6 +226,28 @@ pub struct AppliedBudget {
     pub connect_only: BTreeSet<u16>,
     /// Why the class has this budget, from `rules/safety.toml`.
     pub why: Words,
+}
+
+/// The hosts the governor knows: live state for hosts being probed, and a small record
+/// for IPv4 hosts at rest (see [`Governor::rest`]).
+#[derive(Debug, Default)]
+struct Hosts {
+    live: HashMap<IpAddr, Arc<HostState>>,
+    resting: HashMap<u32, Resting>,
+}
+
+/// What is kept of an IPv4 host that nothing holds, with no class budget and no round
+/// trip measured (an address discovery heard nothing from, waiting for its port scan):
+/// 40 bytes in place of a live [`HostState`]'s 600 or so, so a /16 scope does not hold
+/// 65,536 live states at once. Its caps carry over on the stricter side (see
+/// [`FoldedLane`]) and its counts exactly; the kernel's ARP charge is rounded down, so
+/// it is charged again no later than the live state would have.
+#[derive(Debug, Clone, Copy)]
+struct Resting {
+    lane: FoldedLane,
+    sent: u32,
+    /// [`HostState::link_charged`] in milliseconds from the origin, or [`NEVER`].
+    link_ms: u32,
 }
 
 /// Per-host state the governor keeps.
@@ -666,7 +688,7 @@ pub struct Governor {
     origin: Instant,
     scan: Arc<Mutex<Lane>>,
     inflight: Arc<Semaphore>,
-    hosts: Mutex<HashMap<IpAddr, Arc<HostState>>>,
+    hosts: Mutex<Hosts>,
     scan_rtt: Arc<Mutex<RttEstimator>>,
     counters: Arc<Counters>,
     rules: Arc<SafetyRules>,
@@ -704,7 +726,7 @@ impl Governor {
             origin,
             scan: Arc::new(Mutex::new(Lane::new(settings.rate_pps, origin))),
             inflight: Arc::new(Semaphore::new(settings.max_inflight as usize)),
-            hosts: Mutex::new(HashMap::new()),
+            hosts: Mutex::new(Hosts::default()),
             scan_rtt: Arc::new(Mutex::new(RttEstimator::default())),
             counters,
             rules,
@@ -783,27 +805,135 @@ impl Governor {
     /// The state of one host, created on first use, under its class budget from the
     /// start when a hint names its class.
     pub fn host(&self, addr: IpAddr) -> Arc<HostState> {
-        lock(&self.hosts)
+        let mut hosts = lock(&self.hosts);
+        let hosts = &mut *hosts;
+        hosts
+            .live
             .entry(addr)
             .or_insert_with(|| {
-                let budget = self.hints.get(addr).map(|h| self.applied(h));
-                let rate = budget
-                    .as_ref()
-                    .map_or(self.settings.host_rate_pps, |b| b.frames_per_s);
-                let conns = budget
-                    .as_ref()
-                    .map_or(self.settings.host_concurrency, |b| b.inflight);
-                Arc::new(HostState {
-                    lane: Mutex::new(Lane::new(rate, self.origin)),
-                    inflight: Arc::new(Semaphore::new(conns as usize)),
-                    inflight_cap: Mutex::new(conns),
-                    rtt: Mutex::new(RttEstimator::default()),
-                    sent: AtomicU64::new(0),
-                    budget: Mutex::new(budget),
-                    link_charged: Mutex::new(None),
-                })
+                let resting = match addr {
+                    IpAddr::V4(v4) => hosts.resting.remove(&u32::from(v4)),
+                    IpAddr::V6(_) => None,
+                };
+                match resting {
+                    Some(r) => Arc::new(self.wake(r)),
+                    None => Arc::new(self.fresh(addr)),
+                }
             })
             .clone()
+    }
+
+    /// A host's state on first use, under its class budget from the start when a
+    /// hint names its class.
+    fn fresh(&self, addr: IpAddr) -> HostState {
+        let budget = self.hints.get(addr).map(|h| self.applied(h));
+        let rate = budget
+            .as_ref()
+            .map_or(self.settings.host_rate_pps, |b| b.frames_per_s);
+        let conns = budget
+            .as_ref()
+            .map_or(self.settings.host_concurrency, |b| b.inflight);
+        HostState {
+            lane: Mutex::new(Lane::new(rate, self.origin)),
+            inflight: Arc::new(Semaphore::new(conns as usize)),
+            inflight_cap: Mutex::new(conns),
+            rtt: Mutex::new(RttEstimator::default()),
+            sent: AtomicU64::new(0),
+            budget: Mutex::new(budget),
+            link_charged: Mutex::new(None),
+        }
+    }
+
+    /// The live state of a host at rest again: the default budget (a resting host has
+    /// no other), its lane unfolded, its counts carried on.
+    fn wake(&self, r: Resting) -> HostState {
+        let rate = self.settings.host_rate_pps;
+        let conns = self.settings.host_concurrency;
+        let (pacer, window) = r.lane.unfold(rate, self.origin);
+        let mut lane = Lane::new(rate, self.origin);
+        lane.pacer = pacer;
+        lane.window = window;
+        HostState {
+            lane: Mutex::new(lane),
+            inflight: Arc::new(Semaphore::new(conns as usize)),
+            inflight_cap: Mutex::new(conns),
+            rtt: Mutex::new(RttEstimator::default()),
+            sent: AtomicU64::new(u64::from(r.sent)),
+            budget: Mutex::new(None),
+            link_charged: Mutex::new(at_ms(self.origin, r.link_ms)),
+        }
+    }
+
+    /// Folds the state of `addr` into a small record while nothing holds it, when it
+    /// folds without changing what the host may be sent (see [`Resting`]): an IPv4
+    /// host with no class budget, no round trip measured, not slowed and no frames
+    /// expected. Its next probe unfolds it. Returns whether it was folded.
+    ///
+    /// Callers that are done with an address for now call this, so a large scope
+    /// holds live state only for the addresses being probed.
+    pub fn rest(&self, addr: IpAddr) -> bool {
+        let IpAddr::V4(v4) = addr else { return false };
+        let now = Instant::now();
+        let mut hosts = lock(&self.hosts);
+        let Some(h) = hosts.live.get(&addr) else {
+            return false;
+        };
+        // Under the lock, and the map's the only reference: no one can take another.
+        if Arc::strong_count(h) != 1
+            || lock(&h.budget).is_some()
+            || lock(&h.rtt).samples() > 0
+            || *lock(&h.inflight_cap) != self.settings.host_concurrency
+        {
+            return false;
+        }
+        let link_ms = match *lock(&h.link_charged) {
+            None => Some(NEVER),
+            Some(at) => ms_down(self.origin, at),
+        };
+        let resting = {
+            let mut lane = lock(&h.lane);
+            let lane = &mut *lane;
+            if !lane.claims.is_empty() || lane.closing != 0 {
+                return false;
+            }
+            let folded = FoldedLane::fold(
+                &lane.pacer,
+                &mut lane.window,
+                self.settings.host_rate_pps,
+                now,
+            );
+            match (folded, u32::try_from(h.sent()), link_ms) {
+                (Some(lane), Ok(sent), Some(link_ms)) => Resting {
+                    lane,
+                    sent,
+                    link_ms,
+                },
+                _ => return false,
+            }
+        };
+        self.note_busiest(addr, resting.lane.tally().peak_second);
+        hosts.live.remove(&addr);
+        hosts.resting.insert(u32::from(v4), resting);
+        true
+    }
+
+    /// Keeps the busiest host's second up to date.
+    fn note_busiest(&self, addr: IpAddr, peak_second: u32) {
+        let mut busiest = lock(&self.busiest_host);
+        if peak_second > busiest.0 {
+            *busiest = (peak_second, Some(addr));
+        }
+    }
+
+    /// A host at rest, as the tally of a forgotten one.
+    fn tally_resting(&self, addr: IpAddr, r: &Resting) -> HostTally {
+        let frames = r.lane.tally();
+        self.note_busiest(addr, frames.peak_second);
+        HostTally {
+            probes: u64::from(r.sent),
+            frames,
+            budget: Some(self.default_budget()),
+        }
     }
 
     /// Whether a class budget known so far (the ledger's kind, the MAC vendor's class)
@@ -814,7 +944,7 @@ impl Governor {
             b.frames_per_s < self.settings.host_rate_pps
                 || b.inflight < self.settings.host_concurrency
         };
-        if let Some(h) = lock(&self.hosts).get(&addr) {
+        if let Some(h) = lock(&self.hosts).live.get(&addr) {
             return lock(&h.budget).as_ref().is_some_and(slower);
         }
         self.hints
@@ -874,10 +1004,20 @@ impl Governor {
     /// Drops the state of a host that will get no more probes, returning its figures.
     /// Large scopes stay small in memory this way.
     pub fn forget(&self, addr: IpAddr) -> HostTally {
-        let Some(h) = lock(&self.hosts).remove(&addr) else {
-            return HostTally::default();
+        let (live, resting) = {
+            let mut hosts = lock(&self.hosts);
+            let live = hosts.live.remove(&addr);
+            let resting = match addr {
+                IpAddr::V4(v4) if live.is_none() => hosts.resting.remove(&u32::from(v4)),
+                _ => None,
+            };
+            (live, resting)
         };
-        self.tally_of(addr, &h)
+        match (live, resting) {
+            (Some(h), _) => self.tally_of(addr, &h),
+            (None, Some(r)) => self.tally_resting(addr, &r),
+            (None, None) => HostTally::default(),
+        }
     }
 
     /// A host's figures so far, without forgetting it.
@@ -888,23 +1028,23 @@ impl Governor {
 
     fn tally_of(&self, addr: IpAddr, h: &HostState) -> HostTally {
         let frames = h.tally();
-        let mut busiest = lock(&self.busiest_host);
-        if frames.peak_second > busiest.0 {
-            *busiest = (frames.peak_second, Some(addr));
-        }
+        self.note_busiest(addr, frames.peak_second);
         // A host whose class stayed unknown still had a budget: the default one.
-        let budget = h.budget().unwrap_or_else(|| {
-            self.applied(&ClassHint {
-                class: "unknown".to_owned(),
-                source: ClassSource::Default,
-                reason: "no ledger kind, passive hint, MAC vendor or telling open port".to_owned(),
-            })
-        });
+        let budget = h.budget().unwrap_or_else(|| self.default_budget());
         HostTally {
             probes: h.sent(),
             frames,
             budget: Some(budget),
         }
+    }
+
+    /// The budget of a host whose class stayed unknown.
+    fn default_budget(&self) -> AppliedBudget {
+        self.applied(&ClassHint {
+            class: "unknown".to_owned(),
+            source: ClassSource::Default,
+            reason: "no ledger kind, passive hint, MAC vendor or telling open port".to_owned(),
+        })
     }
 
     /// Scan-wide frame figures so far. Hosts still held count once they are forgotten
@@ -929,13 +1069,17 @@ impl Governor {
     pub fn retain(&self, mut keep: impl FnMut(&IpAddr) -> bool) {
         let dropped: Vec<(IpAddr, Arc<HostState>)> = {
             let mut hosts = lock(&self.hosts);
-            let gone: Vec<IpAddr> = hosts.keys().filter(|a| !keep(a)).copied().collect();
+            // A resting host's busiest second was noted when it came to rest.
+            hosts
+                .resting
+                .retain(|&a, _| keep(&IpAddr::V4(Ipv4Addr::from(a))));
+            let gone: Vec<IpAddr> = hosts.live.keys().filter(|a| !keep(a)).copied().collect();
             gone.into_iter()
-                .filter_map(|a| hosts.remove(&a).map(|h| (a, h)))
+                .filter_map(|a| hosts.live.remove(&a).map(|h| (a, h)))
                 .collect()
         };
         for (a, h) in dropped {
-            self.tally_of(a, &h);
+            self.note_busiest(a, h.tally().peak_second);
         }
     }
 
@@ -1077,6 +1221,107 @@ mod tests {
             start.elapsed()
         );
         assert_eq!(gov.counters().tcp.load(Ordering::Relaxed), 41);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_host_put_to_rest_after_every_probe_keeps_its_rate_and_its_counts() {
+        let gov = Governor::new(SafetySettings {
+            host_rate_pps: 40,
+            ..SafetySettings::default()
+        });
+        let target = guard()
+            .clear("198.18.0.9".parse().expect("addr"))
+            .expect("in scope");
+        let cancel = CancellationToken::new();
+        let mut wire = Vec::new();
+        for _ in 0..81 {
+            let admitted = gov.admit(target, ProbeKind::Icmp, &cancel).await;
+            wire.push(Instant::now());
+            drop(admitted);
+            assert!(
+                gov.rest(target.addr()),
+                "an idle silent host is put to rest"
+            );
+        }
+        // Folding rounds towards the stricter side, so a woken host may wait a little
+        // longer than a live one, and never sends more in any second.
+        let worst = worst_second(&wire);
+        assert!(worst <= 40, "{worst} frames in one second");
+        assert!(
+            wire[80] - wire[0] >= Duration::from_secs(2),
+            "{:?}",
+            wire[80] - wire[0]
+        );
+        let tally = gov.forget(target.addr());
+        assert_eq!(tally.probes, 81);
+        assert_eq!(tally.frames.frames, 81);
+        assert_eq!(tally.frames.peak_second, worst as u32);
+        assert_eq!(gov.frame_stats().peak_second_host, worst as u32);
+        assert_eq!(gov.frame_stats().peak_host, Some(target.addr()));
+
+        // The window carries over too, not only the pacer: two sends of 30 frames are
+        // paced 750 ms apart at 40/s, but the second must wait until the first's frames
+        // have left the last second.
+        let burst = FrameCost {
+            now: 30,
+            expected: 0,
+        };
+        let first = gov
+            .admit_costing(target, ProbeKind::Tcp, burst, &cancel)
+            .await;
+        let sent_at = Instant::now();
+        drop(first);
+        assert!(gov.rest(target.addr()));
+        drop(
+            gov.admit_costing(target, ProbeKind::Tcp, burst, &cancel)
+                .await,
+        );
+        assert!(sent_at.elapsed() >= WINDOW, "{:?}", sent_at.elapsed());
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_host_in_use_with_a_class_or_a_measured_round_trip_stays_live() {
+        let gov = Governor::new(SafetySettings::default());
+        let g = guard();
+        let cancel = CancellationToken::new();
+        let addr = |a: &str| -> IpAddr { a.parse().expect("addr") };
+        // Unknown to the governor: nothing to fold.
+        assert!(!gov.rest(addr("198.18.0.1")));
+        // Held by a probe in flight.
+        let held = gov
+            .admit(
+                g.clear(addr("198.18.0.2")).expect("in scope"),
+                ProbeKind::Icmp,
+                &cancel,
+            )
+            .await
+            .expect("admitted");
+        assert!(!gov.rest(addr("198.18.0.2")));
+        drop(held);
+        assert!(gov.rest(addr("198.18.0.2")));
+        // A class learned during the scan.
+        gov.learn_from_open_port(addr("198.18.0.3"), 104);
+        assert!(gov.is_slowed(addr("198.18.0.3")));
+        assert!(!gov.rest(addr("198.18.0.3")));
+        // A round trip measured.
+        let answered = gov
+            .admit(
+                g.clear(addr("198.18.0.4")).expect("in scope"),
+                ProbeKind::Icmp,
+                &cancel,
+            )
+            .await
+            .expect("admitted");
+        answered.observe_rtt(Duration::from_millis(3));
+        drop(answered);
+        assert!(!gov.rest(addr("198.18.0.4")));
+        // Slowed after it stopped answering.
+        gov.slow_host(addr("198.18.0.5"));
+        assert!(!gov.rest(addr("198.18.0.5")));
+        // IPv6 hosts are few: they stay live.
+        let v6 = Governor::new(SafetySettings::default());
+        drop(v6.host(addr("2001:db8::1")));
+        assert!(!v6.rest(addr("2001:db8::1")));
     }
 
     #[tokio::test(start_paused = true)]

@@ -102,6 +102,116 @@ impl Tally {
     }
 }
 
+/// A host lane's pacer and window, folded into 32 bytes while nothing holds the host
+/// (see `Resting` in the governor). Instants are kept as milliseconds from the scan's
+/// origin, rounded towards the stricter side: the pacer's next slot and the window's
+/// last frame are rounded up, and every frame still in the window counts as sent at
+/// that last frame, so an unfolded lane never admits a frame the live one would not
+/// have.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct FoldedLane {
+    frames: u32,
+    peak_second: u32,
+    peak_at_s: u32,
+    second: u32,
+    in_second: u32,
+    /// The last frame still in the window, or [`NEVER`].
+    last_ms: u32,
+    in_window: u32,
+    /// The pacer's next slot, or [`NEVER`].
+    next_ms: u32,
+}
+
+/// A folded instant that is not set.
+pub(crate) const NEVER: u32 = u32::MAX;
+
+/// `at` as whole milliseconds from `origin`, rounded up; `None` past what a `u32` holds.
+pub(crate) fn ms_up(origin: Instant, at: Instant) -> Option<u32> {
+    let us = at
+        .saturating_duration_since(origin)
+        .as_micros()
+        .div_ceil(1000);
+    u32::try_from(us).ok().filter(|&ms| ms != NEVER)
+}
+
+/// `at` as whole milliseconds from `origin`, rounded down.
+pub(crate) fn ms_down(origin: Instant, at: Instant) -> Option<u32> {
+    let ms = at.saturating_duration_since(origin).as_millis();
+    u32::try_from(ms).ok().filter(|&ms| ms != NEVER)
+}
+
+/// The instant `ms` milliseconds after `origin`; `None` for [`NEVER`].
+pub(crate) fn at_ms(origin: Instant, ms: u32) -> Option<Instant> {
+    (ms != NEVER).then(|| origin + Duration::from_millis(u64::from(ms)))
+}
+
+impl FoldedLane {
+    /// Folds a lane of cap `rate` whose pacer and window are as [`Pacer::new`] and
+    /// [`FrameWindow::new`] made them for `rate` (no learned budget, not slowed), with
+    /// no frames expected and none unannounced. `None` when the lane does not fold
+    /// exactly that way, or a figure outgrows 32 bits: then it stays as it is.
+    pub(crate) fn fold(
+        pacer: &Pacer,
+        window: &mut FrameWindow,
+        rate: u32,
+        now: Instant,
+    ) -> Option<Self> {
+        let fresh = Pacer::new(rate);
+        if pacer.interval != fresh.interval
+            || window.cap != rate.max(1)
+            || window.expected != 0
+            || window.unplanned != Tally::default()
+        {
+            return None;
+        }
+        window.expire(now);
+        let origin = window.origin;
+        let (last_ms, in_window) = match window.sent.back() {
+            Some(&(at, _)) => (ms_up(origin, at)?, window.in_window),
+            None => (NEVER, 0),
+        };
+        let next_ms = match pacer.next {
+            Some(at) => ms_up(origin, at)?,
+            None => NEVER,
+        };
+        let t = window.tally;
+        Some(Self {
+            frames: u32::try_from(t.frames).ok()?,
+            peak_second: t.peak_second,
+            peak_at_s: u32::try_from(t.peak_at_s).ok()?,
+            second: u32::try_from(t.second).ok()?,
+            in_second: t.in_second,
+            last_ms,
+            in_window,
+            next_ms,
+        })
+    }
+
+    /// The frames counted so far.
+    pub(crate) fn tally(&self) -> Tally {
+        Tally {
+            frames: u64::from(self.frames),
+            peak_second: self.peak_second,
+            peak_at_s: u64::from(self.peak_at_s),
+            second: u64::from(self.second),
+            in_second: self.in_second,
+        }
+    }
+
+    /// The pacer and window again, for a lane of cap `rate` counted from `origin`.
+    pub(crate) fn unfold(&self, rate: u32, origin: Instant) -> (Pacer, FrameWindow) {
+        let mut pacer = Pacer::new(rate);
+        pacer.next = at_ms(origin, self.next_ms);
+        let mut window = FrameWindow::new(rate, origin);
+        if let Some(at) = at_ms(origin, self.last_ms) {
+            window.sent.push_back((at, self.in_window));
+            window.in_window = self.in_window;
+        }
+        window.tally = self.tally();
+        (pacer, window)
+    }
+}
+
 /// The frames of a one-second `cap` left to frames no one announced: a twentieth of
 /// it, at least one frame of any cap above one, and no more than 10 frames and a
 /// hundredth of the cap.

@@ -749,8 +749,10 @@ async fn port_scan(
 
 /// Runs `work` for every item whose address the scope guard clears, at most `limit` at
 /// once, and hands each result to `collect` as soon as it is ready, so memory stays flat
-/// on large scopes. Stops starting new work when the scan is cancelled; work already
-/// started finishes (it sees the cancellation at its next admission).
+/// on large scopes: each address's governor state is put to rest as its work ends
+/// ([`crate::governor::Governor::rest`]). Stops starting new work when the scan is
+/// cancelled; work already started finishes (it sees the cancellation at its next
+/// admission).
 async fn for_each_cleared<X, T, F, Fut>(
     ctx: &Arc<Ctx>,
     items: impl Iterator<Item = (IpAddr, X)>,
@@ -779,8 +781,10 @@ async fn for_each_cleared<X, T, F, Fut>(
             }
         }
         let fut = work(ctx.clone(), cleared, extra);
+        let ctx = ctx.clone();
         set.spawn(async move {
             let r = fut.await;
+            ctx.governor.rest(addr);
             drop(permit);
             r
         });
