@@ -25,7 +25,7 @@ mod window;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use thiserror::Error;
@@ -181,7 +181,7 @@ pub fn kernel_sends_held_acks() {
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panic while holding these locks cannot leave their plain values inconsistent.
-    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// One rate limit: the pacer that spaces frames and the window that caps each second.
@@ -816,7 +816,7 @@ impl Governor {
                     IpAddr::V6(_) => None,
                 };
                 match resting {
-                    Some(r) => Arc::new(self.wake(r)),
+                    Some(r) => Arc::new(self.wake(addr, r)),
                     None => Arc::new(self.fresh(addr)),
                 }
             })
@@ -844,24 +844,19 @@ impl Governor {
         }
     }
 
-    /// The live state of a host at rest again: the default budget (a resting host has
-    /// no other), its lane unfolded, its counts carried on.
-    fn wake(&self, r: Resting) -> HostState {
-        let rate = self.settings.host_rate_pps;
-        let conns = self.settings.host_concurrency;
-        let (pacer, window) = r.lane.unfold(rate, self.origin);
-        let mut lane = Lane::new(rate, self.origin);
+    /// The live state of a host at rest again: its lane unfolded, its counts carried
+    /// on, the default budget otherwise (a host with any other does not rest).
+    fn wake(&self, addr: IpAddr, r: Resting) -> HostState {
+        let mut h = self.fresh(addr);
+        let (pacer, window) = r.lane.unfold(self.settings.host_rate_pps, self.origin);
+        let lane = h.lane.get_mut().unwrap_or_else(PoisonError::into_inner);
         lane.pacer = pacer;
         lane.window = window;
-        HostState {
-            lane: Mutex::new(lane),
-            inflight: Arc::new(Semaphore::new(conns as usize)),
-            inflight_cap: Mutex::new(conns),
-            rtt: Mutex::new(RttEstimator::default()),
-            sent: AtomicU64::new(u64::from(r.sent)),
-            budget: Mutex::new(None),
-            link_charged: Mutex::new(at_ms(self.origin, r.link_ms)),
-        }
+        *h.sent.get_mut() = u64::from(r.sent);
+        *h.link_charged
+            .get_mut()
+            .unwrap_or_else(PoisonError::into_inner) = at_ms(self.origin, r.link_ms);
+        h
     }
 
     /// Folds the state of `addr` into a small record while nothing holds it, when it
